@@ -1,0 +1,13 @@
+"""Errors the user can act on, kept apart from bugs so front ends show one clear line."""
+
+
+class InputError(Exception):
+    """Bad input or usage: the message is the one line the user sees (CLI exit status 2)."""
+
+
+class ScanCancelled(Exception):
+    """The user cancelled a running scan."""
+
+
+class ModelError(InputError):
+    """A model file is missing, corrupt, fails its SHA-256 check, or is not a SaProt export."""

@@ -1,0 +1,1 @@
+"""Helpers for tests and benchmarks elsewhere (viewer test harnesses): small real models, built here."""

@@ -1,0 +1,63 @@
+"""Shared fixtures: a small real SaProt-format model built here, the shared data, and a private cache.
+
+Nothing here is a stand-in: the model is a real EsmForMaskedLM with random weights, exported to ONNX
+by the core's own exporter and run by onnxruntime.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Keep the user's model/result cache and preferences out of every test."""
+    root = tmp_path_factory.mktemp("saprot-cache")
+    saved = {k: os.environ.get(k) for k in ("SAPROT_SCAN_CACHE", "XDG_CONFIG_HOME", "SAPROT_SCAN_MODEL")}
+    os.environ["SAPROT_SCAN_CACHE"] = str(root / "cache")
+    os.environ["XDG_CONFIG_HOME"] = str(root / "config")
+    os.environ.pop("SAPROT_SCAN_MODEL", None)
+    yield root
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not beside this checkout")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def example_structure(shared_data) -> Path:
+    """Hen egg-white lysozyme (1AKI, 129 residues): a small, real crystal structure."""
+    return shared_data / "foldseek_3di" / "1aki.cif"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    pytest.importorskip("torch", reason="building a test model needs the export extra (torch)")
+    from saprot_scan.testing.make_tiny_model import make_tiny_model
+
+    out = tmp_path_factory.mktemp("tiny-model")
+    make_tiny_model(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_hf_checkpoint(tiny_model_dir) -> Path:
+    return tiny_model_dir / "hf"
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx_model(tiny_model_dir) -> Path:
+    return tiny_model_dir / "tiny.onnx"
