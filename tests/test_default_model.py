@@ -1,0 +1,91 @@
+"""The embedded default model is checked like any model: right file, same logits as its checkpoint, not random.
+
+Issue 5, item 5. Everything runs on the shipped files with onnxruntime (and PyTorch for the logit match);
+nothing is retrained here.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DIR = REPO / "models" / "default"
+sys.path.insert(0, str(REPO))  # the training recipe lives in models/training (not an installed package)
+
+from models.training.baselines import FrequencyBaselines  # noqa: E402
+from models.training.data import load_scope40, split_by_fold  # noqa: E402
+from models.training.evaluate import choose_sites, model_probabilities, score  # noqa: E402
+from models.training.masking import hide_amino_acids  # noqa: E402
+from models.training.onnx_eval import onnx_logits_fn, onnx_session  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return json.loads((DEFAULT_DIR / "model.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def onnx_path(manifest) -> Path:
+    return DEFAULT_DIR / manifest["file"]
+
+
+@pytest.fixture(scope="module")
+def fold_split(shared_data, manifest):
+    return split_by_fold(load_scope40(shared_data), seed=manifest["training"]["config"]["split_seed"])
+
+
+def test_manifest_hash_and_size_match_the_shipped_file(manifest, onnx_path):
+    from saprot_scan.hashing import sha256_file
+
+    assert manifest["name"] == "saprot-scan-default"
+    assert sha256_file(onnx_path) == manifest["sha256"]
+    assert onnx_path.stat().st_size == manifest["size_bytes"] < 20 * 1024 * 1024
+
+
+def test_registry_resolves_the_embedded_default(manifest, onnx_path):
+    from saprot_scan.registry import embedded_model
+
+    ref = embedded_model()
+    assert ref is not None
+    assert ref.path.resolve() == onnx_path.resolve()
+    assert ref.sha256 == manifest["sha256"]
+
+
+def test_onnx_logits_match_the_pytorch_checkpoint(onnx_path, fold_split):
+    torch = pytest.importorskip("torch", reason="comparing with the checkpoint needs torch (export extra)")
+    transformers = pytest.importorskip("transformers", reason="needs transformers (export extra)")
+    model = transformers.EsmForMaskedLM.from_pretrained(DEFAULT_DIR / "checkpoint").eval()
+    # Three held-out domains of different lengths in one padded batch, some sites hidden as in a scan.
+    chains = [d.token_ids() for d in fold_split.test[:3]]
+    width = max(ids.size for ids in chains)
+    ids = np.ones((len(chains), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    for row, chain in enumerate(chains):
+        chain = chain.copy()
+        chain[1::7] = hide_amino_acids(chain[1::7])
+        chain[-1] = 2
+        ids[row, :chain.size], mask[row, :chain.size] = chain, 1
+    got = onnx_logits_fn(onnx_session(onnx_path))(ids, mask)
+    with torch.no_grad():
+        want = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits.numpy()
+    real = mask.astype(bool)
+    assert np.abs(got[real] - want[real]).max() < 1e-4
+
+
+def test_beats_the_3di_conditioned_frequency_baseline_on_held_out_folds(manifest, onnx_path, fold_split):
+    baselines = FrequencyBaselines.fit(fold_split.train)
+    sites = choose_sites(fold_split.test)
+    site_ids = np.concatenate([ids[s] for ids, s in zip(sites.ids, sites.sites)])
+    baseline = score(baselines.probabilities(site_ids, conditioned=True), sites.truth)
+    model = score(model_probabilities(onnx_logits_fn(onnx_session(onnx_path)), sites), sites.truth)
+    assert model["sites"] == baseline["sites"] > 10_000
+    assert model["accuracy"] > baseline["accuracy"] + 0.02
+    assert model["perplexity"] < baseline["perplexity"] - 0.5
+    # The numbers in the model card are the ones this check reproduces.
+    recorded = manifest["onnx"]["test_folds"]
+    assert model["accuracy"] == pytest.approx(recorded["model"]["accuracy"], abs=2e-3)
+    assert baseline["accuracy"] == pytest.approx(recorded["aa_given_3di_frequency"]["accuracy"], abs=1e-4)
