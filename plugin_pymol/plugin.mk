@@ -1,0 +1,20 @@
+# PyMOL plugin targets (included by the top Makefile).
+PYMOL_APT_PACKAGES := libgl1 libglx0 libx11-6 libegl1 libfontconfig1 libdbus-1-3 libxkbcommon0 \
+  libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
+  libxcb-shape0 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 xvfb xdotool x11-utils
+PLUGIN_ZIP_DIR ?= dist
+
+.PHONY: plugin pymol-sysdeps
+
+# The Plugin-Manager archive (Plugin > Plugin Manager > Install New Plugin > choose file).
+plugin:
+	python3 plugin_pymol/build_zip.py $(PLUGIN_ZIP_DIR)
+
+# Debian packages PyMOL's wheel, Qt (offscreen and X11) and the Xvfb GUI test need; only missing ones.
+pymol-sysdeps:
+	@missing=""; for p in $(PYMOL_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "please install:$$missing (Debian/Ubuntu package names)"; fi; fi

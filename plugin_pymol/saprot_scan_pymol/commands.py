@@ -1,0 +1,371 @@
+"""The PyMOL commands: thin wrappers that check input, hand work to the runner and report."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pymol
+from pymol import cmd
+
+from . import feedback, painting
+from .atoms import PickedResidue, picked_residues, protein_chains, read_chain
+from .core_link import PluginError, core, user_errors
+from .jobs import RUNNER, gui_running
+from .palettes import DEFAULT_PALETTE, PALETTES, check_palette
+from .scanning import DEVICES, METHODS, Request, score
+from .store import STORE, check_summary
+
+HEATMAP_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def user_command(function):
+    """Turn user mistakes into PyMOL's own one-line error (no traceback, nothing changed)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (ValueError, *user_errors()) as err:
+            raise pymol.CmdException(f"saprot_scan: {err}") from None
+
+    return wrapper
+
+
+def _flag(value, default: bool = False) -> bool:
+    if value in (None, ""):
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _choice(value: str, allowed, what: str) -> str:
+    value = (value or allowed[0]).strip()
+    if value not in allowed:
+        raise ValueError(f"unknown {what} '{value}'; use one of {', '.join(allowed)}")
+    return value
+
+
+def _forget_deleted_objects() -> None:
+    STORE.forget_objects_not_in(set(cmd.get_names("objects")))
+
+
+@user_command
+def saprot_scan(selection: str = "(all)", model: str = "", method: str = "masked", summary: str = "mean",
+                palette: str = DEFAULT_PALETTE, bfactor=0, device: str = "auto", background=-1,
+                quiet=1, _self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_scan" scores every amino-acid substitution of the protein chains a selection
+    touches with SaProt, then colours residues by their predicted tolerance to mutation
+    (diverging palette centred on 0; unscored protein residues grey). The per-residue number
+    is kept as atom property saprot_score where PyMOL supports properties, and is always
+    readable in iterate/alter as saprot_score(model, chain, resi). B-factors are kept unless
+    bfactor=1. When the selection is a single residue, its 19 substitutions are listed.
+
+    With PyMOL's GUI the scan runs in the background (saprot_cancel stops it); without a GUI
+    (pymol -c, scripts) the command returns when the scan is done.
+
+USAGE
+
+    saprot_scan [ selection [, model [, method [, summary [, palette [, bfactor [, device ]]]]]]]
+
+ARGUMENTS
+
+    selection = str: atoms whose protein chains are scored {default: all}
+    model = str: registry name (saprot-35m, saprot-650m), "default", or an .onnx path
+            {default: $SAPROT_SCAN_MODEL, saved preference, best cached, embedded default}
+    method = masked | wt: masked marginals (SaProt's method) or one wild-type pass {default: masked}
+    summary = mean | min | max | one amino-acid letter {default: mean}
+    palette = red_white_blue | blue_white_red | orange_white_purple | magenta_white_green |
+              brown_white_teal {default: red_white_blue}
+    bfactor = 0/1: also write the summary into b-factors {default: 0}
+    device = auto | cpu | cuda {default: auto}
+
+EXAMPLES
+
+    saprot_scan 1abc
+    saprot_scan chain A, saprot-35m, wt, min
+    saprot_scan /1abc//A/42, summary=P
+
+SEE ALSO
+
+    saprot_color, saprot_mutations, saprot_heatmap, saprot_csv, saprot_restore, saprot_cancel
+    '''
+    method = _choice(method, METHODS, "method")
+    device = _choice(device, DEVICES, "device")
+    summary = check_summary(summary)
+    palette = check_palette(palette)
+    write_b = _flag(bfactor)
+    _forget_deleted_objects()
+    keys = protein_chains(selection)
+    core()  # a missing core is reported before anything else happens
+    chains = [(key, read_chain(key)) for key in keys]
+    picked = picked_residues(selection)
+    focus = picked[0] if len(picked) == 1 else None
+    request = Request(chains, (model or "").strip(), method, device)
+    label = "scan of " + ", ".join(key.label for key in keys)
+
+    def finish(entries) -> None:
+        with STORE.lock:
+            for entry in entries:
+                STORE.scores[entry.key] = entry
+            values = painting.paint(summary, palette, write_b)
+        models = sorted({entry.model_text for entry in entries})
+        feedback.say(f"coloured {len(values)} residues of {', '.join(k.label for k in keys)} by "
+                     f"{summary} score ({palette}, 0 = white); scored by {'; '.join(models)}")
+        if focus is not None:
+            show_mutations(focus)
+
+    use_background = gui_running() if int(background) < 0 else _flag(background)
+    entries = RUNNER.run(label, lambda progress, cancel: score(request, progress, cancel), finish,
+                         background=use_background)
+    if entries is None:
+        return None
+    return {entry.key.label: entry.result for entry in entries}
+
+
+@user_command
+def saprot_color(summary: str = "", palette: str = "", bfactor="", _self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_color" recolours the scored residues with another per-residue summary or palette
+    without scoring again.
+
+USAGE
+
+    saprot_color [ summary [, palette [, bfactor ]]]
+
+ARGUMENTS
+
+    summary = mean | min | max | one amino-acid letter {default: the last one used}
+    palette = see saprot_scan {default: the last one used}
+    bfactor = 0/1: also write the summary into b-factors {default: the last choice}
+
+SEE ALSO
+
+    saprot_scan, saprot_restore
+    '''
+    summary = check_summary(summary or STORE.summary)
+    palette = check_palette(palette or STORE.palette)
+    write_b = _flag(bfactor, STORE.bfactor)
+    _forget_deleted_objects()
+    if not STORE.scores:
+        raise PluginError("nothing scored yet; run saprot_scan first")
+    values = painting.paint(summary, palette, write_b)
+    feedback.say(f"recoloured {len(values)} residues by {summary} score ({palette})")
+
+
+def _output_path(filename: str, suffixes=None) -> Path:
+    if not filename or not str(filename).strip():
+        raise PluginError("no file name given")
+    path = Path(cmd.exp_path(str(filename).strip())).expanduser()
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise PluginError(f"{path.name}: use one of {', '.join(suffixes)}")
+    if not path.parent.is_dir():
+        raise PluginError(f"folder {path.parent} does not exist")
+    return path
+
+
+def _scored_results() -> list:
+    _forget_deleted_objects()
+    if not STORE.scores:
+        raise PluginError("nothing scored yet; run saprot_scan first")
+    return STORE.results()
+
+
+@user_command
+def saprot_heatmap(filename: str = "", _self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_heatmap" saves a heatmap of all 19 substitutions per position of every scored
+    chain (PNG, SVG or PDF by suffix).
+
+USAGE
+
+    saprot_heatmap filename
+    '''
+    path = _output_path(filename, HEATMAP_SUFFIXES)
+    results = _scored_results()
+    core()
+    from saprot_scan.heatmap import save_heatmap
+
+    save_heatmap(results, path)
+    feedback.say(f"heatmap written to {path}")
+    return str(path)
+
+
+@user_command
+def saprot_csv(filename: str = "", _self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_csv" writes every substitution score of every scored chain to a CSV file
+    (columns chain,position,residue,wt,mt,mutant,score; the same as the command line's).
+
+USAGE
+
+    saprot_csv filename
+    '''
+    path = _output_path(filename)
+    results = _scored_results()
+    core()
+    from saprot_scan.results import write_csv
+
+    write_csv(results, path)
+    feedback.say(f"{len(results)} chain(s) written to {path}")
+    return str(path)
+
+
+def show_mutations(residue: PickedResidue) -> list[tuple[str, float]]:
+    """Print one residue's 19 substitution scores, best (most tolerated) first."""
+    from saprot_scan.structure import ResidueId
+
+    entry = STORE.scores.get(residue.key)
+    if entry is None:
+        raise PluginError(f"{residue.key.label} is not scored yet; run saprot_scan on it first")
+    rid = ResidueId(residue.key.chain, residue.resv, residue.icode)
+    try:
+        index = entry.result.index_of(rid)
+    except (KeyError, ValueError, IndexError):
+        raise PluginError(f"{residue.label} has no score (not an amino acid with a CA atom)") from None
+    wt = entry.result.wt[index]
+    subs = entry.result.substitutions(index)
+    feedback.say(f"{residue.label} ({wt}): 19 substitutions, most tolerated first "
+                 f"(score = log P(mt)/P(wt), {entry.method}):")
+    for mt, value in subs:
+        print(f"   {wt}{residue.resi}{mt}  {value:+.3f}")
+    best, worst = subs[0], subs[-1]
+    feedback.say(f"best {wt}{residue.resi}{best[0]} {best[1]:+.3f}, "
+                 f"worst {wt}{residue.resi}{worst[0]} {worst[1]:+.3f}")
+    return subs
+
+
+@user_command
+def saprot_mutations(residue: str = "", _self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_mutations" lists the 19 substitution scores of one scored residue, sorted from
+    most tolerated to most damaging.
+
+USAGE
+
+    saprot_mutations residue
+
+EXAMPLE
+
+    saprot_mutations /1abc//A/42
+    '''
+    from .atoms import count_atoms
+
+    if count_atoms(residue) == 0:
+        raise PluginError(f"selection '{residue}' is empty")
+    picked = picked_residues(residue)
+    if len(picked) != 1:
+        raise PluginError(f"'{residue}' covers {len(picked)} residues; give exactly one")
+    _forget_deleted_objects()
+    core()
+    return show_mutations(picked[0])
+
+
+@user_command
+def saprot_restore(_self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_restore" puts colours and b-factors back as they were before the first scan and
+    removes saprot_score. Scores stay available to saprot_color, saprot_csv and saprot_heatmap.
+
+USAGE
+
+    saprot_restore
+    '''
+    if RUNNER.busy():
+        raise PluginError("a scan is running; cancel it (saprot_cancel) before restoring")
+    restored = painting.restore()
+    if restored:
+        feedback.say("restored colours and b-factors of " + ", ".join(restored))
+    else:
+        feedback.say("nothing to restore")
+    return restored
+
+
+def saprot_cancel(_self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_cancel" stops a running saprot_scan; the scene stays as it was.
+
+USAGE
+
+    saprot_cancel
+    '''
+    if RUNNER.cancel():
+        feedback.say(f"cancelling {RUNNER.label} ...")
+        return True
+    feedback.say("no scan is running")
+    return False
+
+
+def saprot_dialog(_self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_dialog" opens the saprot-scan window (needs PyMOL's Qt GUI).
+
+USAGE
+
+    saprot_dialog
+    '''
+    from .dialog import open_dialog
+
+    open_dialog()
+
+
+def _model_names() -> list[str]:
+    names = ["default"]
+    try:
+        from saprot_scan.registry import registry
+
+        names += list(registry())
+    except Exception:
+        pass
+    return names
+
+
+COMMANDS = {
+    "saprot_scan": saprot_scan,
+    "saprot_color": saprot_color,
+    "saprot_heatmap": saprot_heatmap,
+    "saprot_csv": saprot_csv,
+    "saprot_mutations": saprot_mutations,
+    "saprot_restore": saprot_restore,
+    "saprot_cancel": saprot_cancel,
+    "saprot_dialog": saprot_dialog,
+}
+
+
+def register() -> None:
+    """Add the commands with argument completion (idempotent: re-registering replaces)."""
+    from pymol.shortcut import Shortcut
+
+    for name, function in COMMANDS.items():
+        cmd.extend(name, function)
+    selection = cmd.auto_arg[0]["zoom"]
+    summaries = [lambda: Shortcut(["mean", "min", "max", *"ACDEFGHIKLMNPQRSTVWY"]), "summary", ", "]
+    palettes = [lambda: Shortcut(list(PALETTES)), "palette", ", "]
+    table = {
+        "saprot_scan": [selection, [lambda: Shortcut(_model_names()), "model", ", "],
+                        [lambda: Shortcut(list(METHODS)), "method", ", "], summaries, palettes],
+        "saprot_color": [summaries, palettes],
+        "saprot_mutations": [selection],
+    }
+    for name, columns in table.items():
+        for i, spec in enumerate(columns):
+            while len(cmd.auto_arg) <= i:
+                cmd.auto_arg.append({})
+            cmd.auto_arg[i][name] = spec

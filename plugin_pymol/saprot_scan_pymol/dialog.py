@@ -1,0 +1,377 @@
+"""Plugin > saprot-scan: one window for model, method, device, colouring and output files.
+
+Built with PyMOL's own Qt shim (pymol.Qt), so it works with whichever Qt binding PyMOL uses. The
+dialog never scores on the GUI thread: it calls the same commands as the command line, which run
+in the background under PyMOL's GUI; a timer reads their progress.
+"""
+from __future__ import annotations
+
+import threading
+
+import pymol
+
+from . import feedback, settings
+from .core_link import user_errors
+from .jobs import RUNNER
+from .palettes import PALETTES
+from .scanning import DEVICES, METHODS
+from .store import AMINO_ACIDS
+
+AUTOMATIC = "(automatic)"
+SUMMARIES = ["mean", "min", "max", *AMINO_ACIDS]
+
+_DIALOG = None
+
+
+def open_dialog():
+    """Show the window (one per PyMOL), creating it on first use."""
+    global _DIALOG
+    from pymol.Qt import QtWidgets
+
+    if QtWidgets.QApplication.instance() is None:
+        raise pymol.CmdException("saprot_scan: the dialog needs PyMOL's Qt GUI; use the saprot_scan command")
+    if _DIALOG is None:
+        parent = None
+        try:
+            parent = pymol.gui.get_qtwindow()
+        except Exception:
+            pass
+        _DIALOG = build_dialog(parent)
+    _DIALOG.show()
+    _DIALOG.raise_()
+    return _DIALOG
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """(label, spec) pairs: automatic choice, embedded default, registry models with cache status."""
+    choices = [(AUTOMATIC, ""), ("default (embedded, not SaProt)", "default")]
+    try:
+        from saprot_scan.registry import cached_manifest, registry
+
+        for name in registry():
+            state = "cached" if cached_manifest(name) else "not cached: Fetch"
+            choices.append((f"{name} ({state})", name))
+    except Exception:
+        pass
+    return choices
+
+
+class _Background:
+    """A helper thread for model fetch/export whose result the GUI timer picks up."""
+
+    def __init__(self, label, work):
+        self.label, self.result, self.error, self.done = label, None, None, False
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+        self._thread.start()
+
+    def _run(self, work):
+        try:
+            self.result = work()
+        except Exception as err:  # reported in the dialog and PyMOL's feedback
+            self.error = err
+        self.done = True
+
+
+def build_dialog(parent=None):
+    """Create the dialog (a QDialog subclass defined here so Qt is imported only when needed)."""
+    from pymol.Qt import QtCore, QtWidgets
+
+    class SaprotScanDialog(QtWidgets.QDialog):
+        def __init__(self, parent=None):
+            super().__init__(parent)
+            self.setWindowTitle("saprot-scan: mutation scores")
+            self.setObjectName("saprot_scan_dialog")
+            self.values = settings.load()
+            self._outputs_pending = False
+            self._helper: _Background | None = None
+            self._build()
+            self._apply(self.values)
+            self.timer = QtCore.QTimer(self)
+            self.timer.setInterval(250)
+            self.timer.timeout.connect(self.poll)
+            self.timer.start()
+
+        # --- layout -------------------------------------------------------------------------
+        def _build(self):
+            form = QtWidgets.QFormLayout()
+            self.selection = QtWidgets.QLineEdit()
+            self.selection.setToolTip("atoms whose protein chains are scored, e.g. 1abc or chain A")
+            form.addRow("Selection", self.selection)
+
+            self.model = QtWidgets.QComboBox()
+            self.model.setEditable(True)
+            self.model.setToolTip("a registry name, 'default' (embedded), or a path to an .onnx file")
+            for label, spec in model_choices():
+                self.model.addItem(label, spec)
+            row = QtWidgets.QHBoxLayout()
+            row.addWidget(self.model, 1)
+            self.browse_model = QtWidgets.QPushButton("File...")
+            self.fetch_model = QtWidgets.QPushButton("Fetch")
+            self.export_model = QtWidgets.QPushButton("Export...")
+            self.fetch_model.setToolTip("download the chosen SaProt model from the Hugging Face hub "
+                                        "and convert it to ONNX")
+            self.export_model.setToolTip("convert a local SaProt checkpoint folder to ONNX")
+            for button in (self.browse_model, self.fetch_model, self.export_model):
+                row.addWidget(button)
+            form.addRow("Model", row)
+
+            self.method = QtWidgets.QComboBox()
+            self.method.addItems(list(METHODS))
+            self.method.setToolTip("masked: SaProt's masked marginals (one pass per residue); "
+                                   "wt: one pass, faster")
+            form.addRow("Method", self.method)
+            self.device = QtWidgets.QComboBox()
+            self.device.addItems(list(DEVICES))
+            form.addRow("Device", self.device)
+            self.summary = QtWidgets.QComboBox()
+            self.summary.addItems(SUMMARIES)
+            self.summary.setToolTip("per-residue number: mean/min/max over the 19 substitutions, "
+                                    "or the score of one target amino acid")
+            form.addRow("Colour by", self.summary)
+            self.palette = QtWidgets.QComboBox()
+            self.palette.addItems(list(PALETTES))
+            form.addRow("Palette", self.palette)
+            self.bfactor = QtWidgets.QCheckBox("also write the score into b-factors")
+            form.addRow("", self.bfactor)
+
+            self.csv = QtWidgets.QLineEdit()
+            self.heatmap = QtWidgets.QLineEdit()
+            form.addRow("CSV file", self._with_browse(self.csv, "CSV (*.csv)"))
+            form.addRow("Heatmap", self._with_browse(self.heatmap, "Images (*.png *.svg *.pdf)"))
+
+            self.progress = QtWidgets.QProgressBar()
+            self.progress.setRange(0, 100)
+            self.status = QtWidgets.QLabel("")
+            self.status.setWordWrap(True)
+
+            buttons = QtWidgets.QHBoxLayout()
+            self.score_button = QtWidgets.QPushButton("Score")
+            self.cancel_button = QtWidgets.QPushButton("Cancel scan")
+            self.recolour_button = QtWidgets.QPushButton("Recolour")
+            self.restore_button = QtWidgets.QPushButton("Restore")
+            self.close_button = QtWidgets.QPushButton("Close")
+            for button in (self.score_button, self.cancel_button, self.recolour_button,
+                           self.restore_button, self.close_button):
+                buttons.addWidget(button)
+            self.score_button.setDefault(True)
+
+            layout = QtWidgets.QVBoxLayout(self)
+            layout.addLayout(form)
+            layout.addWidget(self.progress)
+            layout.addWidget(self.status)
+            layout.addLayout(buttons)
+
+            self.score_button.clicked.connect(self.on_score)
+            self.cancel_button.clicked.connect(self.on_cancel)
+            self.recolour_button.clicked.connect(self.on_recolour)
+            self.restore_button.clicked.connect(self.on_restore)
+            self.close_button.clicked.connect(self.close)
+            self.browse_model.clicked.connect(self.on_browse_model)
+            self.fetch_model.clicked.connect(self.on_fetch)
+            self.export_model.clicked.connect(self.on_export)
+
+        def _with_browse(self, edit, pattern):
+            row = QtWidgets.QHBoxLayout()
+            row.addWidget(edit, 1)
+            button = QtWidgets.QPushButton("...")
+            button.setMaximumWidth(32)
+
+            def browse():
+                name = QtWidgets.QFileDialog.getSaveFileName(self, "Save as", edit.text(), pattern)
+                name = name[0] if isinstance(name, tuple) else name
+                if name:
+                    edit.setText(name)
+
+            button.clicked.connect(browse)
+            row.addWidget(button)
+            return row
+
+        # --- settings -----------------------------------------------------------------------
+        def _apply(self, values):
+            self.selection.setText(values["selection"])
+            self.set_model_spec(values["model"])
+            for combo, key in ((self.method, "method"), (self.device, "device"),
+                               (self.summary, "summary"), (self.palette, "palette")):
+                index = combo.findText(values[key])
+                combo.setCurrentIndex(max(index, 0))
+            self.bfactor.setChecked(bool(values["bfactor"]))
+            self.csv.setText(values["csv"])
+            self.heatmap.setText(values["heatmap"])
+
+        def set_model_spec(self, spec: str):
+            index = self.model.findData(spec)
+            if index >= 0:
+                self.model.setCurrentIndex(index)
+            else:
+                self.model.setEditText(spec)
+
+        def model_spec(self) -> str:
+            text = self.model.currentText().strip()
+            index = self.model.findText(text)
+            if index >= 0:
+                return self.model.itemData(index) or ""
+            return "" if text == AUTOMATIC else text
+
+        def current_values(self) -> dict:
+            return {
+                "selection": self.selection.text().strip() or "(all)",
+                "model": self.model_spec(),
+                "method": self.method.currentText(),
+                "device": self.device.currentText(),
+                "summary": self.summary.currentText(),
+                "palette": self.palette.currentText(),
+                "bfactor": self.bfactor.isChecked(),
+                "csv": self.csv.text().strip(),
+                "heatmap": self.heatmap.text().strip(),
+            }
+
+        def remember(self):
+            self.values = self.current_values()
+            settings.save(self.values)
+
+        # --- actions ------------------------------------------------------------------------
+        def _run_command(self, function, *args, **kwargs):
+            try:
+                return function(*args, **kwargs), True
+            except pymol.CmdException as err:
+                message = str(err).strip()
+                self.status.setText(message)
+                feedback.fail(message.removeprefix("saprot_scan: "))
+                return None, False
+
+        def on_score(self):
+            from .commands import saprot_scan
+
+            self.remember()
+            v = self.values
+            self.status.setText("scoring ...")
+            self.progress.setValue(0)
+            self._outputs_pending = bool(v["csv"] or v["heatmap"])
+            _, ok = self._run_command(saprot_scan, v["selection"], v["model"], v["method"], v["summary"],
+                                      v["palette"], int(v["bfactor"]), v["device"])
+            if not ok:
+                self._outputs_pending = False
+            self.poll()
+
+        def on_cancel(self):
+            from .commands import saprot_cancel
+
+            self.status.setText("cancelling ..." if saprot_cancel() else "no scan is running")
+
+        def on_recolour(self):
+            from .commands import saprot_color
+
+            self.remember()
+            v = self.values
+            _, ok = self._run_command(saprot_color, v["summary"], v["palette"], int(v["bfactor"]))
+            if ok:
+                self.status.setText(f"recoloured by {v['summary']} ({v['palette']})")
+
+        def on_restore(self):
+            from .commands import saprot_restore
+
+            restored, ok = self._run_command(saprot_restore)
+            if ok:
+                self.status.setText("restored " + ", ".join(restored) if restored else "nothing to restore")
+
+        def on_browse_model(self):
+            name = QtWidgets.QFileDialog.getOpenFileName(self, "ONNX model", "", "ONNX models (*.onnx)")
+            name = name[0] if isinstance(name, tuple) else name
+            if name:
+                self.set_model_spec(name)
+
+        def on_fetch(self):
+            spec = self.model_spec()
+            try:
+                from saprot_scan.hub import fetch_model
+            except ImportError as err:
+                self.status.setText(f"fetching needs saprot-scan's export extra (missing {err.name})")
+                return
+            if not spec or spec == "default" or spec.endswith(".onnx"):
+                self.status.setText("choose a registry model (saprot-35m, saprot-650m) to fetch")
+                return
+            self._start_helper(f"fetching {spec}", lambda: fetch_model(spec))
+
+        def on_export(self):
+            folder = QtWidgets.QFileDialog.getExistingDirectory(self, "SaProt checkpoint folder")
+            if not folder:
+                return
+            target = QtWidgets.QFileDialog.getSaveFileName(self, "Write ONNX model", "", "ONNX (*.onnx)")
+            target = target[0] if isinstance(target, tuple) else target
+            if not target:
+                return
+            self.export_to(folder, target)
+
+        def export_to(self, hf_dir: str, target: str):
+            """Export a checkpoint folder in the background; the model box then points at it."""
+            try:
+                from saprot_scan.export import export_onnx
+            except ImportError as err:
+                self.status.setText(f"export needs saprot-scan's export extra (missing {err.name})")
+                return
+            self._start_helper(f"exporting {hf_dir}", lambda: export_onnx(hf_dir, target) and target)
+
+        def _start_helper(self, label, work):
+            if self._helper is not None and not self._helper.done:
+                self.status.setText(f"still {self._helper.label}")
+                return
+            self.status.setText(label + " ...")
+            feedback.say(label + " ...")
+            self._helper = _Background(label, work)
+
+        # --- progress -----------------------------------------------------------------------
+        def poll(self):
+            """Mirror the runner's progress; write output files once a scan has finished."""
+            busy = RUNNER.busy()
+            self.score_button.setEnabled(not busy)
+            self.cancel_button.setEnabled(busy)
+            if busy and RUNNER.progress is not None:
+                self.progress.setValue(int(100 * RUNNER.progress.fraction))
+                self.status.setText(RUNNER.progress.text)
+            elif self._outputs_pending or RUNNER.last_outcome not in ("", "running"):
+                self._scan_ended()
+            helper = self._helper
+            if helper is not None and helper.done:
+                self._helper = None
+                if helper.error is not None:
+                    self.status.setText(f"{helper.label} failed: {helper.error}")
+                    feedback.fail(f"{helper.label} failed: {helper.error}")
+                else:
+                    spec = str(helper.result)
+                    self.model.addItem(spec, spec)
+                    self.set_model_spec(spec)
+                    self.status.setText(f"{helper.label}: done; model set to {spec}")
+                    feedback.say(f"{helper.label}: done ({spec})")
+
+        def _scan_ended(self):
+            outcome, RUNNER.last_outcome = RUNNER.last_outcome, ""
+            pending, self._outputs_pending = self._outputs_pending, False
+            if outcome == "done":
+                self.progress.setValue(100)
+                self.status.setText("scored and coloured")
+                if pending:
+                    self._write_outputs()
+            elif outcome:
+                self.status.setText(outcome)
+
+        def _write_outputs(self):
+            from .commands import saprot_csv, saprot_heatmap
+
+            written = []
+            if self.values["csv"]:
+                path, ok = self._run_command(saprot_csv, self.values["csv"])
+                written += [path] if ok else []
+            if self.values["heatmap"]:
+                path, ok = self._run_command(saprot_heatmap, self.values["heatmap"])
+                written += [path] if ok else []
+            if written:
+                self.status.setText("scored; wrote " + ", ".join(written))
+
+        def closeEvent(self, event):
+            self.remember()
+            super().closeEvent(event)
+
+    return SaprotScanDialog(parent)
+
+
+__all__ = ["open_dialog", "build_dialog", "model_choices", "user_errors"]

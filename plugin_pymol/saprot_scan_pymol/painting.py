@@ -1,0 +1,92 @@
+"""Write scores into the scene (colours, saprot_score, optionally b-factors) and take them back out."""
+from __future__ import annotations
+
+import math
+
+from pymol import cmd
+
+from .atoms import ChainKey
+from .palettes import UNSCORED_RGB, colour_for, pymol_colour, symmetric_limit
+from .store import STORE, Snapshot
+
+_PROPERTY_SUPPORT: bool | None = None  # atom properties (p.*) exist only in Incentive PyMOL
+
+
+def residue_values(summary: str) -> dict[tuple[str, str, str], float]:
+    """(object, chain, resi) -> the per-residue summary, exactly as the core computes it."""
+    values = {}
+    for key, entry in STORE.scores.items():
+        summaries = entry.result.summary(summary)
+        for rid, value in zip(entry.result.residue_ids, summaries):
+            if math.isfinite(value):
+                values[(key.obj, key.chain, rid.label)] = float(value)
+    return values
+
+
+def snapshot(objects: list[str]) -> None:
+    """Remember colours and b-factors of objects the plugin has not touched yet."""
+    for obj in objects:
+        if obj in STORE.snapshots:
+            continue
+        rows: dict[int, tuple[int, float]] = {}
+        cmd.iterate(f"%{obj}", "rows[index] = (color, b)", space={"rows": rows})
+        STORE.snapshots[obj] = Snapshot(len(rows), rows)
+
+
+def _store_property(selection: str, values: dict) -> bool:
+    """Set p.saprot_score where PyMOL supports atom properties; say whether it did."""
+    global _PROPERTY_SUPPORT
+    if _PROPERTY_SUPPORT is False:
+        return False
+    try:
+        cmd.alter(selection, "p.saprot_score = _v.get((model, chain, resi), p.saprot_score)",
+                  space={"_v": values})
+        _PROPERTY_SUPPORT = True
+    except Exception as err:  # open-source PyMOL raises IncentiveOnlyException
+        if "Incentive" not in type(err).__name__ and "ncentive" not in str(err):
+            raise
+        _PROPERTY_SUPPORT = False
+    return bool(_PROPERTY_SUPPORT)
+
+
+def paint(summary: str, palette: str, bfactor: bool) -> dict[tuple[str, str, str], float]:
+    """Colour every scored residue; grey the protein residues of scanned objects that have no score."""
+    with STORE.lock:
+        values = residue_values(summary)
+        objects = sorted({key.obj for key in STORE.scores})
+        snapshot(objects)
+        limit = symmetric_limit(values.values())
+        colours = {k: pymol_colour(colour_for(v, limit, palette)) for k, v in values.items()}
+        grey = pymol_colour(UNSCORED_RGB)
+        for obj in objects:
+            protein = f"%{obj} and polymer.protein"
+            cmd.alter(protein, "color = _c.get((model, chain, resi), _grey)",
+                      space={"_c": colours, "_grey": grey})
+            if bfactor:
+                cmd.alter(protein, "b = _v.get((model, chain, resi), b)", space={"_v": values})
+            _store_property(protein, values)
+        cmd.recolor()
+        STORE.summary, STORE.palette, STORE.bfactor = summary, palette, bfactor
+        STORE.painted = values
+    return values
+
+
+def restore() -> list[str]:
+    """Put colours and b-factors back as they were before the first scan; returns objects restored."""
+    restored = []
+    with STORE.lock:
+        for obj, snap in list(STORE.snapshots.items()):
+            if obj not in cmd.get_names("objects"):
+                continue
+            cmd.alter(f"%{obj}", "(color, b) = _s.get(index, (color, b))", space={"_s": snap.by_index})
+            if _PROPERTY_SUPPORT:
+                cmd.alter(f"%{obj}", "p.saprot_score = None")
+            restored.append(obj)
+        STORE.snapshots.clear()
+        STORE.painted = {}
+        cmd.recolor()
+    return restored
+
+
+def chains_painted() -> list[ChainKey]:
+    return list(STORE.scores)

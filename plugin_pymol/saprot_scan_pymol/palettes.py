@@ -1,0 +1,51 @@
+"""Diverging palettes centred on 0: damaging substitutions at one end, tolerated at the other."""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+RGB = tuple[float, float, float]
+
+
+def _hex(code: str) -> RGB:
+    return tuple(int(code[i:i + 2], 16) / 255.0 for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+# (low = most damaging, centre = 0, high = most tolerated); ColorBrewer end and middle colours.
+PALETTES: dict[str, tuple[RGB, RGB, RGB]] = {
+    "red_white_blue": (_hex("#b2182b"), _hex("#f7f7f7"), _hex("#2166ac")),
+    "blue_white_red": (_hex("#2166ac"), _hex("#f7f7f7"), _hex("#b2182b")),
+    "orange_white_purple": (_hex("#b35806"), _hex("#f7f7f7"), _hex("#542788")),
+    "magenta_white_green": (_hex("#c51b7d"), _hex("#f7f7f7"), _hex("#4d9221")),
+    "brown_white_teal": (_hex("#8c510a"), _hex("#f5f5f5"), _hex("#01665e")),
+}
+DEFAULT_PALETTE = "red_white_blue"
+UNSCORED_RGB: RGB = (0.6, 0.6, 0.6)
+
+
+def check_palette(name: str) -> str:
+    name = (name or DEFAULT_PALETTE).strip()
+    if name not in PALETTES:
+        raise ValueError(f"unknown palette '{name}'; use one of {', '.join(PALETTES)}")
+    return name
+
+
+def symmetric_limit(values: Iterable[float]) -> float:
+    """The colour scale runs from -limit to +limit so that 0 is always the white centre."""
+    finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
+    top = max(finite, default=0.0)
+    return top if top > 0 else 1.0
+
+
+def colour_for(value: float, limit: float, palette: str) -> RGB:
+    low, mid, high = PALETTES[palette]
+    t = max(-1.0, min(1.0, value / limit))
+    end = low if t < 0 else high
+    t = abs(t)
+    return tuple(m + (e - m) * t for m, e in zip(mid, end))  # type: ignore[return-value]
+
+
+def pymol_colour(rgb: Sequence[float]) -> int:
+    """PyMOL's direct-RGB colour index (0x40RRGGBB), usable in cmd.alter's 'color' field."""
+    r, g, b = (max(0, min(255, round(c * 255))) for c in rgb)
+    return 0x40000000 | (r << 16) | (g << 8) | b

@@ -1,0 +1,80 @@
+"""From picked chains to core results: load the model once, reuse scores that still fit."""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .atoms import ChainKey
+from .core_link import core
+from .store import STORE, ChainScore
+
+_MODELS: dict[tuple[str, str], object] = {}
+_MODELS_LOCK = threading.Lock()
+METHODS = ("masked", "wt")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class Request:
+    """Everything one scan needs, gathered on the calling thread before any work starts."""
+
+    chains: list[tuple[ChainKey, object]]  # (key, saprot_scan.structure.Chain)
+    model: str
+    method: str
+    device: str
+
+
+def fingerprint(chain) -> str:
+    """Identity of a chain's input to the model: residues, sequence, coordinates, b-factors."""
+    digest = hashlib.sha256()
+    digest.update(chain.sequence.encode())
+    digest.update(repr(chain.residue_ids).encode())
+    digest.update(np.ascontiguousarray(chain.coords, dtype=np.float32).tobytes())
+    digest.update(np.ascontiguousarray(chain.b_factors, dtype=np.float64).tobytes())
+    return digest.hexdigest()
+
+
+def load_model(spec: str, device: str):
+    """The core's LoadedModel, kept for the session (creating an ONNX session is the slow part)."""
+    key = (spec or "", device)
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = core().runtime.load_model(spec or None, device=device)
+        return _MODELS[key]
+
+
+def model_identity(model) -> str:
+    return str(getattr(model, "sha256", None) or getattr(model, "path", "") or getattr(model, "name", ""))
+
+
+def score(request: Request, progress, cancel: threading.Event) -> list[ChainScore]:
+    """Score each chain (or reuse its earlier score) and return the entries, not yet stored."""
+    pipeline = core().pipeline
+    progress(f"loading model {request.model or '(default)'}", 0.0)
+    model = load_model(request.model, request.device)
+    describe = model.describe() if hasattr(model, "describe") else str(getattr(model, "name", model))
+    total = sum(len(chain) for _, chain in request.chains) or 1
+    done_before = 0
+    entries = []
+    for key, chain in request.chains:
+        stamp = fingerprint(chain)
+        old = STORE.scores.get(key)
+        if old and old.fingerprint == stamp and old.model_id == model_identity(model) \
+                and old.method == request.method:
+            entries.append(old)
+            done_before += len(chain)
+            continue
+
+        def report(done: int, count: int, _before=done_before, _n=len(chain), _key=key) -> None:
+            fraction = (_before + _n * done / max(count, 1)) / total
+            progress(f"scoring {_key.label} ({_n} residues, {request.method})", fraction)
+
+        result = pipeline.scan_chain(chain, model=model, method=request.method,
+                                     device=request.device, progress=report, cancel=cancel)
+        entries.append(ChainScore(key, result, stamp, model_identity(model), describe, request.method))
+        done_before += len(chain)
+    progress("scored " + ", ".join(k.label for k, _ in request.chains), 1.0)
+    return entries

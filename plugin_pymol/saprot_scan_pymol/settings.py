@@ -1,0 +1,46 @@
+"""The dialog's choices, remembered between PyMOL sessions in the user's config folder."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+DEFAULTS = {
+    "selection": "(all)",
+    "model": "",
+    "method": "masked",
+    "device": "auto",
+    "summary": "mean",
+    "palette": "red_white_blue",
+    "bfactor": False,
+    "csv": "",
+    "heatmap": "",
+}
+
+
+def settings_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "saprot-scan" / "pymol-plugin.json"
+
+
+def load() -> dict:
+    """Saved settings over the defaults; a damaged file just means defaults."""
+    values = dict(DEFAULTS)
+    try:
+        saved = json.loads(settings_file().read_text())
+    except (OSError, ValueError):
+        return values
+    if isinstance(saved, dict):
+        values.update({k: v for k, v in saved.items() if k in DEFAULTS and isinstance(v, type(DEFAULTS[k]))})
+    return values
+
+
+def save(values: dict) -> None:
+    path = settings_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps({k: values[k] for k in DEFAULTS if k in values}, indent=1))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs the memory of the settings

@@ -1,0 +1,83 @@
+"""What the plugin remembers in this PyMOL process: scores per chain and the scene before colouring."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from .atoms import ChainKey
+from .palettes import DEFAULT_PALETTE
+
+SUMMARY_KINDS = ("mean", "min", "max")
+AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
+
+
+def check_summary(kind: str) -> str:
+    """mean, min, max over the 19 substitutions, or one target amino acid (a letter)."""
+    kind = (kind or "mean").strip()
+    if kind.lower() in SUMMARY_KINDS:
+        return kind.lower()
+    if len(kind) == 1 and kind.upper() in AMINO_ACIDS:
+        return kind.upper()
+    raise ValueError(f"unknown summary '{kind}'; use mean, min, max or one amino-acid letter")
+
+
+@dataclass
+class ChainScore:
+    """A core ScanResult plus what is needed to know whether it still fits the structure."""
+
+    key: ChainKey
+    result: object  # saprot_scan.results.ScanResult
+    fingerprint: str
+    model_id: str
+    model_text: str
+    method: str
+
+
+@dataclass
+class Snapshot:
+    """Colours and b-factors of one object before the plugin first touched it."""
+
+    atom_count: int
+    by_index: dict[int, tuple[int, float]]
+
+
+@dataclass
+class Store:
+    scores: dict[ChainKey, ChainScore] = field(default_factory=dict)
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    summary: str = "mean"
+    palette: str = DEFAULT_PALETTE
+    bfactor: bool = False
+    painted: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def results(self) -> list:
+        return [entry.result for entry in self.scores.values()]
+
+    def forget_objects_not_in(self, names: set[str]) -> None:
+        """Objects deleted since the last scan take their scores and snapshot with them."""
+        with self.lock:
+            for key in [k for k in self.scores if k.obj not in names]:
+                del self.scores[key]
+            for obj in [o for o in self.snapshots if o not in names]:
+                del self.snapshots[obj]
+            self.painted = {k: v for k, v in self.painted.items() if k[0] in names}
+
+    def clear(self) -> None:
+        with self.lock:
+            self.scores.clear()
+            self.snapshots.clear()
+            self.painted.clear()
+            self.summary, self.palette, self.bfactor = "mean", DEFAULT_PALETTE, False
+
+
+STORE = Store()
+
+
+def saprot_score(model: str, chain: str, resi: str):
+    """The per-residue summary last painted, for iterate/alter expressions.
+
+    Open-source PyMOL has no atom properties (p.*), so there the number is read this way:
+    ``iterate name CA, print(resi, saprot_score(model, chain, resi))``.
+    """
+    return STORE.painted.get((model, chain, str(resi)))
