@@ -8,6 +8,7 @@ from typing import Callable, TypeVar
 
 from . import feedback
 from .core_link import PluginError, user_errors
+from .store import STORE
 
 T = TypeVar("T")
 
@@ -73,8 +74,8 @@ class JobRunner:
                 self._done.set()
         self._thread = threading.Thread(target=self._background, args=(work, finish),
                                         name="saprot_scan", daemon=True)
-        self._thread.start()
         feedback.say(f"{label} started in the background; saprot_cancel stops it")
+        self._thread.start()
         return None
 
     def _background(self, work, finish) -> None:
@@ -89,9 +90,10 @@ class JobRunner:
         cancelled = (core().errors.ScanCancelled,) if _core_present() else ()
         try:
             value = work(self.progress, self.cancel_event)
-            if self.cancel_event.is_set():
-                raise (cancelled[0]("cancelled") if cancelled else PluginError("cancelled"))
-            finish(value)
+            with STORE.lock:  # a cancel that arrives before the scene changes still wins
+                if self.cancel_event.is_set():
+                    raise (cancelled[0]("cancelled") if cancelled else PluginError("cancelled"))
+                finish(value)
             self.last_outcome = "done"
             return value
         except cancelled:
