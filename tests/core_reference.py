@@ -1,0 +1,74 @@
+"""A plain PyTorch implementation of SaProt's zero-shot scores, to check the core against.
+
+Written from SaProt's published rule (shared/docs/saprot-reference.md), independent of the core's scan
+code: the vocabulary is rebuilt from SaProt's two alphabets, each masked site becomes "#" + its 3Di
+letter, one forward pass of transformers' EsmForMaskedLM per masked sequence, softmax over all 446
+tokens, P(aa) = sum of the 21 tokens carrying aa, score = log P(mt) - log P(wt).
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+SAPROT_AA = "ACDEFGHIKLMNPQRSTVWY#"
+SAPROT_3DI = "pynwrqhgdlvtmfsaeikc#"
+VOCAB = ["<cls>", "<pad>", "<eos>", "<unk>", "<mask>"] + [a + b for a, b in itertools.product(SAPROT_AA, SAPROT_3DI)]
+INDEX = {tok: i for i, tok in enumerate(VOCAB)}
+TWENTY = SAPROT_AA[:20]
+
+
+def load_hf_model(hf_dir):
+    import torch
+    from transformers import EsmForMaskedLM
+
+    torch.set_num_threads(1)
+    return EsmForMaskedLM.from_pretrained(str(hf_dir), dtype=torch.float32).eval()
+
+
+def token_ids(aa: str, struct: str) -> list[int]:
+    return [0] + [INDEX.get(a + s, 3) for a, s in zip(aa, struct.lower())] + [2]
+
+
+def _log_p_aa(model, ids: list[int], positions: list[int]) -> np.ndarray:
+    """log P(aa) (20 values) at residue ``positions`` (0-based) of one sequence of token ids."""
+    import torch
+
+    with torch.no_grad():
+        x = torch.tensor([ids])
+        logits = model(input_ids=x, attention_mask=torch.ones_like(x)).logits[0].double()
+    probs = torch.softmax(logits, dim=-1)
+    out = []
+    for pos in positions:
+        p = probs[pos + 1]
+        out.append([float(torch.log(p[INDEX[a + "p"]:INDEX[a + "p"] + 21].sum())) for a in TWENTY])
+    return np.array(out)
+
+
+def masked_marginal(model, aa: str, struct: str) -> np.ndarray:
+    """(L, 20) scores: for each site, mask it ("#" + 3Di letter) and compare every aa with the wild type."""
+    ids = token_ids(aa, struct)
+    scores = np.zeros((len(aa), 20))
+    for i in range(len(aa)):
+        masked = list(ids)
+        masked[i + 1] = INDEX["#" + struct[i].lower()]
+        lp = _log_p_aa(model, masked, [i])[0]
+        scores[i] = lp - lp[TWENTY.index(aa[i])]
+    return scores
+
+
+def wt_marginal(model, aa: str, struct: str) -> np.ndarray:
+    """(L, 20) scores from one pass over the unmasked sequence."""
+    lp = _log_p_aa(model, token_ids(aa, struct), list(range(len(aa))))
+    return lp - lp[np.arange(len(aa)), [TWENTY.index(a) for a in aa]][:, None]
+
+
+def variant_score(model, aa: str, struct: str, variant: str) -> float:
+    """SaProt's score of ``A23G:L45P``: every site masked in the same pass, log-ratios summed."""
+    sites = [(p[0], int(p[1:-1]) - 1, p[-1]) for p in variant.split(":")]
+    masked = token_ids(aa, struct)
+    for wt, i, _ in sites:
+        assert aa[i] == wt
+        masked[i + 1] = INDEX["#" + struct[i].lower()]
+    lp = _log_p_aa(model, masked, [i for _, i, _ in sites])
+    return float(sum(lp[k, TWENTY.index(mt)] - lp[k, TWENTY.index(wt)] for k, (wt, _, mt) in enumerate(sites)))
