@@ -55,13 +55,9 @@ def paint(summary: str, palette: str, bfactor: bool) -> dict[tuple[str, str, str
         values = residue_values(summary)
         objects = sorted({key.obj for key in STORE.scores})
         snapshot(objects)
-        limit = symmetric_limit(values.values())
-        colours = {k: pymol_colour(colour_for(v, limit, palette)) for k, v in values.items()}
-        grey = pymol_colour(UNSCORED_RGB)
+        colour_residues(objects, values, palette)
         for obj in objects:
             protein = f"%{obj} and polymer.protein"
-            cmd.alter(protein, "color = _c.get((model, chain, resi), _grey)",
-                      space={"_c": colours, "_grey": grey})
             if bfactor:
                 cmd.alter(protein, "b = _v.get((model, chain, resi), b)", space={"_v": values})
             _store_property(protein, values)
@@ -69,6 +65,17 @@ def paint(summary: str, palette: str, bfactor: bool) -> dict[tuple[str, str, str
         STORE.summary, STORE.palette, STORE.bfactor = summary, palette, bfactor
         STORE.painted = values
     return values
+
+
+def colour_residues(objects: list[str], values: dict[tuple[str, str, str], float], palette: str) -> None:
+    """Palette colour for every residue with a value; grey for the other protein residues."""
+    limit = symmetric_limit(values.values())
+    colours = {k: pymol_colour(colour_for(v, limit, palette)) for k, v in values.items()}
+    grey = pymol_colour(UNSCORED_RGB)
+    for obj in objects:
+        cmd.alter(f"%{obj} and polymer.protein", "color = _c.get((model, chain, resi), _grey)",
+                  space={"_c": colours, "_grey": grey})
+    cmd.recolor()
 
 
 def restore() -> list[str]:
