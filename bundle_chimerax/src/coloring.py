@@ -1,0 +1,94 @@
+"""Write a scan back to ChimeraX: the ``saprot_score`` attribute, ribbon/atom colours and a colour key.
+
+Colours follow a diverging palette centred on 0 (a SaProt score of 0 means "as likely as the wild
+type"): red for intolerant, white at 0, blue for tolerated.  Residues without a score are grey.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .store import ATTR_NAME, StoredScan, register_attribute
+
+INTOLERANT = "#b2182b"
+TOLERATED = "#2166ac"
+UNSCORED_RGBA8 = (160, 160, 160, 255)
+
+
+def symmetric_limit(values: np.ndarray) -> float:
+    """Half-width of the colour range: the largest |value|, rounded up to a half unit (at least 0.5)."""
+    finite = np.abs(values[np.isfinite(values)])
+    if finite.size == 0:
+        return 1.0
+    return max(0.5, math.ceil(float(finite.max()) * 2) / 2)
+
+
+def default_colormap(limit: float):
+    """Red (intolerant) - white at 0 - blue (tolerated), from -limit to +limit."""
+    from chimerax.core.colors import Color, Colormap
+    return Colormap((-limit, 0.0, limit),
+                    (Color(INTOLERANT).rgba, Color("white").rgba, Color(TOLERATED).rgba))
+
+
+def centred_colormap(palette, values: np.ndarray):
+    """The palette to colour ``values`` with: the user's (spread over ±limit unless it has values) or ours."""
+    limit = symmetric_limit(values)
+    if palette is None:
+        return default_colormap(limit)
+    if getattr(palette, "values_specified", False):
+        return palette
+    return palette.linear_range(-limit, limit)
+
+
+def summary_values(scan: StoredScan, kind: str) -> np.ndarray:
+    return np.asarray(scan.result.summary(kind), dtype=float)
+
+
+def apply_scan(session, scan: StoredScan, kind: str, colormap, color_residues=None) -> dict:
+    """Set ``saprot_score`` on every scored residue of the chain and colour the residues in the spec.
+
+    Returns counts for the log: scored, coloured, grey.
+    """
+    from .targets import residue_lookup
+    register_attribute(session)
+    values = summary_values(scan, kind)
+    lookup = residue_lookup(scan.target)
+    scored = {}
+    for rid, value in zip(scan.result.residue_ids, values):
+        residue = lookup.get((rid.number, rid.icode))
+        if residue is None:
+            continue
+        if np.isfinite(value):
+            setattr(residue, ATTR_NAME, float(value))
+            scored[residue] = float(value)
+        elif hasattr(residue, ATTR_NAME):
+            setattr(residue, ATTR_NAME, None)
+    targets = scan.target.spec_residues if color_residues is None else color_residues
+    coloured = grey = 0
+    for residue in targets:
+        if residue.deleted:
+            continue
+        if residue in scored:
+            rgba = colormap.interpolated_rgba8([scored[residue]])[0]
+            coloured += 1
+        else:
+            rgba = np.array(UNSCORED_RGBA8, dtype=np.uint8)
+            grey += 1
+        residue.ribbon_color = rgba
+        atoms = residue.atoms
+        atoms.colors = np.tile(rgba, (len(atoms), 1))
+    return {"scored": len(scored), "coloured": coloured, "grey": grey}
+
+
+def key_command(colormap) -> str:
+    """The ``key`` command that shows ``colormap`` with its values as labels."""
+    from chimerax.core.colors import hex_color, rgba_to_rgba8
+    parts = [f"{hex_color(rgba_to_rgba8(rgba))}:{value:g}"
+             for value, rgba in zip(colormap.data_values, colormap.colors)]
+    return "key " + " ".join(parts) + " pos 0.08,0.08 size 0.35,0.04"
+
+
+def show_key(session, colormap) -> None:
+    from chimerax.core.commands import run
+    run(session, key_command(colormap), log=True)

@@ -1,0 +1,83 @@
+"""HTML for the ChimeraX log: what was scored, by which model, and links to act on it."""
+from __future__ import annotations
+
+from html import escape
+
+import numpy as np
+
+from .store import StoredScan
+
+
+def residue_spec(scan: StoredScan, residue_ids) -> str:
+    """ChimeraX spec for residues of one scanned chain, e.g. ``#1/A:12,40,52A``."""
+    labels = ",".join(r.label for r in residue_ids)
+    return f"{scan.target.label}:{labels}"
+
+
+def most_intolerant(scan: StoredScan, kind: str, count: int = 10) -> list[int]:
+    """Indices of the ``count`` residues with the lowest summary score."""
+    values = np.asarray(scan.result.summary(kind), dtype=float)
+    order = [int(i) for i in np.argsort(values, kind="stable") if np.isfinite(values[i])]
+    return order[:count]
+
+
+def _link(command: str, text: str) -> str:
+    return f'<a href="cxcmd:{escape(command, quote=True)}">{escape(text)}</a>'
+
+
+def scan_summary_html(scans: list[StoredScan], kind: str, counts: list[dict], heatmap_path: str | None,
+                      csv_path: str | None, limit: float) -> str:
+    """One table row per chain plus links: select the ten most intolerant residues, their scores, the heatmap."""
+    rows = []
+    for scan, count in zip(scans, counts):
+        worst = most_intolerant(scan, kind)
+        ids = [scan.result.residue_ids[i] for i in worst]
+        links = []
+        if ids:
+            links.append(_link(f"select {residue_spec(scan, ids)}",
+                               f"select the {len(ids)} most intolerant residues"))
+            first = residue_spec(scan, ids[:1])
+            links.append(_link(f"saprot mutations {first}", f"substitutions of {ids[0].label}"))
+        notes = "; ".join(escape(n) for n in scan.result.notes)
+        rows.append(
+            "<tr>"
+            f"<td>{escape(scan.target.label)}</td>"
+            f"<td>{escape(scan.target.structure.name)}</td>"
+            f"<td>{count['scored']}</td>"
+            f"<td>{escape(scan.result.method)}</td>"
+            f"<td>{escape(', '.join(r.label for r in ids[:5]))}</td>"
+            f"<td>{' | '.join(links)}{'<br>' + notes if notes else ''}</td>"
+            "</tr>")
+    model = escape(scans[0].model_line) if scans else ""
+    extra = []
+    if heatmap_path:
+        extra.append(_link(f"saprot heatmap {_quote(heatmap_path)} open true", "open the heatmap"))
+    else:
+        extra.append(_link("saprot heatmap saprot_heatmap.png open true", "save and open a heatmap"))
+    if csv_path:
+        extra.append(f"scores written to {escape(csv_path)}")
+    extra.append(_link(f"select ::{'saprot_score'}<-{limit / 2:g}", f"select residues scoring below -{limit / 2:g}"))
+    return (
+        f"<p><b>SaProt scan</b>: {model}<br>colour = {escape(kind)} score over the substitutions "
+        f"(red intolerant, white 0, blue tolerated; grey unscored); residue attribute <i>saprot_score</i></p>"
+        "<table border=1 cellpadding=2 style='border-collapse:collapse'>"
+        "<tr><th>chain</th><th>structure</th><th>scored</th><th>method</th>"
+        "<th>most intolerant</th><th>actions</th></tr>"
+        + "".join(rows) + "</table><p>" + " | ".join(extra) + "</p>")
+
+
+def mutations_html(scan: StoredScan, index: int) -> str:
+    """The 19 substitution scores of one residue, best tolerated first."""
+    rid = scan.result.residue_ids[index]
+    wt = scan.result.wt[index]
+    rows = "".join(f"<tr><td>{escape(wt)}{escape(rid.label)}{escape(mt)}</td><td>{score:.3f}</td></tr>"
+                   for mt, score in scan.result.substitutions(index))
+    return (f"<p><b>SaProt substitutions of {escape(scan.target.label)}:{escape(rid.label)} ({escape(wt)})</b>, "
+            f"best tolerated first; score = log P(mutant)/P(wild type), {escape(scan.result.method)}-marginal, "
+            f"{escape(scan.model_line)}</p>"
+            f"<table border=1 cellpadding=2 style='border-collapse:collapse'>"
+            f"<tr><th>mutant</th><th>score</th></tr>{rows}</table>")
+
+
+def _quote(path: str) -> str:
+    return f'"{path}"' if " " in path else path

@@ -1,0 +1,90 @@
+"""Which chains a residue spec asks to score, and their atoms handed to the core as a ``Chain``.
+
+SaProt needs a whole chain for context, so every protein chain that has a residue in the spec is
+scored whole; colouring is then limited to the residues in the spec.  Atoms are read on the UI
+thread (ChimeraX objects are not thread-safe); the core only ever sees plain arrays.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chimerax.core.errors import UserError
+
+
+@dataclass
+class ChainTarget:
+    """One protein chain of one open structure, with the residues the user named in it."""
+
+    structure: object          # chimerax.atomic.AtomicStructure
+    chain_id: str
+    chain_residues: object     # Residues: every residue of the chain, in structure order
+    spec_residues: object      # Residues: the chain's residues that were in the spec
+
+    @property
+    def label(self) -> str:
+        return f"#{self.structure.id_string}/{self.chain_id}"
+
+
+def _describe_non_protein(residues) -> str:
+    from chimerax.atomic import Residue
+    kinds = set(residues.polymer_types)
+    if kinds == {Residue.PT_NUCLEIC}:
+        return "only nucleic-acid residues"
+    if Residue.PT_NUCLEIC in kinds:
+        return "nucleic-acid residues and ligands, but no protein residues"
+    return "only ligand, ion or solvent residues"
+
+
+def chain_targets(residues, spec_text: str = "") -> list[ChainTarget]:
+    """Protein chains touched by ``residues``; a clear ``UserError`` when there are none."""
+    from chimerax.atomic import Residue
+    shown = f" {spec_text!r}" if spec_text else ""
+    if residues is None or len(residues) == 0:
+        raise UserError(f"saprot: the spec{shown} matches no residues")
+    protein = residues.filter(residues.polymer_types == Residue.PT_AMINO)
+    if len(protein) == 0:
+        raise UserError(f"saprot: the spec{shown} selects {_describe_non_protein(residues)}; "
+                        "SaProt scores protein chains")
+    targets: list[ChainTarget] = []
+    seen = set()
+    for r in protein:
+        key = (r.structure, r.chain_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        s = r.structure
+        whole = s.residues.filter(s.residues.chain_ids == r.chain_id)
+        in_spec = protein.filter([rr.structure is s and rr.chain_id == r.chain_id for rr in protein])
+        targets.append(ChainTarget(s, r.chain_id, whole, in_spec))
+    targets.sort(key=lambda t: (t.structure.id, t.chain_id))
+    return targets
+
+
+def looks_predicted(structure) -> bool:
+    """Whether the structure's header mentions AlphaFold (the core's rule for pLDDT masking)."""
+    text = " ".join([str(getattr(structure, "name", "")), str(getattr(structure, "filename", "") or ""),
+                     repr(getattr(structure, "metadata", {}))])
+    return "alphafold" in text.lower()
+
+
+def core_chain(target: ChainTarget):
+    """The chain as the core's ``Chain`` (per-atom arrays, no temporary file)."""
+    from saprot_scan.structure import chain_from_arrays
+    atoms = target.chain_residues.atoms
+    res = atoms.residues
+    return chain_from_arrays(
+        target.chain_id,
+        res_numbers=[int(n) for n in res.numbers],
+        icodes=[str(c) for c in res.insertion_codes],
+        res_names=[str(n) for n in res.names],
+        atom_names=[str(n) for n in atoms.names],
+        coords=atoms.coords,
+        b_factors=atoms.bfactors,
+        source=f"ChimeraX {target.label} ({target.structure.name})",
+        alphafold_text=looks_predicted(target.structure),
+    )
+
+
+def residue_lookup(target: ChainTarget) -> dict[tuple[int, str], object]:
+    """(author number, insertion code) -> ChimeraX residue, for writing results back."""
+    return {(int(r.number), str(r.insertion_code or "").strip()): r for r in target.chain_residues}

@@ -1,0 +1,7 @@
+"""PyQt6.QtWidgets under the name ChimeraX uses, enums promoted (see Qt/__init__.py)."""
+from PyQt6 import QtWidgets as _module
+from PyQt6.QtWidgets import *  # noqa: F401,F403
+
+from . import promote_enums
+
+promote_enums(_module)
