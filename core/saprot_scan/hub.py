@@ -156,7 +156,12 @@ def _pickle_to_safetensors(bin_files: list[str], source: Path, out_dir: Path) ->
         if not name.endswith(".bin"):
             continue
         try:
-            part = torch.load(source / name, map_location="cpu", weights_only=True, mmap=True)
+            try:
+                part = torch.load(source / name, map_location="cpu", weights_only=True, mmap=True)
+            except RuntimeError as err:  # files from before torch 1.6's zip format cannot be memory-mapped
+                if "mmap" not in str(err):
+                    raise
+                part = torch.load(source / name, map_location="cpu", weights_only=True)
         except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError) as err:
             raise ModelError(f"{name}: refused; it is not a plain tensor checkpoint (the restricted loader said: "
                              f"{_one_line(err)})") from None
