@@ -86,7 +86,7 @@ def key_command(colormap) -> str:
     from chimerax.core.colors import hex_color, rgba_to_rgba8
     parts = [f"{hex_color(rgba_to_rgba8(rgba))}:{value:g}"
              for value, rgba in zip(colormap.data_values, colormap.colors)]
-    return "key " + " ".join(parts) + " pos 0.08,0.08 size 0.35,0.04"
+    return "key " + " ".join(parts) + " pos 0.1,0.14 size 0.35,0.04"
 
 
 def show_key(session, colormap) -> None:
