@@ -245,6 +245,8 @@ def test_ray_traced_png_carries_the_palette(pm, shared_data, tmp_path):
     cmd.load(structure(shared_data, "1aki"))
     cmd.show_as("cartoon", "1aki")
     cmd.orient("1aki")
+    cmd.bg_color("black")
+    cmd.set("ray_opaque_background", 1)
 
     def pixels(name):
         out = tmp_path / name
