@@ -23,6 +23,7 @@ def snapshot():
 def test_bad_specs_and_models_change_nothing(chimerax):
     out = chimerax(SNAPSHOT + """
 import os
+open(params["work"] + "/fake.onnx", "w").write("this is not an ONNX model")
 run(session, "open " + params["1aki"])
 run(session, "open " + params["5ugo"])
 before = snapshot()
@@ -37,6 +38,7 @@ errors = {
     "bad heatmap": user_error("saprot scan #1 heatmap " + params["work"] + "/h.txt" + m),
     "unwritable csv": user_error("saprot scan #1 csv " + params["work"] + "/no/such/dir/s.csv" + m),
     "bad method": user_error("saprot scan #1 method fast" + m),
+    "not a model": user_error("saprot scan #1 model " + params["work"] + "/fake.onnx"),
 }
 out["errors"] = errors
 out["unchanged"] = snapshot() == before
@@ -52,6 +54,7 @@ out["files"] = sorted(os.listdir(params["work"] + "/run"))
     assert "summary must be" in errors["bad summary"]
     assert ".png" in errors["bad heatmap"]
     assert "does not exist" in errors["unwritable csv"]
+    assert "fake.onnx" in errors["not a model"]
     for text in errors.values():
         assert "\n" not in text.strip() and "Traceback" not in text
     assert out["unchanged"]
@@ -73,13 +76,16 @@ out["after_scan"] = {
     "too many": user_error("saprot mutations #1"),
     "color no match": user_error("saprot color #3"),
 }
-out["unchanged_before_scan"] = True
+log.clear()
+out["stop"] = run(session, "saprot stop")
+out["stop_text"] = log.text()
 """)
     for name, text in out["errors"].items():
         assert text and "saprot scan" in text, name
     after = out["after_scan"]
     assert all(after.values()), after
     assert "at most 20" in after["too many"]
+    assert out["stop"] == 0 and "no SaProt job is running" in out["stop_text"]
 
 
 def test_mixed_spec_scores_only_the_protein_chains(chimerax):

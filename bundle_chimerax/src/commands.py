@@ -44,11 +44,12 @@ def _check_output(path: str | None, suffixes: tuple[str, ...] | None = None) -> 
     return str(Path(path).expanduser())
 
 
-def _load_model(model: str | None, device: str):
+def _resolve_model(model: str | None):
+    """Which model file would score (fast: no hashing, no ONNX session); a clear error if none."""
     from saprot_scan.errors import InputError
-    from saprot_scan.runtime import load_model
+    from saprot_scan.registry import resolve_model
     try:
-        return load_model(model, device=device)
+        return resolve_model(model)
     except InputError as err:
         raise UserError(f"saprot: {err}") from None
 
@@ -76,16 +77,21 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
     csv = _check_output(csv)
     targets = chain_targets(residues)
     chains = _core_chains(targets)
-    loaded = _load_model(model, device)
+    ref = _resolve_model(model)
     structures = {t.structure for t in targets}
     names = ", ".join(t.label for t in targets)
     if len(structures) > 1:
-        session.logger.info(f"SaProt scan: {len(structures)} structures, scoring each chain separately: {names}")
+        session.logger.info(f"SaProt scan: {len(structures)} structures, scoring each chain separately "
+                            f"with model {ref.name}: {names}")
     else:
-        session.logger.info(f"SaProt scan of {names} with {loaded.describe()}")
+        session.logger.info(f"SaProt scan of {names} with model {ref.name}")
 
     def work(report, cancel):
+        # Loading (hash check, ONNX session) and scoring both run here, off the UI thread with a GUI.
         from saprot_scan.pipeline import scan_chain
+        from saprot_scan.runtime import load_model
+        report(f"SaProt scan: loading model {ref.name}")
+        loaded = load_model(model, device=device)
         results = []
         for number, (target, chain) in enumerate(zip(targets, chains), start=1):
             def progress(done: int, total: int, label=target.label, number=number) -> None:
@@ -93,10 +99,11 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
             results.append(scan_chain(chain, model=loaded, method=method, device=device,
                                       progress=progress, cancel=cancel))
         _write_outputs(results, csv, heatmap)
-        return results
+        return loaded.describe(), results
 
-    def apply(results) -> None:
-        _apply_scan(session, targets, results, loaded.describe(), kind, palette, key, heatmap, csv)
+    def apply(outcome) -> None:
+        model_line, results = outcome
+        _apply_scan(session, targets, results, model_line, kind, palette, key, heatmap, csv)
 
     from .jobs import run_job
     run_job(session, "saprot scan", work, apply)
@@ -346,6 +353,18 @@ export_desc = CmdDesc(required=[("hf_dir", OpenFolderNameArg)], keyword=[("out",
                       url=HELP + "#models")
 
 
+# ---------------------------------------------------------------- saprot stop
+def saprot_stop(session):
+    """Ask running background scans to stop; nothing of theirs is applied."""
+    from .jobs import cancel_all
+    count = cancel_all()
+    session.logger.info(f"asked {count} running SaProt job(s) to stop" if count else "no SaProt job is running")
+    return count
+
+
+stop_desc = CmdDesc(synopsis="stop running SaProt scans", url=HELP + "#stop")
+
+
 _COMMANDS = {
     "saprot scan": (saprot_scan, scan_desc),
     "saprot color": (saprot_color, color_desc),
@@ -354,6 +373,7 @@ _COMMANDS = {
     "saprot models": (saprot_models, models_desc),
     "saprot models fetch": (saprot_models_fetch, fetch_desc),
     "saprot models export": (saprot_models_export, export_desc),
+    "saprot stop": (saprot_stop, stop_desc),
 }
 
 

@@ -31,7 +31,7 @@ def _scans(session) -> dict:
 def register_attribute(session) -> None:
     """Register ``saprot_score`` so ChimeraX knows its type (``color byattribute``, ``select``, sessions)."""
     from chimerax.atomic import Residue
-    Residue.register_attr(session, ATTR_NAME, REGISTRANT, attr_type=float)
+    Residue.register_attr(session, ATTR_NAME, REGISTRANT, attr_type=float, can_return_none=True)
 
 
 def remember(session, scan: StoredScan) -> None:
