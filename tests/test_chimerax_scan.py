@@ -250,3 +250,23 @@ out["models"] = log.html()
     assert out["help_page"]
     assert "saprot.html" in (out["url"] or "")
     assert "SaProt models" in out["models"] and "default:" in out["models"]
+
+
+def test_partial_spec_scores_whole_chain_but_colours_only_the_spec(chimerax):
+    out = chimerax(CORE_SCAN + """
+run(session, "open " + params["1aki"])
+m = session.models[0]
+before = {r.number: [int(c) for c in r.ribbon_color] for r in m.residues}
+run(session, "saprot scan #1/A:10-20 model " + params["model"] + " key false")
+after = {r.number: [int(c) for c in r.ribbon_color] for r in m.residues}
+out["changed"] = sorted(n for n in before if before[n] != after[n])
+out["scored"] = sum(1 for r in m.residues if getattr(r, "saprot_score", None) is not None)
+core = core_result(params["1aki"], "A")
+out["r30"] = [m.residues[29].saprot_score, float(core.summary("mean")[core.index_of("30")])]
+from chimerax.color_key.model import get_model
+out["key"] = get_model(session, create=False) is not None
+""")
+    assert out["scored"] == 129                      # SaProt sees the whole chain
+    assert set(out["changed"]) <= set(range(10, 21)) and out["changed"]
+    assert out["r30"][0] == pytest.approx(out["r30"][1], abs=1e-6)
+    assert not out["key"]                            # key false: no colour key

@@ -100,3 +100,35 @@ out["progress"] = [s for s in log.status_lines if "positions" in s]
     assert out["applied_on_main"]
     assert out["scored"] == 129
     assert out["progress"] and out["progress"][-1].endswith("129/129 positions")
+
+
+def test_structure_closed_during_a_background_scan_is_left_alone(chimerax):
+    out = chimerax("""
+import queue, threading, time
+ui = session.ui
+run(session, "open " + params["1aki"])
+run(session, "open " + params["1aki"])
+ui._queue = queue.Queue()
+ui.is_gui = True
+run(session, "saprot scan #1,2 model " + params["model"])
+run(session, "close #1")        # the user closes one structure while the scan runs
+workers = [t for t in threading.enumerate() if t.name == "saprot scan"]
+deadline = time.time() + 120
+while time.time() < deadline:
+    try:
+        func, args, kw = ui._queue.get(timeout=0.2)
+    except queue.Empty:
+        if not any(t.is_alive() for t in workers):
+            break
+        continue
+    func(*args, **kw)
+ui.is_gui = False
+ui._queue = None
+from chimerax.atomic import all_atomic_structures
+left = all_atomic_structures(session)
+out["left"] = [m.id_string for m in left]
+out["scored"] = sum(1 for r in left[0].residues if getattr(r, "saprot_score", None) is not None)
+out["text"] = log.text()
+""")
+    assert out["left"] == ["2"] and out["scored"] == 129
+    assert "closed during the scan" in out["text"]

@@ -94,8 +94,7 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
         loaded = load_model(model, device=device)
         results = []
         for number, (target, chain) in enumerate(zip(targets, chains), start=1):
-            def progress(done: int, total: int, label=target.label, number=number) -> None:
-                report(f"SaProt scan {label} ({number}/{len(chains)}): {done}/{total} positions")
+            progress = _throttled(report, f"SaProt scan {target.label} ({number}/{len(chains)})")
             results.append(scan_chain(chain, model=loaded, method=method, device=device,
                                       progress=progress, cancel=cancel))
         _write_outputs(results, csv, heatmap)
@@ -107,6 +106,19 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
 
     from .jobs import run_job
     run_job(session, "saprot scan", work, apply)
+
+
+def _throttled(report, label: str, steps: int = 50):
+    """A progress callback that reports at most ``steps`` times per chain (and always at the end),
+    so a long chain does not flood the UI thread with status updates."""
+    last = [-1]
+
+    def progress(done: int, total: int) -> None:
+        step = max(1, total // steps)
+        if done >= total or last[0] < 0 or done - last[0] >= step:
+            last[0] = done
+            report(f"{label}: {done}/{total} positions")
+    return progress
 
 
 def _write_outputs(results, csv: str | None, heatmap: str | None) -> None:
