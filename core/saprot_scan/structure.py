@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -152,11 +153,16 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
     if head.startswith(("<!doctype", "<html", "<?xml")):
         raise InputError(f"{path.name}: this is an HTML/XML page, not a PDB or mmCIF file")
     try:
-        atoms = _load_atoms(path, text, model)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # biotite's notes (e.g. guessed elements) are not the user's business
+            atoms = _load_atoms(path, text, model)
     except InputError:
         raise
     except Exception as err:  # biotite raises many kinds on malformed input
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if isinstance(err, KeyError):  # a CIF without the table biotite looked for
+            reason = f"no {err.args[0]} table" if err.args else "a required table is missing"
+        else:
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise InputError(f"{path.name}: not a readable PDB/mmCIF file ({reason})") from None
     if atoms.array_length() == 0:
         raise InputError(f"{path.name}: no atoms found; is it a PDB or mmCIF file?")
@@ -219,8 +225,8 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
                   b_factor_constant_per_residue=constant_b, source=source)
     backbone_complete = ~np.isnan(coords_arr[:, [0, 2], 0]).any(axis=1)
     if not backbone_complete.any():
-        raise InputError(f"chain {chain_id}: only CA atoms (no backbone N and C); "
-                         "SaProt's 3Di letters need N, CA and C")
+        raise InputError(f"{Path(source).name or 'the structure'}: chain {chain_id} has only CA atoms "
+                         "(no backbone N and C); SaProt's 3Di letters need N, CA and C")
     return chain
 
 
