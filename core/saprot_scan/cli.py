@@ -130,6 +130,7 @@ def cmd_scan(args) -> int:
     from .pipeline import scan_chain
     from .results import summary_csv_text, write_csv, write_json
     from .runtime import load_model
+    from .scan import check_model_runs
 
     outputs = [p for p in (args.csv, args.summary_csv, args.json, args.heatmap) if p]
     for path in outputs:
@@ -138,6 +139,7 @@ def cmd_scan(args) -> int:
         raise InputError(f"--heatmap {args.heatmap}: use a .png, .svg or .pdf file name")
     chains = _read_chains(args)
     model = load_model(args.model, device=args.device)
+    check_model_runs(model)
     _note(args, f"scoring with {model.describe()}")
     results = []
     for chain in chains:
@@ -188,6 +190,7 @@ def cmd_score(args) -> int:
     from .atomic import write_text_atomic
     from .pipeline import score_mutations
     from .runtime import load_model
+    from .scan import check_model_runs, parse_variant
 
     if args.out:
         from .atomic import check_writable
@@ -199,7 +202,10 @@ def cmd_score(args) -> int:
     chains = _read_chains(args)
     if len(chains) > 1:
         raise InputError(f"the structure has {len(chains)} protein chains; choose one with --chain")
+    for variant in variants:  # every mutation is checked before any model work
+        parse_variant(variant, chains[0].sequence)
     model = load_model(args.model, device=args.device)
+    check_model_runs(model)
     _note(args, f"scoring with {model.describe()}")
     scores = score_mutations(chains[0], variants, model, args.plddt_mask, args.plddt_threshold,
                              batch_size=args.batch_size, backend=args.threedi)

@@ -12,8 +12,8 @@ from typing import Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
-from .errors import InputError, ScanCancelled
-from .tokens import AMINO_ACIDS, token_id
+from .errors import InputError, ModelError, ScanCancelled
+from .tokens import AMINO_ACIDS, VOCAB_SIZE, token_id
 
 MAX_RESIDUES = 1022  # 1024 tokens in pretraining, minus <cls> and <eos>
 ProgressFn = Callable[[int, int], None]
@@ -89,6 +89,29 @@ def _masked_token(aa_struct: str) -> int:
     return token_id("#", aa_struct)
 
 
+def _logits(model: _Model, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The model's logits, checked: a model that loads but is not SaProt-shaped fails in one clear line."""
+    try:
+        logits = model.logits(ids, mask)
+    except Exception as err:
+        if not type(err).__module__.startswith("onnxruntime"):
+            raise
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelError(f"the model failed to run ({first[:200]}); is it a SaProt ONNX export?") from None
+    expected = (*ids.shape, VOCAB_SIZE)
+    if np.shape(logits) != expected:
+        raise ModelError(f"the model returned logits of shape {tuple(np.shape(logits))}, expected {expected}; "
+                         "is it a SaProt ONNX export?")
+    return logits
+
+
+def check_model_runs(model: _Model) -> None:
+    """Run the model once on a 3-token batch of two, so a model that loads but does not work as SaProt
+    fails in one clear line before any progress is shown."""
+    ids = np.array([[0, token_id("A", "p"), 2]] * 2, dtype=np.int64)
+    _logits(model, ids, np.ones_like(ids))
+
+
 def _check_cancel(cancel) -> None:
     if cancel is not None and cancel.is_set():
         raise ScanCancelled("scan cancelled")
@@ -112,7 +135,7 @@ def masked_marginal(model: _Model, ids: np.ndarray, struct: str, aa: str, batch_
             batch = np.repeat(base[None, :], len(chunk), axis=0)
             local = np.array(chunk) - window.start + 1
             batch[np.arange(len(chunk)), local] = [_masked_token(struct[p]) for p in chunk]
-            logits = model.logits(batch, mask[:len(chunk)])
+            logits = _logits(model, batch, mask[:len(chunk)])
             log_probs[chunk] = aa_log_probs(logits[np.arange(len(chunk)), local])
             done += len(chunk)
             if progress is not None:
@@ -129,7 +152,7 @@ def wt_marginal(model: _Model, ids: np.ndarray, aa: str, progress: ProgressFn | 
     for window in windows:
         _check_cancel(cancel)
         base = _window_ids(ids, window)[None, :]
-        logits = model.logits(base, np.ones_like(base))[0]
+        logits = _logits(model, base, np.ones_like(base))[0]
         own = slice(window.own_start - window.start + 1, window.own_stop - window.start + 1)
         log_probs[window.own_start:window.own_stop] = aa_log_probs(logits[own])
         if progress is not None:
@@ -194,7 +217,7 @@ def score_variants(model: _Model, ids: np.ndarray, struct: str, aa: str, variant
             for row, k in enumerate(chunk):
                 for site in variants[k]:
                     batch[row, site.index - window.start + 1] = _masked_token(struct[site.index])
-            logits = model.logits(batch, np.ones_like(batch))
+            logits = _logits(model, batch, np.ones_like(batch))
             for row, k in enumerate(chunk):
                 total = 0.0
                 for site in variants[k]:
