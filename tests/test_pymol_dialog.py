@@ -154,3 +154,22 @@ def test_open_dialog_is_one_window(qt_pm):
     assert dialog.open_dialog() is first
     assert first.isVisible()
     first.close()
+
+
+def test_dialog_fetch_without_hub_access_reports_one_line(qt_pm, monkeypatch):
+    pytest.importorskip("huggingface_hub", reason="fetching needs the export extra")
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # this machine cannot reach the hub anyway
+    dlg = dialog.build_dialog()
+    dlg.set_model_spec("saprot-35m")
+    dlg.fetch_model.click()
+    end = time.monotonic() + 60
+    while dlg._helper is not None and time.monotonic() < end:
+        qt_pm.processEvents()
+        time.sleep(0.05)
+        dlg.poll()
+    assert "fetching saprot-35m failed" in dlg.status.text()
+    assert "HF_HUB_OFFLINE" in dlg.status.text()
+    assert "\n" not in dlg.status.text()
+    dlg.close()

@@ -55,6 +55,34 @@ STARTUP = textwrap.dedent('''
         json.dump(result, open(os.environ["RESULT_FILE"], "w"))
 
     threading.Thread(target=report, daemon=True).start()
+
+    # Plugin menu and dialog geometry, read on the GUI thread (a Qt timer) for the driver
+    from pymol import gui
+    from pymol.Qt import QtCore
+    from saprot_scan_pymol import dialog
+
+    bar = gui.get_qtwindow().menuBar()
+    plugin_action = [a for a in bar.actions() if a.text().replace("&", "") == "Plugin"][0]
+    centre = bar.mapToGlobal(bar.actionGeometry(plugin_action).center())
+    menu_info = {"plugin_menu_xy": [centre.x(), centre.y()],
+                 "plugin_items": [a.text() for a in plugin_action.menu().actions()]}
+    json.dump(menu_info, open(os.environ["MENU_FILE"], "w"))
+
+    def dump_dialog():
+        d = dialog._DIALOG
+        if d is None or not d.isVisible():
+            return
+        p = d.score_button.mapToGlobal(d.score_button.rect().center())
+        info = {"score_xy": [p.x(), p.y()], "status": d.status.text(), "progress": d.progress.value(),
+                "method": d.method.currentText(), "summary": d.summary.currentText()}
+        json.dump(info, open(os.environ["DIALOG_FILE"] + ".tmp", "w"))
+        os.replace(os.environ["DIALOG_FILE"] + ".tmp", os.environ["DIALOG_FILE"])
+
+    pymol_timer = QtCore.QTimer()
+    pymol_timer.timeout.connect(dump_dialog)
+    pymol_timer.start(200)
+    import pymol
+    pymol._gui_test_timer = pymol_timer
 ''')
 
 SHOT = textwrap.dedent('''
@@ -117,6 +145,18 @@ class Screen:
         assert best, tree
         return best
 
+    def window_geometry(self, name: str) -> tuple[int, int, int, int]:
+        """(x, y, w, h) of the top-level window with this name (Qt popups are real X windows)."""
+        tree = subprocess.run(["xwininfo", "-root", "-tree"], env=self.env(), capture_output=True,
+                              text=True, check=True).stdout
+        for line in tree.splitlines():
+            if f'"{name}": (' in line:
+                size, absolute = line.split()[-2:]
+                w, h = (int(v) for v in size.split("+")[0].split("x"))
+                x, y = (int(v) for v in absolute.lstrip("+").split("+"))
+                return x, y, w, h
+        raise AssertionError(f"no window named {name}:\n{tree}")
+
     def close(self) -> None:
         self.xvfb.terminate()
         self.xvfb.wait(timeout=10)
@@ -166,11 +206,15 @@ def test_right_click_score_mutations_in_real_pymol_window(tmp_path, tiny_onnx_mo
     pytest.importorskip("PyQt5", reason="PyMOL's GUI needs a Qt binding (plugin_pymol/requirements-test.txt)")
     structure = shared_data / "foldseek_3di" / "1l2y.cif"
     (tmp_path / "startup.py").write_text(STARTUP)
+    remembered = {"selection": "prot", "method": "wt", "summary": "min", "palette": "blue_white_red"}
+    (tmp_path / "config" / "saprot-scan").mkdir(parents=True)
+    (tmp_path / "config" / "saprot-scan" / "pymol-plugin.json").write_text(json.dumps(remembered))
     screen = Screen(tmp_path)
     env = {**screen.env(), "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "SAPROT_SCAN_CACHE": str(tmp_path / "cache"), "SAPROT_SCAN_MODEL": str(tiny_onnx_model),
            "PLUGIN_DIR": str(REPO / "plugin_pymol"), "STRUCTURE": str(structure),
            "READY_FILE": str(tmp_path / "ready.json"), "RESULT_FILE": str(tmp_path / "result.json"),
+           "MENU_FILE": str(tmp_path / "menu.json"), "DIALOG_FILE": str(tmp_path / "dialog.json"),
            "OMP_NUM_THREADS": "1", "XDG_RUNTIME_DIR": str(tmp_path)}
     log = open(tmp_path / "pymol.log", "w")
     pymol_gui = subprocess.Popen([sys.executable, "-m", "pymol", "-q", str(tmp_path / "startup.py")],
@@ -212,6 +256,26 @@ def test_right_click_score_mutations_in_real_pymol_window(tmp_path, tiny_onnx_mo
         result = wait_for(tmp_path / "result.json", pymol_gui, 120)
         time.sleep(1.0)
         after = screen.shot("pymol_gui_3_coloured.png")
+
+        # 4. Plugin > saprot-scan opens the dialog with the remembered settings; Score rescans
+        menu_info = wait_for(tmp_path / "menu.json", pymol_gui, 10)
+        mx, my = menu_info["plugin_menu_xy"]
+        screen.xdotool("mousemove", str(mx), str(my), "click", "1")
+        time.sleep(1.0)
+        px, py, pw, ph = screen.window_geometry("Plugin")
+        screen.xdotool("mousemove", str(px + 40), str(py + ph - 12), "sleep", "0.3", "click", "1")
+        dialog_info = wait_for(tmp_path / "dialog.json", pymol_gui, 30)
+        screen.shot("pymol_gui_4_dialog.png")
+        sx, sy = dialog_info["score_xy"]
+        screen.xdotool("mousemove", str(sx), str(sy), "sleep", "0.3", "click", "1")
+        end = time.monotonic() + 120
+        while time.monotonic() < end:
+            dialog_info = json.loads((tmp_path / "dialog.json").read_text())
+            if dialog_info["status"] == "scored and coloured":
+                break
+            time.sleep(0.3)
+        time.sleep(0.5)
+        screen.shot("pymol_gui_5_dialog_scored.png")
     finally:
         pymol_gui.terminate()
         try:
@@ -232,6 +296,11 @@ def test_right_click_score_mutations_in_real_pymol_window(tmp_path, tiny_onnx_mo
     assert "started in the background" in feedback
     assert "19 substitutions" in feedback and "best " in feedback and "worst " in feedback
     assert "Traceback" not in feedback
+    assert "saprot-scan" in menu_info["plugin_items"]
+    assert dialog_info["method"] == "wt" and dialog_info["summary"] == "min", "settings not remembered"
+    assert dialog_info["status"] == "scored and coloured" and dialog_info["progress"] == 100
+    assert feedback.count("started in the background") == 2
+    assert "by min score (blue_white_red" in feedback
     # the view changed: the green carbons of PyMOL's default colouring are gone
     view = after[gy:gy + vh, gx:gx + vw]
     green = (view[..., 1] > view[..., 0] + 60) & (view[..., 1] > view[..., 2] + 60)

@@ -290,7 +290,7 @@ def build_dialog(parent=None):
             if not spec or spec == "default" or spec.endswith(".onnx"):
                 self.status.setText("choose a registry model (saprot-35m, saprot-650m) to fetch")
                 return
-            self._start_helper(f"fetching {spec}", lambda: fetch_model(spec))
+            self._start_helper(f"fetching {spec}", lambda: fetch_model(spec, progress=False) and spec)
 
         def on_export(self):
             folder = QtWidgets.QFileDialog.getExistingDirectory(self, "SaProt checkpoint folder")
@@ -338,7 +338,11 @@ def build_dialog(parent=None):
                     feedback.fail(f"{helper.label} failed: {helper.error}")
                 else:
                     spec = str(helper.result)
-                    self.model.addItem(spec, spec)
+                    index = self.model.findData(spec)
+                    if index >= 0:  # a registry model that is now cached
+                        self.model.setItemText(index, f"{spec} (cached)")
+                    else:
+                        self.model.addItem(spec, spec)
                     self.set_model_spec(spec)
                     self.status.setText(f"{helper.label}: done; model set to {spec}")
                     feedback.say(f"{helper.label}: done ({spec})")
