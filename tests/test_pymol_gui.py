@@ -284,7 +284,8 @@ def test_right_click_score_mutations_in_real_pymol_window(tmp_path, tiny_onnx_mo
             pymol_gui.kill()
         log.close()
         screen.close()
-        shutil.copy(tmp_path / "pymol.log", ARTIFACTS / "pymol_gui_feedback.log") if ARTIFACTS.is_dir() else None
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(tmp_path / "pymol.log", ARTIFACTS / "pymol_gui_feedback.log")
 
     feedback = (tmp_path / "pymol.log").read_text()
     assert result["outcome"] == "done", feedback

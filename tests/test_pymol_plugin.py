@@ -373,3 +373,57 @@ def test_scan_in_a_script_thread_free_and_returns_results(pm, shared_data):
     results = saprot_scan("1l2y", method="wt")  # no GUI: returns when done, with the results
     assert list(results) == ["1l2y/A"] and len(results["1l2y/A"].wt) == 20
     assert not any(t.name == "saprot_scan" for t in threading.enumerate())
+
+
+def test_chain_pick_and_multi_chain_object_with_insertion_codes(pm, shared_data, tiny_onnx_model, tmp_path):
+    path = structure(shared_data, "1ncb")  # neuraminidase + antibody H/L chains, Kabat insertion codes
+    cmd.load(path)
+    others_before = atom_state("1ncb and not polymer.protein")
+    pick = menu.pick_menu(cmd, "pick", "(1ncb and chain H and resi 52A and name CA)")
+    (entry,) = find_entry(submenu(pick, "chain"), LABEL)
+    cmd.do(entry[2] + ", method=wt")
+    assert [key.label for key in STORE.scores] == ["1ncb/H"]
+
+    cmd.do("saprot_scan 1ncb, method=wt")
+    assert sorted(key.label for key in STORE.scores) == ["1ncb/H", "1ncb/L", "1ncb/N"]
+    values = {}
+    cmd.iterate("1ncb and polymer.protein and name CA", "values[(chain, resi)] = saprot_score(model, chain, resi)",
+                space={"values": values, "saprot_score": pymol.saprot_score})
+    for chain in ("H", "L", "N"):
+        expected = core_result(path, tiny_onnx_model, method="wt", chain=chain)
+        got = [values[(chain, rid.label)] for rid in expected.residue_ids]
+        np.testing.assert_allclose(got, expected.summary("mean"), atol=1e-6)
+    assert values[("H", "52A")] is not None and values[("H", "82C")] is not None
+    assert atom_state("1ncb and not polymer.protein") == others_before, "sugars/waters recoloured"
+
+    cmd.do(f"saprot_csv {tmp_path / 'all.csv'}")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "all.csv").read_text())))
+    assert {r["chain"] for r in rows} == {"H", "L", "N"}
+    assert any(r["residue"] == "52A" and r["chain"] == "H" for r in rows)
+    cmd.do(f"saprot_heatmap {tmp_path / 'all.svg'}")
+    assert (tmp_path / "all.svg").stat().st_size > 1000
+
+
+def test_restore_after_atoms_were_removed(pm, shared_data):
+    cmd.load(structure(shared_data, "1aki"))
+    before = {}
+    cmd.iterate("1aki", "before[(chain, resi, name, alt)] = (color, b)", space={"before": before})
+    cmd.do("saprot_scan 1aki, method=wt, bfactor=1")
+    cmd.remove("1aki and resi 1-5")
+    cmd.do("saprot_restore")
+    after = {}
+    cmd.iterate("1aki", "after[(chain, resi, name, alt)] = (color, b)", space={"after": after})
+    assert after and all(after[k] == before[k] for k in after)
+
+
+def test_object_deleted_during_a_background_scan(pm, shared_data, capfd):
+    cmd.load(structure(shared_data, "1l2y"))
+    with STORE.lock:
+        saprot_scan("1l2y", method="wt", background=1)
+        cmd.delete("1l2y")
+    assert RUNNER.wait(120)
+    assert RUNNER.last_outcome.startswith("error")
+    assert "deleted during the scan" in capfd.readouterr().out
+    assert not STORE.scores and not STORE.snapshots
+    with pytest.raises(pymol.CmdException, match="nothing scored yet"):
+        cmd.keyword["saprot_csv"][0]("/tmp/never-written.csv")

@@ -82,6 +82,8 @@ ARGUMENTS
               brown_white_teal {default: red_white_blue}
     bfactor = 0/1: also write the summary into b-factors {default: 0}
     device = auto | cpu | cuda {default: auto}
+    background = -1: in the background under PyMOL's GUI, else wait; 0: always wait (for
+                 scripts run inside the GUI); 1: always in the background {default: -1}
 
 EXAMPLES
 
@@ -111,6 +113,9 @@ SEE ALSO
         with STORE.lock:
             for entry in entries:
                 STORE.scores[entry.key] = entry
+            _forget_deleted_objects()  # an object deleted while it was being scored
+            if not any(entry.key in STORE.scores for entry in entries):
+                raise PluginError("the scored object was deleted during the scan; nothing was coloured")
             values = painting.paint(summary, palette, write_b)
         models = sorted({entry.model_text for entry in entries})
         feedback.say(f"coloured {len(values)} residues of {', '.join(k.label for k in keys)} by "
@@ -151,6 +156,7 @@ SEE ALSO
     summary = check_summary(summary or STORE.summary)
     palette = check_palette(palette or STORE.palette)
     write_b = _flag(bfactor, STORE.bfactor)
+    _not_while_scanning()
     _forget_deleted_objects()
     if not STORE.scores:
         raise PluginError("nothing scored yet; run saprot_scan first")
@@ -169,7 +175,14 @@ def _output_path(filename: str, suffixes=None) -> Path:
     return path
 
 
+def _not_while_scanning() -> None:
+    if RUNNER.busy():
+        raise PluginError(f"{RUNNER.label} is still running; try again when it has finished "
+                          "(or stop it with saprot_cancel)")
+
+
 def _scored_results() -> list:
+    _not_while_scanning()
     _forget_deleted_objects()
     if not STORE.scores:
         raise PluginError("nothing scored yet; run saprot_scan first")

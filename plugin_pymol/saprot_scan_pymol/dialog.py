@@ -11,7 +11,6 @@ import threading
 import pymol
 
 from . import feedback, settings
-from .core_link import user_errors
 from .jobs import RUNNER
 from .palettes import PALETTES
 from .scanning import DEVICES, METHODS
@@ -377,5 +376,3 @@ def build_dialog(parent=None):
 
     return SaprotScanDialog(parent)
 
-
-__all__ = ["open_dialog", "build_dialog", "model_choices", "user_errors"]

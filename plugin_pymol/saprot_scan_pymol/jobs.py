@@ -85,14 +85,12 @@ class JobRunner:
             self._done.set()
 
     def _body(self, work, finish, reraise: bool):
-        from .core_link import core
-
-        cancelled = (core().errors.ScanCancelled,) if _core_present() else ()
+        cancelled = _cancelled_type()
         try:
             value = work(self.progress, self.cancel_event)
             with STORE.lock:  # a cancel that arrives before the scene changes still wins
                 if self.cancel_event.is_set():
-                    raise (cancelled[0]("cancelled") if cancelled else PluginError("cancelled"))
+                    raise cancelled("cancelled")
                 finish(value)
             self.last_outcome = "done"
             return value
@@ -125,12 +123,13 @@ class JobRunner:
         return self._done.wait(timeout)
 
 
-def _core_present() -> bool:
+def _cancelled_type() -> type[Exception]:
+    """The core's ScanCancelled (raised inside scans), or a stand-in when the core is missing."""
     try:
-        import saprot_scan.errors  # noqa: F401
+        from saprot_scan.errors import ScanCancelled
     except ImportError:
-        return False
-    return True
+        return PluginError
+    return ScanCancelled
 
 
 RUNNER = JobRunner()

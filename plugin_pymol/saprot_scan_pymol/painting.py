@@ -5,10 +5,11 @@ import math
 
 from pymol import cmd
 
-from .atoms import ChainKey
 from .palettes import UNSCORED_RGB, colour_for, pymol_colour, symmetric_limit
 from .store import STORE, Snapshot
 
+# atoms are remembered by name, not index, so restoring survives atoms added or removed meanwhile
+ATOM_IDENTITY = "(segi, chain, resi, resn, name, alt)"
 _PROPERTY_SUPPORT: bool | None = None  # atom properties (p.*) exist only in Incentive PyMOL
 
 
@@ -28,8 +29,8 @@ def snapshot(objects: list[str]) -> None:
     for obj in objects:
         if obj in STORE.snapshots:
             continue
-        rows: dict[int, tuple[int, float]] = {}
-        cmd.iterate(f"%{obj}", "rows[index] = (color, b)", space={"rows": rows})
+        rows: dict[tuple, tuple[int, float]] = {}
+        cmd.iterate(f"%{obj}", f"rows[{ATOM_IDENTITY}] = (color, b)", space={"rows": rows})
         STORE.snapshots[obj] = Snapshot(len(rows), rows)
 
 
@@ -85,7 +86,8 @@ def restore() -> list[str]:
         for obj, snap in list(STORE.snapshots.items()):
             if obj not in cmd.get_names("objects"):
                 continue
-            cmd.alter(f"%{obj}", "(color, b) = _s.get(index, (color, b))", space={"_s": snap.by_index})
+            cmd.alter(f"%{obj}", f"(color, b) = _s.get({ATOM_IDENTITY}, (color, b))",
+                      space={"_s": snap.by_atom})
             if _PROPERTY_SUPPORT:
                 cmd.alter(f"%{obj}", "p.saprot_score = None")
             restored.append(obj)
@@ -94,6 +96,3 @@ def restore() -> list[str]:
         cmd.recolor()
     return restored
 
-
-def chains_painted() -> list[ChainKey]:
-    return list(STORE.scores)

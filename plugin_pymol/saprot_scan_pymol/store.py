@@ -38,7 +38,7 @@ class Snapshot:
     """Colours and b-factors of one object before the plugin first touched it."""
 
     atom_count: int
-    by_index: dict[int, tuple[int, float]]
+    by_atom: dict[tuple, tuple[int, float]]
 
 
 @dataclass
