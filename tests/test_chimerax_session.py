@@ -26,9 +26,17 @@ out["same"] = before == after and len(after) == 129
 worst = min(after.values())
 run(session, f"select ::saprot_score<={worst}")
 out["selected"] = len(session.selection.items("atoms")[0].unique_residues)
+out["mutations"] = list(run(session, "saprot mutations #1/A:52").values())[0]   # the scan came back too
+run(session, "saprot color #1 summary max")
+out["max_recoloured"] = len([r for r in m.residues if getattr(r, "saprot_score", None) is not None])
+run(session, "close session")
+out["after_close"] = user_error("saprot mutations #1/A:52")
 """)
     assert out["same"]
     assert out["selected"] == 1
+    assert len(out["mutations"]) == 19
+    assert out["max_recoloured"] == 129
+    assert out["after_close"]
 
 
 @pytest.mark.skipif(ctypes.util.find_library("OSMesa") is None,

@@ -17,5 +17,13 @@ class _SaprotBundleAPI(BundleAPI):
         from . import commands
         commands.register(command_info.name, logger)
 
+    @staticmethod
+    def get_class(class_name):
+        """Classes saved in session files (the session restores them by name)."""
+        if class_name == "SaprotScans":
+            from .store import SaprotScans
+            return SaprotScans
+        return None
+
 
 bundle_api = _SaprotBundleAPI()

@@ -30,18 +30,20 @@ def _check_summary(summary: str) -> str:
         raise UserError(f"saprot: {err}") from None
 
 
-def _check_output(path: str | None, suffixes: tuple[str, ...] | None = None) -> str | None:
+def _check_output(path: str | None, suffixes: tuple[str, ...] | None = None, what: str = "the file") -> str | None:
+    """Fail before any work if ``path`` has the wrong suffix or cannot be written."""
     if path is None:
         return None
     from saprot_scan.atomic import check_writable
     from saprot_scan.errors import InputError
-    if suffixes and Path(path).suffix.lower() not in suffixes:
-        raise UserError(f"saprot: {path}: the heatmap must end in {', '.join(suffixes)}")
+    expanded = Path(path).expanduser()
+    if suffixes and expanded.suffix.lower() not in suffixes:
+        raise UserError(f"saprot: {path}: {what} must end in {', '.join(suffixes)}")
     try:
-        check_writable(path)
+        check_writable(expanded)
     except InputError as err:
         raise UserError(f"saprot: {err}") from None
-    return str(Path(path).expanduser())
+    return str(expanded)
 
 
 def _resolve_model(model: str | None):
@@ -73,7 +75,7 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
     """Score every substitution of each protein chain in ``residues`` and colour them."""
     from .targets import chain_targets
     kind = _check_summary(summary)
-    heatmap = _check_output(heatmap, HEATMAP_SUFFIXES)
+    heatmap = _check_output(heatmap, HEATMAP_SUFFIXES, "the heatmap")
     csv = _check_output(csv)
     targets = chain_targets(residues)
     chains = _core_chains(targets)
@@ -187,9 +189,11 @@ def saprot_color(session, residues=None, summary: str = "mean", palette=None, ke
     if residues is not None:
         if len(residues) == 0:
             raise UserError("saprot color: the spec matches no residues")
+        from chimerax.atomic import Residue
         chosen, color_residues = [], {}
         for scan in scans:
-            mask = [r.structure is scan.target.structure and r.chain_id == scan.target.chain_id for r in residues]
+            mask = [r.structure is scan.target.structure and r.chain_id == scan.target.chain_id
+                    and r.polymer_type == Residue.PT_AMINO for r in residues]
             inside = residues.filter(mask)
             if len(inside):
                 chosen.append(scan)
@@ -250,7 +254,7 @@ mutations_desc = CmdDesc(
 def saprot_heatmap(session, file_name: str, residues=None, open: bool = False):
     """Save a heatmap (PNG/SVG/PDF) of every substitution score of the scanned chains."""
     from .store import stored_scans
-    path = _check_output(file_name, HEATMAP_SUFFIXES)
+    path = _check_output(file_name, HEATMAP_SUFFIXES, "the heatmap")
     scans = stored_scans(session)
     if residues is not None:
         scans = [s for s in scans
@@ -340,7 +344,7 @@ fetch_desc = CmdDesc(required=[("name", StringArg)], synopsis="download and cach
 
 def saprot_models_export(session, hf_dir: str, out: str):
     """Export a Hugging Face SaProt checkpoint folder to an ONNX file the scan can use."""
-    out = _check_output(out, (".onnx",))
+    out = _check_output(out, (".onnx",), "the model")
     if not Path(hf_dir).expanduser().is_dir():
         raise UserError(f"saprot models export: {hf_dir} is not a folder")
 

@@ -1,10 +1,14 @@
-"""Scan results kept in the session so ``saprot color|mutations|heatmap`` need no rescoring."""
+"""Scan results kept in the session (and in saved session files) so ``saprot color|mutations|heatmap``
+need no rescoring, also after a session is reopened."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chimerax.core.state import StateManager
+
 ATTR_NAME = "saprot_score"
 REGISTRANT = "SaProt scan"
+STATE_TAG = "saprot_scans"
 
 
 @dataclass
@@ -20,12 +24,58 @@ class StoredScan:
         return not self.target.structure.deleted
 
 
-def _scans(session) -> dict:
-    scans = getattr(session, "_saprot_scans", None)
-    if scans is None:
-        scans = {}
-        session._saprot_scans = scans
-    return scans
+class SaprotScans(StateManager):
+    """The session's scans, keyed by (structure, chain id); saved in session files."""
+
+    SESSION_VERSION = 1
+
+    def __init__(self):
+        self.scans: dict = {}
+
+    def take_snapshot(self, session, flags):
+        return {"version": self.SESSION_VERSION,
+                "scans": [_scan_to_data(s) for s in self.scans.values() if s.alive]}
+
+    @classmethod
+    def restore_snapshot(cls, session, data):
+        manager = cls()
+        for item in data.get("scans", []):
+            scan = _scan_from_data(item)
+            if scan is not None:
+                manager.scans[(scan.target.structure, scan.target.chain_id)] = scan
+        return manager
+
+    def reset_state(self, session):
+        self.scans.clear()
+
+
+_RESULT_FIELDS = ("chain_id", "wt", "scores", "method", "model_name", "model_sha256", "struct",
+                  "plddt_mask_applied", "plddt_masked_count", "windows", "source", "notes")
+
+
+def _scan_to_data(scan: StoredScan) -> dict:
+    result = scan.result
+    fields = {name: getattr(result, name) for name in _RESULT_FIELDS if hasattr(result, name)}
+    fields["residue_ids"] = [(r.chain, r.number, r.icode) for r in result.residue_ids]
+    return {"structure": scan.target.structure, "chain_id": scan.target.chain_id,
+            "model_line": scan.model_line, "result": fields}
+
+
+def _scan_from_data(item: dict) -> StoredScan | None:
+    from chimerax.atomic import Residue
+    from saprot_scan.results import ScanResult
+    from saprot_scan.structure import ResidueId
+    from .targets import ChainTarget
+    structure = item.get("structure")
+    if structure is None or structure.deleted:
+        return None
+    fields = dict(item["result"])
+    fields["residue_ids"] = tuple(ResidueId(c, int(n), i) for c, n, i in fields["residue_ids"])
+    fields["notes"] = list(fields.get("notes", []))
+    chain_id = item["chain_id"]
+    whole = structure.residues.filter(structure.residues.chain_ids == chain_id)
+    protein = whole.filter(whole.polymer_types == Residue.PT_AMINO)
+    return StoredScan(ChainTarget(structure, chain_id, whole, protein), ScanResult(**fields), item["model_line"])
 
 
 def register_attribute(session) -> None:
@@ -34,18 +84,27 @@ def register_attribute(session) -> None:
     Residue.register_attr(session, ATTR_NAME, REGISTRANT, attr_type=float, can_return_none=True)
 
 
+def _manager(session) -> SaprotScans:
+    try:
+        return session.get_state_manager(STATE_TAG)
+    except KeyError:
+        manager = SaprotScans()
+        session.add_state_manager(STATE_TAG, manager)
+        return manager
+
+
 def remember(session, scan: StoredScan) -> None:
-    _scans(session)[(scan.target.structure, scan.target.chain_id)] = scan
+    _manager(session).scans[(scan.target.structure, scan.target.chain_id)] = scan
 
 
 def stored_scans(session) -> list[StoredScan]:
     """Every remembered scan whose structure is still open, in model order."""
-    scans = _scans(session)
+    scans = _manager(session).scans
     for key in [k for k, v in scans.items() if not v.alive]:
         del scans[key]
     return sorted(scans.values(), key=lambda s: (s.target.structure.id, s.target.chain_id))
 
 
 def scan_for(session, structure, chain_id: str) -> StoredScan | None:
-    scan = _scans(session).get((structure, chain_id))
+    scan = _manager(session).scans.get((structure, chain_id))
     return scan if scan is not None and scan.alive else None
