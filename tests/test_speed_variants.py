@@ -60,6 +60,7 @@ def test_int8_copy_passes_its_check_and_records_it(model_pair):
     assert meta["saprot_scan.precision"] == "int8"
     assert meta["saprot_scan.parent_sha256"] == sha256_file(fp32)
     assert float(meta["saprot_scan.check_spearman_mean"]) >= 0.99
+    assert report["fused_layers"] == 2 and meta["saprot_scan.fused_attention_layers"] == "2"
 
 
 def test_int8_scan_of_a_real_structure_ranks_like_fp32(model_pair, example_chain):
@@ -180,3 +181,42 @@ def test_gpu_batch_shrinks_with_length_and_memory():
     assert batch_for_memory(302, 70 * 2**30, big) >= batch_for_memory(1002, 70 * 2**30, big) >= 1
     assert batch_for_memory(1002, 2**30, big) < batch_for_memory(1002, 70 * 2**30, big)
     assert batch_for_memory(302, 1, big) == 1
+
+
+def test_fused_attention_gives_the_same_logits_padded_or_not(tiny_onnx_model, tmp_path):
+    import onnx
+    import onnxruntime as ort
+
+    from saprot_scan.export import sample_batch
+    from saprot_scan.fuse_attention import fuse_attention
+
+    model = onnx.load(str(tiny_onnx_model))
+    assert fuse_attention(model) == 2  # both layers of the test model
+    ops = {n.op_type for n in model.graph.node}
+    assert "Softmax" not in ops and {"If", "RotaryEmbedding"} <= ops
+    onnx.save(model, str(tmp_path / "fused.onnx"))
+    plain = ort.InferenceSession(str(tiny_onnx_model), providers=["CPUExecutionProvider"])
+    fused = ort.InferenceSession(str(tmp_path / "fused.onnx"), providers=["CPUExecutionProvider"])
+    padded_ids, padded_mask = sample_batch(30, 3)
+    full_ids, full_mask = padded_ids[:, :12].copy(), np.ones((3, 12), dtype=np.int64)
+    for ids, mask in ((padded_ids, padded_mask), (full_ids, full_mask)):
+        feed = {"input_ids": ids, "attention_mask": mask}
+        want, got = plain.run(["logits"], feed)[0], fused.run(["logits"], feed)[0]
+        real = mask.astype(bool)
+        assert np.abs(want[real] - got[real]).max() < 1e-4
+
+
+def test_fusion_leaves_an_unrecognised_graph_alone(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    from saprot_scan.fuse_attention import fuse_attention
+
+    node = helper.make_node("Softmax", ["x"], ["y"])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])
+    model = helper.make_model(graph)
+    before = model.SerializeToString()
+    assert fuse_attention(model) == 0
+    assert model.SerializeToString() == before
+    onnx.checker.check_model(model)
