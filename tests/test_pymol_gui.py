@@ -33,6 +33,8 @@ STARTUP = textwrap.dedent('''
     from saprot_scan_pymol import jobs, store
     saprot_scan_pymol.__init_plugin__()
     cmd.load(os.environ["STRUCTURE"], "prot")
+    cmd.load(os.environ["BIG_STRUCTURE"], "big")  # long enough to cancel mid-scan
+    cmd.disable("big")
     cmd.show_as("spheres", "prot")
     cmd.orient("prot")
     cmd.zoom("prot and resi 6", 6)
@@ -72,9 +74,16 @@ STARTUP = textwrap.dedent('''
         d = dialog._DIALOG
         if d is None or not d.isVisible():
             return
-        p = d.score_button.mapToGlobal(d.score_button.rect().center())
-        info = {"score_xy": [p.x(), p.y()], "status": d.status.text(), "progress": d.progress.value(),
-                "method": d.method.currentText(), "summary": d.summary.currentText()}
+        def centre(widget):
+            p = widget.mapToGlobal(widget.rect().center())
+            return [p.x(), p.y()]
+
+        info = {"score_xy": centre(d.score_button), "cancel_xy": centre(d.cancel_button),
+                "selection_xy": centre(d.selection), "status": d.status.text(),
+                "progress": d.progress.value(), "method": d.method.currentText(),
+                "summary": d.summary.currentText(), "busy": jobs.RUNNER.busy(),
+                "score_enabled": d.score_button.isEnabled(),
+                "scored": [key.label for key in store.STORE.scores]}
         json.dump(info, open(os.environ["DIALOG_FILE"] + ".tmp", "w"))
         os.replace(os.environ["DIALOG_FILE"] + ".tmp", os.environ["DIALOG_FILE"])
 
@@ -190,6 +199,17 @@ def text_rows(image: np.ndarray, mask: np.ndarray, box) -> list[tuple[int, int]]
     return bands
 
 
+def poll_dialog(tmp_path: Path, condition, timeout: float = 120) -> dict:
+    """The dialog's state (written by PyMOL's GUI thread) once condition holds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        info = json.loads((tmp_path / "dialog.json").read_text())
+        if condition(info):
+            return info
+        time.sleep(0.1)
+    pytest.fail(f"dialog never reached the expected state; last: {info}")
+
+
 def wait_for(path: Path, process: subprocess.Popen, timeout: float) -> dict:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -206,13 +226,14 @@ def test_right_click_score_mutations_in_real_pymol_window(tmp_path, tiny_onnx_mo
     pytest.importorskip("PyQt5", reason="PyMOL's GUI needs a Qt binding (plugin_pymol/requirements-test.txt)")
     structure = shared_data / "foldseek_3di" / "1l2y.cif"
     (tmp_path / "startup.py").write_text(STARTUP)
-    remembered = {"selection": "prot", "method": "wt", "summary": "min", "palette": "blue_white_red"}
+    remembered = {"selection": "prot", "method": "masked", "summary": "min", "palette": "blue_white_red"}
     (tmp_path / "config" / "saprot-scan").mkdir(parents=True)
     (tmp_path / "config" / "saprot-scan" / "pymol-plugin.json").write_text(json.dumps(remembered))
     screen = Screen(tmp_path)
     env = {**screen.env(), "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "SAPROT_SCAN_CACHE": str(tmp_path / "cache"), "SAPROT_SCAN_MODEL": str(tiny_onnx_model),
            "PLUGIN_DIR": str(REPO / "plugin_pymol"), "STRUCTURE": str(structure),
+           "BIG_STRUCTURE": str(shared_data / "foldseek_3di" / "2d0f.cif"),
            "READY_FILE": str(tmp_path / "ready.json"), "RESULT_FILE": str(tmp_path / "result.json"),
            "MENU_FILE": str(tmp_path / "menu.json"), "DIALOG_FILE": str(tmp_path / "dialog.json"),
            "OMP_NUM_THREADS": "1", "XDG_RUNTIME_DIR": str(tmp_path)}
@@ -276,6 +297,19 @@ def test_right_click_score_mutations_in_real_pymol_window(tmp_path, tiny_onnx_mo
             time.sleep(0.3)
         time.sleep(0.5)
         screen.shot("pymol_gui_5_dialog_scored.png")
+        scored_info = dialog_info
+
+        # 5. a long scan (637 residues, masked) from the dialog: the GUI keeps working, Cancel stops it
+        x, y = dialog_info["selection_xy"]
+        screen.xdotool("mousemove", str(x), str(y), "click", "1", "key", "ctrl+a", "type", "big")
+        sx, sy = dialog_info["score_xy"]
+        screen.xdotool("mousemove", str(sx), str(sy), "sleep", "0.3", "click", "1")
+        mid_scan = poll_dialog(tmp_path, lambda d: d["busy"] and d["progress"] > 0 and "big" in d["status"])
+        screen.shot("pymol_gui_6_long_scan_progress.png")
+        cx, cy = mid_scan["cancel_xy"]
+        screen.xdotool("mousemove", str(cx), str(cy), "sleep", "0.2", "click", "1")
+        cancelled = poll_dialog(tmp_path, lambda d: not d["busy"] and d["status"] == "cancelled")
+        screen.shot("pymol_gui_7_cancelled.png")
     finally:
         pymol_gui.terminate()
         try:
@@ -298,10 +332,14 @@ def test_right_click_score_mutations_in_real_pymol_window(tmp_path, tiny_onnx_mo
     assert "19 substitutions" in feedback and "best " in feedback and "worst " in feedback
     assert "Traceback" not in feedback
     assert "saprot-scan" in menu_info["plugin_items"]
-    assert dialog_info["method"] == "wt" and dialog_info["summary"] == "min", "settings not remembered"
-    assert dialog_info["status"] == "scored and coloured" and dialog_info["progress"] == 100
-    assert feedback.count("started in the background") == 2
+    assert scored_info["method"] == "masked" and scored_info["summary"] == "min", "settings not remembered"
+    assert scored_info["status"] == "scored and coloured" and scored_info["progress"] == 100
+    assert feedback.count("started in the background") == 3
     assert "by min score (blue_white_red" in feedback
+    # while the long scan ran, the GUI thread kept updating the dialog and disabled Score
+    assert not mid_scan["score_enabled"] and 0 < mid_scan["progress"] < 100
+    assert "scan of big/A cancelled; nothing in the scene was changed" in feedback
+    assert cancelled["scored"] == ["prot/A"]
     # the view changed: the green carbons of PyMOL's default colouring are gone
     view = after[gy:gy + vh, gx:gx + vw]
     green = (view[..., 1] > view[..., 0] + 60) & (view[..., 1] > view[..., 2] + 60)

@@ -322,7 +322,8 @@ def build_dialog(parent=None):
         def poll(self):
             """Mirror the runner's progress; write output files once a scan has finished."""
             busy = RUNNER.busy()
-            self.score_button.setEnabled(not busy)
+            for button in (self.score_button, self.recolour_button, self.restore_button):
+                button.setEnabled(not busy)
             self.cancel_button.setEnabled(busy)
             if busy and RUNNER.progress is not None:
                 self.progress.setValue(int(100 * RUNNER.progress.fraction))
