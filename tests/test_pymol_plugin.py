@@ -111,6 +111,8 @@ def test_menus_gain_one_entry_and_keep_pymols_own(pm, shared_data):
     assert find_entry(submenu(pick, "object"), LABEL)[0][2] == "saprot_scan 1l2y"
     assert not find_entry(submenu(pick, "atom"), LABEL)
     assert len(find_entry(submenu(pick, "residue"), "color")) == 1  # PyMOL's entries are still there
+    seq = menu.seq_option(cmd, "/1l2y//A/6", "/1l2y/A/A/TRP`6/")
+    assert find_entry(seq, LABEL)[0][2] == "saprot_scan /1l2y//A/6"
 
 
 def test_object_menu_entry_scores_like_the_core(pm, shared_data, tiny_onnx_model):
@@ -146,6 +148,10 @@ def test_object_menu_entry_scores_like_the_core(pm, shared_data, tiny_onnx_model
     changed = sum(after[k][0] != before[k][0] for k in before)
     assert changed > 0.9 * cmd.count_atoms("1aki and polymer.protein")
 
+    from pymol import stored
+
+    cmd.iterate("1aki and resi 1 and name CA", "stored.v = saprot_score(model, chain, resi)")
+    assert stored.v == values["1"]  # readable in plain iterate expressions
     if painting._PROPERTY_SUPPORT:  # Incentive PyMOL: the number is also an atom property
         props = {}
         cmd.iterate("1aki and name CA", "props[resi] = p.saprot_score", space={"props": props})

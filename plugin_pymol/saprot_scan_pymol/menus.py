@@ -53,6 +53,7 @@ WRAPPERS = {
     "sele_action": _action_wrapper,   # named selection panel: A > ...
     "sele_action2": _action_wrapper,  # right-click on a picked selection: actions > ...
     "pick_option": _pick_wrapper,     # right-click on an atom: residue / chain / object
+    "seq_option": _action_wrapper,    # right-click in the sequence viewer
 }
 
 
