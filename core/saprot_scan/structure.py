@@ -51,6 +51,7 @@ class Chain:
     b_factor_constant_per_residue: bool = False  # every residue's atoms share one B-factor
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    model: int = 1  # model number in the source file (NMR ensembles), so the foldseek binary reads the same one
 
     def __len__(self) -> int:
         return len(self.sequence)
@@ -166,8 +167,10 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
         raise InputError(f"{path.name}: not a readable PDB/mmCIF file ({reason})") from None
     if atoms.array_length() == 0:
         raise InputError(f"{path.name}: no atoms found; is it a PDB or mmCIF file?")
-    return chains_from_atoms(atoms, chains=chains, source=str(path),
-                             alphafold_text="alphafold" in text.lower())
+    result = chains_from_atoms(atoms, chains=chains, source=str(path), alphafold_text="alphafold" in text.lower())
+    for chain in result:
+        chain.model = model
+    return result
 
 
 def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = "",

@@ -33,8 +33,18 @@ def foldseek_binary() -> str | None:
     return shutil.which("foldseek")
 
 
-def encode_with_foldseek(structure_path: str | os.PathLike, chain_id: str) -> str:
-    """Run SaProt's own foldseek call on the file and return chain ``chain_id``'s 3Di string."""
+def _is_record_of(name: str, chain_id: str, model: int) -> bool:
+    """Foldseek names records ``<file>_<chain>``, or ``<file>_MODEL_<n>_<chain>`` for ensembles."""
+    head, _, chain = name.rpartition("_")
+    if chain != chain_id:
+        return False
+    if "_MODEL_" in head:
+        return head.rsplit("_MODEL_", 1)[1] == str(model)
+    return model == 1
+
+
+def encode_with_foldseek(structure_path: str | os.PathLike, chain_id: str, model: int = 1) -> str:
+    """Run SaProt's own foldseek call on the file and return chain ``chain_id``'s 3Di string (of ``model``)."""
     exe = foldseek_binary()
     if exe is None:
         raise InputError("--3di foldseek: no foldseek binary on PATH")
@@ -44,13 +54,13 @@ def encode_with_foldseek(structure_path: str | os.PathLike, chain_id: str) -> st
                str(structure_path), str(out)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0 or not out.exists():
-            raise InputError(f"foldseek failed on {Path(structure_path).name}: "
-                             f"{(proc.stderr or proc.stdout).strip().splitlines()[-1:] or 'no output'}")
+            said = (proc.stderr or proc.stdout).strip().splitlines()
+            raise InputError(f"foldseek failed on {Path(structure_path).name}: {said[-1] if said else 'no output'}")
         for line in out.read_text().splitlines():
             name, _aa, di = line.split("\t")[:3]
-            if name.rsplit("_", 1)[-1] == chain_id:
+            if _is_record_of(name, chain_id, model):
                 return di.lower()
-    raise InputError(f"foldseek wrote no 3Di string for chain {chain_id}")
+    raise InputError(f"foldseek wrote no 3Di string for chain {chain_id} (model {model})")
 
 
 def encode_3di(chain: Chain, backend: str = "auto") -> str:
@@ -60,7 +70,7 @@ def encode_3di(chain: Chain, backend: str = "auto") -> str:
     use_binary = backend == "foldseek" or (backend == "auto" and foldseek_binary() is not None)
     source = Path(chain.source) if chain.source else None
     if use_binary and source is not None and source.is_file():
-        di = encode_with_foldseek(source, chain.chain_id)
+        di = encode_with_foldseek(source, chain.chain_id, chain.model)
         if len(di) == len(chain):
             return di
         if backend == "foldseek":
