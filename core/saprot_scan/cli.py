@@ -188,9 +188,9 @@ def _read_variants(args) -> list[str]:
 
 def cmd_score(args) -> int:
     from .atomic import write_text_atomic
-    from .pipeline import score_mutations
+    from .pipeline import chain_tokens, score_mutations
     from .runtime import load_model
-    from .scan import check_model_runs, parse_variant
+    from .scan import MAX_RESIDUES, check_model_runs, parse_variant
 
     if args.out:
         from .atomic import check_writable
@@ -207,8 +207,15 @@ def cmd_score(args) -> int:
     model = load_model(args.model, device=args.device)
     check_model_runs(model)
     _note(args, f"scoring with {model.describe()}")
-    scores = score_mutations(chains[0], variants, model, args.plddt_mask, args.plddt_threshold,
-                             batch_size=args.batch_size, backend=args.threedi)
+    chain = chains[0]
+    tokens = chain_tokens(chain, args.plddt_mask, args.plddt_threshold, args.threedi)
+    notes = [f"chain {chain.chain_id}: {len(chain)} residues, masked marginal, all sites of a variant in one pass",
+             f"pLDDT masking applied to {tokens.masked_count} residues" if tokens.plddt_masked
+             else "no pLDDT masking"]
+    if len(chain) > MAX_RESIDUES:
+        notes.append(f"each variant scored in the {MAX_RESIDUES}-residue window centred nearest its sites")
+    _note(args, "; ".join(notes))
+    scores = score_mutations(chain, variants, model, batch_size=args.batch_size, tokens=tokens)
     text = "mutant,score\n" + "".join(f"{v},{s:.6f}\n" for v, s in zip(variants, scores))
     if args.out:
         write_text_atomic(args.out, text)

@@ -112,9 +112,14 @@ def scan_chain(chain: Chain, model: LoadedModel | str | None = None, method: str
 
 def score_mutations(chain: Chain, variants: Sequence[str], model: LoadedModel | str | None = None,
                     plddt_mask: str = "auto", plddt_threshold: float = DEFAULT_PLDDT_THRESHOLD,
-                    device: str = "auto", batch_size: int | None = None, backend: str = "auto") -> np.ndarray:
-    """One masked-marginal score per variant string (``A23G`` or ``A23G:L45P``)."""
+                    device: str = "auto", batch_size: int | None = None, backend: str = "auto",
+                    tokens: StructureTokens | None = None) -> np.ndarray:
+    """One masked-marginal score per variant string (``A23G`` or ``A23G:L45P``).
+
+    ``tokens`` (from ``chain_tokens``) saves encoding the chain again when the caller already has them.
+    """
     loaded = _as_model(model, device)
-    tokens = chain_tokens(chain, plddt_mask, plddt_threshold, backend)
+    if tokens is None:
+        tokens = chain_tokens(chain, plddt_mask, plddt_threshold, backend)
     parsed = [parse_variant(v, tokens.aa) for v in variants]
     return score_variants(loaded, tokens.ids(), tokens.struct, tokens.aa, parsed, batch_size)
