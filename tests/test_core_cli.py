@@ -182,6 +182,8 @@ def test_scan_predicted_model_reports_masking(example_structure, tiny_onnx_model
                      "--json", str(tmp_path / "off.json")]) == 0
     assert "no pLDDT masking" in capsys.readouterr().err
     assert "#" not in json.loads((tmp_path / "off.json").read_text())["chains"][0]["structure_3di"]
+    assert cli.main(["score", str(path), "--model", str(tiny_onnx_model), "--mutations", "K1A"]) == 0
+    assert f"pLDDT masking applied to {low} residues" in capsys.readouterr().err
 
 
 def test_long_chain_cli_says_windows(example_structure, tiny_onnx_model, tmp_path, capsys):
@@ -200,6 +202,10 @@ def test_long_chain_cli_says_windows(example_structure, tiny_onnx_model, tmp_pat
     err = capsys.readouterr().err
     assert "chain A: 1161 residues" in err and "scored in 2 overlapping windows of up to 1022 residues" in err
     assert json.loads((tmp_path / "long.json").read_text())["chains"][0]["windows"] == 2
+    assert cli.main(["score", str(path), "--model", str(tiny_onnx_model), "--mutations", "K1A R1100A:S1104G"]) == 0
+    captured = capsys.readouterr()
+    assert "each variant scored in the 1022-residue window centred nearest its sites" in captured.err
+    assert len(captured.out.strip().split("\n")) == 3
 
 
 # ------------------------------------------------------------------------------------------------- score
@@ -208,7 +214,10 @@ def test_score_single_and_multi_mutants(example_structure, tiny_onnx_model, torc
     variants = ["K1A", "V2G", "R5G:W28F", "K1A:R5G:W28F:L129P"]
     assert cli.main(["score", str(example_structure), "--model", str(tiny_onnx_model), "--plddt-mask", "off",
                      "--mutations", " ".join(variants)]) == 0
-    lines = capsys.readouterr().out.strip().split("\n")
+    captured = capsys.readouterr()
+    assert "chain A: 129 residues, masked marginal, all sites of a variant in one pass; no pLDDT masking" \
+        in captured.err
+    lines = captured.out.strip().split("\n")
     assert lines[0] == "mutant,score"
     got = dict(line.split(",") for line in lines[1:])
     assert list(got) == variants

@@ -82,6 +82,22 @@ def test_several_chains_selected(capsys):
     assert [r["3di"] for r in rows] == [expected["3wip_J"], expected["3wip_B"]]
 
 
+def test_foldseek_record_names_pick_chain_and_model():
+    """The binary's output is matched by Foldseek's own record names (those in i3d.fasta)."""
+    from saprot_scan.threedi import _is_record_of
+
+    names = [name for name, _ in RECORDS]
+    assert [n for n in names if _is_record_of(n, "A", 3) and n.startswith("1gya")] == ["1gya_MODEL_3_A"]
+    assert [n for n in names if _is_record_of(n, "A", 1) and n.startswith("1gya")] == ["1gya_MODEL_1_A"]
+    assert [n for n in names if _is_record_of(n, "B", 1) and n.startswith("3wip")] == ["3wip_B"]
+    assert not any(_is_record_of(n, "B", 2) for n in names if n.startswith("3wip"))
+
+
+def test_read_structure_remembers_the_model(shared_data):
+    (chain,) = read_structure(FOLDSEEK_DIR / "1l2y.cif", model=7)
+    assert chain.model == 7
+
+
 def test_embedded_backend_without_a_file_uses_the_encoder(example_structure):
     (chain,) = read_structure(example_structure)
     chain.source = "viewer"
