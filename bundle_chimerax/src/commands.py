@@ -322,14 +322,15 @@ models_desc = CmdDesc(synopsis="list SaProt models and which one scores by defau
 def saprot_models_fetch(session, name: str):
     """Download a registry model from the Hugging Face hub, export it to ONNX and cache it."""
     def work(report, cancel):
-        try:
-            from saprot_scan.hub import fetch_model
-        except ImportError as err:
-            from saprot_scan.errors import InputError
-            raise InputError("fetching needs the core's export extra (torch, transformers, huggingface_hub) "
-                             f"in ChimeraX's Python: {err}") from None
+        from saprot_scan.errors import InputError
+        from saprot_scan.hub import fetch_model, registry_entry
+        registry_entry(name)  # an unknown name fails here, before anything is downloaded
         report(f"fetching {name} ...")
-        return fetch_model(name)
+        try:
+            return fetch_model(name, progress=False)
+        except ImportError as err:
+            raise InputError("fetching needs the core's export extra (torch, transformers, huggingface_hub) "
+                             f"in ChimeraX's Python; missing {err.name}") from None
 
     def done(path) -> None:
         session.logger.info(f"SaProt model {name} cached at {path}")
@@ -349,13 +350,13 @@ def saprot_models_export(session, hf_dir: str, out: str):
         raise UserError(f"saprot models export: {hf_dir} is not a folder")
 
     def work(report, cancel):
+        from saprot_scan.errors import InputError
+        report(f"exporting {hf_dir} ...")
         try:
             from saprot_scan.export import export_onnx
+            return export_onnx(hf_dir, out)
         except ImportError as err:
-            from saprot_scan.errors import InputError
-            raise InputError(f"export needs torch and transformers in ChimeraX's Python: {err}") from None
-        report(f"exporting {hf_dir} ...")
-        return export_onnx(hf_dir, out)
+            raise InputError(f"export needs torch and transformers in ChimeraX's Python; missing {err.name}") from None
 
     def done(report_dict) -> None:
         session.logger.info(f"SaProt model exported to {out}")
