@@ -169,7 +169,7 @@ class _MetadataOnlyDistribution:
         self.key = name.lower()
         self.version = version
         self.location = ""
-        lines = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}",
+        lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}",
                  f"Summary: {name} (built into the chimerax wheel)"]
         lines += [f"Classifier: {c}" for c in classifiers]
         self._metadata = {
