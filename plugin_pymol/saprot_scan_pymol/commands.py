@@ -8,7 +8,7 @@ import pymol
 from pymol import cmd
 
 from . import feedback, painting
-from .atoms import PickedResidue, picked_residues, protein_chains, read_chain
+from .atoms import ChainKey, PickedResidue, picked_residues, protein_chains, read_chain
 from .core_link import PluginError, core, user_errors
 from .jobs import RUNNER, gui_running
 from .palettes import DEFAULT_PALETTE, PALETTES, check_palette
@@ -53,7 +53,7 @@ def _forget_deleted_objects() -> None:
 @user_command
 def saprot_scan(selection: str = "(all)", model: str = "", method: str = "masked", summary: str = "mean",
                 palette: str = DEFAULT_PALETTE, bfactor=0, device: str = "auto", background=-1,
-                quiet=1, _self=cmd):
+                _self=cmd):
     '''
 DESCRIPTION
 
@@ -118,12 +118,13 @@ SEE ALSO
                 raise PluginError("the scored object was deleted during the scan; nothing was coloured")
             values = painting.paint(summary, palette, write_b)
         models = sorted({entry.model_text for entry in entries})
-        feedback.say(f"coloured {len(values)} residues of {', '.join(k.label for k in keys)} by "
+        count = sum(1 for obj, chain, _ in values if ChainKey(obj, chain) in keys)
+        feedback.say(f"coloured {count} residues of {', '.join(k.label for k in keys)} by "
                      f"{summary} score ({palette}, 0 = white); scored by {'; '.join(models)}")
         if focus is not None:
             show_mutations(focus)
 
-    use_background = gui_running() if int(background) < 0 else _flag(background)
+    use_background = gui_running() if str(background).strip() in ("-1", "auto", "") else _flag(background)
     entries = RUNNER.run(label, lambda progress, cancel: score(request, progress, cancel), finish,
                          background=use_background)
     if entries is None:
