@@ -30,6 +30,15 @@ def looks_predicted(chain: Chain) -> bool:
             and float(b.max() - b.min()) > 0)
 
 
+def plddt_values(chain: Chain) -> np.ndarray:
+    """Per-residue pLDDT on SaProt's 0..100 scale. Predicted models that store it as a fraction (0..1, as
+    some ESMFold outputs do) are scaled up, so the threshold of 70 means the same for them."""
+    b = np.asarray(chain.b_factors, dtype=float)
+    if not chain.alphafold_text and looks_predicted(chain) and float(b.max()) <= 1.0:
+        return np.round(b * 100.0, 4)  # 0.70 stored in float32 must stay 70, not 69.99999
+    return b
+
+
 def masking_applies(chain: Chain, mode: str) -> bool:
     """SaProt's rule ("alphafold" in the file) extended to predicted models that lack the word."""
     if mode not in PLDDT_MODES:
@@ -46,7 +55,7 @@ def chain_tokens(chain: Chain, plddt_mode: str = "auto", plddt_threshold: float 
     """The structure-aware tokens SaProt sees for ``chain``."""
     di = encode_3di(chain, backend)
     if masking_applies(chain, plddt_mode):
-        masked, count = plddt_mask(di, chain.b_factors, plddt_threshold)
+        masked, count = plddt_mask(di, plddt_values(chain), plddt_threshold)
         return StructureTokens(chain.sequence, masked, True, count)
     return StructureTokens(chain.sequence, di, False, 0)
 

@@ -181,7 +181,7 @@ def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = 
     wanted = list(chains) if chains else available
     missing = [c for c in wanted if c not in available]
     if missing:
-        listing = ", ".join(available) if available else "none"
+        listing = ", ".join(c if c.strip() else "'' (blank)" for c in available) if available else "none"
         raise InputError(f"chain {', '.join(missing)} not found in {Path(source).name or 'the structure'} "
                          f"(chains: {listing})")
     result = []
