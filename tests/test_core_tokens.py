@@ -82,6 +82,8 @@ def predicted_files(example_structure, tmp_path_factory):
         # ColabFold / ESMFold / ProteinGym style: one pLDDT per residue, no "alphafold" anywhere
         "colabfold_pdb": tf.write_pdb(tf.with_plddt(atoms, plddt), out / "colabfold_rank_001.pdb"),
         "proteingym_cif": tf.write_cif(tf.with_plddt(atoms, plddt), out / "P00698.cif"),
+        # ESMFold output that stores pLDDT as a fraction (0..1)
+        "esmfold_fraction": tf.write_pdb(tf.with_plddt(atoms, plddt / 100), out / "esmfold.pdb"),
         # a constant B-factor everywhere (e.g. a file with B-factors zeroed) is not a predicted model
         "flat": tf.write_pdb(tf.with_plddt(atoms, np.full(129, 50.0)), out / "flat.pdb"),
     }
@@ -106,13 +108,15 @@ def test_auto_masks_alphafold_file_by_its_word(predicted_files):
     assert chain_tokens(no_word, "auto", backend="embedded").struct == unmasked
 
 
-@pytest.mark.parametrize("kind", ["colabfold_pdb", "proteingym_cif"])
+@pytest.mark.parametrize("kind", ["colabfold_pdb", "proteingym_cif", "esmfold_fraction"])
 def test_auto_recognises_predicted_models_without_the_word(predicted_files, kind):
     files, plddt = predicted_files
     (chain,) = read_structure(files[kind])
     assert not chain.alphafold_text and looks_predicted(chain)
     result = chain_tokens(chain, "auto", backend="embedded")
-    assert result.plddt_masked and result.masked_count == int((plddt < 70).sum())
+    if kind == "esmfold_fraction":  # stored as 0.xx (two decimals in a PDB file), read as 0..100
+        plddt = np.round(plddt / 100, 2) * 100
+    assert result.plddt_masked and result.masked_count == int((np.round(plddt, 4) < 70).sum())
 
 
 def test_auto_leaves_crystal_nmr_and_flat_files_alone(example_structure, shared_data, predicted_files):
