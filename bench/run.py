@@ -71,8 +71,9 @@ def test_chains(lengths: list[int]) -> dict[int, dict]:
     return chains
 
 
-def prepare_models(arch: str, work: Path, gpu: bool, int8: bool) -> dict[str, Path]:
-    """Random-weight checkpoint, its fp32 export, int8 copy (CPU) and fp16 export (GPU); cached in work/."""
+def prepare_models(arch: str, work: Path, gpu: bool, int8: bool, ablation: bool = False) -> dict[str, Path]:
+    """Random-weight checkpoint, its fp32 export, int8 copy (CPU) and fp16 exports (GPU); cached in work/.
+    ``ablation`` adds the steps in between: fp32 with fused attention, int8 without it."""
     from saprot_scan.checkpoints import random_checkpoint
     from saprot_scan.export import export_onnx
     from saprot_scan.quantize import quantize_int8
@@ -90,12 +91,49 @@ def prepare_models(arch: str, work: Path, gpu: bool, int8: bool) -> dict[str, Pa
         if not files["int8"].is_file():
             log(f"quantizing {arch} to int8 (with its score check) ...")
             quantize_int8(files["fp32"], files["int8"])
+    if ablation and not gpu:
+        files["int8-unfused"] = folder / "ablation" / f"{arch}.int8.onnx"
+        files["fp32-fused"] = folder / "ablation" / f"{arch}-fused.onnx"
+        files["int8-unfused"].parent.mkdir(exist_ok=True)
+        if not files["int8-unfused"].is_file():
+            quantize_int8(files["fp32"], files["int8-unfused"], fuse=False)
+        if not files["fp32-fused"].is_file():
+            write_fused(files["fp32"], files["fp32-fused"], fp16=False)
     if gpu:
         files["fp16"] = folder / f"{arch}.fp16.onnx"
         if not files["fp16"].is_file():
             log(f"exporting {arch} fp16 ...")
             export_onnx(hf, files["fp16"], fp16=True)
+        files["fp16-fused"] = folder / "fused" / f"{arch}.fp16.onnx"
+        if not files["fp16-fused"].is_file():
+            files["fp16-fused"].parent.mkdir(exist_ok=True)
+            try:
+                write_fused(files["fp32"], files["fp16-fused"], fp16=True)
+            except Exception as err:  # measured where it works; reported where it does not
+                log(f"fused fp16 variant unavailable: {err}")
+                files.pop("fp16-fused")
     return files
+
+
+def write_fused(src: Path, out: Path, fp16: bool) -> None:
+    """fp32 export with attention on onnxruntime's fused kernels, optionally converted to fp16."""
+    import onnx
+
+    from saprot_scan.fuse_attention import fuse_attention
+
+    model = onnx.load(str(src))
+    if not fuse_attention(model):
+        raise RuntimeError("attention pattern not recognised")
+    if fp16:
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+
+        model = convert_float_to_float16(model, keep_io_types=True)
+        for prop in model.metadata_props:
+            if prop.key == "saprot_scan.precision":
+                prop.value = "fp16"
+    big = sum(len(t.raw_data) for t in model.graph.initializer) > 1_800_000_000
+    onnx.save(model, str(out), save_as_external_data=big, all_tensors_to_one_file=True,
+              location=out.name + ".data")
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -210,6 +248,9 @@ def run_case(arch: str, files: dict, chain: dict, device: str, threads: int, bud
     torch.set_num_threads(threads)
     os.environ["SAPROT_SCAN_THREADS"] = str(threads)
     tdev = "cuda" if device == "cuda" else "cpu"
+    if tdev == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("the SaProt loop baseline on the GPU needs a CUDA build of torch "
+                         "(pip install torch==2.13.0 from PyPI on Linux); the CPU-only torch is installed")
     tmodel = load_torch_model(files["hf"], tdev)
     loop = timed_masked("SaProt loop (PyTorch fp32, 1 position/pass)",
                         lambda pos: masked_positions_loop(tmodel, chain["ids"], chain["struct"], pos, tdev),
@@ -222,11 +263,12 @@ def run_case(arch: str, files: dict, chain: dict, device: str, threads: int, bud
     rows.append({"what": "SaProt wt-marginal (PyTorch fp32, 1 pass)", "seconds": c.wall, "cpu_seconds": c.cpu,
                  "how": "full"})
     del tmodel
-    for precision in variants:
-        model = load_model_file(files[precision], device="cuda" if precision == "fp16" else "cpu",
+    for variant in [v for v in variants if v in files]:
+        precision = variant.split("-")[0]
+        model = load_model_file(files[variant], device="cuda" if precision == "fp16" else "cpu",
                                 precision=precision)
         batch = model.default_batch_size(tokens)
-        label = f"saprot-scan ORT {precision} {model.device}"
+        label = f"saprot-scan ORT {variant} {model.device}"
         row = timed_masked(f"{label} masked (batch {batch})",
                            lambda pos: ort_masked_subset(model, chain, pos, batch),
                            lambda: masked_marginal(model, chain["ids"], chain["struct"], chain["aa"]),
@@ -237,7 +279,7 @@ def run_case(arch: str, files: dict, chain: dict, device: str, threads: int, bud
             wt_scores = wt_marginal(model, chain["ids"], chain["aa"])
         rows.append({"what": f"{label} wt-marginal", "seconds": c.wall, "cpu_seconds": c.cpu, "how": "full",
                      "scores": wt_scores})
-        ref_scores[precision] = row
+        ref_scores[variant] = row
         del model
     _agreements(rows, ref_scores, loop, chain)
     flops = pass_flops(arch, tokens)
@@ -376,18 +418,21 @@ def main() -> int:
     parser.add_argument("--probe", type=int, default=8, help="positions timed to decide/extrapolate")
     parser.add_argument("--work", default=str(HERE / "_work"))
     parser.add_argument("--no-markdown", action="store_true")
+    parser.add_argument("--ablation", action="store_true",
+                        help="35M on CPU: also fp32 with fused attention and int8 without it")
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     gpu = args.device == "cuda"
-    variants = ["fp32", "fp16"] if gpu else ["fp32", "int8"]  # fp32 (CPU) is every variant's reference
+    # fp32 (CPU) is every variant's reference
+    variants = ["fp32", "fp16", "fp16-fused"] if gpu else ["fp32", "fp32-fused", "int8-unfused", "int8"]
     results = {"machine": machine(args.device, args.threads), "rows": []}
     log(f"matmul peak on {args.device} ...")
     results["peak"] = matmul_peak(args.device, args.threads)
     chains = test_chains([int(x) for x in args.lengths.split(",")])
     results["chains"] = {n: c["source"] for n, c in chains.items()}
     for arch in args.archs.split(","):
-        files = prepare_models(arch, work, gpu, int8=not gpu)
+        files = prepare_models(arch, work, gpu, int8=not gpu, ablation=args.ablation and arch == "saprot-35m")
         for n, chain in chains.items():
             log(f"{arch} L={n} on {args.device} ...")
             probe = args.probe if arch != "saprot-650m" else max(2, args.probe // 2)

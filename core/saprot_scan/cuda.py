@@ -29,6 +29,18 @@ def provider_available() -> bool:
     return PROVIDER in ort.get_available_providers()
 
 
+def preload_libraries() -> None:
+    """Let onnxruntime-gpu find CUDA/cuDNN installed as pip packages (its ``[cuda,cudnn]`` extras);
+    harmless where they come from the system instead."""
+    import onnxruntime as ort
+
+    if hasattr(ort, "preload_dlls"):
+        try:
+            ort.preload_dlls()
+        except Exception:  # a missing library shows up as a provider failure, with its own message
+            pass
+
+
 def provider_options(device_id: int = 0, mem_limit_bytes: int | None = None) -> dict[str, str]:
     """CUDA provider settings: grow the arena only as needed (so a smaller retry fits), copy in the
     compute stream, heuristic algorithm search (no slow exhaustive tuning on first run)."""

@@ -133,6 +133,7 @@ def open_session(path: str | os.PathLike, device: str = "auto", threads: int | N
     used = resolve_device(device)
     session = None
     if used == "cuda":
+        cuda.preload_libraries()
         providers = [(cuda.PROVIDER, cuda.provider_options(mem_limit_bytes=gpu_mem_limit)), "CPUExecutionProvider"]
         try:
             session = _create(path, providers, threads)

@@ -1,0 +1,26 @@
+# Benchmarks (issues 2 and 6): saprot-scan against SaProt's own loop and the hardware's matmul peak.
+# `make bench` writes BENCHMARKS.md (CPU rows; CUDA rows too where onnxruntime-gpu and a GPU are present).
+# `make bench-quick`: the 35M / 300-residue CPU check only, printed, BENCHMARKS.md untouched.
+# `make install-gpu`: swap the CPU onnxruntime for onnxruntime-gpu in .venv (they share one module name,
+# so never keep both: uninstall both, then install the GPU one).
+.PHONY: bench bench-quick bench-cpu bench-gpu install-gpu
+BENCH_THREADS ?= 2
+HAS_CUDA_ORT = $(PY) -c "import sys, onnxruntime as o; sys.exit('CUDAExecutionProvider' not in o.get_available_providers())"
+
+bench: bench-cpu
+	@if $(HAS_CUDA_ORT) 2>/dev/null; then $(MAKE) --no-print-directory bench-gpu; \
+	else echo "onnxruntime has no CUDA here: GPU rows not measured (make install-gpu on a GPU machine)"; fi
+
+bench-cpu: venv
+	$(PY) bench/run.py --device cpu --threads $(BENCH_THREADS) --ablation
+
+bench-gpu: venv
+	$(PY) bench/run.py --device cuda --threads $(BENCH_THREADS)
+
+bench-quick: venv
+	$(PY) bench/run.py --device cpu --archs saprot-35m --lengths 300 --threads $(BENCH_THREADS) --no-markdown
+
+install-gpu: venv
+	$(PIP) uninstall -y -q onnxruntime onnxruntime-gpu
+	$(PIP) install -q 'onnxruntime-gpu>=1.20'
+	$(PY) -c "import onnxruntime as o; print('onnxruntime', o.__version__, o.get_available_providers())"
