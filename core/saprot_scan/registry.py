@@ -100,6 +100,10 @@ def _named(spec: str, origin: str) -> ModelRef:
             raise ModelError(f"model {spec} is not cached; run: saprot-scan models fetch {spec}")
         return ref
     path = Path(spec).expanduser()
+    if path.is_dir():
+        hint = (f"; export it first: saprot-scan models export {path} --out model.onnx"
+                if (path / "config.json").is_file() else "")
+        raise ModelError(f"model {path} is a folder, not an .onnx file{hint}")
     if path.suffix == ".onnx" or path.exists():
         if not path.is_file():
             raise ModelError(f"model file {path} does not exist")
