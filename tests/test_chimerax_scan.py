@@ -295,3 +295,26 @@ out["written"] = os.path.exists(params["work"] + "/m.onnx")
     if not out["has_torch"]:
         assert "torch" in out["export"]
     assert not out["written"]
+
+
+def test_alternate_locations_score_like_the_file_and_stay_as_shown(chimerax):
+    out = chimerax(CORE_SCAN + """
+run(session, "open " + params["1k6p"])      # two chains with alternate locations
+m = session.models[0]
+before = (m.atoms.coords.tolist(), list(m.atoms.alt_locs), m.atoms.bfactors.tolist())
+out["alt_loc_atoms"] = int((m.atoms.num_alt_locs > 1).sum())
+run(session, "saprot scan #1 model " + params["model"])
+out["unchanged"] = before == (m.atoms.coords.tolist(), list(m.atoms.alt_locs), m.atoms.bfactors.tolist())
+pairs = []
+for chain_id in ("A", "B"):
+    core = core_result(params["1k6p"], chain_id)
+    want = {rid.label: float(v) for rid, v in zip(core.residue_ids, core.summary("mean"))}
+    for r in m.residues:
+        if r.chain_id == chain_id and getattr(r, "saprot_score", None) is not None:
+            pairs.append((r.saprot_score, want[f"{r.number}{r.insertion_code}"]))
+out["pairs"] = pairs
+""")
+    assert out["alt_loc_atoms"] > 0 and out["unchanged"]
+    assert len(out["pairs"]) == 198
+    for got, want in out["pairs"]:
+        assert got == pytest.approx(want, abs=1e-6)

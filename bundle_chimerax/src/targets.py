@@ -67,19 +67,39 @@ def looks_predicted(structure) -> bool:
     return "alphafold" in text.lower()
 
 
+def _last_alt_loc_values(atoms):
+    """Coordinates and B-factors with the last alternate location of each atom, the rule the core
+    applies to files (Foldseek's: the last one read wins), so a chain scores the same whether the
+    core reads the file or ChimeraX hands over its atoms.  The displayed alt loc is left as it was."""
+    import numpy as np
+    coords = np.array(atoms.coords, dtype=float)
+    bfactors = np.array(atoms.bfactors, dtype=float)
+    for i in np.nonzero(atoms.num_alt_locs > 1)[0]:
+        atom = atoms[int(i)]
+        last = atom.alt_locs[-1]
+        if last == atom.alt_loc:
+            continue
+        with atom.suppress_alt_loc_change_notifications():  # restores the current alt loc on exit
+            atom.alt_loc = last
+            coords[i] = atom.coord
+            bfactors[i] = atom.bfactor
+    return coords, bfactors
+
+
 def core_chain(target: ChainTarget):
     """The chain as the core's ``Chain`` (per-atom arrays, no temporary file)."""
     from saprot_scan.structure import chain_from_arrays
     atoms = target.chain_residues.atoms
     res = atoms.residues
+    coords, bfactors = _last_alt_loc_values(atoms)
     return chain_from_arrays(
         target.chain_id,
         res_numbers=[int(n) for n in res.numbers],
         icodes=[str(c) for c in res.insertion_codes],
         res_names=[str(n) for n in res.names],
         atom_names=[str(n) for n in atoms.names],
-        coords=atoms.coords,
-        b_factors=atoms.bfactors,
+        coords=coords,
+        b_factors=bfactors,
         source=f"ChimeraX {target.label} ({target.structure.name})",
         alphafold_text=looks_predicted(target.structure),
     )

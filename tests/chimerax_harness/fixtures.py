@@ -25,7 +25,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def structures(shared_data) -> dict[str, str]:
     folder = shared_data / "foldseek_3di"
-    return {name: str(folder / f"{name}.cif") for name in ("1aki", "1l2y", "5ugo", "1f2n")}
+    return {name: str(folder / f"{name}.cif") for name in ("1aki", "1l2y", "5ugo", "1f2n", "1k6p")}
 
 
 @pytest.fixture(scope="session")
