@@ -40,12 +40,15 @@ def plddt_values(chain: Chain) -> np.ndarray:
 
 
 def masking_applies(chain: Chain, mode: str) -> bool:
-    """SaProt's rule ("alphafold" in the file) extended to predicted models that lack the word."""
+    """SaProt's rule ("alphafold" in the file) extended to predicted models that lack the word, and
+    kept off files that declare an experimental method (an X-ray or EM entry may cite AlphaFold)."""
     if mode not in PLDDT_MODES:
         raise InputError(f"--plddt-mask must be one of {', '.join(PLDDT_MODES)}, not {mode!r}")
     if mode == "on":
         return True
     if mode == "off":
+        return False
+    if chain.experimental:  # measured coordinates: B-factors are not pLDDT, even if the file cites AlphaFold
         return False
     return chain.alphafold_text or looks_predicted(chain)
 

@@ -19,6 +19,9 @@ import numpy as np
 from .errors import InputError
 
 BACKBONE_ATOMS = ("N", "CA", "C", "CB")
+#: Words of the PDB's experimental methods (EXPDTA, _exptl.method); "THEORETICAL MODEL" is not one of them.
+EXPERIMENTAL_METHOD_WORDS = ("X-RAY", "ELECTRON", "NMR", "NEUTRON", "FIBER", "POWDER", "SCATTERING",
+                             "INFRARED", "EPR", "FLUORESCENCE")
 
 
 @dataclass(frozen=True, order=True)
@@ -52,6 +55,13 @@ class Chain:
     source: str = ""
     notes: list[str] = field(default_factory=list)
     model: int = 1  # model number in the source file (NMR ensembles), so the foldseek binary reads the same one
+    experimental_method: str = ""  # EXPDTA / _exptl.method, e.g. "X-RAY DIFFRACTION"; empty for predictions
+
+    @property
+    def experimental(self) -> bool:
+        """The file says its coordinates were measured, so its B-factors are not pLDDT."""
+        method = self.experimental_method.upper()
+        return any(word in method for word in EXPERIMENTAL_METHOD_WORDS)
 
     def __len__(self) -> int:
         return len(self.sequence)
@@ -100,7 +110,10 @@ def _looks_like_cif(path: Path, text: str) -> bool:
 
 
 def _load_atoms(path: Path, text: str, model: int):
-    """Parse one model (the first by default) with every alternate location, so the last one can win."""
+    """Parse one model (the first by default) with every alternate location, so the last one can win.
+
+    Returns the atoms and the experimental method the file declares ("" when none).
+    """
     import biotite.structure as struc
     from biotite.structure.io import pdb, pdbx
 
@@ -110,13 +123,18 @@ def _load_atoms(path: Path, text: str, model: int):
         _check_model(model, count, path)
         atoms = pdbx.get_structure(cif, model=model, altloc="all", use_author_fields=True,
                                    extra_fields=["b_factor"])
+        try:
+            method = " ".join(cif.block["exptl"]["method"].as_array(str).tolist())
+        except (KeyError, ValueError):
+            method = ""
     else:
         pdb_file = pdb.PDBFile.read(io.StringIO(text))
         _check_model(model, pdb_file.get_model_count(), path)
         atoms = pdb_file.get_structure(model=model, altloc="all", extra_fields=["b_factor"])
+        method = " ".join(line[6:].strip() for line in text.split("\n") if line.startswith("EXPDTA"))
     if isinstance(atoms, struc.AtomArrayStack):
         atoms = atoms[0]
-    return atoms
+    return atoms, method
 
 
 def _check_model(model: int, count: int, path: Path) -> None:
@@ -156,7 +174,7 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # biotite's notes (e.g. guessed elements) are not the user's business
-            atoms = _load_atoms(path, text, model)
+            atoms, method = _load_atoms(path, text, model)
     except InputError:
         raise
     except Exception as err:  # biotite raises many kinds on malformed input
@@ -170,6 +188,7 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
     result = chains_from_atoms(atoms, chains=chains, source=str(path), alphafold_text="alphafold" in text.lower())
     for chain in result:
         chain.model = model
+        chain.experimental_method = method
     return result
 
 
