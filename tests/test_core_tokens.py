@@ -127,6 +127,28 @@ def test_auto_leaves_crystal_nmr_and_flat_files_alone(example_structure, shared_
         assert not result.plddt_masked and result.masked_count == 0 and "#" not in result.struct
 
 
+def test_auto_keeps_off_files_that_declare_an_experiment(example_structure, tmp_path):
+    """A cryo-EM or X-ray entry with per-residue B-factors, or one citing AlphaFold, is not a prediction."""
+    atoms = tf.protein_only(tf.load_atoms(example_structure))
+    per_residue = tf.with_plddt(atoms, tf.plddt_ramp(129))
+    em = tf.write_pdb(per_residue, tmp_path / "em.pdb", header="EXPDTA    ELECTRON MICROSCOPY\n")
+    xray_citing_af = tf.write_pdb(tf.with_plddt(atoms, tf.plddt_ramp(129), per_atom_jitter=True), tmp_path / "x.pdb",
+                                  header="EXPDTA    X-RAY DIFFRACTION\nREMARK 200 STARTING MODEL: ALPHAFOLD\n")
+    em_cif = tmp_path / "em.cif"
+    em_cif.write_text(tf.cif_text(per_residue) + "#\n_exptl.entry_id EM1\n_exptl.method 'ELECTRON MICROSCOPY'\n")
+    theoretical = tf.write_pdb(per_residue, tmp_path / "model.pdb", header="EXPDTA    THEORETICAL MODEL\n")
+    for path, method in ((em, "ELECTRON MICROSCOPY"), (xray_citing_af, "X-RAY DIFFRACTION"),
+                         (em_cif, "ELECTRON MICROSCOPY")):
+        (chain,) = read_structure(path)
+        assert chain.experimental_method == method and chain.experimental
+        assert not masking_applies(chain, "auto")
+        assert masking_applies(chain, "on")
+    (chain,) = read_structure(theoretical)
+    assert not chain.experimental and masking_applies(chain, "auto")
+    (crystal,) = read_structure(example_structure)
+    assert crystal.experimental_method == "X-RAY DIFFRACTION"
+
+
 def test_on_and_off_and_threshold(predicted_files, example_structure):
     files, plddt = predicted_files
     (chain,) = read_structure(files["colabfold_pdb"])
