@@ -220,3 +220,24 @@ def test_fusion_leaves_an_unrecognised_graph_alone(tmp_path):
     assert fuse_attention(model) == 0
     assert model.SerializeToString() == before
     onnx.checker.check_model(model)
+
+
+def test_cache_manifest_names_the_fp16_copy(tiny_onnx_model, tmp_path):
+    import json
+
+    from saprot_scan.runtime import find_variant
+
+    shutil.copy(tiny_onnx_model, tmp_path / "saprot-35m.onnx")
+    shutil.copy(tiny_onnx_model, tmp_path / "saprot-35m-fp16.onnx")
+    (tmp_path / "manifest.json").write_text(json.dumps({"onnx": "saprot-35m.onnx", "onnx_fp16": "saprot-35m-fp16.onnx"}))
+    assert find_variant(tmp_path / "saprot-35m.onnx", "fp16") == tmp_path / "saprot-35m-fp16.onnx"
+    assert find_variant(tmp_path / "saprot-35m.onnx", "int8") is None
+
+
+def test_load_model_by_env_path_uses_the_int8_copy(model_pair, monkeypatch):
+    from saprot_scan.runtime import load_model
+
+    fp32, int8, _ = model_pair
+    monkeypatch.setenv("SAPROT_SCAN_MODEL", str(fp32))
+    model = load_model(device="cpu")
+    assert model.precision == "int8" and model.path == int8
