@@ -251,3 +251,20 @@ def test_version_and_help(capsys):
     assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"saprot-scan {__version__}"
     assert cli.main([]) == 2
     assert "required" in capsys.readouterr().err
+
+
+def test_unknown_residue_is_kept_but_not_scored(example_structure, tiny_onnx_model, tmp_path, capsys):
+    """An unknown residue (UNK -> X) keeps its place in the chain; it has no wild type to compare with."""
+    atoms = tf.protein_only(tf.load_atoms(example_structure))
+    atoms.res_name[atoms.res_id == 10] = "UNK"
+    path = tf.write_pdb(atoms, tmp_path / "unk.pdb")
+    assert cli.main(["scan", str(path), "--model", str(tiny_onnx_model), "--csv", str(tmp_path / "s.csv"),
+                     "--json", str(tmp_path / "s.json"), "--summary-csv", str(tmp_path / "r.csv"), "--quiet"]) == 0
+    rows = _read_csv(tmp_path / "s.csv")
+    assert len(rows) == 128 * 19 and not any(r["position"] == "10" for r in rows)
+    residue = json.loads((tmp_path / "s.json").read_text())["chains"][0]["residues"][9]
+    assert residue["wt"] == "X" and residue["scores"] == [None] * 20 and residue["mean"] is None
+    summary = _read_csv(tmp_path / "r.csv")
+    assert summary[9]["wt"] == "X" and summary[9]["mean"] == ""
+    assert cli.main(["score", str(path), "--model", str(tiny_onnx_model), "--mutations", "A10G", "--quiet"]) == 2
+    assert capsys.readouterr().err.strip() == "saprot-scan: error: mutation A10G: residue 10 is X, not A"
