@@ -7,9 +7,8 @@ STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 EXAMPLE ?= $(SHARED)/data/foldseek_3di/1aki.cif
 DEMO_OUT ?= demo-out
-APT_PACKAGES := libgl1 libglx0 libx11-6
 
-.PHONY: all venv sysdeps test test-core demo clean help
+.PHONY: all venv test test-core demo clean help
 all: help
 
 help:
@@ -17,15 +16,6 @@ help:
 	@echo "make test    - install everything and run the test suites (core, CLI, PyMOL, ChimeraX)"
 	@echo "make bench   - benchmarks -> BENCHMARKS.md"
 	@echo "make plugin  - PyMOL Plugin-Manager zip;  make bundle - ChimeraX wheel"
-
-# System libraries PyMOL's wheel links against (Debian names); installed only when missing.
-sysdeps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	    echo "installing system packages:$$missing"; \
-	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "please install:$$missing (Debian/Ubuntu package names)"; fi; fi
 
 venv: $(STAMP)
 $(STAMP): core/pyproject.toml $(wildcard plugin_pymol/requirements-test.txt)
@@ -35,13 +25,13 @@ $(STAMP): core/pyproject.toml $(wildcard plugin_pymol/requirements-test.txt)
 	$(PIP) install -q -e 'core[export,test]' pymol-open-source $(if $(wildcard plugin_pymol/requirements-test.txt),-r plugin_pymol/requirements-test.txt)
 	touch $(STAMP)
 
-test-core: venv sysdeps
+test-core: venv pymol-sysdeps
 	$(PY) -m pytest tests -q -p no:cacheprovider --ignore-glob='tests/test_chimerax*'
 
 test: test-core
 	$(MAKE) test-chimerax
 
-demo: venv sysdeps
+demo: venv pymol-sysdeps
 	@test -f $(EXAMPLE) || { echo "example structure $(EXAMPLE) not found (it ships in ../shared/data)"; exit 2; }
 	@mkdir -p $(DEMO_OUT)
 	$(VENV)/bin/saprot-scan scan $(EXAMPLE) --csv $(DEMO_OUT)/scores.csv --summary-csv $(DEMO_OUT)/per-residue.csv \
