@@ -318,3 +318,29 @@ out["pairs"] = pairs
     assert len(out["pairs"]) == 198
     for got, want in out["pairs"]:
         assert got == pytest.approx(want, abs=1e-6)
+
+
+def test_plddt_masking_follows_the_core_for_predicted_and_measured_files(chimerax):
+    out = chimerax(CORE_SCAN + """
+text = open(params["1aki"]).read().replace("#", "# model from AlphaFold" + chr(10) + "#", 1)
+variants = {
+    "measured": text,                                                       # X-ray entry citing AlphaFold
+    "predicted": text.replace("X-RAY DIFFRACTION", "THEORETICAL MODEL"),    # a prediction: B-factors = pLDDT
+}
+for name, body in variants.items():
+    path = params["work"] + f"/{name}.cif"
+    open(path, "w").write(body)
+    m = run(session, "open " + path)[0]
+    run(session, f"saprot scan #{m.id_string} model " + params["model"])
+    core = core_result(path, "A")
+    want = {rid.label: float(v) for rid, v in zip(core.residue_ids, core.summary("mean"))}
+    out[name] = {"masked": core.plddt_masked_count,
+                 "pairs": [(r.saprot_score, want[str(r.number)]) for r in m.residues
+                           if getattr(r, "saprot_score", None) is not None]}
+""")
+    assert out["measured"]["masked"] == 0     # measured B-factors are never read as pLDDT
+    assert out["predicted"]["masked"] > 0     # pLDDT < 70: structure tokens masked, as SaProt does
+    for name in ("measured", "predicted"):
+        assert len(out[name]["pairs"]) == 129
+        for got, want in out[name]["pairs"]:
+            assert got == pytest.approx(want, abs=1e-6), name

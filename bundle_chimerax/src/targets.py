@@ -60,11 +60,43 @@ def chain_targets(residues, spec_text: str = "") -> list[ChainTarget]:
     return targets
 
 
-def looks_predicted(structure) -> bool:
-    """Whether the structure's header mentions AlphaFold (the core's rule for pLDDT masking)."""
-    text = " ".join([str(getattr(structure, "name", "")), str(getattr(structure, "filename", "") or ""),
-                     repr(getattr(structure, "metadata", {}))])
+def mentions_alphafold(structure) -> bool:
+    """Whether the structure's file mentions AlphaFold: the core's rule for pLDDT masking when it
+    reads a file, applied to the file ChimeraX opened (or, without one, to its name and header)."""
+    import gzip
+    import os
+    path = getattr(structure, "filename", None)
+    text = ""
+    if path and os.path.isfile(path):
+        try:
+            opener = gzip.open if path.endswith(".gz") else open
+            with opener(path, "rt", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            text = ""
+    if not text:
+        text = " ".join([str(getattr(structure, "name", "")), repr(getattr(structure, "metadata", {}))])
     return "alphafold" in text.lower()
+
+
+def experimental_method(structure) -> str:
+    """The experimental method the structure's header declares (mmCIF ``_exptl.method`` or PDB
+    ``EXPDTA``), as the core records it for files: measured B-factors are never read as pLDDT."""
+    metadata = getattr(structure, "metadata", {}) or {}
+    expdta = metadata.get("EXPDTA")
+    if expdta:
+        return " ".join(str(line).strip() for line in expdta)
+    try:
+        from chimerax.mmcif import get_mmcif_tables_from_metadata
+        (table,) = get_mmcif_tables_from_metadata(structure, ["exptl"])
+    except (ImportError, ValueError, TypeError):
+        return ""
+    if table is None:
+        return ""
+    try:
+        return " ".join(row[0] for row in table.fields(["method"]))
+    except (ValueError, KeyError):
+        return ""
 
 
 def _last_alt_loc_values(atoms):
@@ -92,7 +124,7 @@ def core_chain(target: ChainTarget):
     atoms = target.chain_residues.atoms
     res = atoms.residues
     coords, bfactors = _last_alt_loc_values(atoms)
-    return chain_from_arrays(
+    chain = chain_from_arrays(
         target.chain_id,
         res_numbers=[int(n) for n in res.numbers],
         icodes=[str(c) for c in res.insertion_codes],
@@ -101,8 +133,10 @@ def core_chain(target: ChainTarget):
         coords=coords,
         b_factors=bfactors,
         source=f"ChimeraX {target.label} ({target.structure.name})",
-        alphafold_text=looks_predicted(target.structure),
+        alphafold_text=mentions_alphafold(target.structure),
     )
+    chain.experimental_method = experimental_method(target.structure)
+    return chain
 
 
 def residue_lookup(target: ChainTarget) -> dict[tuple[int, str], object]:
