@@ -162,3 +162,21 @@ def test_b_factor_is_residue_mean(example_structure):
     first = atoms[atoms.res_id == 1]
     assert chain.b_factors[0] == pytest.approx(first.b_factor.mean(), abs=1e-6)
     assert not chain.b_factor_constant_per_residue
+
+
+def test_pdb_ensemble_first_model_by_default(data, tmp_path):
+    from biotite.structure.io import pdb, pdbx
+
+    stack = pdbx.get_structure(pdbx.CIFFile.read(str(data / "1l2y.cif")), use_author_fields=True,
+                               extra_fields=["b_factor"])
+    assert stack.stack_depth() == 38
+    handle = pdb.PDBFile()
+    handle.set_structure(stack)
+    path = tmp_path / "1l2y.pdb"
+    handle.write(str(path))
+    assert path.read_text().count("MODEL ") == 38
+    for model in (1, 3):
+        (from_pdb,) = read_structure(path, model=model)
+        (from_cif,) = read_structure(data / "1l2y.cif", model=model)
+        np.testing.assert_allclose(from_pdb.coords, from_cif.coords, atol=1e-3, equal_nan=True)
+    _same_chain(read_structure(path)[0], read_structure(path, model=1)[0])
