@@ -105,3 +105,18 @@ out["chains"] = sorted({r.chain_id for r in scored})
     assert out["types"] == [out["amino"]]
     assert out["chains"]
     assert not out["nucleic_coloured_grey"]  # nucleic acids are left as they were
+
+
+def test_device_cuda_without_a_usable_gpu_is_one_clear_line(chimerax):
+    out = chimerax(SNAPSHOT + """
+import onnxruntime
+out["cuda"] = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+run(session, "open " + params["1aki"])
+before = snapshot()
+out["error"] = user_error("saprot scan #1 device cuda model " + params["model"]) if not out["cuda"] else None
+out["unchanged"] = snapshot() == before
+""")
+    if out["cuda"]:
+        pytest.skip("this onnxruntime has a CUDA provider; the no-GPU message cannot be checked here")
+    assert out["error"] and "cuda" in out["error"].lower() and "\n" not in out["error"].strip()
+    assert out["unchanged"]
