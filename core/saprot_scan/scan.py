@@ -97,7 +97,9 @@ def _logits(model: _Model, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if not type(err).__module__.startswith("onnxruntime"):
             raise
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ModelError(f"the model failed to run ({first[:200]}); is it a SaProt ONNX export?") from None
+        memory = "alloc" in first.lower() or "memory" in first.lower()
+        hint = "try a smaller --batch-size" if memory else "is it a SaProt ONNX export?"
+        raise ModelError(f"the model failed to run ({first[:200]}); {hint}") from None
     expected = (*ids.shape, VOCAB_SIZE)
     if np.shape(logits) != expected:
         raise ModelError(f"the model returned logits of shape {tuple(np.shape(logits))}, expected {expected}; "
