@@ -21,6 +21,13 @@ def most_intolerant(scan: StoredScan, kind: str, count: int = 10) -> list[int]:
     return order[:count]
 
 
+def describe_summary(kind: str) -> str:
+    """What the per-residue number is, in words."""
+    words = {"mean": "mean of the 19 substitution scores", "min": "lowest of the 19 substitution scores",
+             "max": "highest of the 19 substitution scores"}
+    return words.get(kind, f"score of the substitution to {kind}")
+
+
 def _link(command: str, text: str) -> str:
     return f'<a href="cxcmd:{escape(command, quote=True)}">{escape(text)}</a>'
 
@@ -58,7 +65,7 @@ def scan_summary_html(scans: list[StoredScan], kind: str, counts: list[dict], he
         extra.append(f"scores written to {escape(csv_path)}")
     extra.append(_link(f"select ::{'saprot_score'}<-{limit / 2:g}", f"select residues scoring below -{limit / 2:g}"))
     return (
-        f"<p><b>SaProt scan</b>: {model}<br>colour = {escape(kind)} score over the substitutions "
+        f"<p><b>SaProt scan</b>: {model}<br>colour = {escape(describe_summary(kind))} "
         f"(red intolerant, white 0, blue tolerated; grey unscored); residue attribute <i>saprot_score</i></p>"
         "<table border=1 cellpadding=2 style='border-collapse:collapse'>"
         "<tr><th>chain</th><th>structure</th><th>scored</th><th>method</th>"
