@@ -268,3 +268,18 @@ def test_unknown_residue_is_kept_but_not_scored(example_structure, tiny_onnx_mod
     assert summary[9]["wt"] == "X" and summary[9]["mean"] == ""
     assert cli.main(["score", str(path), "--model", str(tiny_onnx_model), "--mutations", "A10G", "--quiet"]) == 2
     assert capsys.readouterr().err.strip() == "saprot-scan: error: mutation A10G: residue 10 is X, not A"
+
+
+def test_models_list(capsys):
+    """Needs no torch: lists the registry, the cache and the default."""
+    from saprot_scan.registry import registry
+
+    assert cli.main(["models", "list"]) == 0
+    out = capsys.readouterr().out.strip().split("\n")
+    assert out[0] == "name\tstatus\tsource"
+    names = [line.split("\t")[0] for line in out[1:] if not line.startswith("#")]
+    for name in registry():
+        assert name in names
+    assert "saprot-35m" in names and "saprot-650m" in names
+    assert any(line.startswith("# default: ") for line in out)
+    assert any(line.startswith("# cache: ") for line in out)

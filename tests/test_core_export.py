@@ -130,17 +130,3 @@ def test_models_info(cli_exports, tiny_onnx_model, capsys):
     assert info["saprot_scan.format"] == "saprot-scan-onnx-1" and info["saprot_scan.vocab_size"] == "446"
     assert cli.main(["models", "info", str(cli_exports["fp16"][1])]) == 0
     assert "precision\tfp16" in capsys.readouterr().out
-
-
-def test_models_list(capsys):
-    from saprot_scan.registry import registry
-
-    assert cli.main(["models", "list"]) == 0
-    out = capsys.readouterr().out.strip().split("\n")
-    assert out[0] == "name\tstatus\tsource"
-    names = [line.split("\t")[0] for line in out[1:] if not line.startswith("#")]
-    for name in registry():
-        assert name in names
-    assert "saprot-35m" in names and "saprot-650m" in names
-    assert any(line.startswith("# default: ") for line in out)
-    assert any(line.startswith("# cache: ") for line in out)
