@@ -81,7 +81,8 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
     chains = _core_chains(targets)
     ref = _resolve_model(model)
     structures = {t.structure for t in targets}
-    names = ", ".join(t.label for t in targets)
+    labels = [t.label for t in targets]  # read here: ChimeraX objects are not touched off the UI thread
+    names = ", ".join(labels)
     if len(structures) > 1:
         session.logger.info(f"SaProt scan: {len(structures)} structures, scoring each chain separately "
                             f"with model {ref.name}: {names}")
@@ -95,8 +96,8 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
         report(f"SaProt scan: loading model {ref.name}")
         loaded = load_model(model, device=device)
         results = []
-        for number, (target, chain) in enumerate(zip(targets, chains), start=1):
-            progress = _throttled(report, f"SaProt scan {target.label} ({number}/{len(chains)})")
+        for number, (label, chain) in enumerate(zip(labels, chains), start=1):
+            progress = _throttled(report, f"SaProt scan {label} ({number}/{len(chains)})")
             results.append(scan_chain(chain, model=loaded, method=method, device=device,
                                       progress=progress, cancel=cancel))
         _write_outputs(results, csv, heatmap)
