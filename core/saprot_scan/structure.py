@@ -19,6 +19,12 @@ import numpy as np
 from .errors import InputError
 
 BACKBONE_ATOMS = ("N", "CA", "C", "CB")
+#: Record names a PDB-format file may open with (header, coordinates, or a bare model).
+PDB_RECORDS = frozenset(("HEADER", "OBSLTE", "TITLE", "SPLIT", "CAVEAT", "COMPND", "SOURCE", "KEYWDS", "EXPDTA",
+                         "NUMMDL", "MDLTYP", "AUTHOR", "REVDAT", "SPRSDE", "JRNL", "REMARK", "DBREF", "SEQADV",
+                         "SEQRES", "MODRES", "HET", "HETNAM", "HETSYN", "FORMUL", "HELIX", "SHEET", "SSBOND",
+                         "LINK", "CISPEP", "SITE", "CRYST1", "ORIGX1", "SCALE1", "MTRIX1", "MODEL", "ATOM",
+                         "HETATM", "ANISOU", "TER"))
 #: Words of the PDB's experimental methods (EXPDTA, _exptl.method); "THEORETICAL MODEL" is not one of them.
 EXPERIMENTAL_METHOD_WORDS = ("X-RAY", "ELECTRON", "NMR", "NEUTRON", "FIBER", "POWDER", "SCATTERING",
                              "INFRARED", "EPR", "FLUORESCENCE")
@@ -101,12 +107,17 @@ def _open_text(path: Path) -> str:
 
 
 def _looks_like_cif(path: Path, text: str) -> bool:
-    name = path.name.lower().removesuffix(".gz")
-    if name.endswith((".cif", ".mmcif")):
-        return True
-    if name.endswith((".pdb", ".ent")):
-        return False
-    return text.lstrip().startswith("data_")
+    """mmCIF or PDB by content (a file saved under the other suffix still reads), else by suffix."""
+    for line in text.split("\n", 200)[:200]:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.lower().startswith("data_"):
+            return True
+        if line[:6].rstrip() in PDB_RECORDS:
+            return False
+        break
+    return path.name.lower().removesuffix(".gz").endswith((".cif", ".mmcif"))
 
 
 def _load_atoms(path: Path, text: str, model: int):
