@@ -180,3 +180,21 @@ def test_pdb_ensemble_first_model_by_default(data, tmp_path):
         (from_cif,) = read_structure(data / "1l2y.cif", model=model)
         np.testing.assert_allclose(from_pdb.coords, from_cif.coords, atol=1e-3, equal_nan=True)
     _same_chain(read_structure(path)[0], read_structure(path, model=1)[0])
+
+
+def test_format_read_from_content_when_the_suffix_is_wrong(example_structure, tmp_path):
+    atoms = tf.load_atoms(example_structure)
+    pdb_as_cif = tmp_path / "really_pdb.cif"
+    pdb_as_cif.write_text(tf.pdb_text(atoms))
+    cif_as_pdb = tmp_path / "really_cif.pdb"
+    cif_as_pdb.write_text("# saved from a web page\n" + example_structure.read_text())
+    (reference,) = read_structure(example_structure)
+    _same_chain(reference, read_structure(pdb_as_cif)[0])
+    _same_chain(reference, read_structure(cif_as_pdb)[0])
+
+
+def test_pdb_without_suffix_opening_with_title(example_structure, tmp_path):
+    atoms = tf.load_atoms(example_structure)
+    path = tmp_path / "lysozyme_model"
+    path.write_text("TITLE     LYSOZYME\n" + tf.pdb_text(atoms))
+    _same_chain(read_structure(example_structure)[0], read_structure(path)[0])
