@@ -23,7 +23,11 @@ def load_torch_model(hf_dir, device: str = "cpu"):
     import torch
     from transformers import EsmForMaskedLM
 
-    return EsmForMaskedLM.from_pretrained(hf_dir, dtype=torch.float32).to(device).eval()
+    model = EsmForMaskedLM.from_pretrained(hf_dir, dtype=torch.float32).to(device).eval()
+    with torch.no_grad():  # own the weights in memory: file-backed (mmap) pages get evicted under pressure
+        for param in model.parameters():
+            param.data = param.data.clone()
+    return model
 
 
 def masked_positions_loop(model, ids: np.ndarray, struct: str, positions, device: str = "cpu") -> np.ndarray:
