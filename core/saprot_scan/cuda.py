@@ -137,10 +137,10 @@ def iobinding_runner(session, device_id: int = 0) -> Callable[[np.ndarray, np.nd
 
     def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         binding = session.io_binding()
-        binding.bind_ortvalue_input("input_ids", ort.OrtValue.ortvalue_from_numpy(
-            np.ascontiguousarray(ids, dtype=np.int64), "cuda", device_id))
-        binding.bind_ortvalue_input("attention_mask", ort.OrtValue.ortvalue_from_numpy(
-            np.ascontiguousarray(mask, dtype=np.int64), "cuda", device_id))
+        ids_gpu = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(ids, dtype=np.int64), "cuda", device_id)
+        mask_gpu = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(mask, dtype=np.int64), "cuda", device_id)
+        binding.bind_ortvalue_input("input_ids", ids_gpu)
+        binding.bind_ortvalue_input("attention_mask", mask_gpu)
         binding.bind_output("logits", "cuda", device_id)
         session.run_with_iobinding(binding)
         return np.asarray(binding.copy_outputs_to_cpu()[0], dtype=np.float32)

@@ -97,13 +97,13 @@ def resolve_device(device: str) -> str:
     return "cpu"
 
 
-def _session_options(threads: int | None):
+def _session_options(threads: int | None, quiet: bool = False):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or default_threads()
     options.inter_op_num_threads = 1
-    options.log_severity_level = 3
+    options.log_severity_level = 4 if quiet else 3  # quiet: a failing CUDA start is reported once, by us
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return options
 
@@ -111,9 +111,10 @@ def _session_options(threads: int | None):
 def _create(path: Path, providers: list, threads: int | None):
     import onnxruntime as ort
 
+    quiet = any(p[0] == cuda.PROVIDER if isinstance(p, tuple) else p == cuda.PROVIDER for p in providers)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ort.InferenceSession(str(path), sess_options=_session_options(threads), providers=providers)
+        return ort.InferenceSession(str(path), sess_options=_session_options(threads, quiet), providers=providers)
 
 
 def _first_line(err: BaseException) -> str:
