@@ -162,6 +162,8 @@ def matmul_peak(device: str, threads: int) -> dict[str, float]:
         b = torch.randn(n, n, device=device).to(dtype)
         best = _best_time(lambda: torch.matmul(a, b), reps, device)
         results[name] = 2 * n ** 3 / best / 1e12
+    if device == "cpu":
+        results.update(ort_matmul_peak(threads))
     if device == "cpu" and hasattr(torch, "_int_mm"):
         try:
             a = torch.randint(-128, 127, (n, n), dtype=torch.int8)
@@ -170,6 +172,36 @@ def matmul_peak(device: str, threads: int) -> dict[str, float]:
         except RuntimeError:
             pass
     return results
+
+
+def ort_matmul_peak(threads: int, n: int = 2048, reps: int = 5) -> dict[str, float]:
+    """onnxruntime's own kernels on one large weight matmul: fp32 MatMul and its dynamically
+    quantized int8 form (the kernel the int8 copy runs), in TFLOP/s."""
+    import tempfile
+
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    rng = np.random.default_rng(0)
+    weight = numpy_helper.from_array(rng.standard_normal((n, n)).astype(np.float32), "w")
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], "peak",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, n])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [n, n])], [weight])
+    x = rng.standard_normal((n, n)).astype(np.float32)
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32, int8 = Path(tmp) / "mm.onnx", Path(tmp) / "mm.int8.onnx"
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(fp32))
+        quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8)
+        for name, path in (("ort fp32", fp32), ("ort int8", int8)):
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            best = _best_time(lambda: session.run(None, {"x": x}), reps, "cpu")
+            out[name] = 2 * n ** 3 / best / 1e12
+    return out
 
 
 def _best_time(fn, reps: int, device: str) -> float:
