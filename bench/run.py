@@ -271,7 +271,7 @@ def fastest_torch_threads(run_subset, length: int, threads: int) -> int:
     0.15-3 s on two), which would flatter saprot-scan; the baseline gets its better setting."""
     import torch
 
-    positions = sample_positions(length, 4)
+    positions = sample_positions(length, 2)
     timings = {}
     for count in (threads, 1):
         torch.set_num_threads(count)
@@ -447,8 +447,8 @@ def render(results: dict) -> str:
              f"{m['transformers']}, Python {m['python']}. Load average at start: {m.get('load_average_at_start', '?')}.",
              f"Command: `{m['command']}`", ""]
     peak = results["peak"]
-    lines.append("Measured matrix-multiply peak (torch): " + ", ".join(f"{k} {v:.2f} TFLOP/s" for k, v in peak.items())
-                 + ".")
+    lines.append("Measured matrix-multiply peak (torch, and onnxruntime's own kernels where marked ort): "
+                 + ", ".join(f"{k} {v:.2f} TFLOP/s" for k, v in peak.items()) + ".")
     lines += ["", "| model | residues | what | seconds | CPU s | how | x loop | TFLOP | TFLOP/s | agreement |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results["rows"]:
@@ -489,6 +489,8 @@ def main() -> int:
     parser.add_argument("--probe", type=int, default=8, help="positions timed to decide/extrapolate")
     parser.add_argument("--work", default=str(HERE / "_work"))
     parser.add_argument("--no-markdown", action="store_true")
+    parser.add_argument("--merge", nargs="*", default=[], metavar="RESULTS.json",
+                        help="earlier runs (bench/results/*.json) to show in the same block, first")
     parser.add_argument("--ablation", action="store_true",
                         help="35M on CPU: also fp32 with fused attention and int8 without it")
     args = parser.parse_args()
@@ -516,7 +518,8 @@ def main() -> int:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M")
     (out_dir / f"{stamp}-{args.device}.json").write_text(json.dumps(results, indent=1, default=str))
     if not args.no_markdown:
-        write_markdown(render(results), args.device)
+        earlier = [json.loads(Path(f).read_text()) for f in args.merge]
+        write_markdown("\n\n".join(render(r) for r in [*earlier, results]), args.device)
     print(render(results))
     return 0
 
