@@ -194,6 +194,9 @@ def ort_matmul_peak(threads: int, n: int = 2048, reps: int = 5) -> dict[str, flo
     with tempfile.TemporaryDirectory() as tmp:
         fp32, int8 = Path(tmp) / "mm.onnx", Path(tmp) / "mm.int8.onnx"
         onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(fp32))
+        import logging
+
+        logging.getLogger().setLevel(logging.ERROR)  # the quantizer's generic pre-processing hint
         quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8)
         for name, path in (("ort fp32", fp32), ("ort int8", int8)):
             options = ort.SessionOptions()
