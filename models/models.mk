@@ -1,5 +1,6 @@
-# Embedded default model (issue 5). Manual target: CI never runs it (about 25 min on 2 CPU cores;
-# a CUDA GPU is used when torch sees one). Writes models/default/{saprot-scan-default.onnx,model.json,checkpoint/}.
+# Embedded default model (issue 5). Manual target: CI never runs it; its run time is in models/README.md.
+# One CPU thread, as for the shipped run (so the same weights come out); a CUDA GPU is used when torch sees one.
+# Rewrites models/default/: saprot-scan-default.onnx, model.json, checkpoint/.
 .PHONY: train-default
 train-default: venv
-	PYTHONPATH=. $(PY) -m models.training.build_default --out models/default --threads 2
+	PYTHONPATH=. $(PY) -m models.training.build_default --out models/default --threads 1
