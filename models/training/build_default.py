@@ -15,8 +15,6 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
-
 from .baselines import FrequencyBaselines
 from .data import DEFAULT_DATA_DIR, load_scope40, load_swissprot500, split_by_fold
 from .evaluate import choose_sites, evaluate
@@ -131,5 +129,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    np.seterr(all="ignore")
     main()

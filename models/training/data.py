@@ -107,11 +107,10 @@ def split_by_fold(domains: list[Domain], seed: int = 0, val_fraction: float = 0.
     n_val = round(len(folds) * val_fraction)
     test_folds = set(folds[:n_test])
     val_folds = set(folds[n_test:n_test + n_val])
-    pick = lambda keep: [d for d in domains if keep(d.fold)]  # noqa: E731
     return FoldSplit(
-        train=pick(lambda f: f not in test_folds and f not in val_folds),
-        val=pick(lambda f: f in val_folds),
-        test=pick(lambda f: f in test_folds),
+        train=[d for d in domains if d.fold not in test_folds and d.fold not in val_folds],
+        val=[d for d in domains if d.fold in val_folds],
+        test=[d for d in domains if d.fold in test_folds],
         val_folds=tuple(sorted(val_folds)),
         test_folds=tuple(sorted(test_folds)),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from saprot_scan.tokens import AA_LETTERS, STRUCT_LETTERS, VOCAB_SIZE, token_id
+from saprot_scan.tokens import STRUCT_LETTERS, VOCAB_SIZE, token_id
 
 from .data import is_scored_residue
 
@@ -79,5 +79,3 @@ def drop_structure(ids: np.ndarray, rng: np.random.Generator, whole_prob: float 
         return out
     return ids
 
-
-assert AA_LETTERS[-1] == "#" and STRUCT_LETTERS[-1] == "#"

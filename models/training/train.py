@@ -18,7 +18,7 @@ from transformers import EsmConfig, EsmForMaskedLM
 
 from saprot_scan.tokens import CLS_ID, EOS_ID, MASK_ID, PAD_ID, VOCAB_SIZE
 
-from .data import DEFAULT_DATA_DIR, Domain, load_scope40, split_by_fold
+from .data import DEFAULT_DATA_DIR, load_scope40, split_by_fold
 from .evaluate import choose_sites, model_probabilities, score
 from .masking import IGNORE_INDEX, drop_structure, saprot_mask
 
