@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO))  # the training recipe lives in models/training (n
 from models.training.baselines import FrequencyBaselines  # noqa: E402
 from models.training.data import load_scope40, split_by_fold  # noqa: E402
 from models.training.evaluate import choose_sites, model_probabilities, score  # noqa: E402
-from models.training.masking import hide_amino_acids  # noqa: E402
+from models.training.masking import IGNORE_INDEX, hide_amino_acids, saprot_mask  # noqa: E402
 from models.training.onnx_eval import onnx_logits_fn, onnx_session  # noqa: E402
 
 
@@ -90,3 +90,32 @@ def test_beats_the_3di_conditioned_frequency_baseline_on_held_out_folds(manifest
     recorded = manifest["onnx"]["test_folds"]
     assert model["accuracy"] == pytest.approx(recorded["model"]["accuracy"], abs=2e-3)
     assert baseline["accuracy"] == pytest.approx(recorded["aa_given_3di_frequency"]["accuracy"], abs=1e-4)
+
+
+def test_held_out_folds_share_no_fold_with_training(fold_split):
+    train = {d.fold for d in fold_split.train}
+    assert not train & set(fold_split.val_folds)
+    assert not train & set(fold_split.test_folds)
+    assert not set(fold_split.val_folds) & set(fold_split.test_folds)
+    assert len(fold_split.test) > 500 and len(fold_split.val) > 500
+
+
+def test_training_masks_exactly_as_saprot_does(fold_split):
+    """15% of residues selected (at least one), labels = full token, 80% '#'+3Di / 10% random / 10% kept."""
+    rng = np.random.default_rng(0)
+    selected = hidden = kept = residues = 0
+    for domain in fold_split.train[:1500]:
+        ids = domain.token_ids()
+        inputs, labels = saprot_mask(ids, rng)
+        chosen = labels != IGNORE_INDEX
+        assert chosen.sum() >= 1
+        assert (labels[chosen] == ids[chosen]).all()
+        assert (inputs[~chosen] == ids[~chosen]).all()
+        is_hidden = inputs[chosen] == hide_amino_acids(ids[chosen])
+        selected += int(chosen.sum())
+        hidden += int(is_hidden.sum())
+        kept += int((inputs[chosen] == ids[chosen]).sum())
+        residues += ids.size - 2
+    assert selected / residues == pytest.approx(0.15, abs=0.005)
+    assert hidden / selected == pytest.approx(0.80, abs=0.01)
+    assert kept / selected == pytest.approx(0.10, abs=0.01)  # plus the rare random token equal to the original
