@@ -336,7 +336,7 @@ def run_case(arch: str, files: dict, chain: dict, device: str, threads: int, bud
     rows.append(loop)
     rows.append({"what": "SaProt wt-marginal (PyTorch fp32, 1 pass)", "seconds": c.wall, "cpu_seconds": c.cpu,
                  "how": "full"})
-    del tmodel
+    tmodel = None  # free its memory before the onnxruntime sessions load
     for variant in [v for v in variants if v in files]:
         precision = variant.split("-")[0]
         model = load_model_file(files[variant], device="cuda" if precision == "fp16" else "cpu",
@@ -354,7 +354,7 @@ def run_case(arch: str, files: dict, chain: dict, device: str, threads: int, bud
         rows.append({"what": f"{label} wt-marginal", "seconds": c.wall, "cpu_seconds": c.cpu, "how": "full",
                      "scores": wt_scores})
         ref_scores[variant] = row
-        del model
+        model = None
     _agreements(rows, ref_scores, loop, chain)
     flops = pass_flops(arch, tokens)
     for row in rows:

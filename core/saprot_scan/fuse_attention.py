@@ -71,7 +71,7 @@ def _rotary_input(g: _Graph, rotated: str) -> tuple[str, float]:
 
 
 def _inv_freq(g: _Graph) -> np.ndarray:
-    for name, init in g.inits.items():
+    for name in g.inits:
         if name.endswith("rotary_embeddings.inv_freq"):
             return g.const(name).astype(np.float64)
     raise _NoMatch("no rotary inv_freq")

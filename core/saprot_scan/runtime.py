@@ -92,8 +92,8 @@ def resolve_device(device: str) -> str:
     if cuda.provider_available():
         return "cuda"
     if device == "cuda":
-        raise InputError("device cuda: this onnxruntime has no CUDA support (install the 'gpu' extra: "
-                         "pip uninstall onnxruntime && pip install 'saprot-scan[gpu]')")
+        raise InputError("device cuda: this onnxruntime has no CUDA support (swap in the GPU build: "
+                         "pip uninstall -y onnxruntime onnxruntime-gpu && pip install onnxruntime-gpu)")
     return "cpu"
 
 
