@@ -521,8 +521,11 @@ def main() -> int:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M")
     (out_dir / f"{stamp}-{args.device}.json").write_text(json.dumps(results, indent=1, default=str))
     if not args.no_markdown:
-        earlier = [json.loads(Path(f).read_text()) for f in args.merge]
-        write_markdown("\n\n".join(render(r) for r in [*earlier, results]), args.device)
+        runs = [json.loads(Path(f).read_text()) for f in args.merge] + [results]
+        for k, run in enumerate(runs):  # a later run of the same model and length replaces an earlier one
+            later = {(r["arch"], r["length"]) for other in runs[k + 1:] for r in other["rows"]}
+            run["rows"] = [r for r in run["rows"] if (r["arch"], r["length"]) not in later]
+        write_markdown("\n\n".join(render(r) for r in runs if r["rows"]), args.device)
     print(render(results))
     return 0
 
