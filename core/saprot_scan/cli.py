@@ -112,8 +112,8 @@ def cmd_tokens(args) -> int:
 
 
 def _progress_bar(args, label: str, total: int):
-    """A tqdm bar on stderr for scans long enough to wait for."""
-    if args.quiet or total < 50:
+    """A tqdm bar on a terminal's stderr for scans long enough to wait for (logs stay clean)."""
+    if args.quiet or total < 50 or not sys.stderr.isatty():
         return None, lambda: None
     from tqdm import tqdm
 
