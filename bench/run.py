@@ -493,7 +493,7 @@ def main() -> int:
     parser.add_argument("--work", default=str(HERE / "_work"))
     parser.add_argument("--no-markdown", action="store_true")
     parser.add_argument("--merge", nargs="*", default=[], metavar="RESULTS.json",
-                        help="earlier runs (bench/results/*.json) to show in the same block, first")
+                        help="earlier runs (bench/results/*.json) to show in the same block, after this one")
     parser.add_argument("--ablation", action="store_true",
                         help="35M on CPU: also fp32 with fused attention and int8 without it")
     args = parser.parse_args()
@@ -521,10 +521,10 @@ def main() -> int:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M")
     (out_dir / f"{stamp}-{args.device}.json").write_text(json.dumps(results, indent=1, default=str))
     if not args.no_markdown:
-        runs = [json.loads(Path(f).read_text()) for f in args.merge] + [results]
-        for k, run in enumerate(runs):  # a later run of the same model and length replaces an earlier one
-            later = {(r["arch"], r["length"]) for other in runs[k + 1:] for r in other["rows"]}
-            run["rows"] = [r for r in run["rows"] if (r["arch"], r["length"]) not in later]
+        runs = [results] + [json.loads(Path(f).read_text()) for f in args.merge]
+        for k, run in enumerate(runs):  # this run's rows replace earlier ones of the same model and length
+            newer = {(r["arch"], r["length"]) for other in runs[:k] for r in other["rows"]}
+            run["rows"] = [r for r in run["rows"] if (r["arch"], r["length"]) not in newer]
         write_markdown("\n\n".join(render(r) for r in runs if r["rows"]), args.device)
     print(render(results))
     return 0
