@@ -26,7 +26,7 @@ ONNX_FILE = "saprot-scan-default.onnx"
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "default"
 #: Chosen on the validation folds from the sweep recorded in models/README.md.
 CHOSEN = TrainConfig(layers=3, hidden=128, heads=4, intermediate=512, dropout=0.0, batch_tokens=2048,
-                     epochs=3, lr=0.003, warmup_steps=200)
+                     epochs=6, lr=0.003, warmup_steps=200)
 
 
 def _evaluate_all(logits_fn, baselines, sets) -> dict:
