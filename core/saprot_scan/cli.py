@@ -39,6 +39,8 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="registry name or .onnx path (default: see 'models list')")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--precision", choices=["auto", "fp32", "fp16", "int8"], default="auto",
+                   help="auto: the checked int8 copy on CPU / fp16 copy on CUDA when one exists, else fp32")
     p.add_argument("--quiet", action="store_true", help="no progress bar or notes on stderr")
 
 
@@ -77,10 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     f = msub.add_parser("fetch", help="download a pinned SaProt checkpoint, export it to ONNX, cache it")
     f.add_argument("name")
     f.add_argument("--fp16", action="store_true", help="also export an fp16 copy for GPUs")
+    f.add_argument("--int8", action="store_true", help="also make a checked int8 copy for fast CPU scans")
     e = msub.add_parser("export", help="export a SaProt-format Hugging Face checkpoint to ONNX")
     e.add_argument("hf_dir")
     e.add_argument("--out", required=True)
     e.add_argument("--fp16", action="store_true")
+    e.add_argument("--int8", action="store_true",
+                   help="also write a checked int8 copy beside it (kept only if its scores rank-agree >= 0.99)")
+    q = msub.add_parser("quantize", help="make the checked int8 copy of a cached model or an fp32 .onnx file")
+    q.add_argument("model")
     i = msub.add_parser("info", help="check an .onnx file or registry name and describe it")
     i.add_argument("model")
     return parser
@@ -138,7 +145,7 @@ def cmd_scan(args) -> int:
     if args.heatmap and Path(args.heatmap).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise InputError(f"--heatmap {args.heatmap}: use a .png, .svg or .pdf file name")
     chains = _read_chains(args)
-    model = load_model(args.model, device=args.device)
+    model = load_model(args.model, device=args.device, precision=args.precision)
     check_model_runs(model)
     _note(args, f"scoring with {model.describe()}")
     results = []
@@ -204,7 +211,7 @@ def cmd_score(args) -> int:
         raise InputError(f"the structure has {len(chains)} protein chains; choose one with --chain")
     for variant in variants:  # every mutation is checked before any model work
         parse_variant(variant, chains[0].sequence)
-    model = load_model(args.model, device=args.device)
+    model = load_model(args.model, device=args.device, precision=args.precision)
     check_model_runs(model)
     _note(args, f"scoring with {model.describe()}")
     chain = chains[0]

@@ -33,6 +33,23 @@ def _export(args) -> int:
     report = export_onnx(args.hf_dir, args.out, fp16=args.fp16)
     diff = report["max_abs_logit_diff"]
     print(f"wrote {report['path']} (sha256 {report['sha256']}); max |logit - PyTorch| = {diff:.2e}")
+    if args.int8:
+        _quantize_file(report["path"])
+    return 0
+
+
+def _quantize_file(path) -> None:
+    """The int8 copy beside ``path``; the runtime uses it on the CPU from then on."""
+    from .quantize import quantize_int8
+
+    report = quantize_int8(path)
+    print(f"wrote {report['path']} (sha256 {report['sha256'][:12]}); {report['agreement'].line()}")
+
+
+def _quantize(args) -> int:
+    from .registry import resolve_model
+
+    _quantize_file(resolve_model(args.model).path)
     return 0
 
 
@@ -57,9 +74,13 @@ def _fetch(args) -> int:
         raise InputError(f"models fetch needs the export extra: pip install 'saprot-scan[export]' ({err.name})")
     path = fetch_model(args.name, fp16=args.fp16)
     print(f"cached {args.name} at {path}", file=sys.stderr)
+    if args.int8:
+        from .registry import cached_model
+
+        _quantize_file(cached_model(args.name).path)
     return 0
 
 
 def run(args) -> int:
     return {"list": lambda: _list(), "export": lambda: _export(args), "info": lambda: _info(args),
-            "fetch": lambda: _fetch(args)}[args.models_command]()
+            "fetch": lambda: _fetch(args), "quantize": lambda: _quantize(args)}[args.models_command]()
