@@ -331,7 +331,7 @@ BAD_INPUT = [
     ("1l2y", "saprot_scan 1l2y, model=/nonexistent/model.onnx", "does not exist"),
     ("1l2y", "saprot_scan 1l2y, model=no-such-model", "unknown model"),
     ("1l2y", "saprot_scan 1l2y, method=fast", "unknown method"),
-    ("1l2y", "saprot_scan 1l2y, summary=median", "unknown summary"),
+    ("1l2y", "saprot_scan 1l2y, summary=median", "summary must be mean, min, max"),
     ("1l2y", "saprot_scan 1l2y, palette=rainbow", "unknown palette"),
     ("1l2y", "saprot_color", "nothing scored yet"),
     ("1l2y", "saprot_mutations 1l2y", "covers 20 residues"),

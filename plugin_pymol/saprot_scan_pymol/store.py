@@ -7,18 +7,17 @@ from dataclasses import dataclass, field
 from .atoms import ChainKey
 from .palettes import DEFAULT_PALETTE
 
-SUMMARY_KINDS = ("mean", "min", "max")
-AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
+AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"  # the dialog lists them before the core is imported
 
 
 def check_summary(kind: str) -> str:
-    """mean, min, max over the 19 substitutions, or one target amino acid (a letter)."""
-    kind = (kind or "mean").strip()
-    if kind.lower() in SUMMARY_KINDS:
-        return kind.lower()
-    if len(kind) == 1 and kind.upper() in AMINO_ACIDS:
-        return kind.upper()
-    raise ValueError(f"unknown summary '{kind}'; use mean, min, max or one amino-acid letter")
+    """mean, min, max or one target amino acid, checked by the core so every front end accepts the same words."""
+    from .core_link import core
+
+    core()
+    from saprot_scan.results import check_summary as core_check_summary
+
+    return core_check_summary(kind or "mean")
 
 
 @dataclass
