@@ -73,7 +73,8 @@ def test_chains(lengths: list[int]) -> dict[int, dict]:
 
 def prepare_models(arch: str, work: Path, gpu: bool, int8: bool, ablation: bool = False) -> dict[str, Path]:
     """Random-weight checkpoint, its fp32 export, int8 copy (CPU) and fp16 exports (GPU); cached in work/.
-    ``ablation`` adds the steps in between: fp32 with fused attention, int8 without it."""
+    ``ablation`` adds the steps in between: fp32 with fused attention, int8 without it, int8 asked for
+    every row's logits."""
     from saprot_scan.checkpoints import random_checkpoint
     from saprot_scan.export import export_onnx
     from saprot_scan.quantize import quantize_int8
@@ -83,6 +84,11 @@ def prepare_models(arch: str, work: Path, gpu: bool, int8: bool, ablation: bool 
     if not (hf / "config.json").is_file():
         random_checkpoint(hf, arch, seed=0)
     files = {"hf": hf, "fp32": folder / f"{arch}.onnx"}
+    if files["fp32"].is_file() and not _current_format(files["fp32"]):
+        log(f"{files['fp32'].name} is an older export format: rebuilding it and its copies")
+        for stale in [files["fp32"], *folder.glob(f"{arch}.*.onnx*"), *folder.glob("*/*.onnx*"),
+                      files["fp32"].with_name(files["fp32"].name + ".data")]:
+            stale.unlink(missing_ok=True)
     if not files["fp32"].is_file():
         log(f"exporting {arch} fp32 ...")
         export_onnx(hf, files["fp32"])
@@ -99,6 +105,8 @@ def prepare_models(arch: str, work: Path, gpu: bool, int8: bool, ablation: bool 
             quantize_int8(files["fp32"], files["int8-unfused"], fuse=False)
         if not files["fp32-fused"].is_file():
             write_fused(files["fp32"], files["fp32-fused"], fp16=False)
+        if "int8" in files:
+            files["int8-allrows"] = files["int8"]  # the same file, asked for every row (AllRowsHead)
     if gpu:
         files["fp16"] = folder / f"{arch}.fp16.onnx"
         if not files["fp16"].is_file():
@@ -113,6 +121,31 @@ def prepare_models(arch: str, work: Path, gpu: bool, int8: bool, ablation: bool 
                 log(f"fused fp16 variant unavailable: {err}")
                 files.pop("fp16-fused")
     return files
+
+
+def _current_format(path: Path) -> bool:
+    """Whether an export in the work folder was made by this version's exporter."""
+    from saprot_scan.export import FORMAT_TAG
+    from saprot_scan.variants import read_metadata
+
+    return read_metadata(path).get("saprot_scan.format") == FORMAT_TAG
+
+
+class AllRowsHead:
+    """Ablation: the same model asked for every row's logits (the last layer and LM head on all T rows,
+    as before the query-rows export), the masked rows picked afterwards."""
+
+    def __init__(self, model):
+        self.model = model
+        self.device = model.device
+
+    def logits(self, ids, mask, rows=None):
+        from saprot_scan.model_io import pick_rows
+
+        return pick_rows(self.model.logits(ids, mask), rows)
+
+    def default_batch_size(self, length: int) -> int:
+        return self.model.default_batch_size(length)
 
 
 def write_fused(src: Path, out: Path, fp16: bool) -> None:
@@ -138,13 +171,17 @@ def write_fused(src: Path, out: Path, fp16: bool) -> None:
 
 # ---------------------------------------------------------------- arithmetic
 
-def pass_flops(arch: str, tokens: int) -> float:
-    """Multiply-adds x2 of one forward pass: per layer 2T(4h^2 + 2hi) + 4T^2h, plus the LM head."""
+def pass_flops(arch: str, tokens: int, query_rows: int | None = None) -> float:
+    """Multiply-adds x2 of one forward pass: per layer 2T(4h^2 + 2hi) + 4T^2h, plus the LM head 2T(h^2 + hV).
+    With ``query_rows`` R (the query-rows export) the last layer computes keys and values on all T rows
+    but queries, attention, output, MLP and the head only on R rows."""
     d = ARCHITECTURES[arch]
     h, i, n = d["hidden_size"], d["intermediate_size"], d["num_hidden_layers"]
+    rows = tokens if query_rows is None else query_rows
     per_layer = 2 * tokens * (4 * h * h + 2 * h * i) + 4 * tokens * tokens * h
-    head = 2 * tokens * (h * h + h * VOCAB_SIZE)
-    return n * per_layer + head
+    last = 2 * tokens * 2 * h * h + 2 * rows * (2 * h * h + 2 * h * i) + 4 * rows * tokens * h
+    head = 2 * rows * (h * h + h * VOCAB_SIZE)
+    return (n - 1) * per_layer + last + head
 
 
 def matmul_peak(device: str, threads: int) -> dict[str, float]:
@@ -247,11 +284,11 @@ def ort_masked_subset(model, chain: dict, positions: list[int], batch: int) -> n
     out = np.zeros((len(positions), 20))
     for start in range(0, len(positions), batch):
         chunk = positions[start:start + batch]
-        rows = np.repeat(ids[None, :], len(chunk), axis=0)
+        batch_ids = np.repeat(ids[None, :], len(chunk), axis=0)
         local = np.array(chunk) + 1
-        rows[np.arange(len(chunk)), local] = [token_id("#", struct[p]) for p in chunk]
-        logits = model.logits(rows, np.ones_like(rows))
-        out[start:start + len(chunk)] = aa_log_probs(logits[np.arange(len(chunk)), local])
+        batch_ids[np.arange(len(chunk)), local] = [token_id("#", struct[p]) for p in chunk]
+        logits = model.logits(batch_ids, np.ones_like(batch_ids), local[:, None].astype(np.int64))
+        out[start:start + len(chunk)] = aa_log_probs(logits[:, 0])
     return out
 
 
@@ -341,6 +378,8 @@ def run_case(arch: str, files: dict, chain: dict, device: str, threads: int, bud
         precision = variant.split("-")[0]
         model = load_model_file(files[variant], device="cuda" if precision == "fp16" else "cpu",
                                 precision=precision)
+        if variant.endswith("-allrows"):
+            model = AllRowsHead(model)
         batch = model.default_batch_size(tokens)
         label = f"saprot-scan ORT {variant} {model.device}"
         row = timed_masked(f"{label} masked (batch {batch})",
@@ -359,7 +398,9 @@ def run_case(arch: str, files: dict, chain: dict, device: str, threads: int, bud
     flops = pass_flops(arch, tokens)
     for row in rows:
         wt = "wt-marginal" in row["what"]
-        row["tflop"] = flops * (1 if wt else length) / 1e12
+        # Masked scans of the query-rows export do less arithmetic than SaProt's loop: count what ran.
+        picked = row["what"].startswith("saprot-scan") and "allrows" not in row["what"] and not wt
+        row["tflop"] = (pass_flops(arch, tokens, 1) if picked else flops) * (1 if wt else length) / 1e12
         row["tflops_per_s"] = row["tflop"] / row["seconds"]
         row["vs_loop"] = (rows[1] if wt else loop)["seconds"] / row["seconds"]
         row.pop("scores", None)
@@ -459,6 +500,7 @@ def render(results: dict) -> str:
         if "agreement" in r:
             a = r["agreement"]
             agree = (f"vs {r['agreement_with']}: rho mean {a['mean_spearman']:.4f}, min {a['min_spearman']:.3f}, "
+                     f"{100 * a['share_at_least_099']:.0f}% of positions >= 0.99, "
                      f"max abs diff {a['max_abs_diff']:.3g} ({a['positions']} pos)")
         lines.append(f"| {r['arch']} | {r['length']} | {r['what']} | {r['seconds']:.3f} | {r['cpu_seconds']:.2f} | "
                      f"{r['how']} | {r['vs_loop']:.2f} | {r['tflop']:.3f} | {r['tflops_per_s']:.3f} | {agree} |")
@@ -495,13 +537,16 @@ def main() -> int:
     parser.add_argument("--merge", nargs="*", default=[], metavar="RESULTS.json",
                         help="earlier runs (bench/results/*.json) to show in the same block, after this one")
     parser.add_argument("--ablation", action="store_true",
-                        help="35M on CPU: also fp32 with fused attention and int8 without it")
+                        help="35M on CPU: also fp32 with fused attention, int8 without it, and int8 "
+                             "computing every row's logits")
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     gpu = args.device == "cuda"
     # fp32 (CPU) is every variant's reference
     variants = ["fp32", "fp16", "fp16-fused"] if gpu else ["fp32", "fp32-fused", "int8-unfused", "int8"]
+    if args.ablation and not gpu:
+        variants.insert(-1, "int8-allrows")
     results = {"machine": machine(args.device, args.threads), "rows": []}
     log(f"matmul peak on {args.device} ...")
     results["peak"] = matmul_peak(args.device, args.threads)

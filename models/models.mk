@@ -4,3 +4,8 @@
 .PHONY: train-default
 train-default: venv
 	PYTHONPATH=. $(PY) -m models.training.build_default --out models/default --threads 1
+
+# Export the committed checkpoint again (after an exporter change; no training) and refresh model.json.
+.PHONY: reexport-default
+reexport-default: venv
+	PYTHONPATH=. $(PY) -m models.training.build_default --out models/default --reexport

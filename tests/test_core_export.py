@@ -123,10 +123,11 @@ def test_cli_export_fp16_loads_and_runs(cli_exports, example_structure, monkeypa
 def test_models_info(cli_exports, tiny_onnx_model, capsys):
     assert cli.main(["models", "info", str(tiny_onnx_model)]) == 0
     info = dict(line.split("\t", 1) for line in capsys.readouterr().out.strip().split("\n"))
+    from saprot_scan.export import FORMAT_TAG
     from saprot_scan.hashing import sha256_file
 
     assert info["name"] == "tiny" and info["precision"] == "fp32"
     assert info["sha256"] == sha256_file(tiny_onnx_model)
-    assert info["saprot_scan.format"] == "saprot-scan-onnx-1" and info["saprot_scan.vocab_size"] == "446"
+    assert info["saprot_scan.format"] == FORMAT_TAG and info["saprot_scan.vocab_size"] == "446"
     assert cli.main(["models", "info", str(cli_exports["fp16"][1])]) == 0
     assert "precision\tfp16" in capsys.readouterr().out

@@ -97,17 +97,21 @@ def test_embedded_default_fp16_on_gpu_ranks_like_fp32_cpu(gpu_session_ok, exampl
 
 
 def test_io_binding_matches_a_plain_run(gpu_session_ok, tiny_onnx_model):
-    from saprot_scan.export import sample_batch
+    from saprot_scan.export import sample_batch, sample_rows
+    from saprot_scan.model_io import run_logits
     from saprot_scan.runtime import open_session
 
     session, _ = open_session(tiny_onnx_model, "cuda")
     ids, mask = sample_batch(40, 3)
     bound = cuda.iobinding_runner(session)(ids, mask)
-    plain = session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
+    plain = run_logits(session, ids, mask)
     assert np.abs(bound - plain).max() < 1e-4
+    rows = sample_rows(mask, count=2)
+    assert np.abs(cuda.iobinding_runner(session)(ids, mask, rows) - run_logits(session, ids, mask, rows)).max() < 1e-4
 
 
 def test_out_of_memory_on_the_gpu_halves_the_batch(gpu_session_ok, tiny_onnx_model):
+    from saprot_scan.model_io import run_logits
     from saprot_scan.runtime import open_session
 
     session, _ = open_session(tiny_onnx_model, "cuda", gpu_mem_limit=96 * 1024 * 1024)
@@ -118,7 +122,7 @@ def test_out_of_memory_on_the_gpu_halves_the_batch(gpu_session_ok, tiny_onnx_mod
     got = runner(ids, mask)
     assert runner.retries >= 1 and runner.max_batch < 256
     cpu, _ = open_session(tiny_onnx_model, "cpu")
-    want = cpu.run(["logits"], {"input_ids": ids[:8], "attention_mask": mask[:8]})[0]
+    want = run_logits(cpu, ids[:8], mask[:8])
     assert np.abs(got[:8] - want).max() < 1e-3
 
 

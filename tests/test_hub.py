@@ -135,10 +135,11 @@ def _logits(path: Path) -> np.ndarray:
     import onnxruntime as ort
 
     from saprot_scan.export import sample_batch
+    from saprot_scan.model_io import run_logits
 
     ids, mask = sample_batch(length=12, batch=2)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
+    return run_logits(session, ids, mask)
 
 
 def test_pickled_weights_are_read_as_tensors_only(cache, tmp_path, tiny_hf_checkpoint, tiny_onnx_model):

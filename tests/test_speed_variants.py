@@ -14,6 +14,7 @@ import pytest
 from saprot_scan.agreement import compare_scores, per_position_spearman
 from saprot_scan.cuda import BatchRunner, batch_for_memory, is_out_of_memory, provider_available
 from saprot_scan.errors import ModelError
+from saprot_scan.model_io import run_logits
 from saprot_scan.runtime import load_model_file, resolve_device
 
 pytest.importorskip("onnx", reason="the int8 copy is made with onnx and onnxruntime.quantization")
@@ -60,7 +61,8 @@ def test_int8_copy_passes_its_check_and_records_it(model_pair):
     assert meta["saprot_scan.precision"] == "int8"
     assert meta["saprot_scan.parent_sha256"] == sha256_file(fp32)
     assert float(meta["saprot_scan.check_spearman_mean"]) >= 0.99
-    assert report["fused_layers"] == 2 and meta["saprot_scan.fused_attention_layers"] == "2"
+    # Both layers but the last, whose queries sit only at the picked rows (left unfused, exact).
+    assert report["fused_layers"] == 1 and meta["saprot_scan.fused_attention_layers"] == "1"
 
 
 def test_int8_scan_of_a_real_structure_ranks_like_fp32(model_pair, example_chain):
@@ -153,26 +155,27 @@ def test_out_of_memory_halves_the_batch_and_gives_the_same_logits(tiny_onnx_mode
     ids = np.random.default_rng(0).integers(5, 446, size=(64, 400))
     ids[:, 0], ids[:, -1] = 0, 2
     mask = np.ones_like(ids)
-    feed = {"input_ids": ids, "attention_mask": mask}
     with pytest.raises(Exception) as err:
-        limited.run(["logits"], feed)
+        run_logits(limited, ids, mask)
     assert is_out_of_memory(err.value)
 
-    runner = BatchRunner(lambda i, m: limited.run(["logits"], {"input_ids": i, "attention_mask": m})[0])
-    got = runner(ids, mask)
-    assert runner.retries >= 1 and runner.max_batch < 64
     plain = ort.InferenceSession(str(tiny_onnx_model), providers=["CPUExecutionProvider"])
-    assert np.array_equal(got, plain.run(["logits"], feed)[0])
+    rows = np.arange(64, dtype=np.int64)[:, None] % 398 + 1  # one picked row per sequence, as in a scan
+    for picked in (None, rows):
+        runner = BatchRunner(lambda i, m, r: run_logits(limited, i, m, r))
+        got = runner(ids, mask, picked)
+        assert runner.retries >= 1 and runner.max_batch < 64
+        assert np.array_equal(got, run_logits(plain, ids, mask, picked))
 
 
 def test_errors_that_are_not_out_of_memory_are_not_retried(tiny_onnx_model):
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(tiny_onnx_model), providers=["CPUExecutionProvider"])
-    runner = BatchRunner(lambda i, m: session.run(["logits"], {"input_ids": i, "attention_mask": m})[0])
-    bad = np.zeros((4, 10), dtype=np.float32)  # wrong dtype: a real onnxruntime error, not memory
+    runner = BatchRunner(lambda i, m, r: run_logits(session, i, m, r))
+    bad = np.full((4, 10), 10_000)  # token ids beyond the vocabulary: a real onnxruntime error, not memory
     with pytest.raises(Exception) as err:
-        runner(bad, bad)
+        runner(bad, np.ones_like(bad))
     assert not is_out_of_memory(err.value) and runner.retries == 0
 
 
@@ -187,23 +190,25 @@ def test_fused_attention_gives_the_same_logits_padded_or_not(tiny_onnx_model, tm
     import onnx
     import onnxruntime as ort
 
-    from saprot_scan.export import sample_batch
+    from saprot_scan.export import sample_batch, sample_rows
     from saprot_scan.fuse_attention import fuse_attention
+    from saprot_scan.model_io import run_logits
 
     model = onnx.load(str(tiny_onnx_model))
-    assert fuse_attention(model) == 2  # both layers of the test model
-    ops = {n.op_type for n in model.graph.node}
-    assert "Softmax" not in ops and {"If", "RotaryEmbedding"} <= ops
+    assert fuse_attention(model) == 1  # the first layer; the last one's queries sit at picked rows
+    ops = [n.op_type for n in model.graph.node]
+    assert ops.count("Softmax") == 1 and {"If", "RotaryEmbedding"} <= set(ops)
     onnx.save(model, str(tmp_path / "fused.onnx"))
     plain = ort.InferenceSession(str(tiny_onnx_model), providers=["CPUExecutionProvider"])
     fused = ort.InferenceSession(str(tmp_path / "fused.onnx"), providers=["CPUExecutionProvider"])
     padded_ids, padded_mask = sample_batch(30, 3)
     full_ids, full_mask = padded_ids[:, :12].copy(), np.ones((3, 12), dtype=np.int64)
     for ids, mask in ((padded_ids, padded_mask), (full_ids, full_mask)):
-        feed = {"input_ids": ids, "attention_mask": mask}
-        want, got = plain.run(["logits"], feed)[0], fused.run(["logits"], feed)[0]
+        want, got = run_logits(plain, ids, mask), run_logits(fused, ids, mask)
         real = mask.astype(bool)
         assert np.abs(want[real] - got[real]).max() < 1e-4
+        rows = sample_rows(mask, count=2, seed=5)
+        assert np.abs(run_logits(plain, ids, mask, rows) - run_logits(fused, ids, mask, rows)).max() < 1e-4
 
 
 def test_fusion_leaves_an_unrecognised_graph_alone(tmp_path):

@@ -105,17 +105,18 @@ class BatchRunner:
     """Runs a batch through ``run_batch``; on out-of-memory halves the batch, retries, and remembers the
     largest size that worked so later batches start there. Gives up with one clear line at size 1."""
 
-    def __init__(self, run_batch: Callable[[np.ndarray, np.ndarray], np.ndarray], max_batch: int | None = None):
+    def __init__(self, run_batch: Callable[..., np.ndarray], max_batch: int | None = None):
         self.run_batch = run_batch
         self.max_batch = max_batch
         self.retries = 0
 
-    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def __call__(self, ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         size = len(ids) if self.max_batch is None else max(1, min(len(ids), self.max_batch))
         parts, start = [], 0
         while start < len(ids):
+            part = slice(start, start + size)
             try:
-                parts.append(self.run_batch(ids[start:start + size], mask[start:start + size]))
+                parts.append(self.run_batch(ids[part], mask[part], None if rows is None else rows[part]))
             except Exception as err:  # onnxruntime raises plain RuntimeError subclasses
                 if not is_out_of_memory(err):
                     raise
@@ -130,19 +131,24 @@ class BatchRunner:
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
 
-def iobinding_runner(session, device_id: int = 0) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+def iobinding_runner(session, device_id: int = 0) -> Callable[..., np.ndarray]:
     """Run with inputs copied to the GPU once and logits allocated there by onnxruntime (no host
     round trip inside the graph); only the final logits come back to the host."""
     import onnxruntime as ort
 
-    def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    from .model_io import feed, pick_rows, takes_query_rows
+
+    with_rows = takes_query_rows(session)
+
+    def run(ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         binding = session.io_binding()
-        ids_gpu = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(ids, dtype=np.int64), "cuda", device_id)
-        mask_gpu = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(mask, dtype=np.int64), "cuda", device_id)
-        binding.bind_ortvalue_input("input_ids", ids_gpu)
-        binding.bind_ortvalue_input("attention_mask", mask_gpu)
+        on_gpu = {name: ort.OrtValue.ortvalue_from_numpy(array, "cuda", device_id)
+                  for name, array in feed(ids, mask, rows, with_rows).items()}  # kept alive until the run ends
+        for name, value in on_gpu.items():
+            binding.bind_ortvalue_input(name, value)
         binding.bind_output("logits", "cuda", device_id)
         session.run_with_iobinding(binding)
-        return np.asarray(binding.copy_outputs_to_cpu()[0], dtype=np.float32)
+        out = np.asarray(binding.copy_outputs_to_cpu()[0], dtype=np.float32)
+        return out if with_rows else pick_rows(out, rows)
 
     return run

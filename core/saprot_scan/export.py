@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError, ModelError
+from .model_io import QUERY_ROWS, pick_rows, run_logits
 from .tokens import VOCAB_SIZE
 
 #: Written into the ONNX metadata so the runtime can tell our exports from other models.
-FORMAT_TAG = "saprot-scan-onnx-1"
+FORMAT_TAG = "saprot-scan-onnx-2"  # 2: logits only at the query_rows input
 EXTERNAL_DATA_THRESHOLD = 1_800_000_000  # bytes of weights above which protobuf's 2 GB limit bites
 
 
@@ -34,8 +35,15 @@ def _load_checkpoint(hf_dir: Path):
     return model.eval()
 
 
-class _LogitsOnly:
-    """Wraps the HF model so the graph has exactly (input_ids, attention_mask) -> logits."""
+class _QueryRowsModel:
+    """Wraps the HF model as (input_ids, attention_mask, query_rows) -> logits at the query rows only.
+
+    Why: a masked-marginal pass needs the logits of one row (the masked site), and in the last layer
+    only that row's query, attention output, MLP and LM head feed them; every other layer must still run
+    on all rows because later layers read their keys and values. Restricting the last layer and the head
+    is exact (same arithmetic on the rows kept) and saves about 1/12 of a 35M pass. ``query_rows`` =
+    ``arange(T)`` for every sequence gives the full logits (the wild-type-marginal pass).
+    """
 
     @staticmethod
     def build(model):
@@ -46,10 +54,56 @@ class _LogitsOnly:
                 super().__init__()
                 self.inner = inner
 
-            def forward(self, input_ids, attention_mask):
-                return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
+            def forward(self, input_ids, attention_mask, query_rows):
+                esm = self.inner.esm
+                hidden = esm.embeddings(input_ids=input_ids, attention_mask=attention_mask)
+                additive = (1.0 - attention_mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
+                positions = torch.arange(hidden.shape[1], device=hidden.device).unsqueeze(0)
+                cos, sin = esm.rotary_embeddings(hidden, positions)
+                for layer in esm.encoder.layer[:-1]:
+                    hidden = layer(hidden, attention_mask=additive, position_embeddings=(cos, sin))
+                hidden = _last_layer_at_rows(esm.encoder.layer[-1], hidden, additive, cos, sin, query_rows)
+                hidden = esm.encoder.emb_layer_norm_after(hidden)
+                return self.inner.lm_head(hidden)
 
         return Wrapper(model).eval()
+
+
+def _rotate_half(x):
+    half = x.shape[-1] // 2
+    import torch
+
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def _rows(x, rows):
+    """x[b, rows[b, r]] for (B, T, ...) x and (B, R) rows."""
+    import torch
+
+    index = rows.reshape(*rows.shape, *([1] * (x.dim() - 2))).expand(*rows.shape, *x.shape[2:])
+    return torch.gather(x, 1, index)
+
+
+def _last_layer_at_rows(layer, hidden, additive, cos, sin, rows):
+    """ESM's pre-LayerNorm layer (attention, residual, MLP, residual) with queries only at ``rows``;
+    keys and values still come from every row. Same operations as transformers' EsmLayer."""
+    import torch
+
+    attention = layer.attention.self
+    heads, size = attention.num_attention_heads, attention.attention_head_size
+    batch, tokens, width = hidden.shape
+    normed = layer.attention.LayerNorm(hidden)
+    picked = _rows(normed, rows)
+    query = attention.query(picked).view(batch, -1, heads, size).transpose(1, 2) * size ** -0.5
+    key = attention.key(normed).view(batch, tokens, heads, size).transpose(1, 2)
+    value = attention.value(normed).view(batch, tokens, heads, size).transpose(1, 2)
+    cos_q, sin_q = _rows(cos.expand(batch, -1, -1), rows), _rows(sin.expand(batch, -1, -1), rows)
+    query = query * cos_q.unsqueeze(1) + _rotate_half(query) * sin_q.unsqueeze(1)
+    key = key * cos.unsqueeze(1) + _rotate_half(key) * sin.unsqueeze(1)
+    weights = torch.softmax(torch.matmul(query, key.transpose(2, 3)) + additive, dim=-1)
+    context = torch.matmul(weights, value).transpose(1, 2).reshape(batch, -1, width)
+    attended = layer.attention.output.dense(context) + _rows(hidden, rows)
+    return layer.output.dense(layer.intermediate(layer.LayerNorm(attended))) + attended
 
 
 def sample_batch(length: int = 24, batch: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -64,6 +118,12 @@ def sample_batch(length: int = 24, batch: int = 3, seed: int = 0) -> tuple[np.nd
         ids[b, n + 1] = 2
         mask[b, :n + 2] = 1
     return ids, mask
+
+
+def sample_rows(mask: np.ndarray, count: int = 2, seed: int = 1) -> np.ndarray:
+    """(B, count) random real-token rows of each sequence of a padded batch."""
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.integers(0, int(m.sum()), size=count) for m in mask]).astype(np.int64)
 
 
 def torch_logits(model, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -89,8 +149,9 @@ def export_onnx(hf_dir: str | os.PathLike, out_path: str | os.PathLike, fp16: bo
     hf_dir, out_path = Path(hf_dir), Path(out_path)
     check_writable(out_path)
     model = _load_checkpoint(hf_dir)
-    wrapper = _LogitsOnly.build(model)
+    wrapper = _QueryRowsModel.build(model)
     ids, mask = sample_batch()
+    rows = sample_rows(mask)
     n_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     external = n_bytes > EXTERNAL_DATA_THRESHOLD
     tmp_dir = out_path.parent / f".{out_path.name}.export"
@@ -98,10 +159,12 @@ def export_onnx(hf_dir: str | os.PathLike, out_path: str | os.PathLike, fp16: bo
     tmp = tmp_dir / out_path.name
     try:
         batch, seq = torch.export.Dim("batch", min=1), torch.export.Dim("sequence", min=3, max=1026)
+        picked = torch.export.Dim("rows", min=1, max=1026)
         program = torch.onnx.export(
-            wrapper, (torch.from_numpy(ids), torch.from_numpy(mask)), dynamo=True, opset_version=opset,
-            input_names=["input_ids", "attention_mask"], output_names=["logits"],
-            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+            wrapper, (torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(rows)), dynamo=True,
+            opset_version=opset, input_names=["input_ids", "attention_mask", QUERY_ROWS], output_names=["logits"],
+            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq},
+                            QUERY_ROWS: {0: batch, 1: picked}},
             optimize=True, verbose=False,
         )
         program.save(str(tmp), external_data=external)
@@ -147,10 +210,13 @@ def _finish_model(path: Path, fp16: bool, external: bool, source: Path) -> None:
 
 
 def _compare(model, onnx_path: Path, ids: np.ndarray, mask: np.ndarray) -> float:
+    """Largest logit difference to PyTorch, over every real token and over a few picked rows."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    got = session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
     want = torch_logits(model, ids, mask)
+    full = run_logits(session, ids, mask)
+    rows = sample_rows(mask, count=3, seed=2)
+    picked = run_logits(session, ids, mask, rows)
     real = mask.astype(bool)
-    return float(np.abs(got[real] - want[real]).max())
+    return float(max(np.abs(full[real] - want[real]).max(), np.abs(picked - pick_rows(want, rows)).max()))

@@ -4,8 +4,9 @@ onnxruntime's fused kernels: com.microsoft RotaryEmbedding on queries and keys, 
 Why: on the CPU the unfused attention (mask add, softmax, transposes, rotary slices) costs about as
 much as all the weight matrix multiplies once those run in int8 (BENCHMARKS.md). The rewrite is exact
 up to float rounding; the exporter's check and the int8 score check still apply to its output.
-The graph is matched structurally, layer by layer; anything unexpected leaves the model unchanged
-(``fuse_attention`` then returns 0 fused layers), never a half-rewritten model.
+The graph is matched structurally, layer by layer; a layer that does not match (such as the last layer
+of a query-rows export, whose queries sit at picked rows) is left as exported, which is still exact,
+and a graph with no match at all is left unchanged (``fuse_attention`` then returns 0).
 """
 from __future__ import annotations
 
@@ -52,8 +53,8 @@ def _linear_input(g: _Graph, bnsh: str) -> str:
     return g.make(transpose.input[0], "Reshape").input[0]
 
 
-def _rotary_input(g: _Graph, rotated: str) -> tuple[str, float]:
-    """(BNSH input, scalar factor) behind ESM's ``x * cos + rotate_half(x) * sin``."""
+def _rotary_input(g: _Graph, rotated: str) -> tuple[str, float, str]:
+    """(BNSH input, scalar factor, cos table) behind ESM's ``x * cos + rotate_half(x) * sin``."""
     add = g.make(rotated, "Add")
     muls = [g.make(name, "Mul") for name in add.input]
     plain = [m for m in muls if all(g.producer.get(i) is None or g.producer[i].op_type != "Concat" for i in m.input)]
@@ -62,12 +63,13 @@ def _rotary_input(g: _Graph, rotated: str) -> tuple[str, float]:
     source = [i for i in plain[0].input if g.producer.get(i) is None or g.producer[i].op_type != "Unsqueeze"]
     if len(source) != 1:
         raise _NoMatch("rotary input")
+    cos = [i for i in plain[0].input if i != source[0]][0]
     node = g.producer.get(source[0])
     if node is not None and node.op_type == "Mul" and any(i in g.inits for i in node.input):
         scale_name = [i for i in node.input if i in g.inits][0]
         other = [i for i in node.input if i != scale_name][0]
-        return other, float(g.const(scale_name).reshape(-1)[0])
-    return source[0], 1.0
+        return other, float(g.const(scale_name).reshape(-1)[0]), cos
+    return source[0], 1.0, cos
 
 
 def _inv_freq(g: _Graph) -> np.ndarray:
@@ -87,27 +89,10 @@ def fuse_attention(model) -> int:
         head_size = 2 * len(inv_freq)
         plans = []
         for softmax in [n for n in model.graph.node if n.op_type == "Softmax"]:
-            scores = g.make(softmax.input[0], "Add")
-            qk = [g.producer[i] for i in scores.input if i in g.producer and g.producer[i].op_type == "MatMul"]
-            if len(qk) != 1:
-                raise _NoMatch("scores")
-            qk = qk[0]
-            k_t = g.make(qk.input[1], "Transpose")
-            q_bnsh, q_scale = _rotary_input(g, qk.input[0])
-            k_bnsh, k_scale = _rotary_input(g, k_t.input[0])
-            users = g.consumers.get(softmax.output[0], [])
-            if len(users) != 1 or users[0].op_type != "MatMul":
-                raise _NoMatch("context")
-            context = users[0]
-            v_bsd = _linear_input(g, context.input[1])
-            out_t = g.consumers[context.output[0]]
-            if len(out_t) != 1 or out_t[0].op_type != "Transpose":
-                raise _NoMatch("context transpose")
-            out_view = g.consumers[out_t[0].output[0]]
-            if len(out_view) != 1 or out_view[0].op_type != "Reshape":
-                raise _NoMatch("context reshape")
-            plans.append(dict(q=_linear_input(g, q_bnsh), k=_linear_input(g, k_bnsh), v=v_bsd,
-                              scale=q_scale * k_scale, out=out_view[0].output[0], name=softmax.name))
+            try:
+                plans.append(_plan_layer(g, softmax))
+            except (_NoMatch, KeyError, IndexError):
+                continue  # e.g. the last layer of a query-rows export: left as exported, still exact
         hidden = _projection_width(g, plans[0]["q"]) if plans else 0
     except (_NoMatch, KeyError, IndexError):
         return 0
@@ -149,6 +134,35 @@ def fuse_attention(model) -> int:
     if not any(o.domain == "com.microsoft" for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     return len(plans)
+
+
+def _plan_layer(g: _Graph, softmax) -> dict:
+    """What one standard layer's attention reads and writes, or _NoMatch."""
+    scores = g.make(softmax.input[0], "Add")
+    qk = [g.producer[i] for i in scores.input if i in g.producer and g.producer[i].op_type == "MatMul"]
+    if len(qk) != 1:
+        raise _NoMatch("scores")
+    qk = qk[0]
+    k_t = g.make(qk.input[1], "Transpose")
+    q_bnsh, q_scale, q_cos = _rotary_input(g, qk.input[0])
+    k_bnsh, k_scale, k_cos = _rotary_input(g, k_t.input[0])
+    if q_cos != k_cos:
+        # Queries rotated with other positions than keys (queries at picked rows): the fused
+        # RotaryEmbedding below assumes positions 0..T-1 for both.
+        raise _NoMatch("queries and keys rotated differently")
+    users = g.consumers.get(softmax.output[0], [])
+    if len(users) != 1 or users[0].op_type != "MatMul":
+        raise _NoMatch("context")
+    context = users[0]
+    v_bsd = _linear_input(g, context.input[1])
+    out_t = g.consumers[context.output[0]]
+    if len(out_t) != 1 or out_t[0].op_type != "Transpose":
+        raise _NoMatch("context transpose")
+    out_view = g.consumers[out_t[0].output[0]]
+    if len(out_view) != 1 or out_view[0].op_type != "Reshape":
+        raise _NoMatch("context reshape")
+    return dict(q=_linear_input(g, q_bnsh), k=_linear_input(g, k_bnsh), v=v_bsd,
+                scale=q_scale * k_scale, out=out_view[0].output[0], name=softmax.name)
 
 
 def _projection_width(g: _Graph, bsd: str) -> int:

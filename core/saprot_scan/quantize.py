@@ -21,6 +21,7 @@ import numpy as np
 from .agreement import Agreement, compare_scores
 from .errors import InputError, ModelError
 from .fuse_attention import fuse_attention
+from .model_io import run_logits
 from .variants import CHECK_KEY, CHECK_MIN_KEY, PARENT_SHA_KEY, PRECISION_KEY, variant_path
 
 MIN_SPEARMAN = 0.99
@@ -44,8 +45,8 @@ class _SessionScorer:
     def __init__(self, session):
         self.session = session
 
-    def logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return self.session.run(["logits"], {"input_ids": ids.astype(np.int64), "attention_mask": mask.astype(np.int64)})[0]
+    def logits(self, ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        return run_logits(self.session, ids, mask, rows)
 
     def default_batch_size(self, length: int) -> int:
         return 4

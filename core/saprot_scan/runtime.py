@@ -1,6 +1,6 @@
 """Load an exported SaProt ONNX model into onnxruntime and run it, on a CUDA GPU when one is usable.
 
-The model is checked before use: it must take (input_ids, attention_mask) and give 446-way logits,
+The model is checked before use: it must take (input_ids, attention_mask[, query_rows]) and give 446-way logits,
 so a wrong or corrupt file fails with one clear line instead of odd scores.
 
 Precision: with ``precision="auto"`` a CUDA device runs the model's fp16 copy and the CPU its int8
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 
 from . import cuda
 from .errors import InputError, ModelError
+from .model_io import QUERY_ROWS, run_logits
 from .tokens import VOCAB_SIZE
 from .variants import CHECK_KEY, PARENT_SHA_KEY, PRECISION_KEY, PRECISIONS, variant_path
 
@@ -54,21 +56,19 @@ class LoadedModel:
     session: object = field(repr=False)
     origin: str = ""  # why this model was chosen (named, env var, preference, cache, embedded default)
     precision: str = "fp32"
-    runner: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = field(default=None, repr=False)
+    runner: Callable[..., np.ndarray] | None = field(default=None, repr=False)
 
     def describe(self) -> str:
         """One line saying which model scored and on what."""
         why = f" ({self.origin})" if self.origin else ""
         return f"model {self.name}{why}, {self.precision} on {self.device.upper()}, sha256 {self.sha256[:12]}"
 
-    def logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """(B, T, 446) float32 logits for a batch of token ids and its attention mask."""
-        ids = np.ascontiguousarray(ids, dtype=np.int64)
-        mask = np.ascontiguousarray(mask, dtype=np.int64)
+    def logits(self, ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """float32 logits for a batch of token ids and its attention mask: (B, R, 446) at ``rows`` (B, R),
+        or (B, T, 446) for every row when ``rows`` is None."""
         if self.runner is not None:
-            return self.runner(ids, mask)
-        out = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
-        return np.asarray(out, dtype=np.float32)
+            return self.runner(ids, mask, rows)
+        return run_logits(self.session, ids, mask, rows)
 
     def default_batch_size(self, length: int) -> int:
         """Sequences per pass: small on CPU (measured best on 2 cores); on a GPU sized from free memory."""
@@ -100,14 +100,45 @@ def resolve_device(device: str) -> str:
 def _spin_ok() -> bool:
     """Whether idle worker threads may spin between operators. Measured (int8, 35M, 300 residues, 2 threads):
     on an idle machine spinning is 7% faster (29 vs 31 ms per pass); on a loaded one it steals the cores
-    the scan needs (77-91 vs 59 ms). So spin only while the machine is mostly idle;
+    the scan needs (77-91 vs 59 ms). So spin only while other work keeps less than half a core busy;
     ``$SAPROT_SCAN_SPIN`` (0/1) decides instead when set."""
     if os.environ.get("SAPROT_SCAN_SPIN") in ("0", "1"):
         return os.environ["SAPROT_SCAN_SPIN"] == "1"
+    global _spin_decision
+    now = time.monotonic()
+    if _spin_decision is None or now - _spin_decision[0] > SPIN_DECISION_SECONDS:
+        busy = other_busy_cores()
+        if busy is None:  # no /proc/stat: the load average, which also counts this process's own work
+            try:
+                busy = os.getloadavg()[0] - 0.5 * (os.cpu_count() or 1) + 0.5
+            except OSError:
+                busy = 0.0
+        _spin_decision = (now, busy < 0.5)
+    return _spin_decision[1]
+
+
+SPIN_DECISION_SECONDS = 30.0
+_spin_decision: tuple[float, bool] | None = None
+
+
+def _busy_ticks() -> int:
+    """Clock ticks all CPUs spent busy since boot (Linux /proc/stat: all but idle and iowait)."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:9]]
+    return sum(values) - values[3] - values[4]
+
+
+def other_busy_cores(window: float = 0.1) -> float | None:
+    """How many cores other work keeps busy now: busy CPU time over ``window`` seconds minus this
+    process's own. Not the load average, which still counts this process's previous scans for a
+    minute afterwards. None where /proc/stat does not exist."""
     try:
-        return os.getloadavg()[0] < 0.5 * (os.cpu_count() or 1)
-    except OSError:
-        return True
+        ticks, own = _busy_ticks(), time.process_time()
+        time.sleep(window)
+        ticks, own = _busy_ticks() - ticks, time.process_time() - own
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0.0, ticks / os.sysconf("SC_CLK_TCK") - own) / window
 
 
 def _session_options(threads: int | None, quiet: bool = False):
@@ -174,9 +205,10 @@ def open_session(path: str | os.PathLike, device: str = "auto", threads: int | N
 def _check_signature(session, path: Path) -> None:
     inputs = {i.name for i in session.get_inputs()}
     outputs = {o.name: o for o in session.get_outputs()}
-    if not {"input_ids", "attention_mask"} <= inputs or "logits" not in outputs:
+    if not {"input_ids", "attention_mask"} <= inputs <= {"input_ids", "attention_mask", QUERY_ROWS} \
+            or "logits" not in outputs:
         raise ModelError(f"{path.name}: not a SaProt ONNX export (needs inputs input_ids, attention_mask "
-                         f"and output logits; has {sorted(inputs)} -> {sorted(outputs)})")
+                         f"[, {QUERY_ROWS}] and output logits; has {sorted(inputs)} -> {sorted(outputs)})")
     last = outputs["logits"].shape[-1] if outputs["logits"].shape else None
     if isinstance(last, int) and last != VOCAB_SIZE:
         raise ModelError(f"{path.name}: not a SaProt model (logits over {last} tokens, SaProt has {VOCAB_SIZE})")

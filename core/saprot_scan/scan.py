@@ -22,7 +22,7 @@ ProgressFn = Callable[[int, int], None]
 class _Model(Protocol):
     """The part of runtime.LoadedModel a scan needs (benchmarks pass other back ends)."""
 
-    def logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray: ...
+    def logits(self, ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray: ...
 
     def default_batch_size(self, length: int) -> int: ...
 
@@ -89,10 +89,11 @@ def _masked_token(aa_struct: str) -> int:
     return token_id("#", aa_struct)
 
 
-def _logits(model: _Model, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The model's logits, checked: a model that loads but is not SaProt-shaped fails in one clear line."""
+def _logits(model: _Model, ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """The model's logits at ``rows`` (all rows when None), checked: a model that loads but is not
+    SaProt-shaped fails in one clear line."""
     try:
-        logits = model.logits(ids, mask)
+        logits = model.logits(ids, mask, rows)
     except Exception as err:
         if not type(err).__module__.startswith("onnxruntime"):
             raise
@@ -100,7 +101,7 @@ def _logits(model: _Model, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         memory = "alloc" in first.lower() or "memory" in first.lower()
         hint = "try a smaller --batch-size" if memory else "is it a SaProt ONNX export?"
         raise ModelError(f"the model failed to run ({first[:200]}); {hint}") from None
-    expected = (*ids.shape, VOCAB_SIZE)
+    expected = (*(ids.shape if rows is None else rows.shape), VOCAB_SIZE)
     if np.shape(logits) != expected:
         raise ModelError(f"the model returned logits of shape {tuple(np.shape(logits))}, expected {expected}; "
                          "is it a SaProt ONNX export?")
@@ -137,8 +138,8 @@ def masked_marginal(model: _Model, ids: np.ndarray, struct: str, aa: str, batch_
             batch = np.repeat(base[None, :], len(chunk), axis=0)
             local = np.array(chunk) - window.start + 1
             batch[np.arange(len(chunk)), local] = [_masked_token(struct[p]) for p in chunk]
-            logits = _logits(model, batch, mask[:len(chunk)])
-            log_probs[chunk] = aa_log_probs(logits[np.arange(len(chunk)), local])
+            logits = _logits(model, batch, mask[:len(chunk)], local[:, None].astype(np.int64))
+            log_probs[chunk] = aa_log_probs(logits[:, 0])
             done += len(chunk)
             if progress is not None:
                 progress(done, length)
@@ -219,11 +220,14 @@ def score_variants(model: _Model, ids: np.ndarray, struct: str, aa: str, variant
             for row, k in enumerate(chunk):
                 for site in variants[k]:
                     batch[row, site.index - window.start + 1] = _masked_token(struct[site.index])
-            logits = _logits(model, batch, np.ones_like(batch))
+            sites = [[site.index - window.start + 1 for site in variants[k]] for k in chunk]
+            width = max(len(row) for row in sites)
+            rows = np.array([row + row[:1] * (width - len(row)) for row in sites], dtype=np.int64)
+            logits = _logits(model, batch, np.ones_like(batch), rows)
             for row, k in enumerate(chunk):
                 total = 0.0
-                for site in variants[k]:
-                    lp = aa_log_probs(logits[row, site.index - window.start + 1])
+                for column, site in enumerate(variants[k]):
+                    lp = aa_log_probs(logits[row, column])
                     total += lp[AMINO_ACIDS.index(site.mt)] - lp[AMINO_ACIDS.index(site.wt)]
                 scores[k] = total
     return scores

@@ -24,6 +24,8 @@ from .train import TrainConfig, pick_device, torch_logits_fn, train
 MODEL_NAME = "saprot-scan-default"
 ONNX_FILE = "saprot-scan-default.onnx"
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "default"
+FORMAT = ("onnx fp32, inputs input_ids/attention_mask (batch, length) and query_rows (batch, rows) (int64), "
+          "output logits (batch, rows, 446) at the query rows")
 #: Chosen on the validation folds from the sweep recorded in models/README.md.
 CHOSEN = TrainConfig(layers=3, hidden=128, heads=4, intermediate=512, dropout=0.0, batch_tokens=2048,
                      epochs=6, lr=0.003, warmup_steps=200)
@@ -91,7 +93,7 @@ def build(out_dir: Path, data_dir: Path, cfg: TrainConfig, threads: int, log=pri
         "file": ONNX_FILE,
         "sha256": sha256_file(onnx_path),
         "size_bytes": onnx_path.stat().st_size,
-        "format": "onnx fp32, inputs input_ids/attention_mask (int64), output logits (batch, length, 446)",
+        "format": FORMAT,
         "architecture": {"model_type": "esm (EsmForMaskedLM)", "layers": cfg.layers, "hidden": cfg.hidden,
                          "heads": cfg.heads, "intermediate": cfg.intermediate, "vocab_size": 446,
                          "position_embedding": "rotary", "token_dropout": True,
@@ -114,6 +116,26 @@ def build(out_dir: Path, data_dir: Path, cfg: TrainConfig, threads: int, log=pri
     return manifest
 
 
+def reexport(out_dir: Path, data_dir: Path) -> dict:
+    """Export the committed checkpoint again with this version's exporter (no training) and refresh what
+    the manifest says of the file: SHA-256, size, format, agreement with PyTorch, test-fold metrics
+    through onnxruntime and the scan timing. The weights, and so the scores, do not change."""
+    from saprot_scan.export import export_onnx
+    from saprot_scan.hashing import sha256_file
+
+    manifest = json.loads((out_dir / "model.json").read_text())
+    split = split_by_fold(load_scope40(data_dir), seed=manifest["training"]["config"]["split_seed"])
+    baselines = FrequencyBaselines.fit(split.train)
+    onnx_path = out_dir / ONNX_FILE
+    report = export_onnx(out_dir / "checkpoint", onnx_path)
+    onnx_test = evaluate(onnx_logits_fn(onnx_session(onnx_path, threads=2)), baselines, choose_sites(split.test))
+    manifest.update(sha256=sha256_file(onnx_path), size_bytes=onnx_path.stat().st_size, format=FORMAT)
+    manifest["onnx"] = {"max_abs_logit_diff_vs_pytorch": report["max_abs_logit_diff"], "test_folds": onnx_test,
+                        "masked_marginal_300_residues": _time_scans(onnx_path)}
+    (out_dir / "model.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -122,7 +144,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="CPU threads for training (the shipped model used 1; ignored on a GPU)")
     parser.add_argument("--trained", type=Path, default=None,
                         help="skip training: a checkpoint folder written by models.training.train with the chosen config")
+    parser.add_argument("--reexport", action="store_true",
+                        help="no training: export the committed checkpoint again and refresh the manifest's file facts")
     args = parser.parse_args(argv)
+    if args.reexport:
+        manifest = reexport(args.out, args.data)
+        print(f"wrote {args.out / ONNX_FILE} sha256 {manifest['sha256']}", flush=True)
+        return
     manifest = build(args.out, args.data, CHOSEN, args.threads, trained=args.trained)
     print(f"wrote {args.out / ONNX_FILE} sha256 {manifest['sha256']} in {manifest['build_seconds']} s "
           f"on {pick_device()}", flush=True)

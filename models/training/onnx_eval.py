@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from saprot_scan.model_io import run_logits
 from saprot_scan.tokens import CLS_ID, EOS_ID, STRUCT_LETTERS, token_id
 
 from .evaluate import LogitsFn
@@ -20,8 +21,8 @@ def onnx_session(path: Path, threads: int = 2) -> ort.InferenceSession:
 
 
 def onnx_logits_fn(session: ort.InferenceSession) -> LogitsFn:
-    def logits(ids: np.ndarray, attention: np.ndarray) -> np.ndarray:
-        return session.run(["logits"], {"input_ids": ids, "attention_mask": attention})[0]
+    def logits(ids: np.ndarray, attention: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        return run_logits(session, ids, attention, rows)
     return logits
 
 
@@ -40,7 +41,7 @@ def time_masked_marginal(session: ort.InferenceSession, length: int = 300, batch
     started, cpu_started = time.perf_counter(), time.process_time()
     for start in range(1, length + 1, batch):
         sites = np.arange(start, min(start + batch, length + 1))
-        rows = np.repeat(ids[None, :], sites.size, axis=0)
-        rows[np.arange(sites.size), sites] = hidden[sites]
-        run(rows, np.ones_like(rows))
+        masked = np.repeat(ids[None, :], sites.size, axis=0)
+        masked[np.arange(sites.size), sites] = hidden[sites]
+        run(masked, np.ones_like(masked), sites[:, None])
     return time.perf_counter() - started, time.process_time() - cpu_started

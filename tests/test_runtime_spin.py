@@ -1,0 +1,55 @@
+"""When onnxruntime's worker threads may spin: only while other work leaves the cores free.
+
+Real processes and real CPU accounting (/proc/stat): a busy loop in another process must count, the
+same loop inside this process must not (the load average counts both, which made a scan that had
+just finished stop the next one from spinning).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from saprot_scan import runtime
+
+
+def _busy_here(stop: threading.Event) -> None:
+    while not stop.is_set():
+        sum(range(1000))
+
+
+@pytest.mark.skipif(runtime.other_busy_cores(0.01) is None, reason="no /proc/stat on this system")
+def test_other_processes_count_this_one_does_not():
+    stop = threading.Event()
+    thread = threading.Thread(target=_busy_here, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.2)
+        while_we_work = runtime.other_busy_cores(window=0.5)
+    finally:
+        stop.set()
+        thread.join()
+    other = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        while_another_works = runtime.other_busy_cores(window=0.5)
+    finally:
+        other.kill()
+        other.wait()
+    assert while_another_works > 0.5
+    assert while_another_works - while_we_work > 0.5
+
+
+def test_the_environment_decides_when_set(monkeypatch):
+    monkeypatch.setenv("SAPROT_SCAN_SPIN", "0")
+    assert runtime._spin_ok() is False
+    monkeypatch.setenv("SAPROT_SCAN_SPIN", "1")
+    assert runtime._spin_ok() is True
+    monkeypatch.delenv("SAPROT_SCAN_SPIN")
+    monkeypatch.setattr(runtime, "_spin_decision", None)
+    first = runtime._spin_ok()
+    assert runtime._spin_decision is not None and runtime._spin_decision[1] is first
+    assert runtime._spin_ok() is first  # measured once, then kept for a while (sessions open in bursts)
