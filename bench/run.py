@@ -521,6 +521,15 @@ def write_markdown(block: str, device: str) -> None:
     os.replace(tmp, path)
 
 
+def write_runs(runs: list[dict], device: str) -> None:
+    """One BENCHMARKS.md block from several runs; an earlier run's rows win over later ones of the same
+    model and length."""
+    for k, run in enumerate(runs):
+        newer = {(r["arch"], r["length"]) for other in runs[:k] for r in other["rows"]}
+        run["rows"] = [r for r in run["rows"] if (r["arch"], r["length"]) not in newer]
+    write_markdown("\n\n".join(render(r) for r in runs if r["rows"]), device)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
@@ -539,7 +548,12 @@ def main() -> int:
     parser.add_argument("--ablation", action="store_true",
                         help="35M on CPU: also fp32 with fused attention, int8 without it, and int8 "
                              "computing every row's logits")
+    parser.add_argument("--render", nargs="+", default=[], metavar="RESULTS.json",
+                        help="measure nothing: write BENCHMARKS.md's block from saved runs (first wins on overlap)")
     args = parser.parse_args()
+    if args.render:
+        write_runs([json.loads(Path(f).read_text()) for f in args.render], args.device)
+        return 0
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     gpu = args.device == "cuda"
@@ -566,11 +580,7 @@ def main() -> int:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M")
     (out_dir / f"{stamp}-{args.device}.json").write_text(json.dumps(results, indent=1, default=str))
     if not args.no_markdown:
-        runs = [results] + [json.loads(Path(f).read_text()) for f in args.merge]
-        for k, run in enumerate(runs):  # this run's rows replace earlier ones of the same model and length
-            newer = {(r["arch"], r["length"]) for other in runs[:k] for r in other["rows"]}
-            run["rows"] = [r for r in run["rows"] if (r["arch"], r["length"]) not in newer]
-        write_markdown("\n\n".join(render(r) for r in runs if r["rows"]), args.device)
+        write_runs([results] + [json.loads(Path(f).read_text()) for f in args.merge], args.device)
     print(render(results))
     return 0
 
