@@ -29,6 +29,7 @@ from saprot_loop import load_torch_model, masked_positions_loop, wt_pass  # noqa
 
 from saprot_scan.agreement import compare_scores  # noqa: E402
 from saprot_scan.checkpoints import ARCHITECTURES  # noqa: E402
+from saprot_scan.model_io import EveryRowModel  # noqa: E402
 from saprot_scan.scan import _to_scores, _wt_columns, aa_log_probs, masked_marginal, wt_marginal  # noqa: E402
 from saprot_scan.tokens import AMINO_ACIDS, VOCAB_SIZE, combine, encode, token_id  # noqa: E402
 
@@ -106,7 +107,7 @@ def prepare_models(arch: str, work: Path, gpu: bool, int8: bool, ablation: bool 
         if not files["fp32-fused"].is_file():
             write_fused(files["fp32"], files["fp32-fused"], fp16=False)
         if "int8" in files:
-            files["int8-allrows"] = files["int8"]  # the same file, asked for every row (AllRowsHead)
+            files["int8-allrows"] = files["int8"]  # the same file, asked for every row (EveryRowModel)
     if gpu:
         files["fp16"] = folder / f"{arch}.fp16.onnx"
         if not files["fp16"].is_file():
@@ -129,23 +130,6 @@ def _current_format(path: Path) -> bool:
     from saprot_scan.variants import read_metadata
 
     return read_metadata(path).get("saprot_scan.format") == FORMAT_TAG
-
-
-class AllRowsHead:
-    """Ablation: the same model asked for every row's logits (the last layer and LM head on all T rows,
-    as before the query-rows export), the masked rows picked afterwards."""
-
-    def __init__(self, model):
-        self.model = model
-        self.device = model.device
-
-    def logits(self, ids, mask, rows=None):
-        from saprot_scan.model_io import pick_rows
-
-        return pick_rows(self.model.logits(ids, mask), rows)
-
-    def default_batch_size(self, length: int) -> int:
-        return self.model.default_batch_size(length)
 
 
 def write_fused(src: Path, out: Path, fp16: bool) -> None:
@@ -379,7 +363,7 @@ def run_case(arch: str, files: dict, chain: dict, device: str, threads: int, bud
         model = load_model_file(files[variant], device="cuda" if precision == "fp16" else "cpu",
                                 precision=precision)
         if variant.endswith("-allrows"):
-            model = AllRowsHead(model)
+            model = EveryRowModel(model)
         batch = model.default_batch_size(tokens)
         label = f"saprot-scan ORT {variant} {model.device}"
         row = timed_masked(f"{label} masked (batch {batch})",

@@ -61,3 +61,11 @@ def tiny_hf_checkpoint(tiny_model_dir) -> Path:
 @pytest.fixture(scope="session")
 def tiny_onnx_model(tiny_model_dir) -> Path:
     return tiny_model_dir / "tiny.onnx"
+
+
+@pytest.fixture(scope="session")
+def torch_model(tiny_hf_checkpoint):
+    """The test model in PyTorch (transformers' EsmForMaskedLM), the reference the ONNX side is held to."""
+    import core_reference
+
+    return core_reference.load_hf_model(tiny_hf_checkpoint)

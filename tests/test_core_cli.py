@@ -19,12 +19,6 @@ LYSOZYME = ("KVFGRCELAAAMKRHGLDNYRGYSLGNWVCAAKFESNFNTQATNRNTDGSTDYGILQINSRWWCNDG
 
 
 @pytest.fixture(scope="module")
-def torch_model(tiny_hf_checkpoint):
-    pytest.importorskip("torch", reason="the reference needs the export extra (torch)")
-    return ref.load_hf_model(tiny_hf_checkpoint)
-
-
-@pytest.fixture(scope="module")
 def lysozyme_3di(example_structure):
     from saprot_scan.pipeline import chain_tokens
 

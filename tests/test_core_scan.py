@@ -28,12 +28,6 @@ def onnx_model(tiny_onnx_model):
 
 
 @pytest.fixture(scope="module")
-def torch_model(tiny_hf_checkpoint):
-    pytest.importorskip("torch", reason="the reference needs the export extra (torch)")
-    return ref.load_hf_model(tiny_hf_checkpoint)
-
-
-@pytest.fixture(scope="module")
 def lysozyme(example_structure):
     (chain,) = read_structure(example_structure)
     return chain

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from saprot_scan.model_io import QUERY_ROWS, all_rows, pick_rows, run_logits, takes_query_rows
+from saprot_scan.model_io import (QUERY_ROWS, EveryRowModel, SessionModel, all_rows, pick_rows, run_logits,
+                                  takes_query_rows)
 
 pytest.importorskip("torch", reason="the reference logits come from PyTorch (export extra)")
 
@@ -18,31 +19,6 @@ def session(tiny_onnx_model):
     import onnxruntime as ort
 
     return ort.InferenceSession(str(tiny_onnx_model), providers=["CPUExecutionProvider"])
-
-
-@pytest.fixture(scope="module")
-def torch_model(tiny_hf_checkpoint):
-    from saprot_scan.export import _load_checkpoint
-
-    return _load_checkpoint(tiny_hf_checkpoint)
-
-
-class AllRows:
-    """The same session asked for every row; the scan's rows picked afterwards."""
-
-    def __init__(self, session):
-        self.session = session
-
-    def logits(self, ids, mask, rows=None):
-        return pick_rows(run_logits(self.session, ids, mask), rows)
-
-    def default_batch_size(self, length):
-        return 3
-
-
-class PickedRows(AllRows):
-    def logits(self, ids, mask, rows=None):
-        return run_logits(self.session, ids, mask, rows)
 
 
 def test_export_takes_query_rows_and_matches_pytorch_at_them(session, torch_model):
@@ -75,13 +51,15 @@ def test_scans_read_the_same_scores_through_picked_rows(session, example_structu
     chain = read_structure(example_structure)[0]
     aa, struct = chain.sequence[:60], encode_embedded(chain)[:60].lower()
     ids = encode(combine(aa, struct))
-    want = masked_marginal(AllRows(session), ids, struct, aa)
-    got = masked_marginal(PickedRows(session), ids, struct, aa)
+    picked = SessionModel(session, batch_size=3)
+    every = EveryRowModel(picked)  # the same session asked for every row, the rows picked afterwards
+    want = masked_marginal(every, ids, struct, aa)
+    got = masked_marginal(picked, ids, struct, aa)
     assert np.abs(got - want).max() < 1e-5
     variants = [parse_variant(v, aa) for v in (f"{aa[0]}1A", f"{aa[3]}4W:{aa[10]}11P:{aa[40]}41G",
                                                f"{aa[7]}8D:{aa[20]}21K")]
-    assert np.abs(score_variants(PickedRows(session), ids, struct, aa, variants)
-                  - score_variants(AllRows(session), ids, struct, aa, variants)).max() < 1e-5
+    assert np.abs(score_variants(picked, ids, struct, aa, variants)
+                  - score_variants(every, ids, struct, aa, variants)).max() < 1e-5
 
 
 def _model_without_query_rows(path):

@@ -10,35 +10,50 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
 from saprot_scan import runtime
 
 
-def _busy_here(stop: threading.Event) -> None:
-    while not stop.is_set():
-        sum(range(1000))
+@contextmanager
+def _busy_thread_here():
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            sum(range(1000))
+
+    thread = threading.Thread(target=spin, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@contextmanager
+def _busy_process_elsewhere():
+    process = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _busy_cores_during(work) -> float:
+    with work():
+        time.sleep(0.2)
+        return runtime.other_busy_cores(window=0.5)
 
 
 @pytest.mark.skipif(runtime.other_busy_cores(0.01) is None, reason="no /proc/stat on this system")
 def test_other_processes_count_this_one_does_not():
-    stop = threading.Event()
-    thread = threading.Thread(target=_busy_here, args=(stop,), daemon=True)
-    thread.start()
-    try:
-        time.sleep(0.2)
-        while_we_work = runtime.other_busy_cores(window=0.5)
-    finally:
-        stop.set()
-        thread.join()
-    other = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        time.sleep(0.3)
-        while_another_works = runtime.other_busy_cores(window=0.5)
-    finally:
-        other.kill()
-        other.wait()
+    while_we_work = _busy_cores_during(_busy_thread_here)
+    while_another_works = _busy_cores_during(_busy_process_elsewhere)
     assert while_another_works > 0.5
     assert while_another_works - while_we_work > 0.5
 

@@ -69,11 +69,12 @@ class _QueryRowsModel:
         return Wrapper(model).eval()
 
 
-def _rotate_half(x):
-    half = x.shape[-1] // 2
-    import torch
+def _rotated(x, cos, sin):
+    """Rotary position embedding as ESM applies it (transformers' own ``rotate_half``), with ``cos``/``sin``
+    broadcast over the heads."""
+    from transformers.models.esm.modeling_esm import rotate_half
 
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+    return x * cos.unsqueeze(1) + rotate_half(x) * sin.unsqueeze(1)
 
 
 def _rows(x, rows):
@@ -98,8 +99,7 @@ def _last_layer_at_rows(layer, hidden, additive, cos, sin, rows):
     key = attention.key(normed).view(batch, tokens, heads, size).transpose(1, 2)
     value = attention.value(normed).view(batch, tokens, heads, size).transpose(1, 2)
     cos_q, sin_q = _rows(cos.expand(batch, -1, -1), rows), _rows(sin.expand(batch, -1, -1), rows)
-    query = query * cos_q.unsqueeze(1) + _rotate_half(query) * sin_q.unsqueeze(1)
-    key = key * cos.unsqueeze(1) + _rotate_half(key) * sin.unsqueeze(1)
+    query, key = _rotated(query, cos_q, sin_q), _rotated(key, cos, sin)
     weights = torch.softmax(torch.matmul(query, key.transpose(2, 3)) + additive, dim=-1)
     context = torch.matmul(weights, value).transpose(1, 2).reshape(batch, -1, width)
     attended = layer.attention.output.dense(context) + _rows(hidden, rows)

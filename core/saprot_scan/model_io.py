@@ -44,3 +44,33 @@ def run_logits(session, ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | No
     out = session.run(["logits"], feed(ids, mask, rows, with_rows))[0]
     out = np.asarray(out, dtype=np.float32)
     return out if with_rows else pick_rows(out, rows)
+
+
+class SessionModel:
+    """Just enough of runtime.LoadedModel for the scans, over a plain onnxruntime session (the int8
+    check compares two files this way)."""
+
+    def __init__(self, session, batch_size: int = 4):
+        self.session = session
+        self.batch_size = batch_size
+
+    def logits(self, ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        return run_logits(self.session, ids, mask, rows)
+
+    def default_batch_size(self, length: int) -> int:
+        return self.batch_size
+
+
+class EveryRowModel:
+    """A model asked for every row's logits, the wanted rows picked afterwards: what a model without
+    ``query_rows`` costs, and the reference the query-rows saving is measured and tested against."""
+
+    def __init__(self, model):
+        self.model = model
+        self.device = getattr(model, "device", "cpu")
+
+    def logits(self, ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        return pick_rows(self.model.logits(ids, mask), rows)
+
+    def default_batch_size(self, length: int) -> int:
+        return self.model.default_batch_size(length)

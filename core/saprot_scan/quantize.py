@@ -21,7 +21,7 @@ import numpy as np
 from .agreement import Agreement, compare_scores
 from .errors import InputError, ModelError
 from .fuse_attention import fuse_attention
-from .model_io import run_logits
+from .model_io import SessionModel
 from .variants import CHECK_KEY, CHECK_MIN_KEY, PARENT_SHA_KEY, PRECISION_KEY, variant_path
 
 MIN_SPEARMAN = 0.99
@@ -39,19 +39,6 @@ def check_chain(length: int = CHECK_LENGTH, seed: int = 7) -> tuple[np.ndarray, 
     return encode(combine(aa, struct)), struct, aa
 
 
-class _SessionScorer:
-    """Just enough of LoadedModel for scan.masked_marginal, over a plain onnxruntime session."""
-
-    def __init__(self, session):
-        self.session = session
-
-    def logits(self, ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        return run_logits(self.session, ids, mask, rows)
-
-    def default_batch_size(self, length: int) -> int:
-        return 4
-
-
 def compare_models(reference: str | os.PathLike, candidate: str | os.PathLike, length: int = CHECK_LENGTH,
                    threads: int | None = None) -> Agreement:
     """Masked-marginal scores of the check chain from both models, compared position by position."""
@@ -60,10 +47,10 @@ def compare_models(reference: str | os.PathLike, candidate: str | os.PathLike, l
 
     ids, struct, aa = check_chain(length)
     ref_session, _ = open_session(reference, "cpu", threads)
-    want = masked_marginal(_SessionScorer(ref_session), ids, struct, aa)
+    want = masked_marginal(SessionModel(ref_session), ids, struct, aa)
     del ref_session
     cand_session, _ = open_session(candidate, "cpu", threads)
-    got = masked_marginal(_SessionScorer(cand_session), ids, struct, aa)
+    got = masked_marginal(SessionModel(cand_session), ids, struct, aa)
     return compare_scores(want, got, aa)
 
 

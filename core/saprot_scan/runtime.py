@@ -108,12 +108,14 @@ def _spin_ok() -> bool:
     now = time.monotonic()
     if _spin_decision is None or now - _spin_decision[0] > SPIN_DECISION_SECONDS:
         busy = other_busy_cores()
-        if busy is None:  # no /proc/stat: the load average, which also counts this process's own work
+        if busy is not None:
+            quiet = busy < 0.5
+        else:  # no /proc/stat: the load average, which also counts this process's own work
             try:
-                busy = os.getloadavg()[0] - 0.5 * (os.cpu_count() or 1) + 0.5
+                quiet = os.getloadavg()[0] < 0.5 * (os.cpu_count() or 1)
             except OSError:
-                busy = 0.0
-        _spin_decision = (now, busy < 0.5)
+                quiet = True
+        _spin_decision = (now, quiet)
     return _spin_decision[1]
 
 

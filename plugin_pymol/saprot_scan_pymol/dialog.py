@@ -114,22 +114,13 @@ def build_dialog(parent=None):
                 row.addWidget(button)
             form.addRow("Model", row)
 
-            self.method = QtWidgets.QComboBox()
-            self.method.addItems(list(METHODS))
-            self.method.setToolTip("masked: SaProt's masked marginals (one pass per residue); "
-                                   "wt: one pass, faster")
-            form.addRow("Method", self.method)
-            self.device = QtWidgets.QComboBox()
-            self.device.addItems(list(DEVICES))
-            form.addRow("Device", self.device)
-            self.summary = QtWidgets.QComboBox()
-            self.summary.addItems(SUMMARIES)
-            self.summary.setToolTip("per-residue number: mean/min/max over the 19 substitutions, "
-                                    "or the score of one target amino acid")
-            form.addRow("Colour by", self.summary)
-            self.palette = QtWidgets.QComboBox()
-            self.palette.addItems(list(PALETTES))
-            form.addRow("Palette", self.palette)
+            self.method = self._choice(form, "Method", METHODS,
+                                       "masked: SaProt's masked marginals (one pass per residue); wt: one pass, faster")
+            self.device = self._choice(form, "Device", DEVICES)
+            self.summary = self._choice(form, "Colour by", SUMMARIES,
+                                        "per-residue number: mean/min/max over the 19 substitutions, "
+                                        "or the score of one target amino acid")
+            self.palette = self._choice(form, "Palette", PALETTES)
             self.bfactor = QtWidgets.QCheckBox("also write the score into b-factors")
             form.addRow("", self.bfactor)
 
@@ -168,6 +159,16 @@ def build_dialog(parent=None):
             self.browse_model.clicked.connect(self.on_browse_model)
             self.fetch_model.clicked.connect(self.on_fetch)
             self.export_model.clicked.connect(self.on_export)
+
+        @staticmethod
+        def _choice(form, label, items, tip=None):
+            """A drop-down of ``items`` added to ``form`` under ``label``."""
+            box = QtWidgets.QComboBox()
+            box.addItems(list(items))
+            if tip:
+                box.setToolTip(tip)
+            form.addRow(label, box)
+            return box
 
         def _with_browse(self, edit, pattern):
             row = QtWidgets.QHBoxLayout()
