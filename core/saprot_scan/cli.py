@@ -36,7 +36,9 @@ def _add_structure_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None, help="registry name or .onnx path (default: see 'models list')")
+    p.add_argument("--model", default=None,
+                   help="registry name, .onnx path, burial-blosum (structure scorer), or A+B for an ensemble "
+                        "(default: see 'models list')")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--precision", choices=["auto", "fp32", "fp16", "int8"], default="auto",
@@ -136,8 +138,7 @@ def cmd_scan(args) -> int:
     from .atomic import check_writable
     from .pipeline import scan_chain
     from .results import summary_csv_text, write_csv, write_json
-    from .runtime import load_model
-    from .scan import check_model_runs
+    from .scorers import check_scorer_runs, load_scorer
 
     outputs = [p for p in (args.csv, args.summary_csv, args.json, args.heatmap) if p]
     for path in outputs:
@@ -145,8 +146,8 @@ def cmd_scan(args) -> int:
     if args.heatmap and Path(args.heatmap).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise InputError(f"--heatmap {args.heatmap}: use a .png, .svg or .pdf file name")
     chains = _read_chains(args)
-    model = load_model(args.model, device=args.device, precision=args.precision)
-    check_model_runs(model)
+    model = load_scorer(args.model, device=args.device, precision=args.precision)
+    check_scorer_runs(model)
     _note(args, f"scoring with {model.describe()}")
     results = []
     for chain in chains:
@@ -196,8 +197,8 @@ def _read_variants(args) -> list[str]:
 def cmd_score(args) -> int:
     from .atomic import write_text_atomic
     from .pipeline import chain_tokens, score_mutations
-    from .runtime import load_model
-    from .scan import MAX_RESIDUES, check_model_runs, parse_variant
+    from .scan import MAX_RESIDUES, parse_variant
+    from .scorers import check_scorer_runs, load_scorer
 
     if args.out:
         from .atomic import check_writable
@@ -211,12 +212,14 @@ def cmd_score(args) -> int:
         raise InputError(f"the structure has {len(chains)} protein chains; choose one with --chain")
     for variant in variants:  # every mutation is checked before any model work
         parse_variant(variant, chains[0].sequence)
-    model = load_model(args.model, device=args.device, precision=args.precision)
-    check_model_runs(model)
+    model = load_scorer(args.model, device=args.device, precision=args.precision)
+    check_scorer_runs(model)
     _note(args, f"scoring with {model.describe()}")
     chain = chains[0]
     tokens = chain_tokens(chain, args.plddt_mask, args.plddt_threshold, args.threedi)
-    notes = [f"chain {chain.chain_id}: {len(chain)} residues, masked marginal, all sites of a variant in one pass",
+    notes = [f"chain {chain.chain_id}: {len(chain)} residues, "
+             + ("masked marginal, all sites of a variant in one pass" if model.kind == "language-model"
+                else "multi-mutants scored as the sum of their single substitutions"),
              f"pLDDT masking applied to {tokens.masked_count} residues" if tokens.plddt_masked
              else "no pLDDT masking"]
     if len(chain) > MAX_RESIDUES:

@@ -8,7 +8,8 @@ from .errors import InputError, ModelError
 
 def _list() -> int:
     from .paths import models_dir
-    from .registry import cached_manifest, embedded_model, registry, resolve_model
+    from .registry import cached_manifest, embedded_model, registry, resolve_default_spec
+    from .structure_scorer import STRUCTURE_SCORER_NAME
 
     print("name\tstatus\tsource")
     for name, entry in registry().items():
@@ -18,11 +19,9 @@ def _list() -> int:
     embedded = embedded_model()
     print(f"{embedded.name if embedded else 'saprot-scan-default'}\t"
           f"{'embedded' if embedded else 'missing'}\tshipped with saprot-scan (not SaProt; see models/README.md)")
-    try:
-        ref = resolve_model(None)
-        print(f"# default: {ref.name} ({ref.origin})")
-    except ModelError as err:
-        print(f"# default: none ({err})")
+    print(f"{STRUCTURE_SCORER_NAME}\tbuilt in\tstructure-based scorer: burial + BLOSUM62 (not SaProt; no download)")
+    spec, origin = resolve_default_spec()
+    print(f"# default: {spec or STRUCTURE_SCORER_NAME} ({origin})")
     print(f"# cache: {models_dir()}")
     return 0
 

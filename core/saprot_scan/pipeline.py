@@ -10,9 +10,9 @@ import numpy as np
 
 from .errors import InputError
 from .paths import results_dir
-from .results import ScanResult
-from .runtime import LoadedModel, load_model
-from .scan import MAX_RESIDUES, masked_marginal, parse_variant, plan_windows, score_variants, wt_marginal
+from .results import LOG_RATIO_LABEL, ScanResult
+from .scan import MAX_RESIDUES, parse_variant, plan_windows
+from .scorers import score_with, sites_with
 from .structure import Chain
 from .threedi import encode_3di
 from .tokens import DEFAULT_PLDDT_THRESHOLD, StructureTokens, plddt_mask
@@ -63,8 +63,9 @@ def chain_tokens(chain: Chain, plddt_mode: str = "auto", plddt_threshold: float 
     return StructureTokens(chain.sequence, di, False, 0)
 
 
-def _cache_key(tokens: StructureTokens, model: LoadedModel, method: str) -> str:
-    text = json.dumps([RESULT_FORMAT, tokens.combined, model.sha256, model.precision, method, MAX_RESIDUES])
+def _cache_key(tokens: StructureTokens, model, method: str, chain: Chain | None = None) -> str:
+    extra = model.chain_key(chain) if chain is not None and hasattr(model, "chain_key") else ""
+    text = json.dumps([RESULT_FORMAT, tokens.combined, model.sha256, model.precision, method, MAX_RESIDUES, extra])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -87,11 +88,16 @@ def _store_cached(key: str, scores: np.ndarray) -> None:
         pass  # a read-only cache only costs time
 
 
-def _as_model(model: LoadedModel | str | None, device: str) -> LoadedModel:
-    return model if isinstance(model, LoadedModel) else load_model(model, device=device)
+def _as_model(model, device: str):
+    """A loaded scorer of any kind (ONNX model, structure scorer, ensemble), loading a name or path."""
+    from .scorers import load_scorer
+
+    if model is None or isinstance(model, (str, os.PathLike)):
+        return load_scorer(model, device=device)
+    return model
 
 
-def scan_chain(chain: Chain, model: LoadedModel | str | None = None, method: str = "masked",
+def scan_chain(chain: Chain, model=None, method: str = "masked",
                plddt_mask: str = "auto", plddt_threshold: float = DEFAULT_PLDDT_THRESHOLD,
                device: str = "auto", batch_size: int | None = None,
                progress: Callable[[int, int], None] | None = None, cancel=None,
@@ -101,7 +107,7 @@ def scan_chain(chain: Chain, model: LoadedModel | str | None = None, method: str
         raise InputError(f"method must be masked or wt, not {method!r}")
     loaded = _as_model(model, device)
     tokens = chain_tokens(chain, plddt_mask, plddt_threshold, backend)
-    key = _cache_key(tokens, loaded, method)
+    key = _cache_key(tokens, loaded, method, chain)
     scores = _load_cached(key) if use_cache else None
     notes = []
     if scores is not None and scores.shape == (len(chain), 20):
@@ -109,20 +115,22 @@ def scan_chain(chain: Chain, model: LoadedModel | str | None = None, method: str
         if progress is not None:
             progress(len(chain), len(chain))
     else:
-        ids = tokens.ids()
-        if method == "masked":
-            scores = masked_marginal(loaded, ids, tokens.struct, tokens.aa, batch_size, progress, cancel)
-        else:
-            scores = wt_marginal(loaded, ids, tokens.aa, progress, cancel)
+        scores = score_with(loaded, chain, tokens, method, batch_size, progress, cancel)
         if use_cache:
             _store_cached(key, scores)
     return ScanResult(chain_id=chain.chain_id, residue_ids=chain.residue_ids, wt=chain.sequence, scores=scores,
                       method=method, model_name=loaded.name, model_sha256=loaded.sha256, struct=tokens.struct,
                       plddt_mask_applied=tokens.plddt_masked, plddt_masked_count=tokens.masked_count,
-                      windows=len(plan_windows(len(chain))), source=chain.source, notes=notes)
+                      windows=len(plan_windows(len(chain))) if _is_language_model(loaded) else 1,
+                      source=chain.source, notes=notes,
+                      score_label=getattr(loaded, "score_label", None) or LOG_RATIO_LABEL)
 
 
-def score_mutations(chain: Chain, variants: Sequence[str], model: LoadedModel | str | None = None,
+def _is_language_model(scorer) -> bool:
+    return not hasattr(scorer, "score_chain")
+
+
+def score_mutations(chain: Chain, variants: Sequence[str], model=None,
                     plddt_mask: str = "auto", plddt_threshold: float = DEFAULT_PLDDT_THRESHOLD,
                     device: str = "auto", batch_size: int | None = None, backend: str = "auto",
                     tokens: StructureTokens | None = None) -> np.ndarray:
@@ -134,4 +142,4 @@ def score_mutations(chain: Chain, variants: Sequence[str], model: LoadedModel | 
     if tokens is None:
         tokens = chain_tokens(chain, plddt_mask, plddt_threshold, backend)
     parsed = [parse_variant(v, tokens.aa) for v in variants]
-    return score_variants(loaded, tokens.ids(), tokens.struct, tokens.aa, parsed, batch_size)
+    return sites_with(loaded, chain, tokens, parsed, batch_size)

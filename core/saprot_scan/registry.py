@@ -112,6 +112,21 @@ def _named(spec: str, origin: str) -> ModelRef:
     raise ModelError(f"unknown model {spec!r}; use one of {names} or a path to an .onnx file")
 
 
+def resolve_default_spec() -> tuple[str | None, str]:
+    """The default scorer's spec and why: ``$SAPROT_SCAN_MODEL``, the saved preference, the best cached
+    SaProt model; ``None`` means the structure scorer (the best measured offline default)."""
+    env = os.environ.get("SAPROT_SCAN_MODEL")
+    if env:
+        return env, "from SAPROT_SCAN_MODEL"
+    preference = saved_preference()
+    if preference:
+        return preference, "saved preference"
+    for name in ("saprot-650m", "saprot-35m"):
+        if cached_model(name) is not None:
+            return name, "best cached SaProt model"
+    return None, "offline default"
+
+
 def resolve_model(spec: str | os.PathLike | None = None) -> ModelRef:
     """The model to use for ``spec`` (a name or path), or the default chain when ``spec`` is None."""
     if spec:

@@ -32,6 +32,9 @@ def check_summary(kind: str) -> str:
     raise InputError(f"summary must be mean, min, max or one amino-acid letter, not {kind!r}")
 
 
+LOG_RATIO_LABEL = "SaProt log-ratio log P(mt)/P(wt)"
+
+
 @dataclass
 class ScanResult:
     """Scores of every substitution of one chain (columns in AMINO_ACIDS order; wild type = 0)."""
@@ -49,6 +52,7 @@ class ScanResult:
     windows: int = 1
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    score_label: str = LOG_RATIO_LABEL  # what the numbers are; the structure scorer and ensembles say theirs
 
     def __len__(self) -> int:
         return len(self.wt)
@@ -101,9 +105,17 @@ class ScanResult:
                                 f"{self.scores[i, k]:.6f}"))
         return out
 
+    @property
+    def method_text(self) -> str:
+        """How the numbers were made, as a person reads it ("masked marginal", or the scorer's own label)."""
+        if self.score_label != LOG_RATIO_LABEL:
+            return self.score_label
+        return {"masked": "masked marginal", "wt": "wild-type marginal"}.get(self.method, self.method)
+
     def describe(self) -> str:
         """One line on what was scored and how (masking, windows)."""
-        parts = [f"chain {self.chain_id}: {len(self)} residues, {self.method}-marginal, model {self.model_name}"]
+        how = f"{self.method}-marginal" if self.score_label == LOG_RATIO_LABEL else self.score_label
+        parts = [f"chain {self.chain_id}: {len(self)} residues, {how}, model {self.model_name}"]
         if self.plddt_mask_applied:
             parts.append(f"pLDDT masking applied to {self.plddt_masked_count} residues")
         else:
@@ -124,7 +136,7 @@ class ScanResult:
             "model_sha256": self.model_sha256, "source": self.source, "sequence": self.wt,
             "structure_3di": self.struct, "plddt_mask_applied": self.plddt_mask_applied,
             "plddt_masked_residues": self.plddt_masked_count, "windows": self.windows,
-            "amino_acids": AMINO_ACIDS, "notes": self.notes,
+            "amino_acids": AMINO_ACIDS, "notes": self.notes, "score_label": self.score_label,
             "residues": [
                 {"position": i + 1, "residue": rid.label, "wt": self.wt[i],
                  "scores": [None if not np.isfinite(v) else round(float(v), 6) for v in self.scores[i]],
