@@ -1,4 +1,4 @@
-"""Structure files made for the core tests from real PDB entries in ../shared/data (never canned text).
+"""Structure files made for the core tests from real PDB entries in tests/data (never canned text).
 
 Each helper reads a real mmCIF file with biotite, changes one thing (B-factors, a residue name, an
 insertion code, which atoms are kept) and writes the result where the test asks.

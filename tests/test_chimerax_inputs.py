@@ -4,7 +4,7 @@ import pytest
 
 pytest.importorskip("chimerax.core", reason="ChimeraX is not in this interpreter; run make test-chimerax")
 
-from chimerax_harness.fixtures import chimerax, shared_data, structures, test_model  # noqa: E402,F401,F811 (fixtures)
+from chimerax_harness.fixtures import chimerax, test_data, structures, test_model  # noqa: E402,F401,F811 (fixtures)
 
 SNAPSHOT = """
 def snapshot():

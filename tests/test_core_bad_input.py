@@ -40,10 +40,10 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, contains: str = "")
 # ---------------------------------------------------------------------------------------------- bad files
 
 @pytest.fixture(scope="module")
-def bad(shared_data, tmp_path_factory) -> dict[str, Path]:
+def bad(test_data, tmp_path_factory) -> dict[str, Path]:
     """Bad structure files, each made from a real entry."""
     out = tmp_path_factory.mktemp("bad-input")
-    data = shared_data / tf.FOLDSEEK_DIR_NAME
+    data = test_data / tf.FOLDSEEK_DIR_NAME
     lyso = tf.load_atoms(data / "1aki.cif")
     files: dict[str, Path] = {}
 
@@ -145,8 +145,8 @@ def test_bad_options(example_structure, tiny_onnx_model, workdir, args, message)
     assert list(workdir.iterdir()) == []
 
 
-def test_no_protein_chain_selected(shared_data, tiny_onnx_model, workdir):
-    glycan_chain = run_cli("scan", shared_data / "foldseek_3di" / "1gya.cif", "--chain", "B",
+def test_no_protein_chain_selected(test_data, tiny_onnx_model, workdir):
+    glycan_chain = run_cli("scan", test_data / "foldseek_3di" / "1gya.cif", "--chain", "B",
                            "--model", tiny_onnx_model, "--csv", "s.csv", cwd=workdir)
     assert_one_line_error(glycan_chain, "chain B in 1gya.cif has no amino-acid residues with a CA atom")
     assert list(workdir.iterdir()) == []
@@ -292,8 +292,8 @@ def test_bad_mutations(example_structure, tiny_onnx_model, workdir, mutations, m
     assert list(workdir.iterdir()) == []
 
 
-def test_score_needs_one_chain(shared_data, tiny_onnx_model, workdir):
-    proc = run_cli("score", shared_data / "foldseek_3di" / "1igy.cif", "--model", tiny_onnx_model,
+def test_score_needs_one_chain(test_data, tiny_onnx_model, workdir):
+    proc = run_cli("score", test_data / "foldseek_3di" / "1igy.cif", "--model", tiny_onnx_model,
                    "--mutations", "D1A", cwd=workdir)
     assert_one_line_error(proc, "the structure has 4 protein chains; choose one with --chain")
 
@@ -301,9 +301,9 @@ def test_score_needs_one_chain(shared_data, tiny_onnx_model, workdir):
 # ----------------------------------------------------------------------------------- odd but valid files
 
 @pytest.fixture(scope="module")
-def odd(shared_data, tmp_path_factory) -> dict[str, Path]:
+def odd(test_data, tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("odd-valid")
-    data = shared_data / tf.FOLDSEEK_DIR_NAME
+    data = test_data / tf.FOLDSEEK_DIR_NAME
     lyso = tf.load_atoms(data / "1aki.cif")
     files = {"reference": data / "1aki.cif"}
     pdb_path = tf.write_pdb(lyso, out / "lyso.pdb")
@@ -343,8 +343,8 @@ def test_insertion_codes_reach_the_csv(odd, tiny_onnx_model, workdir):
     assert [r for r in rows if r.startswith("A,61,")][0].split(",")[2:6] == ["60A", "R", "A", "R61A"]
 
 
-def test_nmr_ensemble_scores_first_model(shared_data, tiny_onnx_model, workdir):
-    path = shared_data / tf.FOLDSEEK_DIR_NAME / "1l2y.cif"
+def test_nmr_ensemble_scores_first_model(test_data, tiny_onnx_model, workdir):
+    path = test_data / tf.FOLDSEEK_DIR_NAME / "1l2y.cif"
     proc = run_cli("scan", path, "--model", tiny_onnx_model, "--csv", "m1.csv", "--quiet", cwd=workdir)
     assert proc.returncode == 0, proc.stderr
     proc = run_cli("scan", path, "--model", tiny_onnx_model, "--csv", "m5.csv", "--model-number", "5", "--quiet",

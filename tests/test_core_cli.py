@@ -140,8 +140,8 @@ def test_scan_to_stdout_and_cache(example_structure, tiny_onnx_model, capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_scan_every_chain_with_insertion_codes(shared_data, tiny_onnx_model, tmp_path, capsys):
-    path = shared_data / tf.FOLDSEEK_DIR_NAME / "1igy.cif"
+def test_scan_every_chain_with_insertion_codes(test_data, tiny_onnx_model, tmp_path, capsys):
+    path = test_data / tf.FOLDSEEK_DIR_NAME / "1igy.cif"
     assert cli.main(["scan", str(path), "--model", str(tiny_onnx_model), "--method", "wt",
                      "--csv", str(tmp_path / "s.csv"), "--summary-csv", str(tmp_path / "r.csv")]) == 0
     err = capsys.readouterr().err

@@ -56,9 +56,9 @@ def test_wt_marginal_equals_pytorch_reference(onnx_model, torch_model, lysozyme,
     np.testing.assert_allclose(result.scores, expected, atol=TOL, rtol=0)
 
 
-def test_masked_marginal_with_plddt_masked_letters(onnx_model, torch_model, shared_data):
+def test_masked_marginal_with_plddt_masked_letters(onnx_model, torch_model, test_data):
     """A chain with '#' 3Di letters (pLDDT-masked) and insertion codes: sites become '##' when masked."""
-    (heavy,) = read_structure(shared_data / "foldseek_3di" / "1igy.cif", chains=["B"])
+    (heavy,) = read_structure(test_data / "foldseek_3di" / "1igy.cif", chains=["B"])
     toks = chain_tokens(heavy, "on", plddt_threshold=30, backend="embedded")
     assert 0 < toks.masked_count < len(heavy)
     sub = slice(0, 60)

@@ -10,8 +10,8 @@ from saprot_scan.structure import ResidueId, chain_from_arrays, one_letter, read
 
 
 @pytest.fixture(scope="module")
-def data(shared_data):
-    return shared_data / tf.FOLDSEEK_DIR_NAME
+def data(test_data):
+    return test_data / tf.FOLDSEEK_DIR_NAME
 
 
 def _same_chain(a, b) -> None:

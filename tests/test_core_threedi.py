@@ -1,6 +1,6 @@
 """Issue 2, item 2: `saprot-scan tokens` writes exactly Foldseek's 3Di strings.
 
-Every record of ../shared/data/foldseek_3di/i3d.fasta (written by Foldseek itself) is one test, run
+Every record of tests/data/foldseek_3di/i3d.fasta (written by Foldseek itself) is one test, run
 through the real command line in-process.
 """
 from __future__ import annotations
@@ -11,16 +11,15 @@ from pathlib import Path
 import pytest
 
 from saprot_scan import cli
+from support.data import data_dir
 from saprot_scan.structure import read_structure
 from saprot_scan.threedi import encode_3di, encode_embedded
 
-FOLDSEEK_DIR = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "foldseek_3di").resolve()
+FOLDSEEK_DIR = data_dir() / "foldseek_3di"
 
 
 def _records() -> list[tuple[str, str]]:
     path = FOLDSEEK_DIR / "i3d.fasta"
-    if not path.is_file():
-        return []
     records, name = [], None
     for line in path.read_text().splitlines():
         if line.startswith(">"):
@@ -50,7 +49,7 @@ def _tokens_rows(capsys, argv: list[str]) -> list[dict[str, str]]:
     return [dict(zip(header, line.split("\t"))) for line in lines[1:]]
 
 
-def test_reference_data_present(shared_data):
+def test_reference_data_present(test_data):
     assert len(RECORDS) == 107
 
 
@@ -93,7 +92,7 @@ def test_foldseek_record_names_pick_chain_and_model():
     assert not any(_is_record_of(n, "B", 2) for n in names if n.startswith("3wip"))
 
 
-def test_read_structure_remembers_the_model(shared_data):
+def test_read_structure_remembers_the_model(test_data):
     (chain,) = read_structure(FOLDSEEK_DIR / "1l2y.cif", model=7)
     assert chain.model == 7
 

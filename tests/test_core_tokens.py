@@ -119,9 +119,9 @@ def test_auto_recognises_predicted_models_without_the_word(predicted_files, kind
     assert result.plddt_masked and result.masked_count == int((np.round(plddt, 4) < 70).sum())
 
 
-def test_auto_leaves_crystal_nmr_and_flat_files_alone(example_structure, shared_data, predicted_files):
+def test_auto_leaves_crystal_nmr_and_flat_files_alone(example_structure, test_data, predicted_files):
     files, _ = predicted_files
-    for path in (example_structure, shared_data / "foldseek_3di" / "1l2y.cif", files["flat"]):
+    for path in (example_structure, test_data / "foldseek_3di" / "1l2y.cif", files["flat"]):
         chain = read_structure(path)[0]
         result = chain_tokens(chain, "auto", backend="embedded")
         assert not result.plddt_masked and result.masked_count == 0 and "#" not in result.struct

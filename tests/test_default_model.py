@@ -34,8 +34,8 @@ def onnx_path(manifest) -> Path:
 
 
 @pytest.fixture(scope="module")
-def fold_split(shared_data, manifest):
-    return split_by_fold(load_scope40(shared_data), seed=manifest["training"]["config"]["split_seed"])
+def fold_split(test_data, manifest):
+    return split_by_fold(load_scope40(test_data), seed=manifest["training"]["config"]["split_seed"])
 
 
 def test_manifest_hash_and_size_match_the_shipped_file(manifest, onnx_path):

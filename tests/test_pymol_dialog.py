@@ -37,7 +37,7 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 
 
 @pytest.fixture
-def qt_pm(monkeypatch, tmp_path, tiny_onnx_model, shared_data):
+def qt_pm(monkeypatch, tmp_path, tiny_onnx_model, test_data):
     if QtWidgets.QApplication.instance() is None and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
         pytest.skip("a Qt application on another platform already exists")
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["pytest"])
@@ -48,7 +48,7 @@ def qt_pm(monkeypatch, tmp_path, tiny_onnx_model, shared_data):
     cmd.reinitialize()
     STORE.clear()
     scanning._MODELS.clear()
-    cmd.load(str(shared_data / "foldseek_3di" / "1l2y.cif"))
+    cmd.load(str(test_data / "foldseek_3di" / "1l2y.cif"))
     yield app
     RUNNER.wait(120)
     cmd.reinitialize()
@@ -62,7 +62,7 @@ def colours_and_b():
     return rows
 
 
-def test_dialog_scores_writes_outputs_and_remembers_settings(qt_pm, tmp_path, tiny_onnx_model, shared_data):
+def test_dialog_scores_writes_outputs_and_remembers_settings(qt_pm, tmp_path, tiny_onnx_model, test_data):
     from saprot_scan.pipeline import scan_chain
     from saprot_scan.structure import read_structure
 
@@ -82,7 +82,7 @@ def test_dialog_scores_writes_outputs_and_remembers_settings(qt_pm, tmp_path, ti
     qt_pm.processEvents()
     assert RUNNER.last_outcome in ("", "done")
     assert [key.label for key in STORE.scores] == ["1l2y/A"]
-    expected = scan_chain(read_structure(shared_data / "foldseek_3di" / "1l2y.cif")[0],
+    expected = scan_chain(read_structure(test_data / "foldseek_3di" / "1l2y.cif")[0],
                           model=str(tiny_onnx_model), method="wt", use_cache=False)
     painted = [STORE.painted[("1l2y", "A", rid.label)] for rid in expected.residue_ids]
     np.testing.assert_allclose(painted, expected.summary("min"), atol=1e-6)

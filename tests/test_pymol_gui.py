@@ -222,9 +222,9 @@ def wait_for(path: Path, process: subprocess.Popen, timeout: float) -> dict:
     pytest.fail(f"timed out waiting for {path.name}")
 
 
-def test_right_click_score_mutations_in_real_pymol_window(tmp_path, tiny_onnx_model, shared_data):
+def test_right_click_score_mutations_in_real_pymol_window(tmp_path, tiny_onnx_model, test_data):
     pytest.importorskip("PyQt5", reason="PyMOL's GUI needs a Qt binding (plugin_pymol/requirements-test.txt)")
-    structure = shared_data / "foldseek_3di" / "1l2y.cif"
+    structure = test_data / "foldseek_3di" / "1l2y.cif"
     (tmp_path / "startup.py").write_text(STARTUP)
     remembered = {"selection": "prot", "method": "masked", "summary": "min", "palette": "blue_white_red"}
     (tmp_path / "config" / "saprot-scan").mkdir(parents=True)
@@ -233,7 +233,7 @@ def test_right_click_score_mutations_in_real_pymol_window(tmp_path, tiny_onnx_mo
     env = {**screen.env(), "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "SAPROT_SCAN_CACHE": str(tmp_path / "cache"), "SAPROT_SCAN_MODEL": str(tiny_onnx_model),
            "PLUGIN_DIR": str(REPO / "plugin_pymol"), "STRUCTURE": str(structure),
-           "BIG_STRUCTURE": str(shared_data / "foldseek_3di" / "2d0f.cif"),
+           "BIG_STRUCTURE": str(test_data / "foldseek_3di" / "2d0f.cif"),
            "READY_FILE": str(tmp_path / "ready.json"), "RESULT_FILE": str(tmp_path / "result.json"),
            "MENU_FILE": str(tmp_path / "menu.json"), "DIALOG_FILE": str(tmp_path / "dialog.json"),
            "OMP_NUM_THREADS": "1", "XDG_RUNTIME_DIR": str(tmp_path)}

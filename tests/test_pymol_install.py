@@ -89,8 +89,8 @@ def test_zip_holds_one_package_with_plugin_entry_point(tmp_path):
     assert build_zip.build(tmp_path).read_bytes() == archive.read_bytes(), "build is not reproducible"
 
 
-def test_zip_installs_into_startup_dir_loads_and_scores(tmp_path, tiny_onnx_model, shared_data):
-    structure = shared_data / "foldseek_3di" / "1l2y.cif"
+def test_zip_installs_into_startup_dir_loads_and_scores(tmp_path, tiny_onnx_model, test_data):
+    structure = test_data / "foldseek_3di" / "1l2y.cif"
     _, plugdir, result, output = run_pymol_script(tmp_path, tiny_onnx_model, structure, hide_core=False)
     assert result["installer"] == ['Plugin "saprot_scan_pymol" has been installed.']
     assert Path(result["module_file"]).parent == plugdir / "saprot_scan_pymol", "not loaded from the zip"
@@ -102,8 +102,8 @@ def test_zip_installs_into_startup_dir_loads_and_scores(tmp_path, tiny_onnx_mode
     assert "Traceback" not in output
 
 
-def test_zip_plugin_without_core_says_how_to_install_it(tmp_path, tiny_onnx_model, shared_data):
-    structure = shared_data / "foldseek_3di" / "1l2y.cif"
+def test_zip_plugin_without_core_says_how_to_install_it(tmp_path, tiny_onnx_model, test_data):
+    structure = test_data / "foldseek_3di" / "1l2y.cif"
     _, _, result, output = run_pymol_script(tmp_path, tiny_onnx_model, structure, hide_core=True)
     assert "saprot_scan core package is not installed in PyMOL's Python" in output
     assert "pip install" in output

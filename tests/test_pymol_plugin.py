@@ -43,7 +43,7 @@ def _reset() -> None:
 
 
 @pytest.fixture
-def pm(monkeypatch, tiny_onnx_model, shared_data):
+def pm(monkeypatch, tiny_onnx_model, test_data):
     """A clean PyMOL with the plugin loaded and the tiny test model as the default model."""
     monkeypatch.setenv("SAPROT_SCAN_MODEL", str(tiny_onnx_model))
     saprot_scan_pymol.__init_plugin__()
@@ -52,8 +52,8 @@ def pm(monkeypatch, tiny_onnx_model, shared_data):
     _reset()
 
 
-def structure(shared_data: Path, name: str) -> str:
-    return str(shared_data / "foldseek_3di" / f"{name}.cif")
+def structure(test_data: Path, name: str) -> str:
+    return str(test_data / "foldseek_3di" / f"{name}.cif")
 
 
 def atom_state(selection: str = "all") -> dict:
@@ -92,8 +92,8 @@ def submenu(items: list, label: str) -> list:
 
 # --- 1. right-click entries -------------------------------------------------------------------
 
-def test_menus_gain_one_entry_and_keep_pymols_own(pm, shared_data):
-    cmd.load(structure(shared_data, "1l2y"))
+def test_menus_gain_one_entry_and_keep_pymols_own(pm, test_data):
+    cmd.load(structure(test_data, "1l2y"))
     cmd.select("mysel", "1l2y and resi 3-5")
     saprot_scan_pymol.__init_plugin__()  # loading twice adds nothing twice
     for name, args in (("mol_action", ("1l2y",)), ("sele_action", ("mysel",)), ("sele_action2", ("mysel",))):
@@ -115,8 +115,8 @@ def test_menus_gain_one_entry_and_keep_pymols_own(pm, shared_data):
     assert find_entry(seq, LABEL)[0][2] == "saprot_scan /1l2y//A/6"
 
 
-def test_object_menu_entry_scores_like_the_core(pm, shared_data, tiny_onnx_model):
-    path = structure(shared_data, "1aki")
+def test_object_menu_entry_scores_like_the_core(pm, test_data, tiny_onnx_model):
+    path = structure(test_data, "1aki")
     cmd.load(path)
     before = atom_state()
     (entry,) = find_entry(menu.mol_action(cmd, "1aki"), LABEL)
@@ -161,8 +161,8 @@ def test_object_menu_entry_scores_like_the_core(pm, shared_data, tiny_onnx_model
     assert atom_state() == before
 
 
-def test_residue_pick_scores_chain_and_lists_its_19_substitutions(pm, shared_data, tiny_onnx_model, capfd):
-    path = structure(shared_data, "1aki")
+def test_residue_pick_scores_chain_and_lists_its_19_substitutions(pm, test_data, tiny_onnx_model, capfd):
+    path = structure(test_data, "1aki")
     cmd.load(path)
     pick = menu.pick_menu(cmd, "pick", "(1aki and resi 35 and name CA)")
     (entry,) = find_entry(submenu(pick, "residue"), LABEL)
@@ -183,8 +183,8 @@ def test_residue_pick_scores_chain_and_lists_its_19_substitutions(pm, shared_dat
 
 # --- 2. commands ----------------------------------------------------------------------------
 
-def test_commands_recolour_mutations_csv_heatmap(pm, shared_data, tiny_onnx_model, tmp_path):
-    path = structure(shared_data, "1aki")
+def test_commands_recolour_mutations_csv_heatmap(pm, test_data, tiny_onnx_model, tmp_path):
+    path = structure(test_data, "1aki")
     cmd.load(path)
     cmd.do("saprot_scan 1aki, method=wt")
     expected = core_result(path, tiny_onnx_model, method="wt")
@@ -231,8 +231,8 @@ def test_completion_and_help(pm, capfd):
         assert "USAGE" in capfd.readouterr().out, name
 
 
-def test_bfactor_only_when_asked_and_restore_puts_everything_back(pm, shared_data):
-    cmd.load(structure(shared_data, "1aki"))
+def test_bfactor_only_when_asked_and_restore_puts_everything_back(pm, test_data):
+    cmd.load(structure(test_data, "1aki"))
     before = atom_state()
     cmd.do("saprot_scan 1aki, method=wt, bfactor=1")
     values = ca_values("1aki")
@@ -245,10 +245,10 @@ def test_bfactor_only_when_asked_and_restore_puts_everything_back(pm, shared_dat
     assert STORE.scores, "scores stay available after restoring"
 
 
-def test_ray_traced_png_carries_the_palette(pm, shared_data, tmp_path):
+def test_ray_traced_png_carries_the_palette(pm, test_data, tmp_path):
     from PIL import Image
 
-    cmd.load(structure(shared_data, "1aki"))
+    cmd.load(structure(test_data, "1aki"))
     cmd.show_as("cartoon", "1aki")
     cmd.orient("1aki")
     cmd.bg_color("black")
@@ -284,8 +284,8 @@ def test_ray_traced_png_carries_the_palette(pm, shared_data, tmp_path):
 
 # --- 4. background scans ----------------------------------------------------------------------
 
-def test_background_scan_refuses_a_second_and_finishes(pm, shared_data):
-    cmd.load(structure(shared_data, "1l2y"))
+def test_background_scan_refuses_a_second_and_finishes(pm, test_data):
+    cmd.load(structure(test_data, "1l2y"))
     with STORE.lock:  # the scan cannot finish while the test holds the store
         assert saprot_scan("1l2y", method="wt", background=1) is None
         assert RUNNER.busy()
@@ -296,8 +296,8 @@ def test_background_scan_refuses_a_second_and_finishes(pm, shared_data):
     assert all(v is not None for v in ca_values("1l2y").values())
 
 
-def test_background_scan_can_be_cancelled_and_changes_nothing(pm, shared_data, capfd):
-    cmd.load(structure(shared_data, "1aki"))
+def test_background_scan_can_be_cancelled_and_changes_nothing(pm, test_data, capfd):
+    cmd.load(structure(test_data, "1aki"))
     before = atom_state()
     with STORE.lock:
         saprot_scan("1aki", background=1)
@@ -309,8 +309,8 @@ def test_background_scan_can_be_cancelled_and_changes_nothing(pm, shared_data, c
     assert "cancelled" in capfd.readouterr().out
 
 
-def test_background_scan_with_missing_model_reports_and_changes_nothing(pm, shared_data, capfd):
-    cmd.load(structure(shared_data, "1l2y"))
+def test_background_scan_with_missing_model_reports_and_changes_nothing(pm, test_data, capfd):
+    cmd.load(structure(test_data, "1l2y"))
     before = atom_state()
     saprot_scan("1l2y", model="/nonexistent/model.onnx", background=1)
     assert RUNNER.wait(60)
@@ -342,8 +342,8 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("name, command, message", BAD_INPUT, ids=[c for _, c, _ in BAD_INPUT])
-def test_bad_input_gives_one_clear_line_and_changes_nothing(pm, shared_data, capfd, name, command, message):
-    cmd.load(structure(shared_data, name))
+def test_bad_input_gives_one_clear_line_and_changes_nothing(pm, test_data, capfd, name, command, message):
+    cmd.load(structure(test_data, name))
     before = atom_state()
     capfd.readouterr()
     cmd.do(command)
@@ -355,8 +355,8 @@ def test_bad_input_gives_one_clear_line_and_changes_nothing(pm, shared_data, cap
     assert not STORE.scores and not STORE.snapshots
 
 
-def test_ligand_pick_menu_entry_refuses_cleanly(pm, shared_data, capfd):
-    cmd.load(structure(shared_data, "3o5r"))
+def test_ligand_pick_menu_entry_refuses_cleanly(pm, test_data, capfd):
+    cmd.load(structure(test_data, "3o5r"))
     before = atom_state()
     pick = menu.pick_menu(cmd, "pick", "(3o5r and resn FK5 and name C1)")
     (entry,) = find_entry(submenu(pick, "residue"), LABEL)
@@ -366,23 +366,23 @@ def test_ligand_pick_menu_entry_refuses_cleanly(pm, shared_data, capfd):
     assert atom_state() == before
 
 
-def test_protein_and_nucleic_acid_object_scores_only_the_protein(pm, shared_data):
-    cmd.load(structure(shared_data, "5ugo"))
+def test_protein_and_nucleic_acid_object_scores_only_the_protein(pm, test_data):
+    cmd.load(structure(test_data, "5ugo"))
     before = atom_state("5ugo and polymer.nucleic")
     cmd.do("saprot_scan 5ugo, method=wt")
     assert [key.label for key in STORE.scores] == ["5ugo/A"]
     assert atom_state("5ugo and polymer.nucleic") == before, "nucleic acid was recoloured"
 
 
-def test_scan_in_a_script_thread_free_and_returns_results(pm, shared_data):
-    cmd.load(structure(shared_data, "1l2y"))
+def test_scan_in_a_script_thread_free_and_returns_results(pm, test_data):
+    cmd.load(structure(test_data, "1l2y"))
     results = saprot_scan("1l2y", method="wt")  # no GUI: returns when done, with the results
     assert list(results) == ["1l2y/A"] and len(results["1l2y/A"].wt) == 20
     assert not any(t.name == "saprot_scan" for t in threading.enumerate())
 
 
-def test_chain_pick_and_multi_chain_object_with_insertion_codes(pm, shared_data, tiny_onnx_model, tmp_path):
-    path = structure(shared_data, "1ncb")  # neuraminidase + antibody H/L chains, Kabat insertion codes
+def test_chain_pick_and_multi_chain_object_with_insertion_codes(pm, test_data, tiny_onnx_model, tmp_path):
+    path = structure(test_data, "1ncb")  # neuraminidase + antibody H/L chains, Kabat insertion codes
     cmd.load(path)
     others_before = atom_state("1ncb and not polymer.protein")
     pick = menu.pick_menu(cmd, "pick", "(1ncb and chain H and resi 52A and name CA)")
@@ -410,8 +410,8 @@ def test_chain_pick_and_multi_chain_object_with_insertion_codes(pm, shared_data,
     assert (tmp_path / "all.svg").stat().st_size > 1000
 
 
-def test_restore_after_atoms_were_removed(pm, shared_data):
-    cmd.load(structure(shared_data, "1aki"))
+def test_restore_after_atoms_were_removed(pm, test_data):
+    cmd.load(structure(test_data, "1aki"))
     before = {}
     cmd.iterate("1aki", "before[(chain, resi, name, alt)] = (color, b)", space={"before": before})
     cmd.do("saprot_scan 1aki, method=wt, bfactor=1")
@@ -422,8 +422,8 @@ def test_restore_after_atoms_were_removed(pm, shared_data):
     assert after and all(after[k] == before[k] for k in after)
 
 
-def test_object_deleted_during_a_background_scan(pm, shared_data, capfd):
-    cmd.load(structure(shared_data, "1l2y"))
+def test_object_deleted_during_a_background_scan(pm, test_data, capfd):
+    cmd.load(structure(test_data, "1l2y"))
     with STORE.lock:
         saprot_scan("1l2y", method="wt", background=1)
         cmd.delete("1l2y")

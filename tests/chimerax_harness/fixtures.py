@@ -8,23 +8,23 @@ from pathlib import Path
 
 import pytest
 
+from support.data import data_dir
+
 from .driver import run_chimerax
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
 MODEL_ENV = "SAPROT_CHIMERAX_TEST_MODEL"
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not (SHARED_DATA / "foldseek_3di").is_dir():
-        pytest.skip("../shared/data is not beside this checkout")
-    return SHARED_DATA
+def test_data() -> Path:
+    """The data in tests/data, unpacked (support/data.py)."""
+    return data_dir()
 
 
 @pytest.fixture(scope="session")
-def structures(shared_data) -> dict[str, str]:
-    folder = shared_data / "foldseek_3di"
+def structures(test_data) -> dict[str, str]:
+    folder = test_data / "foldseek_3di"
     return {name: str(folder / f"{name}.cif") for name in ("1aki", "1l2y", "5ugo", "1f2n", "1k6p")}
 
 
