@@ -10,8 +10,8 @@ pytest.importorskip("chimerax.core", reason="ChimeraX is not in this interpreter
 from chimerax_harness.fixtures import chimerax, test_data, structures, test_model  # noqa: E402,F401,F811 (fixtures)
 
 CORE_SCAN = """
-from saprot_scan.runtime import load_model
-from saprot_scan.structure import read_structure
+from saprot_scan.backends.onnx import load_model
+from saprot_scan.encoding.structure import read_structure
 from saprot_scan.pipeline import scan_chain
 
 def core_result(path, chain_id, method="masked"):
@@ -184,7 +184,7 @@ def test_csv_matches_core_and_wt_method(chimerax):
 run(session, "open " + params["1aki"])
 run(session, "saprot scan #1 method wt csv " + params["work"] + "/s.csv model " + params["model"])
 core = core_result(params["1aki"], "A", method="wt")
-from saprot_scan.results import csv_text
+from saprot_scan.outputs.tables import csv_text
 out["expected"] = csv_text([core])
 out["got"] = open(params["work"] + "/s.csv").read()
 """)

@@ -11,8 +11,8 @@ import pytest
 import core_reference as ref
 import core_testfiles as tf
 from saprot_scan import cli
-from saprot_scan.structure import read_structure
-from saprot_scan.tokens import AMINO_ACIDS
+from saprot_scan.encoding.structure import read_structure
+from saprot_scan.encoding.tokens import AMINO_ACIDS
 
 LYSOZYME = ("KVFGRCELAAAMKRHGLDNYRGYSLGNWVCAAKFESNFNTQATNRNTDGSTDYGILQINSRWWCNDGRTPGSRNLCNIPCSALLSSDITASVNCAKKIVSD"
             "GNGMNAWVAWRNRCKGTDVQAWIRGCRL")
@@ -20,7 +20,7 @@ LYSOZYME = ("KVFGRCELAAAMKRHGLDNYRGYSLGNWVCAAKFESNFNTQATNRNTDGSTDYGILQINSRWWCNDG
 
 @pytest.fixture(scope="module")
 def lysozyme_3di(example_structure):
-    from saprot_scan.pipeline import chain_tokens
+    from saprot_scan.encoding.plddt import chain_tokens
 
     (chain,) = read_structure(example_structure)
     return chain_tokens(chain, "off", backend="embedded").struct
@@ -266,7 +266,7 @@ def test_unknown_residue_is_kept_but_not_scored(example_structure, tiny_onnx_mod
 
 def test_models_list(capsys):
     """Needs no torch: lists the registry, the cache and the default."""
-    from saprot_scan.registry import registry
+    from saprot_scan.models.registry import registry
 
     assert cli.main(["models", "list"]) == 0
     out = capsys.readouterr().out.strip().split("\n")

@@ -12,7 +12,7 @@ import pytest
 
 from saprot_scan import cli
 from saprot_scan.errors import InputError
-from saprot_scan.runtime import load_model
+from saprot_scan.backends.onnx import load_model
 
 torch = pytest.importorskip("torch", reason="export needs the export extra (torch)")
 
@@ -45,8 +45,8 @@ def cli_exports(tiny_hf_checkpoint, tmp_path_factory):
 
 def test_export_report(cli_exports):
     """`models export` prints export_onnx's report: the max logit difference to PyTorch and the hash."""
-    from saprot_scan.export import FORMAT_TAG
-    from saprot_scan.hashing import sha256_file
+    from saprot_scan.models.export import FORMAT_TAG
+    from saprot_scan.models.hashing import sha256_file
 
     rc, path, printed = cli_exports["fp32"]
     assert rc == 0
@@ -63,7 +63,7 @@ def test_export_report(cli_exports):
 
 
 def test_export_refuses_bad_destinations_and_folders(tiny_hf_checkpoint, tmp_path):
-    from saprot_scan.export import export_onnx
+    from saprot_scan.models.export import export_onnx
 
     with pytest.raises(InputError, match="does not exist"):
         export_onnx(tiny_hf_checkpoint, tmp_path / "missing" / "m.onnx")
@@ -75,7 +75,7 @@ def test_export_refuses_bad_destinations_and_folders(tiny_hf_checkpoint, tmp_pat
 def test_padded_batch_equals_pytorch(tiny_onnx_model, hf_model):
     """A batch of different lengths, padded: every real position equals PyTorch, and equals that
     sequence run alone (the attention mask really hides the padding)."""
-    from saprot_scan.export import sample_batch, torch_logits
+    from saprot_scan.models.export import sample_batch, torch_logits
 
     ids, mask = sample_batch(length=30, batch=4, seed=5)
     lengths = mask.sum(axis=1)
@@ -94,7 +94,7 @@ def test_padded_batch_equals_pytorch(tiny_onnx_model, hf_model):
 def test_cli_export_fp32(cli_exports, hf_model):
     rc, path, printed = cli_exports["fp32"]
     assert rc == 0 and path.is_file()
-    from saprot_scan.export import sample_batch, torch_logits
+    from saprot_scan.models.export import sample_batch, torch_logits
 
     ids, mask = sample_batch(length=20, batch=3, seed=9)
     got = load_model(str(path), device="cpu").logits(ids, mask)
@@ -108,7 +108,7 @@ def test_cli_export_fp16_loads_and_runs(cli_exports, example_structure, monkeypa
     fp16 = load_model(str(path), device="cpu")
     assert fp16.precision == "fp16"
     from saprot_scan.pipeline import scan_chain
-    from saprot_scan.structure import read_structure
+    from saprot_scan.encoding.structure import read_structure
 
     monkeypatch.setenv("SAPROT_SCAN_CACHE", str(tmp_path))
     (chain,) = read_structure(example_structure)
@@ -123,8 +123,8 @@ def test_cli_export_fp16_loads_and_runs(cli_exports, example_structure, monkeypa
 def test_models_info(cli_exports, tiny_onnx_model, capsys):
     assert cli.main(["models", "info", str(tiny_onnx_model)]) == 0
     info = dict(line.split("\t", 1) for line in capsys.readouterr().out.strip().split("\n"))
-    from saprot_scan.export import FORMAT_TAG
-    from saprot_scan.hashing import sha256_file
+    from saprot_scan.models.export import FORMAT_TAG
+    from saprot_scan.models.hashing import sha256_file
 
     assert info["name"] == "tiny" and info["precision"] == "fp32"
     assert info["sha256"] == sha256_file(tiny_onnx_model)

@@ -13,11 +13,13 @@ import pytest
 import core_reference as ref
 import core_testfiles as tf
 from saprot_scan.errors import InputError, ScanCancelled
-from saprot_scan.pipeline import chain_tokens, scan_chain, score_mutations
-from saprot_scan.runtime import load_model
-from saprot_scan.scan import MAX_RESIDUES, masked_marginal, parse_variant, plan_windows, score_variants, wt_marginal
-from saprot_scan.structure import chain_from_arrays, read_structure
-from saprot_scan.tokens import AMINO_ACIDS
+from saprot_scan.encoding.plddt import chain_tokens
+from saprot_scan.pipeline import scan_chain, score_mutations
+from saprot_scan.backends.onnx import load_model
+from saprot_scan.scoring.marginals import MAX_RESIDUES, masked_marginal, plan_windows, wt_marginal
+from saprot_scan.scoring.variants import parse_variant, score_variants
+from saprot_scan.encoding.structure import chain_from_arrays, read_structure
+from saprot_scan.encoding.tokens import AMINO_ACIDS
 
 TOL = 1e-4
 

@@ -6,7 +6,7 @@ import pytest
 
 import core_testfiles as tf
 from saprot_scan.errors import InputError
-from saprot_scan.structure import ResidueId, chain_from_arrays, one_letter, read_structure
+from saprot_scan.encoding.structure import ResidueId, chain_from_arrays, one_letter, read_structure
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import pytest
 
 from saprot_scan import cli
 from support.data import data_dir
-from saprot_scan.structure import read_structure
-from saprot_scan.threedi import encode_3di, encode_embedded
+from saprot_scan.encoding.structure import read_structure
+from saprot_scan.encoding.threedi import encode_3di, encode_embedded
 
 FOLDSEEK_DIR = data_dir() / "foldseek_3di"
 
@@ -83,13 +83,13 @@ def test_several_chains_selected(capsys):
 
 def test_foldseek_record_names_pick_chain_and_model():
     """The binary's output is matched by Foldseek's own record names (those in i3d.fasta)."""
-    from saprot_scan.threedi import _is_record_of
+    from saprot_scan.encoding.threedi import is_record_of
 
     names = [name for name, _ in RECORDS]
-    assert [n for n in names if _is_record_of(n, "A", 3) and n.startswith("1gya")] == ["1gya_MODEL_3_A"]
-    assert [n for n in names if _is_record_of(n, "A", 1) and n.startswith("1gya")] == ["1gya_MODEL_1_A"]
-    assert [n for n in names if _is_record_of(n, "B", 1) and n.startswith("3wip")] == ["3wip_B"]
-    assert not any(_is_record_of(n, "B", 2) for n in names if n.startswith("3wip"))
+    assert [n for n in names if is_record_of(n, "A", 3) and n.startswith("1gya")] == ["1gya_MODEL_3_A"]
+    assert [n for n in names if is_record_of(n, "A", 1) and n.startswith("1gya")] == ["1gya_MODEL_1_A"]
+    assert [n for n in names if is_record_of(n, "B", 1) and n.startswith("3wip")] == ["3wip_B"]
+    assert not any(is_record_of(n, "B", 2) for n in names if n.startswith("3wip"))
 
 
 def test_read_structure_remembers_the_model(test_data):

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 import core_testfiles as tf
-from saprot_scan import cli, tokens
-from saprot_scan.pipeline import chain_tokens, looks_predicted, masking_applies
-from saprot_scan.structure import read_structure
+from saprot_scan import cli
+from saprot_scan.encoding import plddt, tokens
+from saprot_scan.encoding.plddt import chain_tokens, looks_predicted, masking_applies
+from saprot_scan.encoding.structure import read_structure
 from saprot_scan.errors import InputError
 
 LYSOZYME_3DI = ("DADDLQRVLVLCVVLPPACQVHDHSLLVSQQLCQPPVRAQADWDADPQQWIQGGSNRHIQQEDAPQPRGDNGNNPVVYHSVVSSDPRCPSVVSRVS"
@@ -46,7 +47,7 @@ def test_combined_sequence_and_ids():
 def test_esm_tokenizer_from_written_files_gives_same_ids(example_structure, tmp_path):
     """SaProt's own tokenizer class (transformers' EsmTokenizer) over the vocabulary files we write."""
     transformers = pytest.importorskip("transformers", reason="needs the export extra (transformers)")
-    from saprot_scan.checkpoints import write_tokenizer_files
+    from saprot_scan.models.architectures import write_tokenizer_files
 
     write_tokenizer_files(tmp_path)
     tokenizer = transformers.EsmTokenizer.from_pretrained(str(tmp_path))
@@ -60,12 +61,12 @@ def test_esm_tokenizer_from_written_files_gives_same_ids(example_structure, tmp_
 
 
 def test_plddt_mask_function():
-    masked, count = tokens.plddt_mask("abcde", np.array([90, 69.9, 70.0, 10, 100]))
+    masked, count = plddt.plddt_mask("abcde", np.array([90, 69.9, 70.0, 10, 100]))
     assert (masked, count) == ("a#c#e", 2)
-    masked, count = tokens.plddt_mask("abcde", np.array([90, 69.9, 70.0, 10, 100]), threshold=95)
+    masked, count = plddt.plddt_mask("abcde", np.array([90, 69.9, 70.0, 10, 100]), threshold=95)
     assert (masked, count) == ("####e", 4)
     with pytest.raises(ValueError):
-        tokens.plddt_mask("abc", np.array([1.0, 2.0]))
+        plddt.plddt_mask("abc", np.array([1.0, 2.0]))
 
 
 @pytest.fixture(scope="module")

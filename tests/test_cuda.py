@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pytest
 
-from saprot_scan import cuda
+from saprot_scan.backends import cuda
 
 pytestmark = pytest.mark.skipif(not cuda.provider_available(),
                                 reason="no CUDA: onnxruntime here lacks CUDAExecutionProvider (make install-gpu on "
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not cuda.provider_available(),
 def gpu_session_ok(tiny_onnx_model):
     """Skip (with the provider's own words) when the provider is installed but no GPU starts."""
     from saprot_scan.errors import InputError
-    from saprot_scan.runtime import open_session
+    from saprot_scan.backends.onnx import open_session
 
     try:
         _, used = open_session(tiny_onnx_model, "cuda")
@@ -34,7 +34,7 @@ def gpu_session_ok(tiny_onnx_model):
 @pytest.fixture(scope="module")
 def tiny_pair(tiny_onnx_model, tiny_hf_checkpoint, tmp_path_factory):
     """The test model's fp32 export with an fp16 export beside it (as ``models fetch --fp16`` leaves them)."""
-    from saprot_scan.export import export_onnx
+    from saprot_scan.models.export import export_onnx
 
     folder = tmp_path_factory.mktemp("fp16")
     shutil.copy(tiny_onnx_model, folder / "tiny.onnx")
@@ -44,15 +44,15 @@ def tiny_pair(tiny_onnx_model, tiny_hf_checkpoint, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def example_chain(example_structure):
-    from saprot_scan.structure import read_structure
+    from saprot_scan.encoding.structure import read_structure
 
     return read_structure(example_structure)[0]
 
 
 def _agreement(fp32_path, gpu_model, chain):
-    from saprot_scan.agreement import compare_scores
+    from saprot_scan.scoring.agreement import compare_scores
     from saprot_scan.pipeline import scan_chain
-    from saprot_scan.runtime import load_model_file
+    from saprot_scan.backends.onnx import load_model_file
 
     cpu = scan_chain(chain, load_model_file(fp32_path, device="cpu", precision="fp32"), use_cache=False)
     gpu = scan_chain(chain, gpu_model, use_cache=False)
@@ -60,7 +60,7 @@ def _agreement(fp32_path, gpu_model, chain):
 
 
 def test_auto_device_picks_cuda_and_the_fp16_copy(gpu_session_ok, tiny_pair):
-    from saprot_scan.runtime import load_model_file
+    from saprot_scan.backends.onnx import load_model_file
 
     fp32, fp16 = tiny_pair
     model = load_model_file(fp32, device="auto")
@@ -69,7 +69,7 @@ def test_auto_device_picks_cuda_and_the_fp16_copy(gpu_session_ok, tiny_pair):
 
 
 def test_fp16_gpu_scores_rank_like_fp32_cpu(gpu_session_ok, tiny_pair, example_chain):
-    from saprot_scan.runtime import load_model_file
+    from saprot_scan.backends.onnx import load_model_file
 
     fp32, _ = tiny_pair
     agreement = _agreement(fp32, load_model_file(fp32, device="cuda"), example_chain)
@@ -78,9 +78,9 @@ def test_fp16_gpu_scores_rank_like_fp32_cpu(gpu_session_ok, tiny_pair, example_c
 
 
 def test_embedded_default_fp16_on_gpu_ranks_like_fp32_cpu(gpu_session_ok, example_chain, tmp_path):
-    from saprot_scan.export import export_onnx
-    from saprot_scan.registry import embedded_model
-    from saprot_scan.runtime import load_model_file
+    from saprot_scan.models.export import export_onnx
+    from saprot_scan.models.registry import embedded_model
+    from saprot_scan.backends.onnx import load_model_file
 
     ref = embedded_model()
     if ref is None:
@@ -97,9 +97,9 @@ def test_embedded_default_fp16_on_gpu_ranks_like_fp32_cpu(gpu_session_ok, exampl
 
 
 def test_io_binding_matches_a_plain_run(gpu_session_ok, tiny_onnx_model):
-    from saprot_scan.export import sample_batch, sample_rows
-    from saprot_scan.model_io import run_logits
-    from saprot_scan.runtime import open_session
+    from saprot_scan.models.export import sample_batch, sample_rows
+    from saprot_scan.backends.feeding import run_logits
+    from saprot_scan.backends.onnx import open_session
 
     session, _ = open_session(tiny_onnx_model, "cuda")
     ids, mask = sample_batch(40, 3)
@@ -111,8 +111,8 @@ def test_io_binding_matches_a_plain_run(gpu_session_ok, tiny_onnx_model):
 
 
 def test_out_of_memory_on_the_gpu_halves_the_batch(gpu_session_ok, tiny_onnx_model):
-    from saprot_scan.model_io import run_logits
-    from saprot_scan.runtime import open_session
+    from saprot_scan.backends.feeding import run_logits
+    from saprot_scan.backends.onnx import open_session
 
     session, _ = open_session(tiny_onnx_model, "cuda", gpu_mem_limit=96 * 1024 * 1024)
     ids = np.random.default_rng(0).integers(5, 446, size=(256, 600))
@@ -127,7 +127,7 @@ def test_out_of_memory_on_the_gpu_halves_the_batch(gpu_session_ok, tiny_onnx_mod
 
 
 def test_gpu_batch_size_comes_from_free_memory(gpu_session_ok, tiny_onnx_model):
-    from saprot_scan.runtime import load_model_file
+    from saprot_scan.backends.onnx import load_model_file
 
     free = cuda.free_memory_bytes()
     assert free is None or free > 0

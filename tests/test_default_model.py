@@ -39,7 +39,7 @@ def fold_split(test_data, manifest):
 
 
 def test_manifest_hash_and_size_match_the_shipped_file(manifest, onnx_path):
-    from saprot_scan.hashing import sha256_file
+    from saprot_scan.models.hashing import sha256_file
 
     assert manifest["name"] == "saprot-scan-default"
     assert sha256_file(onnx_path) == manifest["sha256"]
@@ -47,7 +47,7 @@ def test_manifest_hash_and_size_match_the_shipped_file(manifest, onnx_path):
 
 
 def test_registry_resolves_the_embedded_default(manifest, onnx_path):
-    from saprot_scan.registry import embedded_model
+    from saprot_scan.models.registry import embedded_model
 
     ref = embedded_model()
     assert ref is not None

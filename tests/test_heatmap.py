@@ -13,10 +13,10 @@ from matplotlib.colors import to_rgb
 from matplotlib.image import imread
 
 from saprot_scan.errors import InputError
-from saprot_scan.heatmap import COLORMAP, MISSING_COLOR, cell_pixel, heatmap_figure, save_heatmap
+from saprot_scan.outputs.heatmap import COLORMAP, MISSING_COLOR, cell_pixel, heatmap_figure, save_heatmap
 from saprot_scan.results import ScanResult
-from saprot_scan.structure import ResidueId
-from saprot_scan.tokens import AMINO_ACIDS
+from saprot_scan.encoding.structure import ResidueId
+from saprot_scan.encoding.tokens import AMINO_ACIDS
 
 
 def make_result(length: int, chain: str = "A", seed: int = 0, first: int = 1) -> ScanResult:
@@ -142,9 +142,9 @@ def test_pyplot_is_never_imported(tmp_path):
     script = textwrap.dedent(f"""
         import sys
         import numpy as np
-        from saprot_scan.heatmap import save_heatmap
+        from saprot_scan.outputs.heatmap import save_heatmap
         from saprot_scan.results import ScanResult
-        from saprot_scan.structure import ResidueId
+        from saprot_scan.encoding.structure import ResidueId
         ids = tuple(ResidueId("A", i + 1) for i in range(5))
         save_heatmap([ScanResult("A", ids, "ACDEF", np.zeros((5, 20)), "wt", "m")], {str(tmp_path / 'x.svg')!r})
         assert "matplotlib.pyplot" not in sys.modules, "pyplot was imported"

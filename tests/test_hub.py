@@ -70,7 +70,7 @@ def test_fetch_with_unreachable_hub_fails_in_one_line(cache):
 
 
 def test_unknown_name_lists_known_models(cache):
-    from saprot_scan.hub import fetch_model
+    from saprot_scan.models.hub import fetch_model
 
     with pytest.raises(InputError, match="saprot-35m, saprot-650m"):
         fetch_model("saprot-3b")
@@ -81,18 +81,18 @@ def test_unknown_name_lists_known_models(cache):
 
 
 def test_registry_pins_commit_hashes():
-    from saprot_scan.registry import registry
+    from saprot_scan.models.registry import registry
 
     for name, entry in registry().items():
         assert len(entry["revision"]) == 40 and int(entry["revision"], 16) >= 0, name
 
 
 def test_install_from_snapshot_caches_verified_model(cache, tiny_hf_checkpoint):
-    from saprot_scan.hashing import sha256_file
-    from saprot_scan.hub import _install_from_snapshot
-    from saprot_scan.runtime import load_model
+    from saprot_scan.models.hashing import sha256_file
+    from saprot_scan.models.hub import install_from_snapshot
+    from saprot_scan.backends.onnx import load_model
 
-    folder = _install_from_snapshot("saprot-35m", tiny_hf_checkpoint, fp16=True)
+    folder = install_from_snapshot("saprot-35m", tiny_hf_checkpoint, fp16=True)
     assert folder == cache / "models" / "saprot-35m"
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["name"] == "saprot-35m" and manifest["repo"] == "westlake-repl/SaProt_35M_AF2"
@@ -134,8 +134,8 @@ def _pickled_copy(source: Path, dest: Path, payload) -> Path:
 def _logits(path: Path) -> np.ndarray:
     import onnxruntime as ort
 
-    from saprot_scan.export import sample_batch
-    from saprot_scan.model_io import run_logits
+    from saprot_scan.models.export import sample_batch
+    from saprot_scan.backends.feeding import run_logits
 
     ids, mask = sample_batch(length=12, batch=2)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -145,11 +145,11 @@ def _logits(path: Path) -> np.ndarray:
 def test_pickled_weights_are_read_as_tensors_only(cache, tmp_path, tiny_hf_checkpoint, tiny_onnx_model):
     from safetensors.torch import load_file
 
-    from saprot_scan.hub import _install_from_snapshot
+    from saprot_scan.models.hub import install_from_snapshot
 
     state = load_file(str(tiny_hf_checkpoint / "model.safetensors"))
     snapshot = _pickled_copy(tiny_hf_checkpoint, tmp_path / "pickled", state)
-    folder = _install_from_snapshot("saprot-650m", snapshot)
+    folder = install_from_snapshot("saprot-650m", snapshot)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["weights"] == ["pytorch_model.bin"]
     assert "weights_only=True" in manifest["weights_format"]
@@ -169,22 +169,22 @@ class _Planted:
 
 
 def test_pickle_that_runs_code_is_refused(cache, tmp_path, tiny_hf_checkpoint):
-    from saprot_scan.hub import _install_from_snapshot
+    from saprot_scan.models.hub import install_from_snapshot
 
     marker = tmp_path / "code-was-run"
     snapshot = _pickled_copy(tiny_hf_checkpoint, tmp_path / "evil", {"weight": _Planted(marker)})
     with pytest.raises(ModelError, match="pytorch_model.bin: refused"):
-        _install_from_snapshot("saprot-35m", snapshot)
+        install_from_snapshot("saprot-35m", snapshot)
     assert not marker.exists()
     assert _listed_entries(cache) == []
 
 
 def test_damaged_download_is_rejected_and_deleted(cache, tmp_path, tiny_hf_checkpoint):
-    from saprot_scan.hub import _install_from_snapshot
+    from saprot_scan.models.hub import install_from_snapshot
 
     snapshot = tmp_path / "download"
     shutil.copytree(tiny_hf_checkpoint, snapshot)
     with pytest.raises(ModelError, match="model.safetensors: SHA-256 .* does not match the expected"):
-        _install_from_snapshot("saprot-35m", snapshot, expected_sha256={"model.safetensors": "0" * 64})
+        install_from_snapshot("saprot-35m", snapshot, expected_sha256={"model.safetensors": "0" * 64})
     assert not (snapshot / "model.safetensors").exists()  # the next fetch downloads it again
     assert _listed_entries(cache) == []

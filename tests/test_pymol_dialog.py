@@ -64,7 +64,7 @@ def colours_and_b():
 
 def test_dialog_scores_writes_outputs_and_remembers_settings(qt_pm, tmp_path, tiny_onnx_model, test_data):
     from saprot_scan.pipeline import scan_chain
-    from saprot_scan.structure import read_structure
+    from saprot_scan.encoding.structure import read_structure
 
     dlg = dialog.build_dialog()
     dlg.show()

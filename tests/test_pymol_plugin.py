@@ -73,8 +73,8 @@ def ca_values(obj: str) -> dict[str, float | None]:
 def core_result(path: str, model_path: Path, method: str = "masked", chain: str = "A"):
     """The core's own scan of the file (no result cache), for comparison."""
     from saprot_scan.pipeline import scan_chain
-    from saprot_scan.runtime import load_model
-    from saprot_scan.structure import read_structure
+    from saprot_scan.backends.onnx import load_model
+    from saprot_scan.encoding.structure import read_structure
 
     (wanted,) = read_structure(path, chains=[chain])
     return scan_chain(wanted, model=load_model(str(model_path), device="cpu"), method=method,
@@ -131,7 +131,7 @@ def test_object_menu_entry_scores_like_the_core(pm, test_data, tiny_onnx_model):
 
     # the chain PyMOL handed over is the chain the core reads from the file
     from saprot_scan_pymol.atoms import ChainKey, read_chain
-    from saprot_scan.structure import read_structure
+    from saprot_scan.encoding.structure import read_structure
 
     viewer_chain, file_chain = read_chain(ChainKey("1aki", "A")), read_structure(path)[0]
     assert viewer_chain.sequence == file_chain.sequence
@@ -206,7 +206,7 @@ def test_commands_recolour_mutations_csv_heatmap(pm, test_data, tiny_onnx_model,
     cmd.do(f"saprot_csv {tmp_path / 'scores.csv'}")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "scores.csv").read_text())))
     assert len(rows) == 19 * len(labels)
-    from saprot_scan.results import csv_text
+    from saprot_scan.outputs.tables import csv_text
 
     want = list(csv.DictReader(io.StringIO(csv_text([expected]))))
     assert [r["mutant"] for r in rows] == [r["mutant"] for r in want]

@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from saprot_scan.model_io import (QUERY_ROWS, EveryRowModel, SessionModel, all_rows, pick_rows, run_logits,
-                                  takes_query_rows)
+from saprot_scan.backends.feeding import QUERY_ROWS, EveryRowModel, SessionModel, all_rows, pick_rows, run_logits, takes_query_rows
 
 pytest.importorskip("torch", reason="the reference logits come from PyTorch (export extra)")
 
@@ -22,7 +21,7 @@ def session(tiny_onnx_model):
 
 
 def test_export_takes_query_rows_and_matches_pytorch_at_them(session, torch_model):
-    from saprot_scan.export import sample_batch, torch_logits
+    from saprot_scan.models.export import sample_batch, torch_logits
 
     assert takes_query_rows(session)
     ids, mask = sample_batch(40, 4, seed=3)
@@ -43,10 +42,11 @@ def test_export_takes_query_rows_and_matches_pytorch_at_them(session, torch_mode
 
 
 def test_scans_read_the_same_scores_through_picked_rows(session, example_structure):
-    from saprot_scan.scan import masked_marginal, parse_variant, score_variants
-    from saprot_scan.structure import read_structure
-    from saprot_scan.threedi import encode_embedded
-    from saprot_scan.tokens import combine, encode
+    from saprot_scan.scoring.marginals import masked_marginal
+    from saprot_scan.scoring.variants import parse_variant, score_variants
+    from saprot_scan.encoding.structure import read_structure
+    from saprot_scan.encoding.threedi import encode_embedded
+    from saprot_scan.encoding.tokens import combine, encode
 
     chain = read_structure(example_structure)[0]
     aa, struct = chain.sequence[:60], encode_embedded(chain)[:60].lower()
@@ -83,7 +83,7 @@ def _model_without_query_rows(path):
 
 
 def test_models_without_query_rows_give_the_rows_asked_for(tmp_path):
-    from saprot_scan.runtime import load_model_file
+    from saprot_scan.backends.onnx import load_model_file
 
     table = _model_without_query_rows(tmp_path / "older.onnx")
     model = load_model_file(tmp_path / "older.onnx", device="cpu", precision="fp32")
@@ -98,7 +98,7 @@ def test_models_without_query_rows_give_the_rows_asked_for(tmp_path):
 
 
 def test_feeding_all_rows_is_every_row_of_every_sequence():
-    from saprot_scan.model_io import feed
+    from saprot_scan.backends.feeding import feed
 
     ids = np.zeros((3, 4), dtype=np.int64)
     assert np.array_equal(all_rows(ids), np.tile(np.arange(4), (3, 1)))

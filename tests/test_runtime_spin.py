@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from saprot_scan import runtime
+from saprot_scan.backends import threads as runtime
 
 
 @contextmanager
@@ -60,11 +60,11 @@ def test_other_processes_count_this_one_does_not():
 
 def test_the_environment_decides_when_set(monkeypatch):
     monkeypatch.setenv("SAPROT_SCAN_SPIN", "0")
-    assert runtime._spin_ok() is False
+    assert runtime.spin_ok() is False
     monkeypatch.setenv("SAPROT_SCAN_SPIN", "1")
-    assert runtime._spin_ok() is True
+    assert runtime.spin_ok() is True
     monkeypatch.delenv("SAPROT_SCAN_SPIN")
-    monkeypatch.setattr(runtime, "_spin_decision", None)
-    first = runtime._spin_ok()
-    assert runtime._spin_decision is not None and runtime._spin_decision[1] is first
-    assert runtime._spin_ok() is first  # measured once, then kept for a while (sessions open in bursts)
+    runtime.forget_spin_decision()
+    first = runtime.spin_ok()
+    assert runtime.last_spin_decision() is not None and runtime.last_spin_decision()[1] is first
+    assert runtime.spin_ok() is first  # measured once, then kept for a while (sessions open in bursts)

@@ -11,11 +11,11 @@ import warnings
 import numpy as np
 import pytest
 
-from saprot_scan.agreement import compare_scores, per_position_spearman
-from saprot_scan.cuda import BatchRunner, batch_for_memory, is_out_of_memory, provider_available
+from saprot_scan.scoring.agreement import compare_scores, per_position_spearman
+from saprot_scan.backends.cuda import BatchRunner, batch_for_memory, is_out_of_memory, provider_available
 from saprot_scan.errors import ModelError
-from saprot_scan.model_io import run_logits
-from saprot_scan.runtime import load_model_file, resolve_device
+from saprot_scan.backends.feeding import run_logits
+from saprot_scan.backends.onnx import load_model_file, resolve_device
 
 pytest.importorskip("onnx", reason="the int8 copy is made with onnx and onnxruntime.quantization")
 
@@ -23,7 +23,7 @@ pytest.importorskip("onnx", reason="the int8 copy is made with onnx and onnxrunt
 @pytest.fixture(scope="module")
 def model_pair(tiny_onnx_model, tmp_path_factory):
     """A private copy of the test model with its int8 copy beside it."""
-    from saprot_scan.quantize import quantize_int8
+    from saprot_scan.models.quantize import quantize_int8
 
     folder = tmp_path_factory.mktemp("int8")
     fp32 = folder / "tiny.onnx"
@@ -34,7 +34,7 @@ def model_pair(tiny_onnx_model, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def example_chain(example_structure):
-    from saprot_scan.structure import read_structure
+    from saprot_scan.encoding.structure import read_structure
 
     return read_structure(example_structure)[0]
 
@@ -52,8 +52,8 @@ def test_spearman_matches_its_definition():
 
 
 def test_int8_copy_passes_its_check_and_records_it(model_pair):
-    from saprot_scan.variants import read_metadata
-    from saprot_scan.hashing import sha256_file
+    from saprot_scan.backends.copies import read_metadata
+    from saprot_scan.models.hashing import sha256_file
 
     fp32, int8, report = model_pair
     assert report["agreement"].passes(0.99), report["agreement"].line()
@@ -107,12 +107,12 @@ def test_int8_copy_of_another_model_is_not_used(model_pair, tmp_path):
 
 def test_missing_int8_copy_explicitly_requested_says_how_to_make_one(tiny_onnx_model, tmp_path):
     shutil.copy(tiny_onnx_model, tmp_path / "lonely.onnx")
-    with pytest.raises(ModelError, match="saprot_scan.quantize"):
+    with pytest.raises(ModelError, match="saprot_scan.models.quantize"):
         load_model_file(tmp_path / "lonely.onnx", device="cpu", precision="int8")
 
 
 def test_rejected_int8_copy_leaves_nothing_behind(tiny_onnx_model, tmp_path):
-    from saprot_scan.quantize import quantize_int8
+    from saprot_scan.models.quantize import quantize_int8
 
     shutil.copy(tiny_onnx_model, tmp_path / "m.onnx")
     with pytest.raises(ModelError, match="rejected"):
@@ -121,7 +121,7 @@ def test_rejected_int8_copy_leaves_nothing_behind(tiny_onnx_model, tmp_path):
 
 
 def test_quantize_cli_reports_agreement(model_pair, tmp_path, capsys):
-    from saprot_scan.quantize import main
+    from saprot_scan.models.quantize import main
 
     fp32, _, _ = model_pair
     assert main([str(fp32), str(tmp_path / "again.int8.onnx")]) == 0
@@ -190,9 +190,9 @@ def test_fused_attention_gives_the_same_logits_padded_or_not(tiny_onnx_model, tm
     import onnx
     import onnxruntime as ort
 
-    from saprot_scan.export import sample_batch, sample_rows
-    from saprot_scan.fuse_attention import fuse_attention
-    from saprot_scan.model_io import run_logits
+    from saprot_scan.models.export import sample_batch, sample_rows
+    from saprot_scan.models.fuse import fuse_attention
+    from saprot_scan.backends.feeding import run_logits
 
     model = onnx.load(str(tiny_onnx_model))
     assert fuse_attention(model) == 1  # the first layer; the last one's queries sit at picked rows
@@ -215,7 +215,7 @@ def test_fusion_leaves_an_unrecognised_graph_alone(tmp_path):
     import onnx
     from onnx import TensorProto, helper
 
-    from saprot_scan.fuse_attention import fuse_attention
+    from saprot_scan.models.fuse import fuse_attention
 
     node = helper.make_node("Softmax", ["x"], ["y"])
     graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
@@ -230,17 +230,17 @@ def test_fusion_leaves_an_unrecognised_graph_alone(tmp_path):
 def test_cache_manifest_names_the_fp16_copy(tiny_onnx_model, tmp_path):
     import json
 
-    from saprot_scan.runtime import find_variant
+    from saprot_scan.backends.onnx import find_copy
 
     shutil.copy(tiny_onnx_model, tmp_path / "saprot-35m.onnx")
     shutil.copy(tiny_onnx_model, tmp_path / "saprot-35m-fp16.onnx")
     (tmp_path / "manifest.json").write_text(json.dumps({"onnx": "saprot-35m.onnx", "onnx_fp16": "saprot-35m-fp16.onnx"}))
-    assert find_variant(tmp_path / "saprot-35m.onnx", "fp16") == tmp_path / "saprot-35m-fp16.onnx"
-    assert find_variant(tmp_path / "saprot-35m.onnx", "int8") is None
+    assert find_copy(tmp_path / "saprot-35m.onnx", "fp16") == tmp_path / "saprot-35m-fp16.onnx"
+    assert find_copy(tmp_path / "saprot-35m.onnx", "int8") is None
 
 
 def test_load_model_by_env_path_uses_the_int8_copy(model_pair, monkeypatch):
-    from saprot_scan.runtime import load_model
+    from saprot_scan.backends.onnx import load_model
 
     fp32, int8, _ = model_pair
     monkeypatch.setenv("SAPROT_SCAN_MODEL", str(fp32))

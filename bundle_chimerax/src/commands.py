@@ -34,7 +34,7 @@ def _check_output(path: str | None, suffixes: tuple[str, ...] | None = None, wha
     """Fail before any work if ``path`` has the wrong suffix or cannot be written."""
     if path is None:
         return None
-    from saprot_scan.atomic import check_writable
+    from saprot_scan.outputs.files import check_writable
     from saprot_scan.errors import InputError
     expanded = Path(path).expanduser()
     if suffixes and expanded.suffix.lower() not in suffixes:
@@ -49,7 +49,7 @@ def _check_output(path: str | None, suffixes: tuple[str, ...] | None = None, wha
 def _resolve_model(model: str | None):
     """Which model file would score (fast: no hashing, no ONNX session); a clear error if none."""
     from saprot_scan.errors import InputError
-    from saprot_scan.registry import resolve_model
+    from saprot_scan.models.registry import resolve_model
     try:
         return resolve_model(model)
     except InputError as err:
@@ -92,7 +92,7 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
     def work(report, cancel):
         # Loading (hash check, ONNX session) and scoring both run here, off the UI thread with a GUI.
         from saprot_scan.pipeline import scan_chain
-        from saprot_scan.runtime import load_model
+        from saprot_scan.backends.onnx import load_model
         report(f"SaProt scan: loading model {ref.name}")
         loaded = load_model(model, device=device)
         results = []
@@ -126,10 +126,10 @@ def _throttled(report, label: str, steps: int = 50):
 
 def _write_outputs(results, csv: str | None, heatmap: str | None) -> None:
     if csv:
-        from saprot_scan.results import write_csv
+        from saprot_scan.outputs.tables import write_csv
         write_csv(results, csv)
     if heatmap:
-        from saprot_scan.heatmap import save_heatmap
+        from saprot_scan.outputs.heatmap import save_heatmap
         save_heatmap(results, heatmap)
 
 
@@ -233,7 +233,7 @@ def saprot_mutations(session, residues):
         if scan is None:
             raise UserError(f"saprot mutations: #{residue.structure.id_string}/{residue.chain_id} has not been "
                             f"scanned; run saprot scan #{residue.structure.id_string}/{residue.chain_id} first")
-        from saprot_scan.structure import ResidueId
+        from saprot_scan.encoding.structure import ResidueId
         rid = ResidueId(residue.chain_id, int(residue.number), str(residue.insertion_code or "").strip())
         try:
             index = scan.result.index_of(rid)
@@ -265,7 +265,7 @@ def saprot_heatmap(session, file_name: str, residues=None, open: bool = False):
     results = [s.result for s in scans]
 
     def work(report, cancel):
-        from saprot_scan.heatmap import save_heatmap
+        from saprot_scan.outputs.heatmap import save_heatmap
         save_heatmap(results, path)
         return path
 
@@ -295,8 +295,8 @@ def saprot_models(session):
     """List known, cached and embedded models and which one scores by default."""
     from html import escape
     from saprot_scan.errors import ModelError
-    from saprot_scan.paths import models_dir
-    from saprot_scan.registry import cached_manifest, embedded_model, registry, resolve_model
+    from saprot_scan.settings import models_dir
+    from saprot_scan.models.registry import cached_manifest, embedded_model, registry, resolve_model
     rows = []
     for name, entry in registry().items():
         status = "cached" if cached_manifest(name) else f"not cached (saprot models fetch {name})"
@@ -324,7 +324,7 @@ def saprot_models_fetch(session, name: str):
     """Download a registry model from the Hugging Face hub, export it to ONNX and cache it."""
     def work(report, cancel):
         from saprot_scan.errors import InputError
-        from saprot_scan.hub import fetch_model, registry_entry
+        from saprot_scan.models.hub import fetch_model, registry_entry
         registry_entry(name)  # an unknown name fails here, before anything is downloaded
         report(f"fetching {name} ...")
         try:
@@ -354,7 +354,7 @@ def saprot_models_export(session, hf_dir: str, out: str):
         from saprot_scan.errors import InputError
         report(f"exporting {hf_dir} ...")
         try:
-            from saprot_scan.export import export_onnx
+            from saprot_scan.models.export import export_onnx
             return export_onnx(hf_dir, out)
         except ImportError as err:
             raise InputError(f"export needs torch and transformers in ChimeraX's Python; missing {err.name}") from None

@@ -120,7 +120,7 @@ def _last_alt_loc_values(atoms):
 
 def core_chain(target: ChainTarget):
     """The chain as the core's ``Chain`` (per-atom arrays, no temporary file)."""
-    from saprot_scan.structure import chain_from_arrays
+    from saprot_scan.encoding.structure import chain_from_arrays
     atoms = target.chain_residues.atoms
     res = atoms.residues
     coords, bfactors = _last_alt_loc_values(atoms)

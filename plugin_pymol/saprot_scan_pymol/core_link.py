@@ -20,8 +20,8 @@ def core():
         import saprot_scan
         import saprot_scan.errors  # noqa: F401
         import saprot_scan.pipeline  # noqa: F401
-        import saprot_scan.runtime  # noqa: F401
-        import saprot_scan.structure  # noqa: F401
+        import saprot_scan.backends.onnx  # noqa: F401
+        import saprot_scan.encoding.structure  # noqa: F401
     except ImportError as err:
         raise PluginError(f"{missing_core_message()} [{err}]") from None
     return saprot_scan

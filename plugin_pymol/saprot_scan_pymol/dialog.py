@@ -45,7 +45,7 @@ def model_choices() -> list[tuple[str, str]]:
     """(label, spec) pairs: automatic choice, embedded default, registry models with cache status."""
     choices = [(AUTOMATIC, ""), ("default (embedded, not SaProt)", "default")]
     try:
-        from saprot_scan.registry import cached_manifest, registry
+        from saprot_scan.models.registry import cached_manifest, registry
 
         for name in registry():
             state = "cached" if cached_manifest(name) else "not cached: Fetch"
@@ -283,7 +283,7 @@ def build_dialog(parent=None):
         def on_fetch(self):
             spec = self.model_spec()
             try:
-                from saprot_scan.hub import fetch_model
+                from saprot_scan.models.hub import fetch_model
             except ImportError as err:
                 self.status.setText(f"fetching needs saprot-scan's export extra (missing {err.name})")
                 return
@@ -305,7 +305,7 @@ def build_dialog(parent=None):
         def export_to(self, hf_dir: str, target: str):
             """Export a checkpoint folder in the background; the model box then points at it."""
             try:
-                from saprot_scan.export import export_onnx
+                from saprot_scan.models.export import export_onnx
             except ImportError as err:
                 self.status.setText(f"export needs saprot-scan's export extra (missing {err.name})")
                 return

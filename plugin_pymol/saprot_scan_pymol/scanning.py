@@ -21,7 +21,7 @@ DEVICES = ("auto", "cpu", "cuda")
 class Request:
     """Everything one scan needs, gathered on the calling thread before any work starts."""
 
-    chains: list[tuple[ChainKey, object]]  # (key, saprot_scan.structure.Chain)
+    chains: list[tuple[ChainKey, object]]  # (key, saprot_scan.encoding.structure.Chain)
     model: str
     method: str
     device: str

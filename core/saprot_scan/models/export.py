@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, ModelError
-from .model_io import QUERY_ROWS, pick_rows, run_logits
-from .tokens import VOCAB_SIZE
+from saprot_scan.errors import InputError, ModelError
+from saprot_scan.backends.feeding import ATTENTION_MASK, INPUT_IDS, LOGITS, QUERY_ROWS, pick_rows, run_logits
+from saprot_scan.encoding.tokens import MAX_POSITIONS, VOCAB_SIZE
 
 #: Written into the ONNX metadata so the runtime can tell our exports from other models.
 FORMAT_TAG = "saprot-scan-onnx-2"  # 2: logits only at the query_rows input
@@ -143,8 +143,8 @@ def export_onnx(hf_dir: str | os.PathLike, out_path: str | os.PathLike, fp16: bo
     """
     import torch
 
-    from .atomic import check_writable
-    from .hashing import sha256_file
+    from saprot_scan.outputs.files import check_writable
+    from saprot_scan.models.hashing import sha256_file
 
     hf_dir, out_path = Path(hf_dir), Path(out_path)
     check_writable(out_path)
@@ -158,12 +158,12 @@ def export_onnx(hf_dir: str | os.PathLike, out_path: str | os.PathLike, fp16: bo
     tmp_dir.mkdir(exist_ok=True)
     tmp = tmp_dir / out_path.name
     try:
-        batch, seq = torch.export.Dim("batch", min=1), torch.export.Dim("sequence", min=3, max=1026)
-        picked = torch.export.Dim("rows", min=1, max=1026)
+        batch, seq = torch.export.Dim("batch", min=1), torch.export.Dim("sequence", min=3, max=MAX_POSITIONS)
+        picked = torch.export.Dim("rows", min=1, max=MAX_POSITIONS)
         program = torch.onnx.export(
             wrapper, (torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(rows)), dynamo=True,
-            opset_version=opset, input_names=["input_ids", "attention_mask", QUERY_ROWS], output_names=["logits"],
-            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq},
+            opset_version=opset, input_names=[INPUT_IDS, ATTENTION_MASK, QUERY_ROWS], output_names=[LOGITS],
+            dynamic_shapes={INPUT_IDS: {0: batch, 1: seq}, ATTENTION_MASK: {0: batch, 1: seq},
                             QUERY_ROWS: {0: batch, 1: picked}},
             optimize=True, verbose=False,
         )

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+#: The model's input and output names, declared once (the exporter writes them, the runtime checks them).
+INPUT_IDS = "input_ids"
+ATTENTION_MASK = "attention_mask"
 QUERY_ROWS = "query_rows"
+LOGITS = "logits"
 
 
 def takes_query_rows(session) -> bool:
@@ -24,8 +28,8 @@ def all_rows(ids: np.ndarray) -> np.ndarray:
 
 def feed(ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None, with_rows: bool) -> dict[str, np.ndarray]:
     """The input dict for one run; ``rows`` None means all rows."""
-    inputs = {"input_ids": np.ascontiguousarray(ids, dtype=np.int64),
-              "attention_mask": np.ascontiguousarray(mask, dtype=np.int64)}
+    inputs = {INPUT_IDS: np.ascontiguousarray(ids, dtype=np.int64),
+              ATTENTION_MASK: np.ascontiguousarray(mask, dtype=np.int64)}
     if with_rows:
         inputs[QUERY_ROWS] = np.ascontiguousarray(all_rows(ids) if rows is None else rows, dtype=np.int64)
     return inputs
@@ -41,13 +45,13 @@ def pick_rows(logits: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
 def run_logits(session, ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     """(B, R, 446) float32 logits at ``rows`` (B, R), or (B, T, 446) when ``rows`` is None."""
     with_rows = takes_query_rows(session)
-    out = session.run(["logits"], feed(ids, mask, rows, with_rows))[0]
+    out = session.run([LOGITS], feed(ids, mask, rows, with_rows))[0]
     out = np.asarray(out, dtype=np.float32)
     return out if with_rows else pick_rows(out, rows)
 
 
 class SessionModel:
-    """Just enough of runtime.LoadedModel for the scans, over a plain onnxruntime session (the int8
+    """Just enough of backends.onnx.LoadedModel for the scans, over a plain onnxruntime session (the int8
     check compares two files this way)."""
 
     def __init__(self, session, batch_size: int = 4):

@@ -13,7 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import ModelError
+from saprot_scan.backends.feeding import LOGITS
+from saprot_scan.errors import ModelError
 
 PROVIDER = "CUDAExecutionProvider"
 MAX_GPU_BATCH = 128
@@ -136,7 +137,7 @@ def iobinding_runner(session, device_id: int = 0) -> Callable[..., np.ndarray]:
     round trip inside the graph); only the final logits come back to the host."""
     import onnxruntime as ort
 
-    from .model_io import feed, pick_rows, takes_query_rows
+    from saprot_scan.backends.feeding import feed, pick_rows, takes_query_rows
 
     with_rows = takes_query_rows(session)
 
@@ -146,7 +147,7 @@ def iobinding_runner(session, device_id: int = 0) -> Callable[..., np.ndarray]:
                   for name, array in feed(ids, mask, rows, with_rows).items()}  # kept alive until the run ends
         for name, value in on_gpu.items():
             binding.bind_ortvalue_input(name, value)
-        binding.bind_output("logits", "cuda", device_id)
+        binding.bind_output(LOGITS, "cuda", device_id)
         session.run_with_iobinding(binding)
         out = np.asarray(binding.copy_outputs_to_cpu()[0], dtype=np.float32)
         return out if with_rows else pick_rows(out, rows)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-MAX_POSITIONS = 1026
+from saprot_scan.backends.feeding import ATTENTION_MASK
+from saprot_scan.encoding.tokens import MAX_POSITIONS
 
 
 class _Graph:
@@ -105,8 +106,8 @@ def fuse_attention(model) -> int:
                  numpy_helper.from_array(np.zeros(1, dtype=np.int64), "fused_rotary_offset"),
                  numpy_helper.from_array(np.ones((), dtype=np.int64), "fused_one")]
     # Without padding (every scan batch) the kernel's no-mask path is ~20% faster: branch on it.
-    new_nodes = [helper.make_node("Cast", ["attention_mask"], ["fused_key_padding_mask"], to=TensorProto.INT32),
-                 helper.make_node("ReduceMin", ["attention_mask"], ["fused_mask_min"], keepdims=0),
+    new_nodes = [helper.make_node("Cast", [ATTENTION_MASK], ["fused_key_padding_mask"], to=TensorProto.INT32),
+                 helper.make_node("ReduceMin", [ATTENTION_MASK], ["fused_mask_min"], keepdims=0),
                  helper.make_node("Equal", ["fused_mask_min", "fused_one"], ["fused_no_padding"])]
     replaced_outputs = set()
     for k, plan in enumerate(plans):

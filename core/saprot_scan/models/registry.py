@@ -1,4 +1,4 @@
-"""Which model scores: registry names, the user's cache, and the embedded default.
+"""Which ONNX model file scores: registry names, the user's cache, and the embedded default.
 
 Order when no model is named (DESIGN.md): ``$SAPROT_SCAN_MODEL``, the saved preference, the best
 cached SaProt model, the embedded default. Every model is verified by SHA-256 on load.
@@ -10,11 +10,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ModelError
-from .paths import config_file, models_dir
+from saprot_scan.errors import ModelError
+from saprot_scan.settings import default_model_spec, models_dir
 
 DEFAULT_MODEL_NAME = "saprot-scan-default"
-_PACKAGE_MODELS = Path(__file__).resolve().parent / "_models"
+_PACKAGE_MODELS = Path(__file__).resolve().parents[1] / "_models"  # the link to the repository's models/ folder
 
 
 @dataclass(frozen=True)
@@ -68,25 +68,6 @@ def cached_model(name: str, origin: str = "cached") -> ModelRef | None:
     return ModelRef(name, models_dir() / name / manifest["onnx"], manifest["sha256"], origin)
 
 
-def saved_preference() -> str | None:
-    try:
-        return json.loads(config_file().read_text()).get("model") or None
-    except (OSError, ValueError):
-        return None
-
-
-def save_preference(spec: str | None) -> None:
-    """Remember the user's model choice for the CLI and both viewers."""
-    path = config_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        data = {}
-    data["model"] = spec
-    path.write_text(json.dumps(data, indent=1))
-
-
 def _named(spec: str, origin: str) -> ModelRef:
     """A registry name, the default's name, or a path to an .onnx file."""
     if spec in (DEFAULT_MODEL_NAME, "default", "embedded"):
@@ -116,12 +97,9 @@ def resolve_model(spec: str | os.PathLike | None = None) -> ModelRef:
     """The model to use for ``spec`` (a name or path), or the default chain when ``spec`` is None."""
     if spec:
         return _named(str(spec), "")
-    env = os.environ.get("SAPROT_SCAN_MODEL")
-    if env:
-        return _named(env, "from SAPROT_SCAN_MODEL")
-    preference = saved_preference()
-    if preference:
-        return _named(preference, "saved preference")
+    chosen = default_model_spec()  # $SAPROT_SCAN_MODEL, then the saved preference
+    if chosen is not None:
+        return _named(*chosen)
     for name in ("saprot-650m", "saprot-35m"):
         ref = cached_model(name, "best cached SaProt model")
         if ref is not None:
@@ -131,3 +109,39 @@ def resolve_model(spec: str | os.PathLike | None = None) -> ModelRef:
         return ref
     raise ModelError("no model available: none is cached and the embedded default is missing; "
                      "run 'saprot-scan models fetch saprot-35m' or pass --model FILE.onnx")
+
+
+@dataclass(frozen=True)
+class ModelListing:
+    """One row of the model list every front end shows: a registry model or the embedded default."""
+
+    name: str
+    kind: str  # "registry" or "embedded"
+    available: bool  # cached (registry) or shipped (embedded)
+    source: str  # hub repo@revision, or what the embedded model is
+
+    @property
+    def status(self) -> str:
+        if self.kind == "embedded":
+            return "embedded" if self.available else "missing"
+        return "cached" if self.available else "not cached"
+
+
+def model_list() -> list[ModelListing]:
+    """Registry models (cached or not), then the embedded default: the CLI's, PyMOL's and ChimeraX's list."""
+    rows = [ModelListing(name, "registry", cached_manifest(name) is not None,
+                         f"{entry.get('repo', '')}@{str(entry.get('revision', ''))[:12]}")
+            for name, entry in registry().items()]
+    embedded = embedded_model()
+    rows.append(ModelListing(embedded.name if embedded else DEFAULT_MODEL_NAME, "embedded", embedded is not None,
+                             "shipped with saprot-scan (not SaProt; see models/README.md)"))
+    return rows
+
+
+def default_model_line() -> str:
+    """Which model scores when none is named, and why: ``"name (origin)"``, or ``"none (reason)"``."""
+    try:
+        ref = resolve_model(None)
+    except ModelError as err:
+        return f"none ({err})"
+    return f"{ref.name} ({ref.origin})"

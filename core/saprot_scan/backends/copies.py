@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PRECISIONS = ("auto", "fp32", "fp16", "int8")
+from saprot_scan.backends.base import PRECISIONS  # noqa: F401 (where callers used to find it)
+
+#: An int8 copy is used only if its scores rank-agree with fp32 at least this well (mean per-position
+#: Spearman rho of the 19 substitution scores on a check chain).
+MIN_INT8_SPEARMAN = 0.99
 
 #: Metadata keys written into variant files.
 PARENT_SHA_KEY = "saprot_scan.parent_sha256"
@@ -16,7 +20,7 @@ CHECK_MIN_KEY = "saprot_scan.check_spearman_min"
 PRECISION_KEY = "saprot_scan.precision"
 
 
-def variant_path(model_path: str | Path, precision: str) -> Path:
+def copy_path(model_path: str | Path, precision: str) -> Path:
     """Where the ``precision`` copy of ``model_path`` lives: ``name.onnx`` -> ``name.int8.onnx``."""
     path = Path(model_path)
     stem = path.name[:-len(".onnx")] if path.name.endswith(".onnx") else path.name

@@ -3,32 +3,23 @@ from __future__ import annotations
 
 import sys
 
-from .errors import InputError, ModelError
+from saprot_scan.errors import InputError, ModelError
 
 
 def _list() -> int:
-    from .paths import models_dir
-    from .registry import cached_manifest, embedded_model, registry, resolve_model
+    from saprot_scan.models.registry import default_model_line, model_list
+    from saprot_scan.settings import models_dir
 
     print("name\tstatus\tsource")
-    for name, entry in registry().items():
-        manifest = cached_manifest(name)
-        status = "cached" if manifest else "not cached"
-        print(f"{name}\t{status}\t{entry['repo']}@{entry['revision'][:12]}")
-    embedded = embedded_model()
-    print(f"{embedded.name if embedded else 'saprot-scan-default'}\t"
-          f"{'embedded' if embedded else 'missing'}\tshipped with saprot-scan (not SaProt; see models/README.md)")
-    try:
-        ref = resolve_model(None)
-        print(f"# default: {ref.name} ({ref.origin})")
-    except ModelError as err:
-        print(f"# default: none ({err})")
+    for row in model_list():
+        print(f"{row.name}\t{row.status}\t{row.source}")
+    print(f"# default: {default_model_line()}")
     print(f"# cache: {models_dir()}")
     return 0
 
 
 def _export(args) -> int:
-    from .export import export_onnx
+    from saprot_scan.models.export import export_onnx
 
     report = export_onnx(args.hf_dir, args.out, fp16=args.fp16)
     diff = report["max_abs_logit_diff"]
@@ -40,21 +31,21 @@ def _export(args) -> int:
 
 def _quantize_file(path) -> None:
     """The int8 copy beside ``path``; the runtime uses it on the CPU from then on."""
-    from .quantize import quantize_int8
+    from saprot_scan.models.quantize import quantize_int8
 
     report = quantize_int8(path)
     print(f"wrote {report['path']} (sha256 {report['sha256'][:12]}); {report['agreement'].line()}")
 
 
 def _quantize(args) -> int:
-    from .registry import resolve_model
+    from saprot_scan.models.registry import resolve_model
 
     _quantize_file(resolve_model(args.model).path)
     return 0
 
 
 def _info(args) -> int:
-    from .runtime import load_model
+    from saprot_scan.backends.onnx import load_model
 
     model = load_model(args.model, device="cpu")
     meta = model.session.get_modelmeta().custom_metadata_map
@@ -69,18 +60,39 @@ def _info(args) -> int:
 
 def _fetch(args) -> int:
     try:
-        from .hub import fetch_model
+        from saprot_scan.models.hub import fetch_model
     except ImportError as err:
         raise InputError(f"models fetch needs the export extra: pip install 'saprot-scan[export]' ({err.name})")
     path = fetch_model(args.name, fp16=args.fp16)
     print(f"cached {args.name} at {path}", file=sys.stderr)
     if args.int8:
-        from .registry import cached_model
+        from saprot_scan.models.registry import cached_model
 
         _quantize_file(cached_model(args.name).path)
     return 0
 
 
+def _use(args) -> int:
+    """Save (or with "auto"/"none" forget) the model used when none is named; checked before it is saved."""
+    from saprot_scan.backends.base import DEFAULT_KIND, split_spec
+    from saprot_scan.models.registry import resolve_model
+    from saprot_scan.settings import config_file, save_preference
+
+    spec = args.model.strip()
+    if spec.lower() in ("auto", "none", ""):
+        save_preference(None)
+        print(f"forgot the saved model preference ({config_file()})", file=sys.stderr)
+        return 0
+    if split_spec(spec)[0] == DEFAULT_KIND:
+        ref = resolve_model(spec)  # an unknown name, a missing or uncached file fails here
+        if ref.path.exists() and ref.origin == "file":
+            spec = str(ref.path.resolve())
+    save_preference(spec)
+    print(f"saved {spec} as the default model ({config_file()})", file=sys.stderr)
+    return 0
+
+
 def run(args) -> int:
     return {"list": lambda: _list(), "export": lambda: _export(args), "info": lambda: _info(args),
-            "fetch": lambda: _fetch(args), "quantize": lambda: _quantize(args)}[args.models_command]()
+            "fetch": lambda: _fetch(args), "quantize": lambda: _quantize(args),
+            "use": lambda: _use(args)}[args.models_command]()

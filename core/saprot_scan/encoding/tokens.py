@@ -1,4 +1,4 @@
-"""SaProt's structure-aware vocabulary and tokenization.
+"""SaProt's structure-aware vocabulary: token ids for (amino acid, 3Di letter) pairs, and a chain's tokens.
 
 Facts from SaProt's ``utils/constants.py`` and ``utils/foldseek_util.py`` (see
 ``shared/docs/saprot-reference.md``): 5 special tokens, then every (amino acid, 3Di) pair,
@@ -17,7 +17,10 @@ STRUCT_LETTERS = "pynwrqhgdlvtmfsaeikc#"
 #: The 20 standard amino acids, in the order scores are stored (columns of a scan).
 AMINO_ACIDS = AA_LETTERS[:20]
 VOCAB_SIZE = len(SPECIAL_TOKENS) + len(AA_LETTERS) * len(STRUCT_LETTERS)  # 446
-DEFAULT_PLDDT_THRESHOLD = 70.0
+#: Residues SaProt sees in one pass: 1024 tokens in pretraining minus <cls> and <eos>.
+MAX_RESIDUES = 1022
+#: Token positions of one pass (<cls> + MAX_RESIDUES + <eos>): the models' position range.
+MAX_POSITIONS = MAX_RESIDUES + 4
 
 
 def token_id(aa: str, struct: str) -> int:
@@ -64,16 +67,6 @@ def encode(combined: str) -> np.ndarray:
             ids.append(UNK_ID)
     ids.append(EOS_ID)
     return np.asarray(ids, dtype=np.int64)
-
-
-def plddt_mask(struct_seq: str, plddt: np.ndarray, threshold: float = DEFAULT_PLDDT_THRESHOLD) -> tuple[str, int]:
-    """Replace 3Di letters of residues with pLDDT < threshold by ``#``; return (masked, count)."""
-    plddt = np.asarray(plddt, dtype=float)
-    if plddt.shape != (len(struct_seq),):
-        raise ValueError("one pLDDT value per residue is needed")
-    low = plddt < threshold
-    masked = "".join("#" if m else s for s, m in zip(struct_seq, low))
-    return masked, int(low.sum())
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from .errors import InputError
+from saprot_scan.errors import InputError
 
 
 def check_writable(path: str | os.PathLike) -> Path:

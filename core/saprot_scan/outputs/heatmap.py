@@ -13,13 +13,14 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import InputError
-from .results import ScanResult
-from .tokens import AMINO_ACIDS
+from saprot_scan.errors import InputError
+from saprot_scan.outputs import HEATMAP_SUFFIXES, UNSCORED_HEX
+from saprot_scan.results import ScanResult
+from saprot_scan.encoding.tokens import AMINO_ACIDS
 
-FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+FORMATS = HEATMAP_SUFFIXES
 COLORMAP = "RdBu"  # red = low score = substitution predicted deleterious; white = 0; blue = tolerated/favoured
-MISSING_COLOR = "#b0b0b0"  # residues without a score (unknown wild type)
+MISSING_COLOR = UNSCORED_HEX  # residues without a score (unknown wild type): the viewers' grey
 COLORBAR_LABEL = "SaProt log-ratio log P(mt)/P(wt)"
 MAX_PER_ROW = 130
 DPI = 150
@@ -180,7 +181,7 @@ def cell_pixel(fig, chain_id: str, index: int, aa: str) -> tuple[int, int]:
 def save_heatmap(results: Sequence[ScanResult], path: str | os.PathLike, per_row: int = MAX_PER_ROW,
                  dpi: int = DPI) -> Path:
     """Write the heatmap as PNG, SVG or PDF (chosen by the suffix), all-or-nothing."""
-    from .atomic import atomic_path, check_writable
+    from saprot_scan.outputs.files import atomic_path, check_writable
 
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())

@@ -1,53 +1,46 @@
-"""Load an exported SaProt ONNX model into onnxruntime and run it, on a CUDA GPU when one is usable.
+"""The ONNX scorer: load a SaProt export into onnxruntime (CUDA when usable, else CPU) and score with it.
 
 The model is checked before use: it must take (input_ids, attention_mask[, query_rows]) and give 446-way logits,
 so a wrong or corrupt file fails with one clear line instead of odd scores.
 
 Precision: with ``precision="auto"`` a CUDA device runs the model's fp16 copy and the CPU its int8
-copy, when such a copy exists beside the fp32 file and belongs to it (variants.py); otherwise the fp32
+copy, when such a copy exists beside the fp32 file and belongs to it (backends/copies.py); otherwise the fp32
 file. ``$SAPROT_SCAN_PRECISION`` (fp32, fp16, int8) overrides "auto".
 """
 from __future__ import annotations
 
 import json
 import os
-import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Sequence
+
+if TYPE_CHECKING:
+    from saprot_scan.encoding.structure import Chain
+    from saprot_scan.encoding.tokens import StructureTokens
 
 import numpy as np
 
-from . import cuda
-from .errors import InputError, ModelError
-from .model_io import QUERY_ROWS, run_logits
-from .tokens import VOCAB_SIZE
-from .variants import CHECK_KEY, PARENT_SHA_KEY, PRECISION_KEY, PRECISIONS, variant_path
+from saprot_scan.backends import cuda
+from saprot_scan.backends.base import DEVICES, PRECISIONS, ProgressFn
+from saprot_scan.backends.copies import CHECK_KEY, MIN_INT8_SPEARMAN, PARENT_SHA_KEY, PRECISION_KEY, copy_path
+from saprot_scan.backends.feeding import ATTENTION_MASK, INPUT_IDS, LOGITS, QUERY_ROWS, run_logits
+from saprot_scan.backends.threads import default_threads, spin_ok
+from saprot_scan.encoding.tokens import VOCAB_SIZE
+from saprot_scan.errors import InputError, ModelError
+from saprot_scan.settings import ENV_PRECISION
 
-DEVICES = ("auto", "cpu", "cuda")
 CPU_BATCH = 4  # sequences per run on the CPU (measured on 2 cores: larger batches are no faster)
-MIN_INT8_SPEARMAN = 0.99
-
-
-def default_threads() -> int:
-    """Intra-op threads: ``$SAPROT_SCAN_THREADS`` or every core the process may use."""
-    if os.environ.get("SAPROT_SCAN_THREADS"):
-        return max(1, int(os.environ["SAPROT_SCAN_THREADS"]))
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
-
-
-def cuda_available() -> bool:
-    """Whether onnxruntime here was built with CUDA (onnxruntime-gpu installed)."""
-    return cuda.provider_available()
 
 
 @dataclass
 class LoadedModel:
-    """An onnxruntime session over a checked SaProt export, plus what the user should be told about it."""
+    """An onnxruntime session over a checked SaProt export, plus what the user should be told about it.
+
+    A ``Scorer`` (backends.base): ``scan`` and ``score_variants`` run SaProt's scoring maths on it; it is
+    also the ``LogitsModel`` that maths calls (``logits``, ``default_batch_size``).
+    """
 
     name: str
     path: Path
@@ -62,6 +55,32 @@ class LoadedModel:
         """One line saying which model scored and on what."""
         why = f" ({self.origin})" if self.origin else ""
         return f"model {self.name}{why}, {self.precision} on {self.device.upper()}, sha256 {self.sha256[:12]}"
+
+    def cache_identity(self) -> Sequence[str]:
+        """The file's SHA-256 and precision: the scores depend on nothing else of the model."""
+        return (self.sha256, self.precision)
+
+    def check(self) -> None:
+        """One tiny batch through the model, so a file that loads but is not SaProt fails in one line now."""
+        from saprot_scan.scoring.marginals import check_model_runs
+
+        check_model_runs(self)
+
+    def scan(self, chain: Chain, tokens: StructureTokens, method: str, batch_size: int | None = None,
+             progress: ProgressFn | None = None, cancel=None) -> np.ndarray:
+        """(L, 20) scores: SaProt's masked marginal ("masked") or the wild-type marginal ("wt")."""
+        from saprot_scan.scoring.marginals import masked_marginal, wt_marginal
+
+        if method == "masked":
+            return masked_marginal(self, tokens.ids(), tokens.struct, tokens.aa, batch_size, progress, cancel)
+        return wt_marginal(self, tokens.ids(), tokens.aa, progress, cancel)
+
+    def score_variants(self, chain: Chain, tokens: StructureTokens, variants, batch_size: int | None = None
+                       ) -> np.ndarray:
+        """One masked-marginal score per variant, all sites of a multi-mutant masked in one pass."""
+        from saprot_scan.scoring.variants import score_variants
+
+        return score_variants(self, tokens.ids(), tokens.struct, tokens.aa, variants, batch_size)
 
     def logits(self, ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """float32 logits for a batch of token ids and its attention mask: (B, R, 446) at ``rows`` (B, R),
@@ -97,52 +116,6 @@ def resolve_device(device: str) -> str:
     return "cpu"
 
 
-def _spin_ok() -> bool:
-    """Whether idle worker threads may spin between operators. Measured (int8, 35M, 300 residues, 2 threads):
-    on an idle machine spinning is 7% faster (29 vs 31 ms per pass); on a loaded one it steals the cores
-    the scan needs (77-91 vs 59 ms). So spin only while other work keeps less than half a core busy;
-    ``$SAPROT_SCAN_SPIN`` (0/1) decides instead when set."""
-    if os.environ.get("SAPROT_SCAN_SPIN") in ("0", "1"):
-        return os.environ["SAPROT_SCAN_SPIN"] == "1"
-    global _spin_decision
-    now = time.monotonic()
-    if _spin_decision is None or now - _spin_decision[0] > SPIN_DECISION_SECONDS:
-        busy = other_busy_cores()
-        if busy is not None:
-            quiet = busy < 0.5
-        else:  # no /proc/stat: the load average, which also counts this process's own work
-            try:
-                quiet = os.getloadavg()[0] < 0.5 * (os.cpu_count() or 1)
-            except OSError:
-                quiet = True
-        _spin_decision = (now, quiet)
-    return _spin_decision[1]
-
-
-SPIN_DECISION_SECONDS = 30.0
-_spin_decision: tuple[float, bool] | None = None
-
-
-def _busy_ticks() -> int:
-    """Clock ticks all CPUs spent busy since boot (Linux /proc/stat: all but idle and iowait)."""
-    with open("/proc/stat") as stat:
-        values = [int(v) for v in stat.readline().split()[1:9]]
-    return sum(values) - values[3] - values[4]
-
-
-def other_busy_cores(window: float = 0.1) -> float | None:
-    """How many cores other work keeps busy now: busy CPU time over ``window`` seconds minus this
-    process's own. Not the load average, which still counts this process's previous scans for a
-    minute afterwards. None where /proc/stat does not exist."""
-    try:
-        ticks, own = _busy_ticks(), time.process_time()
-        time.sleep(window)
-        ticks, own = _busy_ticks() - ticks, time.process_time() - own
-    except (OSError, ValueError, IndexError):
-        return None
-    return max(0.0, ticks / os.sysconf("SC_CLK_TCK") - own) / window
-
-
 def _session_options(threads: int | None, quiet: bool = False):
     import onnxruntime as ort
 
@@ -150,7 +123,7 @@ def _session_options(threads: int | None, quiet: bool = False):
     options.intra_op_num_threads = threads or default_threads()
     options.inter_op_num_threads = 1
     options.log_severity_level = 4 if quiet else 3  # quiet: a failing CUDA start is reported once, by us
-    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if _spin_ok() else "0")
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin_ok() else "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return options
 
@@ -207,11 +180,11 @@ def open_session(path: str | os.PathLike, device: str = "auto", threads: int | N
 def _check_signature(session, path: Path) -> None:
     inputs = {i.name for i in session.get_inputs()}
     outputs = {o.name: o for o in session.get_outputs()}
-    if not {"input_ids", "attention_mask"} <= inputs <= {"input_ids", "attention_mask", QUERY_ROWS} \
-            or "logits" not in outputs:
-        raise ModelError(f"{path.name}: not a SaProt ONNX export (needs inputs input_ids, attention_mask "
-                         f"[, {QUERY_ROWS}] and output logits; has {sorted(inputs)} -> {sorted(outputs)})")
-    last = outputs["logits"].shape[-1] if outputs["logits"].shape else None
+    if not {INPUT_IDS, ATTENTION_MASK} <= inputs <= {INPUT_IDS, ATTENTION_MASK, QUERY_ROWS} \
+            or LOGITS not in outputs:
+        raise ModelError(f"{path.name}: not a SaProt ONNX export (needs inputs {INPUT_IDS}, {ATTENTION_MASK} "
+                         f"[, {QUERY_ROWS}] and output {LOGITS}; has {sorted(inputs)} -> {sorted(outputs)})")
+    last = outputs[LOGITS].shape[-1] if outputs[LOGITS].shape else None
     if isinstance(last, int) and last != VOCAB_SIZE:
         raise ModelError(f"{path.name}: not a SaProt model (logits over {last} tokens, SaProt has {VOCAB_SIZE})")
 
@@ -222,7 +195,7 @@ class _Candidate:
     expected_sha256: str | None  # from a cache manifest, when it records one
 
 
-def _manifest_variant(path: Path, precision: str) -> _Candidate | None:
+def _manifest_copy(path: Path, precision: str) -> _Candidate | None:
     """A copy recorded in a model-cache manifest beside the file (keys onnx_<p>, sha256_<p>)."""
     try:
         manifest = json.loads((path.parent / "manifest.json").read_text())
@@ -233,23 +206,23 @@ def _manifest_variant(path: Path, precision: str) -> _Candidate | None:
     return _Candidate(path.parent / manifest[f"onnx_{precision}"], manifest.get(f"sha256_{precision}"))
 
 
-def find_variant(path: str | os.PathLike, precision: str) -> Path | None:
+def find_copy(path: str | os.PathLike, precision: str) -> Path | None:
     """The ``precision`` copy of the fp32 model at ``path``, if one exists (manifest entry or sibling)."""
-    candidate = _find_variant(Path(path), precision)
+    candidate = _find_copy(Path(path), precision)
     return candidate.path if candidate else None
 
 
-def _find_variant(path: Path, precision: str) -> _Candidate | None:
-    found = _manifest_variant(path, precision)
+def _find_copy(path: Path, precision: str) -> _Candidate | None:
+    found = _manifest_copy(path, precision)
     if found and found.path.is_file():
         return found
-    for sibling in (variant_path(path, precision), path.with_name(f"{path.stem}-{precision}.onnx")):
+    for sibling in (copy_path(path, precision), path.with_name(f"{path.stem}-{precision}.onnx")):
         if sibling != path and sibling.is_file():
             return _Candidate(sibling, None)
     return None
 
 
-def _variant_problem(meta: dict, precision: str, parent: Path, parent_sha: str, digest: str,
+def _copy_problem(meta: dict, precision: str, parent: Path, parent_sha: str, digest: str,
                      expected: str | None) -> str | None:
     """Why a copy may not stand in for its fp32 parent, or None when it may."""
     if meta.get(PRECISION_KEY) != precision:
@@ -260,7 +233,7 @@ def _variant_problem(meta: dict, precision: str, parent: Path, parent_sha: str, 
         if meta[PARENT_SHA_KEY] != parent_sha:
             return "it was made from a different fp32 file"
     elif not expected:
-        from .variants import read_metadata
+        from saprot_scan.backends.copies import read_metadata
 
         source = read_metadata(parent).get("saprot_scan.source")
         if source is None or meta.get("saprot_scan.source") != source:
@@ -277,7 +250,7 @@ def _variant_problem(meta: dict, precision: str, parent: Path, parent_sha: str, 
 def _wanted_precision(precision: str | None, device: str) -> tuple[str, bool]:
     """(precision to look for, whether the user asked for it explicitly)."""
     if precision in (None, "auto"):
-        env = os.environ.get("SAPROT_SCAN_PRECISION", "").strip().lower()
+        env = os.environ.get(ENV_PRECISION, "").strip().lower()
         if env and env != "auto":
             precision = env
         else:
@@ -287,17 +260,17 @@ def _wanted_precision(precision: str | None, device: str) -> tuple[str, bool]:
     return precision, True
 
 
-def _open_variant(path: Path, digest: str, wanted: str, device: str):
+def _open_copy(path: Path, digest: str, wanted: str, device: str):
     """(session, device, file, sha256) of the ``wanted`` copy of ``path``, or (None, why not)."""
-    from .hashing import cached_sha256
+    from saprot_scan.models.hashing import cached_sha256
 
-    candidate = _find_variant(path, wanted) if wanted != "fp32" else None
+    candidate = _find_copy(path, wanted) if wanted != "fp32" else None
     if candidate is None:
         return None, "no such copy beside it"
     variant_digest = cached_sha256(candidate.path)
     session, used = open_session(candidate.path, "cpu" if wanted == "int8" else device)
     meta = session.get_modelmeta().custom_metadata_map
-    problem = _variant_problem(meta, wanted, path, digest, variant_digest, candidate.expected_sha256)
+    problem = _copy_problem(meta, wanted, path, digest, variant_digest, candidate.expected_sha256)
     if problem is None and wanted == "fp16" and used != "cuda":
         problem = "fp16 runs only on CUDA here"
     if problem is not None:
@@ -310,7 +283,7 @@ def load_model_file(path: str | os.PathLike, device: str = "auto", name: str | N
                     precision: str | None = "auto") -> LoadedModel:
     """Load an .onnx file, verifying its SHA-256 when one is recorded for it; on "auto" precision use its
     fp16 (CUDA) or int8 (CPU) copy when that copy exists and provably belongs to it."""
-    from .hashing import cached_sha256
+    from saprot_scan.models.hashing import cached_sha256
 
     path = Path(path)
     if not path.is_file():
@@ -320,7 +293,7 @@ def load_model_file(path: str | os.PathLike, device: str = "auto", name: str | N
         raise ModelError(f"{path.name}: SHA-256 {digest[:12]}... does not match the recorded "
                          f"{expected_sha256[:12]}...; the file is damaged or was changed")
     wanted, explicit = _wanted_precision(precision, resolve_device(device))
-    found, problem = _open_variant(path, digest, wanted, device)
+    found, problem = _open_copy(path, digest, wanted, device)
     if found is not None:
         session, used, file, digest = found
         kind = wanted
@@ -328,7 +301,7 @@ def load_model_file(path: str | os.PathLike, device: str = "auto", name: str | N
         session, used = open_session(path, device)
         file, kind = path, session.get_modelmeta().custom_metadata_map.get(PRECISION_KEY, "fp32")
         if explicit and kind != wanted:
-            hint = f"; make one with: python -m saprot_scan.quantize {path}" if wanted == "int8" else ""
+            hint = f"; make one with: python -m saprot_scan.models.quantize {path}" if wanted == "int8" else ""
             raise ModelError(f"no usable {wanted} copy of {path.name}: {problem}{hint}")
     runner = cuda.BatchRunner(cuda.iobinding_runner(session)) if used == "cuda" else None
     return LoadedModel(name=name or path.stem, path=file, sha256=digest, device=used, session=session,
@@ -338,7 +311,7 @@ def load_model_file(path: str | os.PathLike, device: str = "auto", name: str | N
 def load_model(spec: str | os.PathLike | None = None, device: str = "auto",
                precision: str | None = "auto") -> LoadedModel:
     """Load a model by registry name or .onnx path; ``None`` picks the default (see registry)."""
-    from .registry import resolve_model
+    from saprot_scan.models.registry import resolve_model
 
     ref = resolve_model(spec)
     return load_model_file(ref.path, device=device, name=ref.name, expected_sha256=ref.sha256,

@@ -1,4 +1,4 @@
-"""How closely two sets of substitution scores agree: the checks behind every faster variant (int8, fp16).
+"""How closely two sets of substitution scores agree: the check behind every faster copy of a model (int8, fp16).
 
 The measure is the one the speed work is held to: per position, the Spearman rank correlation of the
 19 substitution scores (wild-type column left out), plus the largest absolute score difference.
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .tokens import AMINO_ACIDS
+from saprot_scan.encoding.tokens import AMINO_ACIDS
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:

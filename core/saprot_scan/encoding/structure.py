@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import InputError
+from saprot_scan.errors import InputError
 
 BACKBONE_ATOMS = ("N", "CA", "C", "CB")
 #: Record names a PDB-format file may open with (header, coordinates, or a bare model).

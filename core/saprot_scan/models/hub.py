@@ -22,9 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import InputError, ModelError
-from .hashing import sha256_file
-from .paths import models_dir
+from saprot_scan.errors import InputError, ModelError
+from saprot_scan.models.hashing import sha256_file
+from saprot_scan.settings import models_dir
 
 #: The only files taken from a hub repo: config, tokenizer, and weights (never code, never the ESM .pt copy).
 CONFIG_FILES = ("config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json")
@@ -34,7 +34,7 @@ PICKLE_INDEX = "pytorch_model.bin.index.json"
 
 def registry_entry(name: str) -> dict:
     """The registry entry for ``name``; unknown names fail listing the known ones."""
-    from .registry import registry
+    from saprot_scan.models.registry import registry
 
     known = registry()
     if name not in known:
@@ -190,15 +190,15 @@ def _checkpoint_dir(snapshot: Path, files: list[str], pickled: bool, work: Path)
     return converted
 
 
-def _install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: str | None = None,
+def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: str | None = None,
                            revision: str | None = None, fp16: bool = False,
                            expected_sha256: dict[str, str | None] | None = None) -> Path:
     """Hash, check, export and cache a downloaded (or local) checkpoint under ``models_dir()/name``.
 
     The cache entry appears only complete: built in a staging folder, manifest written last, then moved.
     """
-    from . import __version__
-    from .export import export_onnx
+    from saprot_scan import __version__
+    from saprot_scan.models.export import export_onnx
 
     entry = registry_entry(name)
     snapshot = Path(snapshot_dir)
@@ -264,7 +264,7 @@ def fetch_model(name: str, fp16: bool = False, progress: bool = True) -> Path:
     expected = _download(name, entry, download, progress)
     if progress:
         print(f"exporting {name} to ONNX (checked against PyTorch)", file=sys.stderr)
-    final = _install_from_snapshot(name, download, repo=entry["repo"], revision=entry["revision"], fp16=fp16,
+    final = install_from_snapshot(name, download, repo=entry["repo"], revision=entry["revision"], fp16=fp16,
                                    expected_sha256=expected)
     shutil.rmtree(work, ignore_errors=True)  # the ONNX export is what scores; the downloaded weights are not needed
     return final

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .tokens import MASK_ID, PAD_ID, CLS_ID, EOS_ID, VOCAB_SIZE, vocabulary
+from saprot_scan.encoding.tokens import CLS_ID, EOS_ID, MASK_ID, MAX_POSITIONS, PAD_ID, VOCAB_SIZE, vocabulary
 
 ARCHITECTURES: dict[str, dict[str, int]] = {
     "saprot-35m": dict(num_hidden_layers=12, hidden_size=480, num_attention_heads=20, intermediate_size=1920),
@@ -25,7 +25,7 @@ def esm_config(num_hidden_layers: int, hidden_size: int, num_attention_heads: in
         vocab_size=VOCAB_SIZE, mask_token_id=MASK_ID, pad_token_id=PAD_ID,
         hidden_size=hidden_size, num_hidden_layers=num_hidden_layers,
         num_attention_heads=num_attention_heads, intermediate_size=intermediate_size,
-        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, max_position_embeddings=1026,
+        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, max_position_embeddings=MAX_POSITIONS,
         position_embedding_type="rotary", token_dropout=True, emb_layer_norm_before=False,
         layer_norm_eps=1e-5, hidden_act="gelu", initializer_range=0.02,
         architectures=["EsmForMaskedLM"],
@@ -39,7 +39,7 @@ def write_tokenizer_files(out_dir: str | os.PathLike) -> None:
     out = Path(out_dir)
     (out / "vocab.txt").write_text("\n".join(vocabulary()) + "\n")
     (out / "tokenizer_config.json").write_text(json.dumps({
-        "tokenizer_class": "EsmTokenizer", "model_max_length": 1026, "cls_token": "<cls>",
+        "tokenizer_class": "EsmTokenizer", "model_max_length": MAX_POSITIONS, "cls_token": "<cls>",
         "pad_token": "<pad>", "eos_token": "<eos>", "unk_token": "<unk>", "mask_token": "<mask>",
     }, indent=1))
     (out / "special_tokens_map.json").write_text(json.dumps({

@@ -1,12 +1,14 @@
 """SHA-256 of model files, remembered by (size, mtime) so a 2.6 GB model is not re-hashed every load."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
-from .paths import cache_dir
+from saprot_scan.settings import cache_dir
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -38,12 +40,30 @@ def cached_sha256(path: str | os.PathLike) -> str:
     if key in known:
         return known[key]
     value = sha256_file(path)
-    known[key] = value
     try:
         store.parent.mkdir(parents=True, exist_ok=True)
-        tmp = store.with_suffix(".tmp")
-        tmp.write_text(json.dumps(known))
-        os.replace(tmp, store)
+        _merge_into(store, {key: value})
     except OSError:
         pass  # a read-only cache only costs speed
     return value
+
+
+def _merge_into(store: Path, entries: dict[str, str]) -> None:
+    """Add ``entries`` to the JSON store through a temporary file of this writer's own (never a fixed
+    name, which two processes hashing at once would share), re-reading the store just before the move
+    so another process's entries are kept; the last writer of a near-simultaneous pair may still drop
+    the other's newest entry, which costs only one re-hash later, never a wrong value or a broken file."""
+    try:
+        known = json.loads(store.read_text())
+    except (OSError, ValueError):
+        known = {}
+    known.update(entries)
+    fd, tmp = tempfile.mkstemp(prefix=f".{store.name}.", suffix=".part", dir=store.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps(known))
+        os.replace(tmp, store)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -7,7 +7,7 @@ about twice as fast as fp32. Attention is first rewritten onto onnxruntime's fus
 models; the copy is refused unless the mean per-position Spearman rho of the 19 substitution scores
 is at least 0.99. The result is recorded in the file's metadata so the runtime can trust it.
 
-``python -m saprot_scan.quantize MODEL.onnx [OUT.onnx]`` (default OUT: MODEL.int8.onnx beside it).
+``python -m saprot_scan.models.quantize MODEL.onnx [OUT.onnx]`` (default OUT: MODEL.int8.onnx beside it).
 """
 from __future__ import annotations
 
@@ -18,20 +18,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .agreement import Agreement, compare_scores
-from .errors import InputError, ModelError
-from .fuse_attention import fuse_attention
-from .model_io import SessionModel
-from .variants import CHECK_KEY, CHECK_MIN_KEY, PARENT_SHA_KEY, PRECISION_KEY, variant_path
+from saprot_scan.scoring.agreement import Agreement, compare_scores
+from saprot_scan.errors import InputError, ModelError
+from saprot_scan.models.fuse import fuse_attention
+from saprot_scan.backends.feeding import SessionModel
+from saprot_scan.backends.copies import (CHECK_KEY, CHECK_MIN_KEY, MIN_INT8_SPEARMAN, PARENT_SHA_KEY, PRECISION_KEY,
+                                        copy_path)
 
-MIN_SPEARMAN = 0.99
+MIN_SPEARMAN = MIN_INT8_SPEARMAN
 EXTERNAL_DATA_THRESHOLD = 1_800_000_000  # bytes of weights above which protobuf's 2 GB limit bites
 CHECK_LENGTH = 64
 
 
 def check_chain(length: int = CHECK_LENGTH, seed: int = 7) -> tuple[np.ndarray, str, str]:
     """A fixed pseudo-protein (token ids, 3Di string, amino acids) for variant checks."""
-    from .tokens import AA_LETTERS, STRUCT_LETTERS, combine, encode
+    from saprot_scan.encoding.tokens import AA_LETTERS, STRUCT_LETTERS, combine, encode
 
     rng = np.random.default_rng(seed)
     aa = "".join(rng.choice(list(AA_LETTERS[:20]), size=length))
@@ -42,8 +43,8 @@ def check_chain(length: int = CHECK_LENGTH, seed: int = 7) -> tuple[np.ndarray, 
 def compare_models(reference: str | os.PathLike, candidate: str | os.PathLike, length: int = CHECK_LENGTH,
                    threads: int | None = None) -> Agreement:
     """Masked-marginal scores of the check chain from both models, compared position by position."""
-    from .runtime import open_session
-    from .scan import masked_marginal
+    from saprot_scan.backends.onnx import open_session
+    from saprot_scan.scoring.marginals import masked_marginal
 
     ids, struct, aa = check_chain(length)
     ref_session, _ = open_session(reference, "cpu", threads)
@@ -68,13 +69,13 @@ def quantize_int8(onnx_in: str | os.PathLike, onnx_out: str | os.PathLike | None
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from .atomic import check_writable
-    from .hashing import sha256_file
+    from saprot_scan.outputs.files import check_writable
+    from saprot_scan.models.hashing import sha256_file
 
     src = Path(onnx_in)
     if not src.is_file():
         raise InputError(f"model file {src} does not exist")
-    out = Path(onnx_out) if onnx_out else variant_path(src, "int8")
+    out = Path(onnx_out) if onnx_out else copy_path(src, "int8")
     if out.resolve() == src.resolve():
         raise InputError("the int8 copy cannot overwrite its fp32 source")
     check_writable(out)
@@ -131,7 +132,7 @@ def quantize_int8(onnx_in: str | os.PathLike, onnx_out: str | os.PathLike | None
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not 1 <= len(args) <= 2 or args[0].startswith("-"):
-        print("usage: python -m saprot_scan.quantize MODEL.onnx [OUT.int8.onnx]", file=sys.stderr)
+        print("usage: python -m saprot_scan.models.quantize MODEL.onnx [OUT.int8.onnx]", file=sys.stderr)
         return 2
     try:
         report = quantize_int8(args[0], args[1] if len(args) > 1 else None)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-from .structure import Chain
+from saprot_scan.errors import InputError
+from saprot_scan.encoding.structure import Chain
 
 BACKENDS = ("auto", "foldseek", "embedded")
 
@@ -33,7 +33,7 @@ def foldseek_binary() -> str | None:
     return shutil.which("foldseek")
 
 
-def _is_record_of(name: str, chain_id: str, model: int) -> bool:
+def is_record_of(name: str, chain_id: str, model: int) -> bool:
     """Foldseek names records ``<file>_<chain>``, or ``<file>_MODEL_<n>_<chain>`` for ensembles."""
     head, _, chain = name.rpartition("_")
     if chain != chain_id:
@@ -58,7 +58,7 @@ def encode_with_foldseek(structure_path: str | os.PathLike, chain_id: str, model
             raise InputError(f"foldseek failed on {Path(structure_path).name}: {said[-1] if said else 'no output'}")
         for line in out.read_text().splitlines():
             name, _aa, di = line.split("\t")[:3]
-            if _is_record_of(name, chain_id, model):
+            if is_record_of(name, chain_id, model):
                 return di.lower()
     raise InputError(f"foldseek wrote no 3Di string for chain {chain_id} (model {model})")
 
