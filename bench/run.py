@@ -27,11 +27,11 @@ sys.path.insert(0, str(HERE))
 
 from saprot_loop import load_torch_model, masked_positions_loop, wt_pass  # noqa: E402
 
-from saprot_scan.scoring.agreement import compare_scores  # noqa: E402
-from saprot_scan.models.architectures import ARCHITECTURES  # noqa: E402
-from saprot_scan.backends.feeding import EveryRowModel  # noqa: E402
-from saprot_scan.scoring.marginals import to_scores, wt_columns, aa_log_probs, masked_marginal, wt_marginal  # noqa: E402
-from saprot_scan.encoding.tokens import AMINO_ACIDS, VOCAB_SIZE, combine, encode, token_id  # noqa: E402
+from saprot_scan import compare_scores  # noqa: E402
+from saprot_scan import ARCHITECTURES  # noqa: E402
+from saprot_scan import EveryRowModel  # noqa: E402
+from saprot_scan import to_scores, wt_columns, aa_log_probs, masked_marginal, wt_marginal  # noqa: E402
+from saprot_scan import AMINO_ACIDS, VOCAB_SIZE, combine, encode, token_id  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "swissprot500"
 
@@ -76,9 +76,9 @@ def prepare_models(arch: str, work: Path, gpu: bool, int8: bool, ablation: bool 
     """Random-weight checkpoint, its fp32 export, int8 copy (CPU) and fp16 exports (GPU); cached in work/.
     ``ablation`` adds the steps in between: fp32 with fused attention, int8 without it, int8 asked for
     every row's logits."""
-    from saprot_scan.models.architectures import random_checkpoint
-    from saprot_scan.models.export import export_onnx
-    from saprot_scan.models.quantize import quantize_int8
+    from saprot_scan import random_checkpoint
+    from saprot_scan import export_onnx
+    from saprot_scan import quantize_int8
 
     folder = work / arch
     hf = folder / "hf"
@@ -126,8 +126,8 @@ def prepare_models(arch: str, work: Path, gpu: bool, int8: bool, ablation: bool 
 
 def _current_format(path: Path) -> bool:
     """Whether an export in the work folder was made by this version's exporter."""
-    from saprot_scan.models.export import FORMAT_TAG
-    from saprot_scan.backends.copies import read_metadata
+    from saprot_scan import FORMAT_TAG
+    from saprot_scan import read_metadata
 
     return read_metadata(path).get("saprot_scan.format") == FORMAT_TAG
 
@@ -136,7 +136,7 @@ def write_fused(src: Path, out: Path, fp16: bool) -> None:
     """fp32 export with attention on onnxruntime's fused kernels, optionally converted to fp16."""
     import onnx
 
-    from saprot_scan.models.fuse import fuse_attention
+    from saprot_scan import fuse_attention
 
     model = onnx.load(str(src))
     if not fuse_attention(model):
@@ -327,7 +327,7 @@ def run_case(arch: str, files: dict, chain: dict, device: str, threads: int, bud
              loop_budget: float, variants: list[str]) -> list[dict]:
     import torch
 
-    from saprot_scan.backends.onnx import load_model_file
+    from saprot_scan import load_model_file
 
     length, tokens = len(chain["aa"]), len(chain["ids"])
     rows, ref_scores = [], {}

@@ -29,6 +29,7 @@ except ImportError:
     import saprot_scan_pymol
 
 from pymol import cmd  # noqa: E402
+from saprot_scan.viewers import MODEL_POOL  # noqa: E402
 from saprot_scan_pymol import dialog, scanning, settings  # noqa: E402
 from saprot_scan_pymol.jobs import RUNNER  # noqa: E402
 from saprot_scan_pymol.store import STORE  # noqa: E402
@@ -47,7 +48,7 @@ def qt_pm(monkeypatch, tmp_path, tiny_onnx_model, test_data):
     RUNNER.wait(120)
     cmd.reinitialize()
     STORE.clear()
-    scanning._MODELS.clear()
+    MODEL_POOL.clear()
     cmd.load(str(test_data / "foldseek_3di" / "1l2y.cif"))
     yield app
     RUNNER.wait(120)

@@ -24,6 +24,7 @@ except ImportError:  # not pip-installed: use the checkout
     import saprot_scan_pymol
 
 from pymol import cmd, menu  # noqa: E402
+from saprot_scan.viewers import MODEL_POOL  # noqa: E402
 from saprot_scan_pymol import painting, scanning  # noqa: E402
 from saprot_scan_pymol.commands import saprot_scan  # noqa: E402
 from saprot_scan_pymol.jobs import RUNNER  # noqa: E402
@@ -38,7 +39,7 @@ def _reset() -> None:
     RUNNER.wait(120)
     cmd.reinitialize()
     STORE.clear()
-    scanning._MODELS.clear()
+    MODEL_POOL.clear()
     RUNNER.last_outcome = ""
 
 

@@ -5,30 +5,27 @@ type"): red for intolerant, white at 0, blue for tolerated.  Residues without a 
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .store import ATTR_NAME, StoredScan, register_attribute
 
-INTOLERANT = "#b2182b"
-TOLERATED = "#2166ac"
-UNSCORED_RGBA8 = (160, 160, 160, 255)
+from saprot_scan.viewers import CENTRE_HEX, INTOLERANT_HEX as INTOLERANT, TOLERATED_HEX as TOLERATED, UNSCORED_RGB8
+from saprot_scan.viewers import colour_limit
+
+UNSCORED_RGBA8 = (*UNSCORED_RGB8, 255)
 
 
 def symmetric_limit(values: np.ndarray) -> float:
-    """Half-width of the colour range: the largest |value|, rounded up to a half unit (at least 0.5)."""
-    finite = np.abs(values[np.isfinite(values)])
-    if finite.size == 0:
-        return 1.0
-    return max(0.5, math.ceil(float(finite.max()) * 2) / 2)
+    """Half-width of the colour range (the core's rule for every viewer): the largest |value| rounded up to a
+    half unit, at least 0.5."""
+    return colour_limit(np.asarray(values, dtype=float).ravel())
 
 
 def default_colormap(limit: float):
     """Red (intolerant) - white at 0 - blue (tolerated), from -limit to +limit."""
     from chimerax.core.colors import Color, Colormap
     return Colormap((-limit, 0.0, limit),
-                    (Color(INTOLERANT).rgba, Color("white").rgba, Color(TOLERATED).rgba))
+                    (Color(INTOLERANT).rgba, Color(CENTRE_HEX).rgba, Color(TOLERATED).rgba))
 
 
 def centred_colormap(palette, values: np.ndarray):

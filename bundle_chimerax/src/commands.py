@@ -12,8 +12,9 @@ from chimerax.core.commands import (BoolArg, CmdDesc, ColormapArg, EnumOf, OpenF
 from chimerax.core.errors import UserError
 
 HELP = "help:user/commands/saprot.html"
-HEATMAP_SUFFIXES = (".png", ".svg", ".pdf")
-DEVICES = ("auto", "cpu", "cuda")
+from saprot_scan.viewers import DEVICES, HEATMAP_SUFFIXES as _HEATMAP_FORMATS, MODEL_POOL
+
+HEATMAP_SUFFIXES = tuple(_HEATMAP_FORMATS)
 
 
 def _residues_arg():
@@ -22,8 +23,8 @@ def _residues_arg():
 
 
 def _check_summary(summary: str) -> str:
-    from saprot_scan.errors import InputError
-    from saprot_scan.results import check_summary
+    from saprot_scan import InputError
+    from saprot_scan import check_summary
     try:
         return check_summary(summary)
     except InputError as err:
@@ -34,8 +35,8 @@ def _check_output(path: str | None, suffixes: tuple[str, ...] | None = None, wha
     """Fail before any work if ``path`` has the wrong suffix or cannot be written."""
     if path is None:
         return None
-    from saprot_scan.outputs.files import check_writable
-    from saprot_scan.errors import InputError
+    from saprot_scan import check_writable
+    from saprot_scan import InputError
     expanded = Path(path).expanduser()
     if suffixes and expanded.suffix.lower() not in suffixes:
         raise UserError(f"saprot: {path}: {what} must end in {', '.join(suffixes)}")
@@ -48,8 +49,8 @@ def _check_output(path: str | None, suffixes: tuple[str, ...] | None = None, wha
 
 def _resolve_model(model: str | None):
     """Which model file would score (fast: no hashing, no ONNX session); a clear error if none."""
-    from saprot_scan.errors import InputError
-    from saprot_scan.models.registry import resolve_model
+    from saprot_scan import InputError
+    from saprot_scan import resolve_model
     try:
         return resolve_model(model)
     except InputError as err:
@@ -57,7 +58,7 @@ def _resolve_model(model: str | None):
 
 
 def _core_chains(targets) -> list:
-    from saprot_scan.errors import InputError
+    from saprot_scan import InputError
     from .targets import core_chain
     chains = []
     for target in targets:
@@ -91,10 +92,9 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
 
     def work(report, cancel):
         # Loading (hash check, ONNX session) and scoring both run here, off the UI thread with a GUI.
-        from saprot_scan.pipeline import scan_chain
-        from saprot_scan.backends.onnx import load_model
+        from saprot_scan import scan_chain
         report(f"SaProt scan: loading model {ref.name}")
-        loaded = load_model(model, device=device)
+        loaded = MODEL_POOL.get(model, device)  # loaded once per session, as in PyMOL
         results = []
         for number, (label, chain) in enumerate(zip(labels, chains), start=1):
             progress = _throttled(report, f"SaProt scan {label} ({number}/{len(chains)})")
@@ -126,10 +126,10 @@ def _throttled(report, label: str, steps: int = 50):
 
 def _write_outputs(results, csv: str | None, heatmap: str | None) -> None:
     if csv:
-        from saprot_scan.outputs.tables import write_csv
+        from saprot_scan import write_csv
         write_csv(results, csv)
     if heatmap:
-        from saprot_scan.outputs.heatmap import save_heatmap
+        from saprot_scan import save_heatmap
         save_heatmap(results, heatmap)
 
 
@@ -219,7 +219,7 @@ MAX_LISTED_RESIDUES = 20
 
 def saprot_mutations(session, residues):
     """Log the 19 substitution scores of each residue, best tolerated first; returns them too."""
-    from saprot_scan.errors import InputError
+    from saprot_scan import InputError
     from . import report
     from .store import scan_for
     if len(residues) == 0:
@@ -233,7 +233,7 @@ def saprot_mutations(session, residues):
         if scan is None:
             raise UserError(f"saprot mutations: #{residue.structure.id_string}/{residue.chain_id} has not been "
                             f"scanned; run saprot scan #{residue.structure.id_string}/{residue.chain_id} first")
-        from saprot_scan.encoding.structure import ResidueId
+        from saprot_scan import ResidueId
         rid = ResidueId(residue.chain_id, int(residue.number), str(residue.insertion_code or "").strip())
         try:
             index = scan.result.index_of(rid)
@@ -265,7 +265,7 @@ def saprot_heatmap(session, file_name: str, residues=None, open: bool = False):
     results = [s.result for s in scans]
 
     def work(report, cancel):
-        from saprot_scan.outputs.heatmap import save_heatmap
+        from saprot_scan import save_heatmap
         save_heatmap(results, path)
         return path
 
@@ -294,21 +294,11 @@ heatmap_desc = CmdDesc(
 def saprot_models(session):
     """List known, cached and embedded models and which one scores by default."""
     from html import escape
-    from saprot_scan.errors import ModelError
-    from saprot_scan.settings import models_dir
-    from saprot_scan.models.registry import cached_manifest, embedded_model, registry, resolve_model
-    rows = []
-    for name, entry in registry().items():
-        status = "cached" if cached_manifest(name) else f"not cached (saprot models fetch {name})"
-        rows.append((name, status, f"{entry.get('repo', '')}@{str(entry.get('revision', ''))[:12]}"))
-    embedded = embedded_model()
-    rows.append((embedded.name if embedded else "saprot-scan-default", "embedded" if embedded else "missing",
-                 "shipped with saprot-scan (not SaProt itself)"))
-    try:
-        ref = resolve_model(None)
-        default = f"{ref.name} ({ref.origin})"
-    except ModelError as err:
-        default = f"none: {err}"
+    from saprot_scan import models_dir
+    from saprot_scan import default_model_line, model_list
+    rows = [(row.name, row.status if row.available or row.kind == "embedded"
+             else f"{row.status} (saprot models fetch {row.name})", row.source) for row in model_list()]
+    default = default_model_line()
     table = "".join(f"<tr><td>{escape(a)}</td><td>{escape(b)}</td><td>{escape(c)}</td></tr>" for a, b, c in rows)
     session.logger.info(
         "<p><b>SaProt models</b></p><table border=1 cellpadding=2 style='border-collapse:collapse'>"
@@ -323,8 +313,8 @@ models_desc = CmdDesc(synopsis="list SaProt models and which one scores by defau
 def saprot_models_fetch(session, name: str):
     """Download a registry model from the Hugging Face hub, export it to ONNX and cache it."""
     def work(report, cancel):
-        from saprot_scan.errors import InputError
-        from saprot_scan.models.hub import fetch_model, registry_entry
+        from saprot_scan import InputError
+        from saprot_scan import fetch_model, registry_entry
         registry_entry(name)  # an unknown name fails here, before anything is downloaded
         report(f"fetching {name} ...")
         try:
@@ -351,10 +341,10 @@ def saprot_models_export(session, hf_dir: str, out: str):
         raise UserError(f"saprot models export: {hf_dir} is not a folder")
 
     def work(report, cancel):
-        from saprot_scan.errors import InputError
+        from saprot_scan import InputError
         report(f"exporting {hf_dir} ...")
         try:
-            from saprot_scan.models.export import export_onnx
+            from saprot_scan import export_onnx
             return export_onnx(hf_dir, out)
         except ImportError as err:
             raise InputError(f"export needs torch and transformers in ChimeraX's Python; missing {err.name}") from None

@@ -63,8 +63,8 @@ def _scan_to_data(scan: StoredScan) -> dict:
 
 def _scan_from_data(item: dict) -> StoredScan | None:
     from chimerax.atomic import Residue
-    from saprot_scan.results import ScanResult
-    from saprot_scan.encoding.structure import ResidueId
+    from saprot_scan import ScanResult
+    from saprot_scan import ResidueId
     from .targets import ChainTarget
     structure = item.get("structure")
     if structure is None or structure.deleted:

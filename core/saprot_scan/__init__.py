@@ -37,7 +37,7 @@ _EXPORTS = {
     "Scorer": "backends.base", "LogitsModel": "backends.base", "load_scorer": "backends.base",
     "register_scorer": "backends.base", "DEVICES": "backends.base", "PRECISIONS": "backends.base",
     "LoadedModel": "backends.onnx", "load_model": "backends.onnx", "load_model_file": "backends.onnx",
-    "resolve_model": "models.registry", "model_list": "models.registry",
+    "resolve_model": "models.registry", "model_list": "models.registry", "default_model_line": "models.registry",
     # scoring
     "scan_chain": "pipeline", "score_mutations": "pipeline", "METHODS": "scoring.marginals",
     "parse_variant": "scoring.variants", "masked_marginal": "scoring.marginals", "wt_marginal": "scoring.marginals",
@@ -50,6 +50,34 @@ _EXPORTS = {
     # settings and errors
     "save_preference": "settings", "saved_preference": "settings",
     "InputError": "errors", "ModelError": "errors", "ScanCancelled": "errors",
+    # used by the viewers, benchmarks and the training recipe
+    "AA_LETTERS": "encoding.tokens",
+    "ARCHITECTURES": "models.architectures",
+    "CLS_ID": "encoding.tokens",
+    "EOS_ID": "encoding.tokens",
+    "EveryRowModel": "backends.feeding",
+    "FORMAT_TAG": "models.export",
+    "MASK_ID": "encoding.tokens",
+    "PAD_ID": "encoding.tokens",
+    "STRUCT_LETTERS": "encoding.tokens",
+    "UNK_ID": "encoding.tokens",
+    "VOCAB_SIZE": "encoding.tokens",
+    "cached_manifest": "models.registry",
+    "combine": "encoding.tokens",
+    "embedded_model": "models.registry",
+    "encode": "encoding.tokens",
+    "export_onnx": "models.export",
+    "fetch_model": "models.hub",
+    "fuse_attention": "models.fuse",
+    "models_dir": "settings",
+    "quantize_int8": "models.quantize",
+    "random_checkpoint": "models.architectures",
+    "read_metadata": "backends.copies",
+    "registry": "models.registry",
+    "registry_entry": "models.hub",
+    "run_logits": "backends.feeding",
+    "sha256_file": "models.hashing",
+    "token_id": "encoding.tokens",
 }
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from transformers import EsmConfig, EsmForMaskedLM
 
-from saprot_scan.encoding.tokens import CLS_ID, EOS_ID, MASK_ID, PAD_ID, VOCAB_SIZE
+from saprot_scan import CLS_ID, EOS_ID, MASK_ID, PAD_ID, VOCAB_SIZE
 
 from .data import DEFAULT_DATA_DIR, load_scope40, split_by_fold
 from .evaluate import choose_sites, model_probabilities, score

@@ -106,6 +106,10 @@ def read_chain(key: ChainKey, state: int = -1):
     atom_names = [r[3] for r in rows]
     coords = [(r[4], r[5], r[6]) for r in rows]
     b_factors = [r[7] for r in rows]
-    structure = core().structure
-    return structure.chain_from_arrays(key.chain, res_numbers, icodes, res_names, atom_names, coords,
-                                       b_factors, source=f"PyMOL object {key.obj}")
+    core()
+    from saprot_scan.viewers import chain_from_viewer, header_says_alphafold
+
+    # PyMOL keeps no file header: the object name and title are all it knows (AlphaFold DB names say so).
+    title = cmd.get_title(key.obj, state if state > 0 else cmd.get_state()) or ""
+    return chain_from_viewer(key.chain, res_numbers, icodes, res_names, atom_names, coords, b_factors,
+                             source=f"PyMOL object {key.obj}", alphafold=header_says_alphafold(key.obj, title))

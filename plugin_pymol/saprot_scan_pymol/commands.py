@@ -205,7 +205,7 @@ USAGE
     path = _output_path(filename, HEATMAP_SUFFIXES)
     results = _scored_results()
     core()
-    from saprot_scan.outputs.heatmap import save_heatmap
+    from saprot_scan import save_heatmap
 
     save_heatmap(results, path)
     feedback.say(f"heatmap written to {path}")
@@ -227,7 +227,7 @@ USAGE
     path = _output_path(filename)
     results = _scored_results()
     core()
-    from saprot_scan.outputs.tables import write_csv
+    from saprot_scan import write_csv
 
     write_csv(results, path)
     feedback.say(f"{len(results)} chain(s) written to {path}")
@@ -236,7 +236,7 @@ USAGE
 
 def show_mutations(residue: PickedResidue) -> list[tuple[str, float]]:
     """Print one residue's 19 substitution scores, best (most tolerated) first."""
-    from saprot_scan.encoding.structure import ResidueId
+    from saprot_scan import ResidueId
 
     entry = STORE.scores.get(residue.key)
     if entry is None:
@@ -343,7 +343,7 @@ USAGE
 def _model_names() -> list[str]:
     names = ["default"]
     try:
-        from saprot_scan.models.registry import registry
+        from saprot_scan import registry
 
         names += list(registry())
     except Exception:
