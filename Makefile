@@ -27,7 +27,7 @@ $(STAMP): core/pyproject.toml $(wildcard plugin_pymol/requirements-test.txt)
 	touch $(STAMP)
 
 test-core: venv pymol-sysdeps
-	$(PY) -m pytest tests -q -rs -p no:cacheprovider --ignore-glob='tests/test_chimerax*'
+	$(PY) -m pytest tests -q -rs -p no:cacheprovider
 
 test: test-core
 	$(MAKE) test-chimerax

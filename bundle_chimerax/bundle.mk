@@ -74,4 +74,4 @@ $(CX_TEST_MODEL): $(CX_STAMP) | venv
 
 test-chimerax: chimerax-venv $(CX_TEST_MODEL)
 	SAPROT_CHIMERAX_TEST_MODEL=$(abspath $(CX_TEST_MODEL)) OMP_NUM_THREADS=1 \
-	  $(CX_PY) -m pytest --noconftest -q -p no:cacheprovider tests/test_chimerax_*.py
+	  $(CX_PY) -m pytest --noconftest -q -rs -p no:cacheprovider tests/chimerax

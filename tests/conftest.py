@@ -14,6 +14,21 @@ from support.data import EXAMPLE_STRUCTURE, data_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The ChimeraX suite runs in its own interpreter (make test-chimerax: .venv-chimerax, --noconftest);
+# the main suite leaves its folder alone instead of skipping every test in it.
+try:
+    import chimerax.core  # noqa: F401
+except ImportError:
+    collect_ignore = ["chimerax"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers from where a test lives: every PyMOL test needs PyMOL, the window tests a display (gui)."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.parent.name == "pymol":
+            item.add_marker(pytest.mark.pymol)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory):
@@ -66,6 +81,6 @@ def tiny_onnx_model(tiny_model_dir) -> Path:
 @pytest.fixture(scope="session")
 def torch_model(tiny_hf_checkpoint):
     """The test model in PyTorch (transformers' EsmForMaskedLM), the reference the ONNX side is held to."""
-    import core_reference
+    from support import core_reference
 
     return core_reference.load_hf_model(tiny_hf_checkpoint)

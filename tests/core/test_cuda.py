@@ -12,9 +12,9 @@ import pytest
 
 from saprot_scan.backends import cuda
 
-pytestmark = pytest.mark.skipif(not cuda.provider_available(),
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not cuda.provider_available(),
                                 reason="no CUDA: onnxruntime here lacks CUDAExecutionProvider (make install-gpu on "
-                                       "a machine with an NVIDIA GPU)")
+                                       "a machine with an NVIDIA GPU)")]
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ from saprot_scan.errors import ModelError
 from saprot_scan.backends.feeding import run_logits
 from saprot_scan.backends.onnx import load_model_file, resolve_device
 
+pytestmark = pytest.mark.slow  # int8 copies, exports or the full default model: minutes on 2 cores
+
 pytest.importorskip("onnx", reason="the int8 copy is made with onnx and onnxruntime.quantization")
 
 

@@ -10,8 +10,8 @@ import threading
 import numpy as np
 import pytest
 
-import core_reference as ref
-import core_testfiles as tf
+from support import core_reference as ref
+from support import core_testfiles as tf
 from saprot_scan.errors import InputError, ScanCancelled
 from saprot_scan.encoding.plddt import chain_tokens
 from saprot_scan.pipeline import scan_chain, score_mutations

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import core_testfiles as tf
+from support import core_testfiles as tf
 from saprot_scan.errors import InputError
 from saprot_scan.encoding.structure import ResidueId, chain_from_arrays, one_letter, read_structure
 

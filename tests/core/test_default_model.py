@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = REPO / "models" / "default"
 sys.path.insert(0, str(REPO))  # the training recipe lives in models/training (not an installed package)
 
@@ -21,6 +21,8 @@ from models.training.data import load_scope40, split_by_fold  # noqa: E402
 from models.training.evaluate import choose_sites, model_probabilities, score  # noqa: E402
 from models.training.masking import IGNORE_INDEX, hide_amino_acids, saprot_mask  # noqa: E402
 from models.training.onnx_eval import onnx_logits_fn, onnx_session  # noqa: E402
+
+pytestmark = pytest.mark.slow  # int8 copies, exports or the full default model: minutes on 2 cores
 
 
 @pytest.fixture(scope="module")

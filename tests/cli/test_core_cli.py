@@ -1,5 +1,5 @@
 """The `saprot-scan scan` and `score` commands: CSV/JSON/summary outputs, notes on stderr, and scores
-that equal a plain PyTorch SaProt (tests/core_reference.py) on the tiny random checkpoint."""
+that equal a plain PyTorch SaProt (tests/support/core_reference.py) on the tiny random checkpoint."""
 from __future__ import annotations
 
 import csv
@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-import core_reference as ref
-import core_testfiles as tf
+from support import core_reference as ref
+from support import core_testfiles as tf
 from saprot_scan import cli
 from saprot_scan.encoding.structure import read_structure
 from saprot_scan.encoding.tokens import AMINO_ACIDS

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import core_testfiles as tf
+from support import core_testfiles as tf
 from saprot_scan import cli
 from saprot_scan.encoding import plddt, tokens
 from saprot_scan.encoding.plddt import chain_tokens, looks_predicted, masking_applies

@@ -21,7 +21,7 @@ try:
 except ImportError:
     pytest.skip("no Qt binding for PyMOL (plugin_pymol/requirements-test.txt)", allow_module_level=True)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 try:
     import saprot_scan_pymol
 except ImportError:

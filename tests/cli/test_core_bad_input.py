@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import core_testfiles as tf
+from support import core_testfiles as tf
 
 
 def run_cli(*args, cwd: Path) -> subprocess.CompletedProcess:

@@ -5,8 +5,11 @@ import csv
 import io
 
 import numpy as np
+import pytest
 
 from saprot_scan.cli import main
+
+pytestmark = pytest.mark.slow  # int8 copies, exports or the full default model: minutes on 2 cores
 
 
 def _scan_scores(capsys, structure, model, precision):

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.gui, pytest.mark.skipif(
     not (shutil.which("Xvfb") and shutil.which("xdotool") and shutil.which("xwininfo")),
-    reason="the real-window test needs Debian xvfb, xdotool and x11-utils (make pymol-sysdeps)")
+    reason="the real-window test needs Debian xvfb, xdotool and x11-utils (make pymol-sysdeps)")]
 
 STARTUP = textwrap.dedent('''
     import json, os, sys, threading, time

@@ -13,7 +13,7 @@ import pytest
 pymol = pytest.importorskip("pymol", reason="pymol-open-source is not installed")
 pymol2 = pytest.importorskip("pymol2", reason="pymol-open-source is not installed")
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 try:
     import saprot_scan_pymol
 except ImportError:  # not pip-installed: use the checkout

@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("pymol", reason="pymol-open-source is not installed")
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "plugin_pymol"))
 import build_zip  # noqa: E402
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from support.data import data_dir
-
 from .driver import run_chimerax
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO / "tests"))  # the shared support package (no conftest runs here)
+from support.data import data_dir  # noqa: E402
 MODEL_ENV = "SAPROT_CHIMERAX_TEST_MODEL"
 
 
