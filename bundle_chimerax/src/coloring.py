@@ -89,3 +89,27 @@ def key_command(colormap) -> str:
 def show_key(session, colormap) -> None:
     from chimerax.core.commands import run
     run(session, key_command(colormap), log=True)
+
+
+def color_and_log(session, scans, kind: str, palette, key: bool, heatmap: str | None, csv: str | None,
+                  register_sets: bool, color_residues: dict | None = None) -> None:
+    """Colour the scans' residues, show the key, log the summary; register mutation-score sets after a scan."""
+    import numpy as np
+    from . import mutation_scores_bridge, report
+    values = np.concatenate([summary_values(s, kind) for s in scans])
+    colormap = centred_colormap(palette, values)
+    counts = [apply_scan(session, s, kind, colormap,
+                                  None if color_residues is None else color_residues.get(id(s)))
+              for s in scans]
+    if key:
+        show_key(session, colormap)
+    limit = symmetric_limit(values)
+    session.logger.info(report.scan_summary_html(scans, kind, counts, heatmap, csv, limit), is_html=True)
+    if register_sets:
+        if mutation_scores_bridge.mutation_scores_available():
+            names = mutation_scores_bridge.register(session, scans)
+            session.logger.info(f"Registered mutation score sets {', '.join(names)} (score name "
+                                f"'{mutation_scores_bridge.SCORE_NAME}') for the mutationscores commands")
+        else:
+            session.logger.info("This ChimeraX has no mutation_scores bundle (added in 1.9); "
+                                "use saprot heatmap and saprot mutations instead of mutationscores")

@@ -75,7 +75,7 @@ ui = session.ui
 run(session, "open " + params["1aki"])
 main = threading.current_thread()
 ran_on = []
-from chimerax.saprot import commands
+from chimerax.saprot import scan as commands  # the saprot scan command's module
 original = commands._apply_scan
 def recording_apply(*a, **k):
     ran_on.append(threading.current_thread() is main)

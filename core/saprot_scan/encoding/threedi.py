@@ -1,6 +1,6 @@
 """Foldseek 3Di letters for a chain: the foldseek binary when present, biotite's port of its encoder otherwise.
 
-Both give the same letters (tests check every record of Foldseek's own output in shared/data).
+Both give the same letters (tests check every record of Foldseek's own output in tests/data).
 """
 from __future__ import annotations
 
