@@ -35,7 +35,7 @@ _EXPORTS = {
     "AMINO_ACIDS": "encoding.tokens", "MAX_RESIDUES": "encoding.tokens",
     # scorers
     "Scorer": "backends.base", "LogitsModel": "backends.base", "load_scorer": "backends.base",
-    "register_scorer": "backends.base", "DEVICES": "backends.base", "PRECISIONS": "backends.base",
+    "register_scorer": "backends.base", "unregister_scorer": "backends.base", "DEVICES": "backends.base", "PRECISIONS": "backends.base",
     "LoadedModel": "backends.onnx", "load_model": "backends.onnx", "load_model_file": "backends.onnx",
     "resolve_model": "models.registry", "model_list": "models.registry", "default_model_line": "models.registry",
     # scoring
@@ -71,7 +71,7 @@ _EXPORTS = {
     "fuse_attention": "models.fuse",
     "models_dir": "settings",
     "quantize_int8": "models.quantize",
-    "random_checkpoint": "models.architectures",
+    "random_checkpoint": "models.architectures", "esm_config": "models.architectures",
     "read_metadata": "backends.copies",
     "registry": "models.registry",
     "registry_entry": "models.hub",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -128,6 +127,7 @@ class ScanResult:
                 return None
             return round(float(value), 6) if rounded else float(value)
 
+        mean, low, high = self.summary("mean"), self.summary("min"), self.summary("max")
         return {
             "chain": self.chain_id, "method": self.method, "model": self.model_name,
             "model_sha256": self.model_sha256, "source": self.source, "sequence": self.wt,
@@ -137,8 +137,7 @@ class ScanResult:
             "residues": [
                 {"position": i + 1, "residue": rid.label, "wt": self.wt[i],
                  "scores": [number(v) for v in self.scores[i]],
-                 "mean": number(self.summary("mean")[i]), "min": number(self.summary("min")[i]),
-                 "max": number(self.summary("max")[i])}
+                 "mean": number(mean[i]), "min": number(low[i]), "max": number(high[i])}
                 for i, rid in enumerate(self.residue_ids)
             ],
         }

@@ -58,9 +58,8 @@ class HydrophobicityScorer:
 def hydropathy_kind():
     base.register_scorer("hydropathy", lambda spec, device, precision: HydrophobicityScorer(), names=("kd",))
     yield
-    base._KINDS.pop("hydropathy")
-    for name in ("hydropathy", "kd"):
-        base._NAMES.pop(name)
+    base.unregister_scorer("hydropathy")
+    assert "kd" not in base.scorer_kinds().get("hydropathy", ())
 
 
 def test_a_registered_scorer_kind_runs_through_the_pipeline_cache_and_cli(hydropathy_kind, example_structure,

@@ -96,6 +96,15 @@ def register_scorer(kind: str, loader: ScorerLoader | str, names: Sequence[str] 
         _NAMES[name] = kind
 
 
+def unregister_scorer(kind: str) -> None:
+    """Forget a kind registered with ``register_scorer`` and the names it answered to (the ONNX kind stays)."""
+    if kind == DEFAULT_KIND:
+        raise ValueError("the ONNX scorer kind cannot be removed")
+    _KINDS.pop(kind, None)
+    for name in [n for n, k in _NAMES.items() if k == kind]:
+        del _NAMES[name]
+
+
 def scorer_kinds() -> dict[str, tuple[str, ...]]:
     """Every registered kind and the names it answers to."""
     return {kind: tuple(n for n, k in _NAMES.items() if k == kind) for kind in _KINDS}

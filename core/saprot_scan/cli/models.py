@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from saprot_scan.errors import InputError, ModelError
+from saprot_scan.errors import InputError
 
 
 def _list() -> int:

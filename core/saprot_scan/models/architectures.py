@@ -17,11 +17,13 @@ ARCHITECTURES: dict[str, dict[str, int]] = {
 }
 
 
-def esm_config(num_hidden_layers: int, hidden_size: int, num_attention_heads: int, intermediate_size: int):
-    """An EsmConfig with SaProt's settings: 446-token vocabulary, rotary positions, token dropout."""
+def esm_config(num_hidden_layers: int, hidden_size: int, num_attention_heads: int, intermediate_size: int,
+               **overrides):
+    """An EsmConfig with SaProt's settings: 446-token vocabulary, rotary positions, token dropout. The one place
+    SaProt's architecture is written down; ``overrides`` change single settings (dropout for training)."""
     from transformers import EsmConfig
 
-    return EsmConfig(
+    settings = dict(
         vocab_size=VOCAB_SIZE, mask_token_id=MASK_ID, pad_token_id=PAD_ID,
         hidden_size=hidden_size, num_hidden_layers=num_hidden_layers,
         num_attention_heads=num_attention_heads, intermediate_size=intermediate_size,
@@ -30,6 +32,8 @@ def esm_config(num_hidden_layers: int, hidden_size: int, num_attention_heads: in
         layer_norm_eps=1e-5, hidden_act="gelu", initializer_range=0.02,
         architectures=["EsmForMaskedLM"],
     )
+    settings.update(overrides)
+    return EsmConfig(**settings)
 
 
 def write_tokenizer_files(out_dir: str | os.PathLike) -> None:
