@@ -9,7 +9,7 @@ from pathlib import Path
 
 from chimerax.core.errors import UserError
 from saprot_scan import viewers
-from saprot_scan.viewers import DEVICES, MODEL_POOL  # noqa: F401 (for the commands)
+from saprot_scan.viewers import DEVICES, METHODS, MODEL_POOL  # noqa: F401 (for the commands)
 
 HELP = "help:user/commands/saprot.html"
 HEATMAP_SUFFIXES = tuple(viewers.HEATMAP_SUFFIXES)

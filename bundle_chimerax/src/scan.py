@@ -84,7 +84,7 @@ def _apply_scan(session, targets, results, model_line: str, kind: str, palette, 
 
 scan_desc = CmdDesc(
     required=[("residues", args.residues_arg())],
-    keyword=[("model", StringArg), ("method", EnumOf(("masked", "wt"))), ("summary", StringArg),
+    keyword=[("model", StringArg), ("method", EnumOf(args.METHODS)), ("summary", StringArg),
              ("palette", ColormapArg), ("key", BoolArg), ("heatmap", SaveFileNameArg),
              ("csv", SaveFileNameArg), ("device", EnumOf(args.DEVICES))],
     synopsis="score every substitution with SaProt and colour residues by predicted tolerance",
