@@ -5,7 +5,7 @@
 #
 # The only ChimeraX that installs here is the PyPI wheel `chimerax` 0.1.71 (ChimeraX 1.7.1 core,
 # yanked upstream). Its declared dependencies pin packages that do not build, so it is installed
-# --no-deps with the list below (docs: ../shared/docs/viewers-headless.md). Every step is skipped
+# --no-deps with the list below (details: tests/chimerax/chimerax_harness/README.md). Every step is skipped
 # when its stamp is newer than what it depends on, so repeated runs are cheap.
 
 CX_VENV ?= .venv-chimerax
