@@ -36,6 +36,9 @@ _EXPORTS = {
     # scorers
     "Scorer": "backends.base", "LogitsModel": "backends.base", "load_scorer": "backends.base",
     "register_scorer": "backends.base", "unregister_scorer": "backends.base", "DEVICES": "backends.base", "PRECISIONS": "backends.base",
+    "StructureScorer": "backends.structure", "structure_scores": "backends.structure",
+    "structure_features": "backends.structure", "blosum62": "backends.structure",
+    "EnsembleScorer": "backends.ensemble",
     "LoadedModel": "backends.onnx", "load_model": "backends.onnx", "load_model_file": "backends.onnx",
     "resolve_model": "models.registry", "model_list": "models.registry", "default_model_line": "models.registry",
     # scoring

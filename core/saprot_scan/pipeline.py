@@ -12,7 +12,7 @@ from saprot_scan.encoding.plddt import DEFAULT_PLDDT_THRESHOLD, chain_tokens
 from saprot_scan.encoding.structure import Chain
 from saprot_scan.encoding.tokens import StructureTokens
 from saprot_scan.errors import InputError
-from saprot_scan.results import ScanResult
+from saprot_scan.results import LOG_RATIO_LABEL, ScanResult
 from saprot_scan.scoring.marginals import METHODS, plan_windows
 from saprot_scan.scoring.variants import parse_variant
 
@@ -34,6 +34,7 @@ def scan_chain(chain: Chain, model: Scorer | str | None = None, method: str = "m
         raise InputError(f"method must be masked or wt, not {method!r}")
     scorer = as_scorer(model, device)
     tokens = chain_tokens(chain, plddt_mask, plddt_threshold, backend)
+    use_cache = use_cache and getattr(scorer, "cacheable", True)  # scorers reading coordinates opt out
     key = cache.cache_key(tokens.combined, scorer.cache_identity(), method)
     scores = cache.load_scores(key) if use_cache else None
     notes = []
@@ -48,7 +49,14 @@ def scan_chain(chain: Chain, model: Scorer | str | None = None, method: str = "m
     return ScanResult(chain_id=chain.chain_id, residue_ids=chain.residue_ids, wt=chain.sequence, scores=scores,
                       method=method, model_name=scorer.name, model_sha256=scorer.sha256, struct=tokens.struct,
                       plddt_mask_applied=tokens.plddt_masked, plddt_masked_count=tokens.masked_count,
-                      windows=len(plan_windows(len(chain))), source=chain.source, notes=notes)
+                      windows=len(plan_windows(len(chain))) if _reads_windows(scorer) else 1,
+                      source=chain.source, notes=notes, score_label=getattr(scorer, "score_label", LOG_RATIO_LABEL))
+
+
+def _reads_windows(scorer) -> bool:
+    """Whether a language model (alone or in an ensemble) saw the chain in 1,022-residue windows."""
+    parts = getattr(scorer, "parts", [scorer])
+    return any(getattr(p, "kind", "") not in ("structure",) for p in parts)
 
 
 def score_mutations(chain: Chain, variants: Sequence[str], model: Scorer | str | None = None,

@@ -30,6 +30,10 @@ def check_summary(kind: str) -> str:
     raise InputError(f"summary must be mean, min, max or one amino-acid letter, not {kind!r}")
 
 
+#: What a language model's numbers are; other scorers carry their own label (``ScanResult.score_label``).
+LOG_RATIO_LABEL = "SaProt log-ratio log P(mt)/P(wt)"
+
+
 @dataclass
 class ScanResult:
     """Scores of every substitution of one chain (columns in AMINO_ACIDS order; wild type = 0)."""
@@ -47,6 +51,7 @@ class ScanResult:
     windows: int = 1
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    score_label: str = LOG_RATIO_LABEL  # what the numbers are: colour bars, logs and JSON name it
 
     def __len__(self) -> int:
         return len(self.wt)
@@ -99,9 +104,17 @@ class ScanResult:
                                 f"{self.scores[i, k]:.6f}"))
         return out
 
+    @property
+    def method_text(self) -> str:
+        """How the numbers were made, as a person reads it: "masked marginal", or the scorer's own label."""
+        if self.score_label != LOG_RATIO_LABEL:
+            return self.score_label
+        return {"masked": "masked marginal", "wt": "wild-type marginal"}.get(self.method, self.method)
+
     def describe(self) -> str:
         """One line on what was scored and how (masking, windows)."""
-        parts = [f"chain {self.chain_id}: {len(self)} residues, {self.method}-marginal, model {self.model_name}"]
+        how = f"{self.method}-marginal" if self.score_label == LOG_RATIO_LABEL else self.score_label
+        parts = [f"chain {self.chain_id}: {len(self)} residues, {how}, model {self.model_name}"]
         if self.plddt_mask_applied:
             parts.append(f"pLDDT masking applied to {self.plddt_masked_count} residues")
         else:
@@ -133,7 +146,7 @@ class ScanResult:
             "model_sha256": self.model_sha256, "source": self.source, "sequence": self.wt,
             "structure_3di": self.struct, "plddt_mask_applied": self.plddt_mask_applied,
             "plddt_masked_residues": self.plddt_masked_count, "windows": self.windows,
-            "amino_acids": AMINO_ACIDS, "notes": self.notes,
+            "amino_acids": AMINO_ACIDS, "notes": self.notes, "score_label": self.score_label,
             "residues": [
                 {"position": i + 1, "residue": rid.label, "wt": self.wt[i],
                  "scores": [number(v) for v in self.scores[i]],
@@ -157,4 +170,5 @@ class ScanResult:
                    method=data["method"], model_name=data["model"], model_sha256=data.get("model_sha256", ""),
                    struct=data.get("structure_3di", ""), plddt_mask_applied=bool(data.get("plddt_mask_applied")),
                    plddt_masked_count=int(data.get("plddt_masked_residues", 0)), windows=int(data.get("windows", 1)),
-                   source=data.get("source", ""), notes=list(data.get("notes", [])))
+                   source=data.get("source", ""), notes=list(data.get("notes", [])),
+                   score_label=data.get("score_label", LOG_RATIO_LABEL))

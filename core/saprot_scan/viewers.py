@@ -105,8 +105,10 @@ def model_choices() -> list[tuple[str, str]]:
 
     choices = [("(automatic)", "")]
     for row in model_list():
-        if row.kind == "embedded":
-            choices.insert(1, ("default (embedded, not SaProt)", "default"))
+        if row.kind == "built-in":
+            choices.insert(1, (f"{row.name} (structure-based offline default, not SaProt)", row.name))
+        elif row.kind == "embedded":
+            choices.append(("saprot-scan-default (small embedded language model, not SaProt)", "default"))
         else:
             choices.append((f"{row.name} ({'cached' if row.available else 'not cached: Fetch'})", row.name))
     return choices

@@ -13,6 +13,7 @@ Two levels:
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -52,7 +53,8 @@ class Scorer(Protocol):
     sha256: str  #: what the numbers came from (a model file's SHA-256, or a scorer's own fingerprint)
     precision: str  #: "fp32", "fp16", "int8", or what a non-neural scorer reports
     device: str  #: "cpu" or "cuda"
-    origin: str  #: why it was chosen (named, from SAPROT_SCAN_MODEL, saved preference, cached, embedded default)
+    origin: str  #: why it was chosen (named, from SAPROT_SCAN_MODEL, saved preference, cached, offline default)
+    kind: str  #: "language-model" (ONNX SaProt-format), "structure", "ensemble", ...
 
     def describe(self) -> str:
         """One line saying which scorer produced the numbers, and on what."""
@@ -78,9 +80,13 @@ class Scorer(Protocol):
 ScorerLoader = Callable[[str | None, str, str | None], Scorer]
 
 #: kind -> loader, or "module:function" imported on first use (keeps heavy imports out of start-up).
-_KINDS: dict[str, ScorerLoader | str] = {"onnx": "saprot_scan.backends.onnx:load_model"}
+_KINDS: dict[str, ScorerLoader | str] = {"onnx": "saprot_scan.backends.onnx:load_model",
+                                         "structure": "saprot_scan.backends.structure:load_structure_scorer",
+                                         "ensemble": "saprot_scan.backends.ensemble:load_ensemble"}
 #: names a kind answers to (``load_scorer("structure")``), besides the ``kind:spec`` form.
-_NAMES: dict[str, str] = {}
+_NAMES: dict[str, str] = {"structure": "structure", "burial-blosum": "structure"}
+#: the scorer that runs when nothing is named, set, preferred or cached: the best measured offline one.
+OFFLINE_DEFAULT = "burial-blosum"
 DEFAULT_KIND = "onnx"
 
 
@@ -126,24 +132,34 @@ def split_spec(spec: str | None) -> tuple[str, str | None]:
     text = str(spec)
     if text in _NAMES:
         return _NAMES[text], text
+    if "+" in text and not os.path.exists(text):
+        return "ensemble", text
     kind, sep, rest = text.partition(":")
     if sep and kind in _KINDS and len(kind) > 1:  # "C:\\model.onnx" is a path, not kind "C"
         return kind, rest or None
     return DEFAULT_KIND, text
 
 
+def _saprot_cached() -> bool:
+    from saprot_scan.models.registry import best_cached_saprot
+
+    return best_cached_saprot() is not None
+
+
 def load_scorer(spec=None, device: str = "auto", precision: str | None = "auto") -> Scorer:
     """The scorer for ``spec``: a registered kind's name or ``kind:ARG``, else an ONNX model by registry name
     or .onnx path; None picks the default (``$SAPROT_SCAN_MODEL``, the saved preference, the best cached
-    SaProt model, the embedded default), which may itself name a registered kind."""
+    SaProt model, the offline default ``OFFLINE_DEFAULT``), which may itself name a registered kind."""
     if spec is None:
         from saprot_scan.settings import default_model_spec
 
         chosen = default_model_spec()
+        if chosen is None and not _saprot_cached():
+            chosen = (OFFLINE_DEFAULT, "offline default")
         if chosen is not None and split_spec(chosen[0])[0] != DEFAULT_KIND:
             kind, arg = split_spec(chosen[0])
             scorer = _loader(kind)(arg, device, precision)
-            scorer.origin = scorer.origin or chosen[1]
+            scorer.origin = chosen[1] if kind != "ensemble" else scorer.origin
             return scorer
     kind, arg = split_spec(None if spec is None else str(spec))
     return _loader(kind)(arg, device, precision)

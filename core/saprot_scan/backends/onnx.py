@@ -49,6 +49,7 @@ class LoadedModel:
     session: object = field(repr=False)
     origin: str = ""  # why this model was chosen (named, env var, preference, cache, embedded default)
     precision: str = "fp32"
+    kind: str = "language-model"
     runner: Callable[..., np.ndarray] | None = field(default=None, repr=False)
 
     def describe(self) -> str:

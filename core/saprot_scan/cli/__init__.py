@@ -40,7 +40,9 @@ def _add_structure_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None, help="registry name or .onnx path (default: see 'models list')")
+    p.add_argument("--model", default=None,
+                   help="registry name, .onnx path, burial-blosum (structure scorer), or A+B for an ensemble "
+                        "(default: see 'models list')")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--precision", choices=PRECISIONS, default="auto",

@@ -44,7 +44,9 @@ def run(args) -> int:
     note(args, f"scoring with {model.describe()}")
     chain = chains[0]
     tokens = chain_tokens(chain, args.plddt_mask, args.plddt_threshold, args.threedi)
-    notes = [f"chain {chain.chain_id}: {len(chain)} residues, masked marginal, all sites of a variant in one pass",
+    how = ("multi-mutants scored as the sum of their single substitutions" if getattr(model, "kind", "") == "structure"
+           else "masked marginal, all sites of a variant in one pass")
+    notes = [f"chain {chain.chain_id}: {len(chain)} residues, {how}",
              f"pLDDT masking applied to {tokens.masked_count} residues" if tokens.plddt_masked
              else "no pLDDT masking"]
     if len(chain) > MAX_RESIDUES:

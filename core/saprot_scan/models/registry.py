@@ -93,6 +93,15 @@ def _named(spec: str, origin: str) -> ModelRef:
     raise ModelError(f"unknown model {spec!r}; use one of {names} or a path to an .onnx file")
 
 
+def best_cached_saprot(origin: str = "best cached SaProt model") -> ModelRef | None:
+    """The largest SaProt model in the user's cache, if any."""
+    for name in ("saprot-650m", "saprot-35m"):
+        ref = cached_model(name, origin)
+        if ref is not None:
+            return ref
+    return None
+
+
 def resolve_model(spec: str | os.PathLike | None = None) -> ModelRef:
     """The model to use for ``spec`` (a name or path), or the default chain when ``spec`` is None."""
     if spec:
@@ -100,10 +109,9 @@ def resolve_model(spec: str | os.PathLike | None = None) -> ModelRef:
     chosen = default_model_spec()  # $SAPROT_SCAN_MODEL, then the saved preference
     if chosen is not None:
         return _named(*chosen)
-    for name in ("saprot-650m", "saprot-35m"):
-        ref = cached_model(name, "best cached SaProt model")
-        if ref is not None:
-            return ref
+    ref = best_cached_saprot()
+    if ref is not None:
+        return ref
     ref = embedded_model()
     if ref is not None:
         return ref
@@ -116,7 +124,7 @@ class ModelListing:
     """One row of the model list every front end shows: a registry model or the embedded default."""
 
     name: str
-    kind: str  # "registry" or "embedded"
+    kind: str  # "registry", "embedded" (the small language model) or "built-in" (the structure scorer)
     available: bool  # cached (registry) or shipped (embedded)
     source: str  # hub repo@revision, or what the embedded model is
 
@@ -124,6 +132,8 @@ class ModelListing:
     def status(self) -> str:
         if self.kind == "embedded":
             return "embedded" if self.available else "missing"
+        if self.kind == "built-in":
+            return "built in"
         return "cached" if self.available else "not cached"
 
 
@@ -135,11 +145,21 @@ def model_list() -> list[ModelListing]:
     embedded = embedded_model()
     rows.append(ModelListing(embedded.name if embedded else DEFAULT_MODEL_NAME, "embedded", embedded is not None,
                              "shipped with saprot-scan (not SaProt; see models/README.md)"))
+    rows.append(ModelListing("burial-blosum", "built-in", True,
+                             "structure-based scorer: burial + BLOSUM62, no download (not SaProt; models/README.md)"))
     return rows
 
 
 def default_model_line() -> str:
     """Which model scores when none is named, and why: ``"name (origin)"``, or ``"none (reason)"``."""
+    chosen = default_model_spec()
+    if chosen is None and best_cached_saprot() is None:
+        return "burial-blosum (offline default; 'saprot-scan models fetch saprot-35m' gives SaProt itself)"
+    if chosen is not None:
+        from saprot_scan.backends.base import DEFAULT_KIND, split_spec
+
+        if split_spec(chosen[0])[0] != DEFAULT_KIND:
+            return f"{chosen[0]} ({chosen[1]})"
     try:
         ref = resolve_model(None)
     except ModelError as err:

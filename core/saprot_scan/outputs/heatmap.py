@@ -69,8 +69,7 @@ def _display_matrix(result: ScanResult) -> np.ndarray:
 
 
 def _header(result: ScanResult) -> str:
-    method = {"masked": "masked marginal", "wt": "wild-type marginal"}.get(result.method, result.method)
-    text = f"Chain {result.chain_id}  ·  {len(result)} residues  ·  {method}  ·  model {result.model_name}"
+    text = f"Chain {result.chain_id}  ·  {len(result)} residues  ·  {result.method_text}  ·  model {result.model_name}"
     if result.model_sha256:
         text += f" (sha256 {result.model_sha256[:12]})"
     if result.plddt_mask_applied:
@@ -146,7 +145,8 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
                                                                                    "neither")
     bar = fig.colorbar(image, cax=cax, extend=extend)
     bar.set_ticks(_bar_ticks(low, high), labels=[f"{t:g}".replace("-", "\u2212") for t in _bar_ticks(low, high)])
-    bar.set_label(COLORBAR_LABEL, fontsize=8)
+    labels = sorted({r.score_label for r in results})
+    bar.set_label(labels[0] if len(labels) == 1 else COLORBAR_LABEL, fontsize=8)
     bar.ax.tick_params(labelsize=7)
     fig.text(_LEFT / width, 1 - (height - _FOOTER * 0.5) / height,
              "red: substitution predicted deleterious (score < 0)  ·  blue: tolerated or favoured  ·  "

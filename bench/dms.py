@@ -1,0 +1,190 @@
+"""Zero-shot accuracy on deep mutational scans: Spearman of any scorer against measured fitness, per assay.
+
+Every assay is scored through the product's own path (read_structure -> scan_chain with the scorer
+loaded once), with the settings the issue fixes: chain A, pLDDT masking on. The table puts each scorer
+beside BLOSUM62(wt, mt) (computed here) and the published ProteinGym v1 anchors of the same assays,
+with means over all assays and over those marked comparable.
+
+    python bench/dms.py --model burial-blosum --model saprot-scan-default --split dev
+    python bench/dms.py --model burial-blosum --write      # also rewrite the block in BENCHMARKS.md
+
+Results go to bench/results/dms-<split>-<stamp>.json; --write renders the newest run per scorer.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = {"dev": REPO.parent / "shared" / "data" / "dms_dev"}
+RESULTS = REPO / "bench" / "results"
+BEGIN, END = "<!-- dms:begin -->", "<!-- dms:end -->"
+ANCHOR_COLUMNS = ("ESM2 (8M)", "ProteinMPNN", "ESM2 (35M)", "SaProt (35M)", "SaProt (650M)")
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(x, y).correlation)
+
+
+def read_assay(path: Path) -> tuple[list[str], np.ndarray]:
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    return [r["mutant"] for r in rows], np.array([float(r["score"]) for r in rows])
+
+
+def read_anchors(folder: Path) -> dict[str, dict[str, str]]:
+    with (folder / "anchors.tsv").open() as handle:
+        return {row["assay"]: row for row in csv.DictReader(handle, delimiter="\t")}
+
+
+def lookup(scores: np.ndarray, mutants: list[str]) -> np.ndarray:
+    """Scores of single substitutions written wt + 1-based position + mt (multi-mutants summed)."""
+    from saprot_scan import AMINO_ACIDS
+
+    out = np.empty(len(mutants))
+    for k, mutant in enumerate(mutants):
+        out[k] = sum(scores[int(m[1:-1]) - 1, AMINO_ACIDS.index(m[-1])] for m in mutant.split(":"))
+    return out
+
+
+def blosum_scores(sequence: str) -> np.ndarray:
+    from saprot_scan import AMINO_ACIDS, blosum62
+
+    matrix = blosum62()
+    return np.array([matrix[AMINO_ACIDS.index(a)] if a in AMINO_ACIDS else np.full(20, np.nan) for a in sequence])
+
+
+def score_split(folder: Path, specs: list[str], method: str, only: list[str] | None) -> dict:
+    from saprot_scan import load_scorer, read_structure, scan_chain
+
+    scorers = {spec: load_scorer(spec, device="cpu") for spec in specs}
+    names = sorted(p.stem for p in (folder / "assays").glob("*.csv"))
+    if only:
+        names = [n for n in names if any(o in n for o in only)]
+    per_assay: dict[str, dict[str, float]] = {}
+    seconds = {spec: 0.0 for spec in specs}
+    timing: dict[str, dict] = {}
+    for name in names:
+        mutants, measured = read_assay(folder / "assays" / f"{name}.csv")
+        chain = read_structure(folder / "structures" / f"{name}.pdb", chains=["A"])[0]
+        row = {"BLOSUM62": spearman(lookup(blosum_scores(chain.sequence), mutants), measured)}
+        for spec, scorer in scorers.items():
+            start = time.perf_counter()
+            result = scan_chain(chain, scorer, method=method, plddt_mask="on", use_cache=False)
+            took = time.perf_counter() - start
+            seconds[spec] += took
+            timing.setdefault(name, {"residues": len(chain)})[spec] = took
+            row[spec] = spearman(lookup(result.scores, mutants), measured)
+        per_assay[name] = row
+        print(name, " ".join(f"{k}={v:+.3f}" for k, v in row.items()), file=sys.stderr, flush=True)
+    described = {spec: s.describe() for spec, s in scorers.items()}
+    names_used = {spec: s.name for spec, s in scorers.items()}
+    return {"per_assay": per_assay, "seconds": seconds, "timing": timing, "describe": described, "names": names_used}
+
+
+def render(run: dict, anchors: dict[str, dict[str, str]]) -> str:
+    """Markdown: per-assay table with the scorers, BLOSUM62 and the anchors, then the two means."""
+    specs = list(run["names"])
+    columns = [*specs, "BLOSUM62", *ANCHOR_COLUMNS]
+    head = "| assay | variants | comparable | " + " | ".join(columns) + " |"
+    lines = [head, "|" + "---|" * (3 + len(columns))]
+    table = {c: [] for c in columns}
+    comparable = {c: [] for c in columns}
+    for name, row in run["per_assay"].items():
+        anchor = anchors.get(name, {})
+        values = {**row, **{c: float(anchor[c]) for c in ANCHOR_COLUMNS if anchor.get(c)}}
+        cells = []
+        for c in columns:
+            v = values.get(c)
+            cells.append("" if v is None else f"{v:.3f}")
+            if v is not None:
+                table[c].append(v)
+                if anchor.get("comparable") == "yes":
+                    comparable[c].append(v)
+        lines.append(f"| {name} | {anchor.get('n_single_mutants', '')} | {anchor.get('comparable', '')} | "
+                     + " | ".join(cells) + " |")
+    lines.append("| **mean, all assays** | | | " + " | ".join(f"**{np.mean(table[c]):.3f}**" for c in columns) + " |")
+    lines.append("| **mean, comparable** | | | " + " | ".join(f"**{np.mean(comparable[c]):.3f}**" for c in columns)
+                 + " |")
+    return "\n".join(lines)
+
+
+def _longest(run: dict, spec: str) -> str:
+    """The time for the longest chain, the number a user scanning a big protein waits for."""
+    timing = run.get("timing") or {}
+    if not timing:
+        return ""
+    name, row = max(timing.items(), key=lambda item: item[1]["residues"])
+    return f" (the longest chain, {row['residues']} residues: {row[spec]:.2f} s)"
+
+
+def write_benchmarks(run: dict, text: str, command: str) -> None:
+    path = REPO / "BENCHMARKS.md"
+    doc = path.read_text()
+    stamp = run["date"]
+    scorers = "\n".join(f"- `{spec}`: {desc}" for spec, desc in run["describe"].items())
+    block = (f"{BEGIN}\n## Zero-shot accuracy on the dev deep mutational scans\n\n"
+             f"{run['split']} split, {len(run['per_assay'])} ProteinGym assays (AlphaFold2 structures, chain A, "
+             f"pLDDT masking on, method {run['method']}); Spearman per assay against the measured fitness. "
+             f"Anchors: published ProteinGym v1 numbers (`anchors.tsv`); BLOSUM62 is computed by the benchmark. "
+             f"Machine: {run['machine']}; {stamp}; command: `{command}`.\n\n{scorers}\n\n"
+             + "\n".join(f"- `{spec}`: {sec:.1f} s for all assays{_longest(run, spec)}"
+                         for spec, sec in run["seconds"].items())
+             + f"\n\n{text}\n{END}")
+    if BEGIN in doc:
+        doc = doc[:doc.index(BEGIN)] + block + doc[doc.index(END) + len(END):]
+    else:
+        doc = doc.rstrip() + "\n\n" + block + "\n"
+    path.write_text(doc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", action="append", default=None,
+                        help="scorer spec (repeatable): registry name, .onnx path, burial-blosum, A+B")
+    parser.add_argument("--split", default="dev", choices=sorted(DATA))
+    parser.add_argument("--data", type=Path, default=None, help="folder with assays/, structures/, anchors.tsv")
+    parser.add_argument("--method", default="masked", choices=["masked", "wt"])
+    parser.add_argument("--only", action="append", help="substring of assay names to keep (repeatable)")
+    parser.add_argument("--write", action="store_true", help="rewrite the DMS block of BENCHMARKS.md")
+    parser.add_argument("--from-json", type=Path, help="render a saved run (bench/results/dms-*.json), no scoring")
+    args = parser.parse_args(argv)
+    if args.from_json:
+        run = json.loads(args.from_json.read_text())
+        text = render(run, read_anchors(args.data or DATA[run["split"]]))
+        print(text)
+        if args.write:
+            write_benchmarks(run, text, run.get("command", ""))
+        return 0
+    folder = args.data or DATA[args.split]
+    if not (folder / "anchors.tsv").is_file():
+        print(f"bench/dms.py: the {args.split} assays are not at {folder} (they ship in ../shared/data/dms_dev)",
+              file=sys.stderr)
+        return 2
+    specs = args.model or ["burial-blosum"]
+    run = score_split(folder, specs, args.method, args.only)
+    command = "python bench/dms.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    run.update(command=command, split=args.split, method=args.method, date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               machine=f"{platform.processor() or platform.machine()}, {platform.system()}, Python {platform.python_version()}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M")
+    (RESULTS / f"dms-{args.split}-{stamp}.json").write_text(json.dumps(run, indent=1))
+    text = render(run, read_anchors(folder))
+    print(text)
+    if args.write:
+        write_benchmarks(run, text, command)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
