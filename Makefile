@@ -6,7 +6,6 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.demo-installed
 EXAMPLE ?= examples/1aki.cif
-DEMO_MODEL := models/default/saprot-scan-default.onnx
 DEMO_OUT ?= demo-out
 
 .PHONY: all venv test test-core demo demo-inputs demo-run clean help
@@ -43,7 +42,6 @@ $(DEMO_STAMP): core/pyproject.toml plugin_pymol/pyproject.toml
 
 demo-inputs:
 	@test -f $(EXAMPLE) || { echo "example structure $(EXAMPLE) not found"; exit 2; }
-	@test -f $(DEMO_MODEL) || { echo "embedded default model $(DEMO_MODEL) not found (see models/README.md)"; exit 2; }
 	@command -v python3 >/dev/null || { echo "python3 not found on PATH"; exit 2; }
 	@mkdir -p $(DEMO_OUT) && test -w $(DEMO_OUT) || { echo "cannot write the output folder $(DEMO_OUT)"; exit 2; }
 

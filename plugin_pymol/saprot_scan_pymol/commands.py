@@ -75,7 +75,7 @@ ARGUMENTS
 
     selection = str: atoms whose protein chains are scored {default: all}
     model = str: registry name (saprot-35m, saprot-650m), "default", or an .onnx path
-            {default: $SAPROT_SCAN_MODEL, saved preference, best cached, embedded default}
+            {default: $SAPROT_SCAN_MODEL, saved preference, best cached SaProt, burial-blosum}
     method = masked | wt: masked marginals (SaProt's method) or one wild-type pass {default: masked}
     summary = mean | min | max | one amino-acid letter {default: mean}
     palette = red_white_blue | blue_white_red | orange_white_purple | magenta_white_green |

@@ -1,7 +1,9 @@
-"""Which ONNX model file scores: registry names, the user's cache, and the embedded default.
+"""Which ONNX model file scores: registry names, the user's cache, and the embedded language model.
 
 Order when no model is named (DESIGN.md): ``$SAPROT_SCAN_MODEL``, the saved preference, the best
-cached SaProt model, the embedded default. Every model is verified by SHA-256 on load.
+cached SaProt model, then the structure scorer ``burial-blosum`` (``backends.base.load_scorer``); this
+module's own ``resolve_model(None)`` answers for ONNX files only and ends in the embedded language model.
+Every model is verified by SHA-256 on load.
 """
 from __future__ import annotations
 
