@@ -16,6 +16,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import platform
 import sys
 import time
@@ -28,6 +29,16 @@ DATA = {"dev": REPO.parent / "shared" / "data" / "dms_dev"}
 RESULTS = REPO / "bench" / "results"
 BEGIN, END = "<!-- dms:begin -->", "<!-- dms:end -->"
 ANCHOR_COLUMNS = ("ESM2 (8M)", "ProteinMPNN", "ESM2 (35M)", "SaProt (35M)", "SaProt (650M)")
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -92,6 +103,21 @@ def score_split(folder: Path, specs: list[str], method: str, only: list[str] | N
     return {"per_assay": per_assay, "seconds": seconds, "timing": timing, "describe": described, "names": names_used}
 
 
+def merge_runs(runs: list[dict]) -> dict:
+    """One run from several of the same split: scorers of later runs are added (or replace earlier ones)."""
+    merged = json.loads(json.dumps(runs[0]))
+    for run in runs[1:]:
+        for name, row in run["per_assay"].items():
+            merged["per_assay"].setdefault(name, {}).update(row)
+        for key in ("seconds", "describe", "names"):
+            merged[key].update(run[key])
+        for name, row in (run.get("timing") or {}).items():
+            merged.setdefault("timing", {}).setdefault(name, {}).update(row)
+        merged["command"] = " ; ".join(filter(None, (merged.get("command"), run.get("command"))))
+        merged["date"] = run["date"]
+    return merged
+
+
 def render(run: dict, anchors: dict[str, dict[str, str]]) -> str:
     """Markdown: per-assay table with the scorers, BLOSUM62 and the anchors, then the two means."""
     specs = list(run["names"])
@@ -125,6 +151,8 @@ def _longest(run: dict, spec: str) -> str:
     if not timing:
         return ""
     name, row = max(timing.items(), key=lambda item: item[1]["residues"])
+    if spec not in row:
+        return ""
     return f" (the longest chain, {row['residues']} residues: {row[spec]:.2f} s)"
 
 
@@ -157,10 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--method", default="masked", choices=["masked", "wt"])
     parser.add_argument("--only", action="append", help="substring of assay names to keep (repeatable)")
     parser.add_argument("--write", action="store_true", help="rewrite the DMS block of BENCHMARKS.md")
-    parser.add_argument("--from-json", type=Path, help="render a saved run (bench/results/dms-*.json), no scoring")
+    parser.add_argument("--from-json", type=Path, action="append",
+                        help="render saved runs (bench/results/dms-*.json; repeatable: later runs add or replace "
+                             "scorers), no scoring")
     args = parser.parse_args(argv)
     if args.from_json:
-        run = json.loads(args.from_json.read_text())
+        run = merge_runs([json.loads(path.read_text()) for path in args.from_json])
         text = render(run, read_anchors(args.data or DATA[run["split"]]))
         print(text)
         if args.write:
@@ -175,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     run = score_split(folder, specs, args.method, args.only)
     command = "python bench/dms.py " + " ".join(sys.argv[1:] if argv is None else argv)
     run.update(command=command, split=args.split, method=args.method, date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-               machine=f"{platform.processor() or platform.machine()}, {platform.system()}, Python {platform.python_version()}")
+               machine=f"{_cpu_name()}, {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M")
     (RESULTS / f"dms-{args.split}-{stamp}.json").write_text(json.dumps(run, indent=1))
