@@ -344,3 +344,25 @@ for name, body in variants.items():
         assert len(out[name]["pairs"]) == 129
         for got, want in out[name]["pairs"]:
             assert got == pytest.approx(want, abs=1e-6), name
+
+
+def test_default_structure_scorer_sets_the_core_number_and_names_itself(chimerax):
+    """Issue 12: the offline default burial-blosum runs through the bundle unchanged, equal to the core."""
+    out = chimerax("""
+import os
+os.environ.pop("SAPROT_SCAN_MODEL", None)
+from saprot_scan import load_scorer, read_structure, scan_chain
+run(session, "open " + params["1aki"])
+log.clear()
+run(session, "saprot scan #1/A")
+out["log"] = log.text()
+core = scan_chain(read_structure(params["1aki"], chains=["A"])[0], load_scorer("burial-blosum"), use_cache=False)
+m = session.models[0]
+out["chimerax"] = {f"{r.number}{r.insertion_code}": r.saprot_score for r in m.residues
+                   if getattr(r, "saprot_score", None) is not None}
+out["core"] = {rid.label: float(v) for rid, v in zip(core.residue_ids, core.summary("mean"))}
+""")
+    assert "burial-blosum" in out["log"]
+    assert set(out["chimerax"]) == set(out["core"]) and len(out["core"]) == 129
+    for label, value in out["core"].items():
+        assert out["chimerax"][label] == pytest.approx(value, abs=1e-6), label
