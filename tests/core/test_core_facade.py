@@ -84,7 +84,7 @@ def test_a_registered_scorer_kind_runs_through_the_pipeline_cache_and_cli(hydrop
 def test_saved_preference_from_the_cli_is_the_default_everywhere(tiny_onnx_model, example_structure, capsys,
                                                                   monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    assert ss.load_scorer().origin.startswith("embedded default")
+    assert ss.load_scorer().origin == "offline default"
     assert main(["models", "use", "no-such-model"]) == 2  # checked before it is saved
     assert ss.saved_preference() is None
     assert main(["models", "use", str(tiny_onnx_model)]) == 0
@@ -97,7 +97,7 @@ def test_saved_preference_from_the_cli_is_the_default_everywhere(tiny_onnx_model
 
     assert model_choices()[0] == ("(automatic)", "")
     assert main(["models", "use", "auto"]) == 0
-    assert ss.saved_preference() is None and ss.load_scorer().origin.startswith("embedded default")
+    assert ss.saved_preference() is None and ss.load_scorer().origin == "offline default"
 
 
 def test_a_result_saves_and_loads_one_way(tiny_onnx_model, example_structure, tmp_path):

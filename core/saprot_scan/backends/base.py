@@ -47,6 +47,10 @@ class Scorer(Protocol):
 
     Scores are (L, 20) float arrays, columns in ``AMINO_ACIDS`` order, the wild type's column 0, NaN rows
     where the wild type is unknown; higher means more tolerated.
+
+    Optional attributes the front ends read when present: ``kind`` ("language-model", "structure",
+    "ensemble"), ``score_label`` (what the numbers are, for colour bars; default SaProt's log-ratio) and
+    ``cacheable`` (False: never cache this scorer's results by tokens, e.g. when they depend on coordinates).
     """
 
     name: str  #: shown to the user ("saprot-35m", a file stem, a scorer's own name)
@@ -54,7 +58,6 @@ class Scorer(Protocol):
     precision: str  #: "fp32", "fp16", "int8", or what a non-neural scorer reports
     device: str  #: "cpu" or "cuda"
     origin: str  #: why it was chosen (named, from SAPROT_SCAN_MODEL, saved preference, cached, offline default)
-    kind: str  #: "language-model" (ONNX SaProt-format), "structure", "ensemble", ...
 
     def describe(self) -> str:
         """One line saying which scorer produced the numbers, and on what."""
