@@ -4,11 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
-SHARED ?= ../shared
-EXAMPLE ?= $(SHARED)/data/foldseek_3di/1aki.cif
+DEMO_STAMP := $(VENV)/.demo-installed
+EXAMPLE ?= examples/1aki.cif
 DEMO_OUT ?= demo-out
 
-.PHONY: all venv test test-core demo clean help
+.PHONY: all venv test test-core demo demo-inputs demo-run clean help
 all: help
 
 help:
@@ -26,14 +26,29 @@ $(STAMP): core/pyproject.toml $(wildcard plugin_pymol/requirements-test.txt)
 	touch $(STAMP)
 
 test-core: venv pymol-sysdeps
-	$(PY) -m pytest tests -q -rs -p no:cacheprovider --ignore-glob='tests/test_chimerax*'
+	$(PY) -m pytest tests -q -rs -p no:cacheprovider
 
 test: test-core
 	$(MAKE) test-chimerax
 
-demo: venv pymol-sysdeps
-	@test -f $(EXAMPLE) || { echo "example structure $(EXAMPLE) not found (it ships in ../shared/data)"; exit 2; }
-	@mkdir -p $(DEMO_OUT)
+# The demo needs only the core (ONNX Runtime, no torch/transformers), PyMOL and the plugin's renderer;
+# a venv that `make venv` already filled has all of that. Its inputs are checked before anything installs.
+$(DEMO_STAMP): core/pyproject.toml plugin_pymol/pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt core/pyproject.toml ]; then echo "using the full test venv $(VENV)"; else \
+	  $(PIP) install -q --upgrade pip && $(PIP) install -q -e core pymol-open-source && \
+	  $(PIP) install -q --no-deps -e plugin_pymol; fi
+	touch $@
+
+demo-inputs:
+	@test -f $(EXAMPLE) || { echo "example structure $(EXAMPLE) not found"; exit 2; }
+	@command -v python3 >/dev/null || { echo "python3 not found on PATH"; exit 2; }
+	@mkdir -p $(DEMO_OUT) && test -w $(DEMO_OUT) || { echo "cannot write the output folder $(DEMO_OUT)"; exit 2; }
+
+demo: demo-inputs
+	@$(MAKE) --no-print-directory pymol-sysdeps demo-run
+
+demo-run: $(DEMO_STAMP)
 	$(VENV)/bin/saprot-scan scan $(EXAMPLE) --csv $(DEMO_OUT)/scores.csv --summary-csv $(DEMO_OUT)/per-residue.csv \
 	  --json $(DEMO_OUT)/scores.json --heatmap $(DEMO_OUT)/heatmap.png
 	$(PY) -m saprot_scan_pymol.render $(EXAMPLE) $(DEMO_OUT)/scores.json $(DEMO_OUT)/structure.png

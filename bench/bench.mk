@@ -24,3 +24,10 @@ install-gpu: venv
 	$(PIP) uninstall -y -q onnxruntime onnxruntime-gpu
 	$(PIP) install -q 'onnxruntime-gpu>=1.20'
 	$(PY) -c "import onnxruntime as o; print('onnxruntime', o.__version__, o.get_available_providers())"
+
+# Issue 12: zero-shot Spearman on the dev deep mutational scans (../shared/data/dms_dev), through the
+# product's own scan path, beside BLOSUM62 and the published anchors; rewrites its block in BENCHMARKS.md.
+DMS_MODELS ?= burial-blosum saprot-scan-default burial-blosum+saprot-scan-default burial-blosum*0.8+saprot-scan-default*0.2
+.PHONY: bench-dms
+bench-dms: venv
+	$(PY) bench/dms.py --split dev $(foreach m,$(DMS_MODELS),--model '$(m)') --write

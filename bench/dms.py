@@ -16,6 +16,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import platform
 import sys
 import time
@@ -28,6 +29,16 @@ DATA = {"dev": REPO.parent / "shared" / "data" / "dms_dev"}
 RESULTS = REPO / "bench" / "results"
 BEGIN, END = "<!-- dms:begin -->", "<!-- dms:end -->"
 ANCHOR_COLUMNS = ("ESM2 (8M)", "ProteinMPNN", "ESM2 (35M)", "SaProt (35M)", "SaProt (650M)")
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -49,7 +60,7 @@ def read_anchors(folder: Path) -> dict[str, dict[str, str]]:
 
 def lookup(scores: np.ndarray, mutants: list[str]) -> np.ndarray:
     """Scores of single substitutions written wt + 1-based position + mt (multi-mutants summed)."""
-    from saprot_scan.tokens import AMINO_ACIDS
+    from saprot_scan import AMINO_ACIDS
 
     out = np.empty(len(mutants))
     for k, mutant in enumerate(mutants):
@@ -58,17 +69,14 @@ def lookup(scores: np.ndarray, mutants: list[str]) -> np.ndarray:
 
 
 def blosum_scores(sequence: str) -> np.ndarray:
-    from saprot_scan.structure_scorer import blosum62
-    from saprot_scan.tokens import AMINO_ACIDS
+    from saprot_scan import AMINO_ACIDS, blosum62
 
     matrix = blosum62()
     return np.array([matrix[AMINO_ACIDS.index(a)] if a in AMINO_ACIDS else np.full(20, np.nan) for a in sequence])
 
 
 def score_split(folder: Path, specs: list[str], method: str, only: list[str] | None) -> dict:
-    from saprot_scan.pipeline import scan_chain
-    from saprot_scan.scorers import load_scorer
-    from saprot_scan.structure import read_structure
+    from saprot_scan import load_scorer, read_structure, scan_chain
 
     scorers = {spec: load_scorer(spec, device="cpu") for spec in specs}
     names = sorted(p.stem for p in (folder / "assays").glob("*.csv"))
@@ -76,6 +84,7 @@ def score_split(folder: Path, specs: list[str], method: str, only: list[str] | N
         names = [n for n in names if any(o in n for o in only)]
     per_assay: dict[str, dict[str, float]] = {}
     seconds = {spec: 0.0 for spec in specs}
+    timing: dict[str, dict] = {}
     for name in names:
         mutants, measured = read_assay(folder / "assays" / f"{name}.csv")
         chain = read_structure(folder / "structures" / f"{name}.pdb", chains=["A"])[0]
@@ -83,13 +92,30 @@ def score_split(folder: Path, specs: list[str], method: str, only: list[str] | N
         for spec, scorer in scorers.items():
             start = time.perf_counter()
             result = scan_chain(chain, scorer, method=method, plddt_mask="on", use_cache=False)
-            seconds[spec] += time.perf_counter() - start
+            took = time.perf_counter() - start
+            seconds[spec] += took
+            timing.setdefault(name, {"residues": len(chain)})[spec] = took
             row[spec] = spearman(lookup(result.scores, mutants), measured)
         per_assay[name] = row
         print(name, " ".join(f"{k}={v:+.3f}" for k, v in row.items()), file=sys.stderr, flush=True)
     described = {spec: s.describe() for spec, s in scorers.items()}
     names_used = {spec: s.name for spec, s in scorers.items()}
-    return {"per_assay": per_assay, "seconds": seconds, "describe": described, "names": names_used}
+    return {"per_assay": per_assay, "seconds": seconds, "timing": timing, "describe": described, "names": names_used}
+
+
+def merge_runs(runs: list[dict]) -> dict:
+    """One run from several of the same split: scorers of later runs are added (or replace earlier ones)."""
+    merged = json.loads(json.dumps(runs[0]))
+    for run in runs[1:]:
+        for name, row in run["per_assay"].items():
+            merged["per_assay"].setdefault(name, {}).update(row)
+        for key in ("seconds", "describe", "names"):
+            merged[key].update(run[key])
+        for name, row in (run.get("timing") or {}).items():
+            merged.setdefault("timing", {}).setdefault(name, {}).update(row)
+        merged["command"] = " ; ".join(filter(None, (merged.get("command"), run.get("command"))))
+        merged["date"] = run["date"]
+    return merged
 
 
 def render(run: dict, anchors: dict[str, dict[str, str]]) -> str:
@@ -119,6 +145,17 @@ def render(run: dict, anchors: dict[str, dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def _longest(run: dict, spec: str) -> str:
+    """The time for the longest chain, the number a user scanning a big protein waits for."""
+    timing = run.get("timing") or {}
+    if not timing:
+        return ""
+    name, row = max(timing.items(), key=lambda item: item[1]["residues"])
+    if spec not in row:
+        return ""
+    return f" (the longest chain, {row['residues']} residues: {row[spec]:.2f} s)"
+
+
 def write_benchmarks(run: dict, text: str, command: str) -> None:
     path = REPO / "BENCHMARKS.md"
     doc = path.read_text()
@@ -129,7 +166,8 @@ def write_benchmarks(run: dict, text: str, command: str) -> None:
              f"pLDDT masking on, method {run['method']}); Spearman per assay against the measured fitness. "
              f"Anchors: published ProteinGym v1 numbers (`anchors.tsv`); BLOSUM62 is computed by the benchmark. "
              f"Machine: {run['machine']}; {stamp}; command: `{command}`.\n\n{scorers}\n\n"
-             + "\n".join(f"- `{spec}`: {sec:.1f} s for all assays" for spec, sec in run["seconds"].items())
+             + "\n".join(f"- `{spec}`: {sec:.1f} s for all assays{_longest(run, spec)}"
+                         for spec, sec in run["seconds"].items())
              + f"\n\n{text}\n{END}")
     if BEGIN in doc:
         doc = doc[:doc.index(BEGIN)] + block + doc[doc.index(END) + len(END):]
@@ -147,7 +185,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--method", default="masked", choices=["masked", "wt"])
     parser.add_argument("--only", action="append", help="substring of assay names to keep (repeatable)")
     parser.add_argument("--write", action="store_true", help="rewrite the DMS block of BENCHMARKS.md")
+    parser.add_argument("--from-json", type=Path, action="append",
+                        help="render saved runs (bench/results/dms-*.json; repeatable: later runs add or replace "
+                             "scorers), no scoring")
     args = parser.parse_args(argv)
+    if args.from_json:
+        run = merge_runs([json.loads(path.read_text()) for path in args.from_json])
+        text = render(run, read_anchors(args.data or DATA[run["split"]]))
+        print(text)
+        if args.write:
+            write_benchmarks(run, text, run.get("command", ""))
+        return 0
     folder = args.data or DATA[args.split]
     if not (folder / "anchors.tsv").is_file():
         print(f"bench/dms.py: the {args.split} assays are not at {folder} (they ship in ../shared/data/dms_dev)",
@@ -155,15 +203,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     specs = args.model or ["burial-blosum"]
     run = score_split(folder, specs, args.method, args.only)
-    run.update(split=args.split, method=args.method, date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-               machine=f"{platform.processor() or platform.machine()}, {platform.system()}, Python {platform.python_version()}")
+    command = "python bench/dms.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    run.update(command=command, split=args.split, method=args.method, date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               machine=f"{_cpu_name()}, {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M")
     (RESULTS / f"dms-{args.split}-{stamp}.json").write_text(json.dumps(run, indent=1))
     text = render(run, read_anchors(folder))
     print(text)
     if args.write:
-        command = "python bench/dms.py " + " ".join(sys.argv[1:] if argv is None else argv)
         write_benchmarks(run, text, command)
     return 0
 

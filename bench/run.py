@@ -27,11 +27,11 @@ sys.path.insert(0, str(HERE))
 
 from saprot_loop import load_torch_model, masked_positions_loop, wt_pass  # noqa: E402
 
-from saprot_scan.agreement import compare_scores  # noqa: E402
-from saprot_scan.checkpoints import ARCHITECTURES  # noqa: E402
-from saprot_scan.model_io import EveryRowModel  # noqa: E402
-from saprot_scan.scan import _to_scores, _wt_columns, aa_log_probs, masked_marginal, wt_marginal  # noqa: E402
-from saprot_scan.tokens import AMINO_ACIDS, VOCAB_SIZE, combine, encode, token_id  # noqa: E402
+from saprot_scan import compare_scores  # noqa: E402
+from saprot_scan import ARCHITECTURES  # noqa: E402
+from saprot_scan import EveryRowModel  # noqa: E402
+from saprot_scan import to_scores, wt_columns, aa_log_probs, masked_marginal, wt_marginal  # noqa: E402
+from saprot_scan import AMINO_ACIDS, VOCAB_SIZE, combine, encode, token_id  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "swissprot500"
 
@@ -76,9 +76,9 @@ def prepare_models(arch: str, work: Path, gpu: bool, int8: bool, ablation: bool 
     """Random-weight checkpoint, its fp32 export, int8 copy (CPU) and fp16 exports (GPU); cached in work/.
     ``ablation`` adds the steps in between: fp32 with fused attention, int8 without it, int8 asked for
     every row's logits."""
-    from saprot_scan.checkpoints import random_checkpoint
-    from saprot_scan.export import export_onnx
-    from saprot_scan.quantize import quantize_int8
+    from saprot_scan import random_checkpoint
+    from saprot_scan import export_onnx
+    from saprot_scan import quantize_int8
 
     folder = work / arch
     hf = folder / "hf"
@@ -126,8 +126,8 @@ def prepare_models(arch: str, work: Path, gpu: bool, int8: bool, ablation: bool 
 
 def _current_format(path: Path) -> bool:
     """Whether an export in the work folder was made by this version's exporter."""
-    from saprot_scan.export import FORMAT_TAG
-    from saprot_scan.variants import read_metadata
+    from saprot_scan import FORMAT_TAG
+    from saprot_scan import read_metadata
 
     return read_metadata(path).get("saprot_scan.format") == FORMAT_TAG
 
@@ -136,7 +136,7 @@ def write_fused(src: Path, out: Path, fp16: bool) -> None:
     """fp32 export with attention on onnxruntime's fused kernels, optionally converted to fp16."""
     import onnx
 
-    from saprot_scan.fuse_attention import fuse_attention
+    from saprot_scan import fuse_attention
 
     model = onnx.load(str(src))
     if not fuse_attention(model):
@@ -327,11 +327,11 @@ def run_case(arch: str, files: dict, chain: dict, device: str, threads: int, bud
              loop_budget: float, variants: list[str]) -> list[dict]:
     import torch
 
-    from saprot_scan.runtime import load_model_file
+    from saprot_scan import load_model_file
 
     length, tokens = len(chain["aa"]), len(chain["ids"])
     rows, ref_scores = [], {}
-    wt_cols = _wt_columns(chain["aa"])
+    wt_cols = wt_columns(chain["aa"])
     torch.set_num_threads(threads)
     os.environ["SAPROT_SCAN_THREADS"] = str(threads)
     tdev = "cuda" if device == "cuda" else "cpu"
@@ -347,7 +347,7 @@ def run_case(arch: str, files: dict, chain: dict, device: str, threads: int, bud
     loop = timed_masked(f"SaProt loop (PyTorch fp32, 1 position/pass, {loop_threads} thread"
                         f"{'s' if loop_threads > 1 else ''})",
                         lambda pos: masked_positions_loop(tmodel, chain["ids"], chain["struct"], pos, tdev),
-                        lambda: _to_scores(masked_positions_loop(tmodel, chain["ids"], chain["struct"],
+                        lambda: to_scores(masked_positions_loop(tmodel, chain["ids"], chain["struct"],
                                                                  range(length), tdev), wt_cols),
                         length, loop_budget, probe)
     warm_up(lambda: wt_pass(tmodel, chain["ids"], tdev))
@@ -405,7 +405,7 @@ def _log_probs_of(row: dict, length: int) -> tuple[list[int], np.ndarray] | None
 def _agreements(rows: list[dict], variants: dict, loop: dict, chain: dict) -> None:
     """Per-position Spearman of each variant against fp32 ORT (and fp32 ORT against the PyTorch loop)."""
     length, aa = len(chain["aa"]), chain["aa"]
-    wt_cols = _wt_columns(aa)
+    wt_cols = wt_columns(aa)
 
     def scores_at(row):
         got = _log_probs_of(row, length)
@@ -414,7 +414,7 @@ def _agreements(rows: list[dict], variants: dict, loop: dict, chain: dict) -> No
         pos, values = got
         if values.shape[0] == length and "scores" in row:
             return pos, values
-        return pos, _to_scores(values, wt_cols[pos])
+        return pos, to_scores(values, wt_cols[pos])
 
     ref = variants.get("fp32")
     ref_at = scores_at(ref) if ref else None

@@ -34,7 +34,7 @@ def masked_positions_loop(model, ids: np.ndarray, struct: str, positions, device
     """(len(positions), 20) log P(aa) with one masked position per forward pass (SaProt's loop)."""
     import torch
 
-    from saprot_scan.tokens import token_id
+    from saprot_scan import token_id
 
     out = np.zeros((len(positions), 20))
     base = torch.from_numpy(np.asarray(ids, dtype=np.int64))[None, :].to(device)

@@ -5,7 +5,7 @@
 #
 # The only ChimeraX that installs here is the PyPI wheel `chimerax` 0.1.71 (ChimeraX 1.7.1 core,
 # yanked upstream). Its declared dependencies pin packages that do not build, so it is installed
-# --no-deps with the list below (docs: ../shared/docs/viewers-headless.md). Every step is skipped
+# --no-deps with the list below (details: tests/chimerax/chimerax_harness/README.md). Every step is skipped
 # when its stamp is newer than what it depends on, so repeated runs are cheap.
 
 CX_VENV ?= .venv-chimerax
@@ -74,4 +74,4 @@ $(CX_TEST_MODEL): $(CX_STAMP) | venv
 
 test-chimerax: chimerax-venv $(CX_TEST_MODEL)
 	SAPROT_CHIMERAX_TEST_MODEL=$(abspath $(CX_TEST_MODEL)) OMP_NUM_THREADS=1 \
-	  $(CX_PY) -m pytest --noconftest -q -p no:cacheprovider tests/test_chimerax_*.py
+	  $(CX_PY) -m pytest --noconftest -q -rs -p no:cacheprovider tests/chimerax

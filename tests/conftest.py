@@ -1,4 +1,4 @@
-"""Shared fixtures: a small real SaProt-format model built here, the shared data, and a private cache.
+"""Shared fixtures: a small real SaProt-format model built here, the packed test data, and a private cache.
 
 Nothing here is a stand-in: the model is a real EsmForMaskedLM with random weights, exported to ONNX
 by the core's own exporter and run by onnxruntime.
@@ -10,8 +10,24 @@ from pathlib import Path
 
 import pytest
 
+from support.data import EXAMPLE_STRUCTURE, data_dir
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+
+# The ChimeraX suite runs in its own interpreter (make test-chimerax: .venv-chimerax, --noconftest);
+# the main suite leaves its folder alone instead of skipping every test in it.
+try:
+    import chimerax.core  # noqa: F401
+except ImportError:
+    collect_ignore = ["chimerax"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers from where a test lives: every PyMOL test needs PyMOL, the window tests a display (gui)."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.parent.name == "pymol":
+            item.add_marker(pytest.mark.pymol)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,16 +47,15 @@ def private_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip("../shared/data is not beside this checkout")
-    return SHARED_DATA
+def test_data() -> Path:
+    """The data in tests/data, unpacked: ``foldseek_3di/*.cif`` + ``i3d.fasta``, ``scope40/``."""
+    return data_dir()
 
 
 @pytest.fixture(scope="session")
-def example_structure(shared_data) -> Path:
-    """Hen egg-white lysozyme (1AKI, 129 residues): a small, real crystal structure."""
-    return shared_data / "foldseek_3di" / "1aki.cif"
+def example_structure() -> Path:
+    """Hen egg-white lysozyme (1AKI, 129 residues): a small, real crystal structure (examples/1aki.cif)."""
+    return EXAMPLE_STRUCTURE
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +81,6 @@ def tiny_onnx_model(tiny_model_dir) -> Path:
 @pytest.fixture(scope="session")
 def torch_model(tiny_hf_checkpoint):
     """The test model in PyTorch (transformers' EsmForMaskedLM), the reference the ONNX side is held to."""
-    import core_reference
+    from support import core_reference
 
     return core_reference.load_hf_model(tiny_hf_checkpoint)

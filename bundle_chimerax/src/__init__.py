@@ -14,8 +14,12 @@ class _SaprotBundleAPI(BundleAPI):
 
     @staticmethod
     def register_command(bundle_info, command_info, logger):
-        from . import commands
-        commands.register(command_info.name, logger)
+        """Each command from its own module (imported only when ChimeraX first needs the command)."""
+        import importlib
+        from chimerax.core.commands import register
+        module_name, function, desc = _COMMANDS[command_info.name]
+        module = importlib.import_module(f".{module_name}", __name__)
+        register(command_info.name, getattr(module, desc), getattr(module, function), logger=logger)
 
     @staticmethod
     def get_class(class_name):
@@ -25,5 +29,18 @@ class _SaprotBundleAPI(BundleAPI):
             return SaprotScans
         return None
 
+
+#: command -> (module, function, CmdDesc) in this bundle; the commands are listed in pyproject.toml.
+_COMMANDS = {
+    "saprot scan": ("scan", "saprot_scan", "scan_desc"),
+    "saprot color": ("color", "saprot_color", "color_desc"),
+    "saprot mutations": ("mutations", "saprot_mutations", "mutations_desc"),
+    "saprot heatmap": ("heatmap", "saprot_heatmap", "heatmap_desc"),
+    "saprot models": ("models", "saprot_models", "models_desc"),
+    "saprot models fetch": ("models", "saprot_models_fetch", "fetch_desc"),
+    "saprot models export": ("models", "saprot_models_export", "export_desc"),
+    "saprot models use": ("models", "saprot_models_use", "use_desc"),
+    "saprot stop": ("stop", "saprot_stop", "stop_desc"),
+}
 
 bundle_api = _SaprotBundleAPI()

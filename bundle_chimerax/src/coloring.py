@@ -5,30 +5,27 @@ type"): red for intolerant, white at 0, blue for tolerated.  Residues without a 
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .store import ATTR_NAME, StoredScan, register_attribute
 
-INTOLERANT = "#b2182b"
-TOLERATED = "#2166ac"
-UNSCORED_RGBA8 = (160, 160, 160, 255)
+from saprot_scan.viewers import CENTRE_HEX, INTOLERANT_HEX as INTOLERANT, TOLERATED_HEX as TOLERATED, UNSCORED_RGB8
+from saprot_scan.viewers import colour_limit
+
+UNSCORED_RGBA8 = (*UNSCORED_RGB8, 255)
 
 
 def symmetric_limit(values: np.ndarray) -> float:
-    """Half-width of the colour range: the largest |value|, rounded up to a half unit (at least 0.5)."""
-    finite = np.abs(values[np.isfinite(values)])
-    if finite.size == 0:
-        return 1.0
-    return max(0.5, math.ceil(float(finite.max()) * 2) / 2)
+    """Half-width of the colour range (the core's rule for every viewer): the largest |value| rounded up to a
+    half unit, at least 0.5."""
+    return colour_limit(np.asarray(values, dtype=float).ravel())
 
 
 def default_colormap(limit: float):
     """Red (intolerant) - white at 0 - blue (tolerated), from -limit to +limit."""
     from chimerax.core.colors import Color, Colormap
     return Colormap((-limit, 0.0, limit),
-                    (Color(INTOLERANT).rgba, Color("white").rgba, Color(TOLERATED).rgba))
+                    (Color(INTOLERANT).rgba, Color(CENTRE_HEX).rgba, Color(TOLERATED).rgba))
 
 
 def centred_colormap(palette, values: np.ndarray):
@@ -92,3 +89,27 @@ def key_command(colormap) -> str:
 def show_key(session, colormap) -> None:
     from chimerax.core.commands import run
     run(session, key_command(colormap), log=True)
+
+
+def color_and_log(session, scans, kind: str, palette, key: bool, heatmap: str | None, csv: str | None,
+                  register_sets: bool, color_residues: dict | None = None) -> None:
+    """Colour the scans' residues, show the key, log the summary; register mutation-score sets after a scan."""
+    import numpy as np
+    from . import mutation_scores_bridge, report
+    values = np.concatenate([summary_values(s, kind) for s in scans])
+    colormap = centred_colormap(palette, values)
+    counts = [apply_scan(session, s, kind, colormap,
+                                  None if color_residues is None else color_residues.get(id(s)))
+              for s in scans]
+    if key:
+        show_key(session, colormap)
+    limit = symmetric_limit(values)
+    session.logger.info(report.scan_summary_html(scans, kind, counts, heatmap, csv, limit), is_html=True)
+    if register_sets:
+        if mutation_scores_bridge.mutation_scores_available():
+            names = mutation_scores_bridge.register(session, scans)
+            session.logger.info(f"Registered mutation score sets {', '.join(names)} (score name "
+                                f"'{mutation_scores_bridge.SCORE_NAME}') for the mutationscores commands")
+        else:
+            session.logger.info("This ChimeraX has no mutation_scores bundle (added in 1.9); "
+                                "use saprot heatmap and saprot mutations instead of mutationscores")

@@ -37,7 +37,7 @@ def run_job(session, label: str, work: Work, on_done: Callable[[Any], None],
     cancel = threading.Event()
     if not background:
         from chimerax.core.errors import UserError
-        from saprot_scan.errors import InputError
+        from saprot_scan import InputError
         try:
             result = work(lambda text: _status(session, text), cancel)
         except InputError as err:
@@ -52,7 +52,7 @@ def run_job(session, label: str, work: Work, on_done: Callable[[Any], None],
         ui.thread_safe(_status, session, text)
 
     def worker() -> None:
-        from saprot_scan.errors import InputError, ScanCancelled
+        from saprot_scan import InputError, ScanCancelled
         try:
             result = work(report, cancel)
         except ScanCancelled:

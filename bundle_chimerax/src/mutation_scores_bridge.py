@@ -25,7 +25,7 @@ def set_name(scan: StoredScan) -> str:
 def _mutation_scores(scan: StoredScan, ms_data):
     """One ``MutationScores`` per substitution; residues with an insertion code cannot be keyed by
     number in ``mutation_scores`` and are left out (the attribute still carries them)."""
-    from saprot_scan.tokens import AMINO_ACIDS
+    from saprot_scan import AMINO_ACIDS
     result = scan.result
     items = []
     for i, (rid, wt) in enumerate(zip(result.residue_ids, result.wt)):

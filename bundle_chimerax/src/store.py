@@ -50,32 +50,35 @@ class SaprotScans(StateManager):
 
 
 _RESULT_FIELDS = ("chain_id", "wt", "scores", "method", "model_name", "model_sha256", "struct",
-                  "plddt_mask_applied", "plddt_masked_count", "windows", "source", "notes")
+                  "plddt_mask_applied", "plddt_masked_count", "windows", "source", "notes")  # sessions before 0.2
 
 
 def _scan_to_data(scan: StoredScan) -> dict:
-    result = scan.result
-    fields = {name: getattr(result, name) for name in _RESULT_FIELDS if hasattr(result, name)}
-    fields["residue_ids"] = [(r.chain, r.number, r.icode) for r in result.residue_ids]
+    """The scan as the core saves any result (``ScanResult.to_dict``), scores kept exactly."""
     return {"structure": scan.target.structure, "chain_id": scan.target.chain_id,
-            "model_line": scan.model_line, "result": fields}
+            "model_line": scan.model_line, "result_dict": scan.result.to_dict(rounded=False)}
+
+
+def _result_from_data(item: dict):
+    from saprot_scan import ResidueId, ScanResult
+    if "result_dict" in item:
+        return ScanResult.from_dict(item["result_dict"])
+    fields = dict(item["result"])  # a session saved by an earlier version of this bundle
+    fields["residue_ids"] = tuple(ResidueId(c, int(n), i) for c, n, i in fields["residue_ids"])
+    fields["notes"] = list(fields.get("notes", []))
+    return ScanResult(**fields)
 
 
 def _scan_from_data(item: dict) -> StoredScan | None:
     from chimerax.atomic import Residue
-    from saprot_scan.results import ScanResult
-    from saprot_scan.structure import ResidueId
     from .targets import ChainTarget
     structure = item.get("structure")
     if structure is None or structure.deleted:
         return None
-    fields = dict(item["result"])
-    fields["residue_ids"] = tuple(ResidueId(c, int(n), i) for c, n, i in fields["residue_ids"])
-    fields["notes"] = list(fields.get("notes", []))
     chain_id = item["chain_id"]
     whole = structure.residues.filter(structure.residues.chain_ids == chain_id)
     protein = whole.filter(whole.polymer_types == Residue.PT_AMINO)
-    return StoredScan(ChainTarget(structure, chain_id, whole, protein), ScanResult(**fields), item["model_line"])
+    return StoredScan(ChainTarget(structure, chain_id, whole, protein), _result_from_data(item), item["model_line"])
 
 
 def register_attribute(session) -> None:

@@ -120,11 +120,11 @@ def _last_alt_loc_values(atoms):
 
 def core_chain(target: ChainTarget):
     """The chain as the core's ``Chain`` (per-atom arrays, no temporary file)."""
-    from saprot_scan.structure import chain_from_arrays
+    from saprot_scan.viewers import chain_from_viewer
     atoms = target.chain_residues.atoms
     res = atoms.residues
     coords, bfactors = _last_alt_loc_values(atoms)
-    chain = chain_from_arrays(
+    return chain_from_viewer(
         target.chain_id,
         res_numbers=[int(n) for n in res.numbers],
         icodes=[str(c) for c in res.insertion_codes],
@@ -133,10 +133,9 @@ def core_chain(target: ChainTarget):
         coords=coords,
         b_factors=bfactors,
         source=f"ChimeraX {target.label} ({target.structure.name})",
-        alphafold_text=mentions_alphafold(target.structure),
+        alphafold=mentions_alphafold(target.structure),
+        experimental_method=experimental_method(target.structure),
     )
-    chain.experimental_method = experimental_method(target.structure)
-    return chain
 
 
 def residue_lookup(target: ChainTarget) -> dict[tuple[int, str], object]:

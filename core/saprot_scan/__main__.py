@@ -1,5 +1,6 @@
+"""``python -m saprot_scan``: the command line (same as ``saprot-scan``)."""
 import sys
 
-from .cli import main
+from saprot_scan.cli import main
 
 sys.exit(main())

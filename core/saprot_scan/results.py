@@ -1,25 +1,23 @@
-"""A chain's scan result: L x 20 scores keyed by residue id, per-residue summaries, CSV and JSON.
+"""``ScanResult``: one chain's L x 20 scores keyed by residue id, its per-residue summaries, and its dict form.
 
-CSV columns are the public contract (DESIGN.md): chain,position,residue,wt,mt,mutant,score.
+Files are written by ``outputs`` (CSV, JSON, heatmap); ``to_dict``/``from_dict`` are the one way a result
+is saved and restored (the JSON output, the viewers' sessions).
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
+import re
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
-from .atomic import write_text_atomic
-from .errors import InputError
-from .structure import ResidueId
-from .tokens import AMINO_ACIDS
+from saprot_scan.encoding.structure import ResidueId
+from saprot_scan.encoding.tokens import AMINO_ACIDS, MAX_RESIDUES
+from saprot_scan.errors import InputError
 
-CSV_COLUMNS = ("chain", "position", "residue", "wt", "mt", "mutant", "score")
+#: Per-residue summaries over the 19 substitutions; a single amino-acid letter is also accepted.
 SUMMARIES = ("mean", "min", "max")
+_LABEL = re.compile(r"^(-?\d+)(.*)$")
 
 
 def check_summary(kind: str) -> str:
@@ -32,6 +30,7 @@ def check_summary(kind: str) -> str:
     raise InputError(f"summary must be mean, min, max or one amino-acid letter, not {kind!r}")
 
 
+#: What a language model's numbers are; other scorers carry their own label (``ScanResult.score_label``).
 LOG_RATIO_LABEL = "SaProt log-ratio log P(mt)/P(wt)"
 
 
@@ -52,7 +51,7 @@ class ScanResult:
     windows: int = 1
     source: str = ""
     notes: list[str] = field(default_factory=list)
-    score_label: str = LOG_RATIO_LABEL  # what the numbers are; the structure scorer and ensembles say theirs
+    score_label: str = LOG_RATIO_LABEL  # what the numbers are: colour bars, logs and JSON name it
 
     def __len__(self) -> int:
         return len(self.wt)
@@ -107,7 +106,7 @@ class ScanResult:
 
     @property
     def method_text(self) -> str:
-        """How the numbers were made, as a person reads it ("masked marginal", or the scorer's own label)."""
+        """How the numbers were made, as a person reads it: "masked marginal", or the scorer's own label."""
         if self.score_label != LOG_RATIO_LABEL:
             return self.score_label
         return {"masked": "masked marginal", "wt": "wild-type marginal"}.get(self.method, self.method)
@@ -121,16 +120,27 @@ class ScanResult:
         else:
             parts.append("no pLDDT masking")
         if self.windows > 1:
-            parts.append(f"scored in {self.windows} overlapping windows of up to 1022 residues")
+            parts.append(f"scored in {self.windows} overlapping windows of up to {MAX_RESIDUES} residues")
         return "; ".join(parts)
 
     def write_csv(self, path: str | os.PathLike) -> None:
+        from saprot_scan.outputs.tables import write_csv
+
         write_csv([self], path)
 
     def write_json(self, path: str | os.PathLike) -> None:
+        from saprot_scan.outputs.tables import write_json
+
         write_json([self], path)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, rounded: bool = True) -> dict:
+        """JSON-able form (the ``--json`` output); ``rounded=False`` keeps every score exactly, for sessions."""
+        def number(value: float) -> float | None:
+            if not np.isfinite(value):
+                return None
+            return round(float(value), 6) if rounded else float(value)
+
+        mean, low, high = self.summary("mean"), self.summary("min"), self.summary("max")
         return {
             "chain": self.chain_id, "method": self.method, "model": self.model_name,
             "model_sha256": self.model_sha256, "source": self.source, "sequence": self.wt,
@@ -139,45 +149,26 @@ class ScanResult:
             "amino_acids": AMINO_ACIDS, "notes": self.notes, "score_label": self.score_label,
             "residues": [
                 {"position": i + 1, "residue": rid.label, "wt": self.wt[i],
-                 "scores": [None if not np.isfinite(v) else round(float(v), 6) for v in self.scores[i]],
-                 "mean": _finite(self.summary("mean")[i]), "min": _finite(self.summary("min")[i]),
-                 "max": _finite(self.summary("max")[i])}
+                 "scores": [number(v) for v in self.scores[i]],
+                 "mean": number(mean[i]), "min": number(low[i]), "max": number(high[i])}
                 for i, rid in enumerate(self.residue_ids)
             ],
         }
 
 
-def _finite(value: float) -> float | None:
-    return round(float(value), 6) if np.isfinite(value) else None
-
-
-def csv_text(results: Sequence[ScanResult]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for result in results:
-        writer.writerows(result.rows())
-    return buffer.getvalue()
-
-
-def write_csv(results: Sequence[ScanResult], path: str | os.PathLike) -> None:
-    """All chains' substitutions in one CSV, written all-or-nothing."""
-    write_text_atomic(path, csv_text(results))
-
-
-def write_json(results: Sequence[ScanResult], path: str | os.PathLike) -> None:
-    write_text_atomic(path, json.dumps({"chains": [r.to_dict() for r in results]}, indent=1))
-
-
-def summary_csv_text(results: Sequence[ScanResult]) -> str:
-    """Per-residue summary table: chain, position, residue, wt, mean, min, max over the 19 substitutions."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("chain", "position", "residue", "wt", "mean", "min", "max"))
-    for r in results:
-        mean, low, high = r.summary("mean"), r.summary("min"), r.summary("max")
-        for i, rid in enumerate(r.residue_ids):
-            writer.writerow((r.chain_id, i + 1, rid.label, r.wt[i],
-                             *(f"{v:.6f}" if np.isfinite(v) else "" for v in (mean[i], low[i], high[i]))))
-    return buffer.getvalue()
-
+    @classmethod
+    def from_dict(cls, data: dict) -> "ScanResult":
+        """The result ``to_dict`` described (scores as stored there: rounded unless saved with rounded=False)."""
+        order = data.get("amino_acids", AMINO_ACIDS)
+        columns = [order.index(aa) for aa in AMINO_ACIDS]
+        ids, scores = [], np.full((len(data["residues"]), 20), np.nan)
+        for i, residue in enumerate(data["residues"]):
+            number, icode = _LABEL.match(str(residue["residue"])).groups()
+            ids.append(ResidueId(data["chain"], int(number), icode))
+            scores[i] = [np.nan if residue["scores"][k] is None else residue["scores"][k] for k in columns]
+        return cls(chain_id=data["chain"], residue_ids=tuple(ids), wt=data["sequence"], scores=scores,
+                   method=data["method"], model_name=data["model"], model_sha256=data.get("model_sha256", ""),
+                   struct=data.get("structure_3di", ""), plddt_mask_applied=bool(data.get("plddt_mask_applied")),
+                   plddt_masked_count=int(data.get("plddt_masked_residues", 0)), windows=int(data.get("windows", 1)),
+                   source=data.get("source", ""), notes=list(data.get("notes", [])),
+                   score_label=data.get("score_label", LOG_RATIO_LABEL))

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from saprot_scan.tokens import STRUCT_LETTERS
+from saprot_scan import STRUCT_LETTERS
 
 from .data import Domain, is_scored_residue
 

@@ -53,8 +53,8 @@ def build(out_dir: Path, data_dir: Path, cfg: TrainConfig, threads: int, log=pri
     import torch
     from transformers import EsmForMaskedLM
 
-    from saprot_scan.export import export_onnx
-    from saprot_scan.hashing import sha256_file
+    from saprot_scan import export_onnx
+    from saprot_scan import sha256_file
 
     started = time.time()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -120,8 +120,8 @@ def reexport(out_dir: Path, data_dir: Path) -> dict:
     """Export the committed checkpoint again with this version's exporter (no training) and refresh what
     the manifest says of the file: SHA-256, size, format, agreement with PyTorch, test-fold metrics
     through onnxruntime and the scan timing. The weights, and so the scores, do not change."""
-    from saprot_scan.export import export_onnx
-    from saprot_scan.hashing import sha256_file
+    from saprot_scan import export_onnx
+    from saprot_scan import sha256_file
 
     manifest = json.loads((out_dir / "model.json").read_text())
     split = split_by_fold(load_scope40(data_dir), seed=manifest["training"]["config"]["split_seed"])

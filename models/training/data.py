@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saprot_scan.tokens import AA_LETTERS, STRUCT_LETTERS, UNK_ID, combine, encode
+from saprot_scan import AA_LETTERS, STRUCT_LETTERS, UNK_ID, combine, encode
 
 #: ``../shared/data`` seen from the repository root (this file is models/training/data.py).
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from saprot_scan.tokens import PAD_ID, STRUCT_LETTERS, VOCAB_SIZE
+from saprot_scan import PAD_ID, STRUCT_LETTERS, VOCAB_SIZE
 
 from .baselines import FrequencyBaselines
 from .data import Domain, is_scored_residue

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from saprot_scan.tokens import STRUCT_LETTERS, VOCAB_SIZE, token_id
+from saprot_scan import STRUCT_LETTERS, VOCAB_SIZE, token_id
 
 from .data import is_scored_residue
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from saprot_scan.model_io import run_logits
-from saprot_scan.tokens import CLS_ID, EOS_ID, STRUCT_LETTERS, token_id
+from saprot_scan import run_logits
+from saprot_scan import CLS_ID, EOS_ID, STRUCT_LETTERS, token_id
 
 from .evaluate import LogitsFn
 

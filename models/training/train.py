@@ -16,7 +16,8 @@ import numpy as np
 import torch
 from transformers import EsmConfig, EsmForMaskedLM
 
-from saprot_scan.tokens import CLS_ID, EOS_ID, MASK_ID, PAD_ID, VOCAB_SIZE
+from saprot_scan import CLS_ID, EOS_ID, PAD_ID, VOCAB_SIZE
+from saprot_scan import esm_config as core_esm_config
 
 from .data import DEFAULT_DATA_DIR, load_scope40, split_by_fold
 from .evaluate import choose_sites, model_probabilities, score
@@ -43,15 +44,10 @@ class TrainConfig:
 
 
 def esm_config(cfg: TrainConfig) -> EsmConfig:
-    """SaProt's model family: ESM-2 layout, rotary positions, token dropout, the 446-token vocabulary."""
-    return EsmConfig(
-        vocab_size=VOCAB_SIZE, hidden_size=cfg.hidden, num_hidden_layers=cfg.layers,
-        num_attention_heads=cfg.heads, intermediate_size=cfg.intermediate,
-        hidden_dropout_prob=cfg.dropout, attention_probs_dropout_prob=cfg.dropout,
-        max_position_embeddings=1026, position_embedding_type="rotary", token_dropout=True,
-        mask_token_id=MASK_ID, pad_token_id=PAD_ID, emb_layer_norm_before=False,
-        layer_norm_eps=1e-5, initializer_range=0.02, is_folding_model=False, tie_word_embeddings=True,
-    )
+    """SaProt's model family (the core's ``esm_config``: ESM-2 layout, rotary positions, token dropout, the
+    446-token vocabulary) at this run's size and dropout."""
+    return core_esm_config(cfg.layers, cfg.hidden, cfg.heads, cfg.intermediate, hidden_dropout_prob=cfg.dropout,
+                           attention_probs_dropout_prob=cfg.dropout, is_folding_model=False, tie_word_embeddings=True)
 
 
 def _crop(ids: np.ndarray, crop: int, rng: np.random.Generator) -> np.ndarray:

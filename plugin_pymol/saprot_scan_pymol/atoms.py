@@ -46,12 +46,12 @@ def insertion_code(resi: str) -> str:
     return resi.lstrip("-0123456789").strip()
 
 
-def count_atoms(selection: str) -> int:
+def count_atoms(selection: str, *, _self=cmd) -> int:
     """Atoms in a selection; a selection PyMOL cannot parse becomes a clear user error."""
     if not selection or not selection.strip():
         raise PluginError("no selection given")
     try:
-        count = cmd.count_atoms(selection)
+        count = _self.count_atoms(selection)
     except Exception:
         count = -1
     if count < 0:
@@ -59,44 +59,44 @@ def count_atoms(selection: str) -> int:
     return count
 
 
-def _what_is(selection: str) -> str:
+def _what_is(selection: str, *, _self=cmd) -> str:
     """Say what a protein-free selection holds, so the message tells the user why it was refused."""
     kinds = [("polymer.nucleic", "nucleic acid"), ("organic", "a ligand"), ("solvent", "solvent"),
              ("inorganic", "ions"), ("metals", "metal ions")]
-    found = [name for expr, name in kinds if cmd.count_atoms(f"({selection}) and {expr}") > 0]
+    found = [name for expr, name in kinds if _self.count_atoms(f"({selection}) and {expr}") > 0]
     if "a ligand" in found:
         names: set[str] = set()
-        cmd.iterate(f"({selection}) and organic", "names.add(resn)", space={"names": names})
+        _self.iterate(f"({selection}) and organic", "names.add(resn)", space={"names": names})
         found[found.index("a ligand")] = "a ligand (" + ", ".join(sorted(names)[:4]) + ")"
     return " and ".join(found) if found else "no amino-acid residues"
 
 
-def protein_chains(selection: str) -> list[ChainKey]:
+def protein_chains(selection: str, *, _self=cmd) -> list[ChainKey]:
     """The protein chains (object, chain) that a selection touches, in PyMOL's atom order."""
-    if count_atoms(selection) == 0:
+    if count_atoms(selection, _self=_self) == 0:
         raise PluginError(f"selection '{selection}' is empty; nothing was scored")
     rows: list[tuple[str, str]] = []
-    cmd.iterate(f"({selection}) and polymer.protein and name CA", "rows.append((model, chain))",
+    _self.iterate(f"({selection}) and polymer.protein and name CA", "rows.append((model, chain))",
                 space={"rows": rows})
     if not rows:
-        raise PluginError(f"selection '{selection}' holds {_what_is(selection)}, not protein; "
+        raise PluginError(f"selection '{selection}' holds {_what_is(selection, _self=_self)}, not protein; "
                           "pick a protein residue, chain or object")
     return [ChainKey(obj, chain) for obj, chain in dict.fromkeys(rows)]
 
 
-def picked_residues(selection: str) -> list[PickedResidue]:
+def picked_residues(selection: str, *, _self=cmd) -> list[PickedResidue]:
     """Distinct residues (by object, chain, resi) covered by a selection."""
     rows: list[tuple] = []
-    cmd.iterate(f"byres ({selection})", "rows.append((model, chain, resi, resv, resn))",
+    _self.iterate(f"byres ({selection})", "rows.append((model, chain, resi, resv, resn))",
                 space={"rows": rows})
     return [PickedResidue(ChainKey(m, c), resi, resv, resn)
             for m, c, resi, resv, resn in dict.fromkeys(rows)]
 
 
-def read_chain(key: ChainKey, state: int = -1):
+def read_chain(key: ChainKey, state: int = -1, *, _self=cmd):
     """Build the core's Chain from the object's atoms in the displayed state (no temporary file)."""
     rows: list[tuple] = []
-    cmd.iterate_state(state, key.selection(), "rows.append((resv, resi, resn, name, x, y, z, b))",
+    _self.iterate_state(state, key.selection(), "rows.append((resv, resi, resn, name, x, y, z, b))",
                       space={"rows": rows})
     if not rows:
         raise PluginError(f"{key.label} has no coordinates in the current state")
@@ -106,6 +106,10 @@ def read_chain(key: ChainKey, state: int = -1):
     atom_names = [r[3] for r in rows]
     coords = [(r[4], r[5], r[6]) for r in rows]
     b_factors = [r[7] for r in rows]
-    structure = core().structure
-    return structure.chain_from_arrays(key.chain, res_numbers, icodes, res_names, atom_names, coords,
-                                       b_factors, source=f"PyMOL object {key.obj}")
+    core()
+    from saprot_scan.viewers import chain_from_viewer, header_says_alphafold
+
+    # PyMOL keeps no file header: the object name and title are all it knows (AlphaFold DB names say so).
+    title = _self.get_title(key.obj, state if state > 0 else _self.get_state()) or ""
+    return chain_from_viewer(key.chain, res_numbers, icodes, res_names, atom_names, coords, b_factors,
+                             source=f"PyMOL object {key.obj}", alphafold=header_says_alphafold(key.obj, title))

@@ -46,14 +46,14 @@ def _choice(value: str, allowed, what: str) -> str:
     return value
 
 
-def _forget_deleted_objects() -> None:
-    STORE.forget_objects_not_in(set(cmd.get_names("objects")))
+def _forget_deleted_objects(*, _self=cmd) -> None:
+    STORE.forget_objects_not_in(set(_self.get_names("objects")))
 
 
 @user_command
 def saprot_scan(selection: str = "(all)", model: str = "", method: str = "masked", summary: str = "mean",
                 palette: str = DEFAULT_PALETTE, bfactor=0, device: str = "auto", background=-1,
-                _self=cmd):
+                *, _self=cmd):
     '''
 DESCRIPTION
 
@@ -75,7 +75,7 @@ ARGUMENTS
 
     selection = str: atoms whose protein chains are scored {default: all}
     model = str: registry name (saprot-35m, saprot-650m), "default", or an .onnx path
-            {default: $SAPROT_SCAN_MODEL, saved preference, best cached, embedded default}
+            {default: $SAPROT_SCAN_MODEL, saved preference, best cached SaProt, burial-blosum}
     method = masked | wt: masked marginals (SaProt's method) or one wild-type pass {default: masked}
     summary = mean | min | max | one amino-acid letter {default: mean}
     palette = red_white_blue | blue_white_red | orange_white_purple | magenta_white_green |
@@ -100,11 +100,11 @@ SEE ALSO
     summary = check_summary(summary)
     palette = check_palette(palette)
     write_b = _flag(bfactor)
-    _forget_deleted_objects()
-    keys = protein_chains(selection)
+    _forget_deleted_objects(_self=_self)
+    keys = protein_chains(selection, _self=_self)
     core()  # a missing core is reported before anything else happens
-    chains = [(key, read_chain(key)) for key in keys]
-    picked = picked_residues(selection)
+    chains = [(key, read_chain(key, _self=_self)) for key in keys]
+    picked = picked_residues(selection, _self=_self)
     focus = picked[0] if len(picked) == 1 else None
     request = Request(chains, (model or "").strip(), method, device)
     label = "scan of " + ", ".join(key.label for key in keys)
@@ -113,10 +113,10 @@ SEE ALSO
         with STORE.lock:
             for entry in entries:
                 STORE.scores[entry.key] = entry
-            _forget_deleted_objects()  # an object deleted while it was being scored
+            _forget_deleted_objects(_self=_self)  # an object deleted while it was being scored
             if not any(entry.key in STORE.scores for entry in entries):
                 raise PluginError("the scored object was deleted during the scan; nothing was coloured")
-            values = painting.paint(summary, palette, write_b)
+            values = painting.paint(summary, palette, write_b, _self=_self)
         models = sorted({entry.model_text for entry in entries})
         count = sum(1 for obj, chain, _ in values if ChainKey(obj, chain) in keys)
         feedback.say(f"coloured {count} residues of {', '.join(k.label for k in keys)} by "
@@ -133,7 +133,7 @@ SEE ALSO
 
 
 @user_command
-def saprot_color(summary: str = "", palette: str = "", bfactor="", _self=cmd):
+def saprot_color(summary: str = "", palette: str = "", bfactor="", *, _self=cmd):
     '''
 DESCRIPTION
 
@@ -158,17 +158,17 @@ SEE ALSO
     palette = check_palette(palette or STORE.palette)
     write_b = _flag(bfactor, STORE.bfactor)
     _not_while_scanning()
-    _forget_deleted_objects()
+    _forget_deleted_objects(_self=_self)
     if not STORE.scores:
         raise PluginError("nothing scored yet; run saprot_scan first")
-    values = painting.paint(summary, palette, write_b)
+    values = painting.paint(summary, palette, write_b, _self=_self)
     feedback.say(f"recoloured {len(values)} residues by {summary} score ({palette})")
 
 
-def _output_path(filename: str, suffixes=None) -> Path:
+def _output_path(filename: str, suffixes=None, *, _self=cmd) -> Path:
     if not filename or not str(filename).strip():
         raise PluginError("no file name given")
-    path = Path(cmd.exp_path(str(filename).strip())).expanduser()
+    path = Path(_self.exp_path(str(filename).strip())).expanduser()
     if suffixes and path.suffix.lower() not in suffixes:
         raise PluginError(f"{path.name}: use one of {', '.join(suffixes)}")
     if not path.parent.is_dir():
@@ -182,16 +182,16 @@ def _not_while_scanning() -> None:
                           "(or stop it with saprot_cancel)")
 
 
-def _scored_results() -> list:
+def _scored_results(*, _self=cmd) -> list:
     _not_while_scanning()
-    _forget_deleted_objects()
+    _forget_deleted_objects(_self=_self)
     if not STORE.scores:
         raise PluginError("nothing scored yet; run saprot_scan first")
     return STORE.results()
 
 
 @user_command
-def saprot_heatmap(filename: str = "", _self=cmd):
+def saprot_heatmap(filename: str = "", *, _self=cmd):
     '''
 DESCRIPTION
 
@@ -202,10 +202,10 @@ USAGE
 
     saprot_heatmap filename
     '''
-    path = _output_path(filename, HEATMAP_SUFFIXES)
-    results = _scored_results()
+    path = _output_path(filename, HEATMAP_SUFFIXES, _self=_self)
+    results = _scored_results(_self=_self)
     core()
-    from saprot_scan.heatmap import save_heatmap
+    from saprot_scan import save_heatmap
 
     save_heatmap(results, path)
     feedback.say(f"heatmap written to {path}")
@@ -213,7 +213,7 @@ USAGE
 
 
 @user_command
-def saprot_csv(filename: str = "", _self=cmd):
+def saprot_csv(filename: str = "", *, _self=cmd):
     '''
 DESCRIPTION
 
@@ -224,10 +224,10 @@ USAGE
 
     saprot_csv filename
     '''
-    path = _output_path(filename)
-    results = _scored_results()
+    path = _output_path(filename, _self=_self)
+    results = _scored_results(_self=_self)
     core()
-    from saprot_scan.results import write_csv
+    from saprot_scan import write_csv
 
     write_csv(results, path)
     feedback.say(f"{len(results)} chain(s) written to {path}")
@@ -236,7 +236,7 @@ USAGE
 
 def show_mutations(residue: PickedResidue) -> list[tuple[str, float]]:
     """Print one residue's 19 substitution scores, best (most tolerated) first."""
-    from saprot_scan.structure import ResidueId
+    from saprot_scan import ResidueId
 
     entry = STORE.scores.get(residue.key)
     if entry is None:
@@ -259,7 +259,7 @@ def show_mutations(residue: PickedResidue) -> list[tuple[str, float]]:
 
 
 @user_command
-def saprot_mutations(residue: str = "", _self=cmd):
+def saprot_mutations(residue: str = "", *, _self=cmd):
     '''
 DESCRIPTION
 
@@ -276,18 +276,18 @@ EXAMPLE
     '''
     from .atoms import count_atoms
 
-    if count_atoms(residue) == 0:
+    if count_atoms(residue, _self=_self) == 0:
         raise PluginError(f"selection '{residue}' is empty")
-    picked = picked_residues(residue)
+    picked = picked_residues(residue, _self=_self)
     if len(picked) != 1:
         raise PluginError(f"'{residue}' covers {len(picked)} residues; give exactly one")
-    _forget_deleted_objects()
+    _forget_deleted_objects(_self=_self)
     core()
     return show_mutations(picked[0])
 
 
 @user_command
-def saprot_restore(_self=cmd):
+def saprot_restore(*, _self=cmd):
     '''
 DESCRIPTION
 
@@ -300,7 +300,7 @@ USAGE
     '''
     if RUNNER.busy():
         raise PluginError("a scan is running; cancel it (saprot_cancel) before restoring")
-    restored = painting.restore()
+    restored = painting.restore(_self=_self)
     if restored:
         feedback.say("restored colours and b-factors of " + ", ".join(restored))
     else:
@@ -308,7 +308,7 @@ USAGE
     return restored
 
 
-def saprot_cancel(_self=cmd):
+def saprot_cancel(*, _self=cmd):
     '''
 DESCRIPTION
 
@@ -325,7 +325,7 @@ USAGE
     return False
 
 
-def saprot_dialog(_self=cmd):
+def saprot_dialog(*, _self=cmd):
     '''
 DESCRIPTION
 
@@ -343,7 +343,7 @@ USAGE
 def _model_names() -> list[str]:
     names = ["default"]
     try:
-        from saprot_scan.registry import registry
+        from saprot_scan import registry
 
         names += list(registry())
     except Exception:

@@ -18,10 +18,7 @@ def core():
     """The saprot_scan package, imported lazily so the plugin loads even without it."""
     try:
         import saprot_scan
-        import saprot_scan.errors  # noqa: F401
-        import saprot_scan.pipeline  # noqa: F401
-        import saprot_scan.runtime  # noqa: F401
-        import saprot_scan.structure  # noqa: F401
+        import saprot_scan.viewers  # noqa: F401 (the front-end contract; imports what scanning needs)
     except ImportError as err:
         raise PluginError(f"{missing_core_message()} [{err}]") from None
     return saprot_scan
@@ -30,7 +27,7 @@ def core():
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exception types whose message is meant for the user (core InputError and ours)."""
     try:
-        from saprot_scan.errors import InputError
+        from saprot_scan import InputError
     except ImportError:
         return (PluginError,)
     return (PluginError, InputError)

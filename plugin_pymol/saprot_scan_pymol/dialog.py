@@ -42,17 +42,13 @@ def open_dialog():
 
 
 def model_choices() -> list[tuple[str, str]]:
-    """(label, spec) pairs: automatic choice, embedded default, registry models with cache status."""
-    choices = [(AUTOMATIC, ""), ("default (embedded, not SaProt)", "default")]
+    """(label, spec) pairs: automatic choice, embedded default, registry models with cache status (the core's list)."""
     try:
-        from saprot_scan.registry import cached_manifest, registry
+        from saprot_scan.viewers import model_choices as core_choices
 
-        for name in registry():
-            state = "cached" if cached_manifest(name) else "not cached: Fetch"
-            choices.append((f"{name} ({state})", name))
+        return [(AUTOMATIC if not spec else label, spec) for label, spec in core_choices()]
     except Exception:
-        pass
-    return choices
+        return [(AUTOMATIC, ""), ("default (embedded, not SaProt)", "default")]
 
 
 class _Background:
@@ -228,6 +224,12 @@ def build_dialog(parent=None):
         def remember(self):
             self.values = self.current_values()
             settings.save(self.values)
+            try:  # the model choice is the core's saved preference: the default for the CLI and ChimeraX too
+                from saprot_scan.viewers import save_model_choice
+
+                save_model_choice(self.values["model"])
+            except (ImportError, OSError):
+                pass
 
         # --- actions ------------------------------------------------------------------------
         def _run_command(self, function, *args, **kwargs):
@@ -283,7 +285,7 @@ def build_dialog(parent=None):
         def on_fetch(self):
             spec = self.model_spec()
             try:
-                from saprot_scan.hub import fetch_model
+                from saprot_scan import fetch_model
             except ImportError as err:
                 self.status.setText(f"fetching needs saprot-scan's export extra (missing {err.name})")
                 return
@@ -305,7 +307,7 @@ def build_dialog(parent=None):
         def export_to(self, hf_dir: str, target: str):
             """Export a checkpoint folder in the background; the model box then points at it."""
             try:
-                from saprot_scan.export import export_onnx
+                from saprot_scan import export_onnx
             except ImportError as err:
                 self.status.setText(f"export needs saprot-scan's export extra (missing {err.name})")
                 return

@@ -126,7 +126,7 @@ class JobRunner:
 def _cancelled_type() -> type[Exception]:
     """The core's ScanCancelled (raised inside scans), or a stand-in when the core is missing."""
     try:
-        from saprot_scan.errors import ScanCancelled
+        from saprot_scan import ScanCancelled
     except ImportError:
         return PluginError
     return ScanCancelled

@@ -24,23 +24,23 @@ def residue_values(summary: str) -> dict[tuple[str, str, str], float]:
     return values
 
 
-def snapshot(objects: list[str]) -> None:
+def snapshot(objects: list[str], *, _self=cmd) -> None:
     """Remember colours and b-factors of objects the plugin has not touched yet."""
     for obj in objects:
         if obj in STORE.snapshots:
             continue
         rows: dict[tuple, tuple[int, float]] = {}
-        cmd.iterate(f"%{obj}", f"rows[{ATOM_IDENTITY}] = (color, b)", space={"rows": rows})
+        _self.iterate(f"%{obj}", f"rows[{ATOM_IDENTITY}] = (color, b)", space={"rows": rows})
         STORE.snapshots[obj] = Snapshot(len(rows), rows)
 
 
-def _store_property(selection: str, values: dict) -> bool:
+def _store_property(selection: str, values: dict, *, _self=cmd) -> bool:
     """Set p.saprot_score where PyMOL supports atom properties; say whether it did."""
     global _PROPERTY_SUPPORT
     if _PROPERTY_SUPPORT is False:
         return False
     try:
-        cmd.alter(selection, "p.saprot_score = _v.get((model, chain, resi), p.saprot_score)",
+        _self.alter(selection, "p.saprot_score = _v.get((model, chain, resi), p.saprot_score)",
                   space={"_v": values})
         _PROPERTY_SUPPORT = True
     except Exception as err:  # open-source PyMOL raises IncentiveOnlyException
@@ -50,49 +50,49 @@ def _store_property(selection: str, values: dict) -> bool:
     return bool(_PROPERTY_SUPPORT)
 
 
-def paint(summary: str, palette: str, bfactor: bool) -> dict[tuple[str, str, str], float]:
+def paint(summary: str, palette: str, bfactor: bool, *, _self=cmd) -> dict[tuple[str, str, str], float]:
     """Colour every scored residue; grey the protein residues of scanned objects that have no score."""
     with STORE.lock:
         values = residue_values(summary)
         objects = sorted({key.obj for key in STORE.scores})
-        snapshot(objects)
-        colour_residues(objects, values, palette)
+        snapshot(objects, _self=_self)
+        colour_residues(objects, values, palette, _self=_self)
         for obj in objects:
             protein = f"%{obj} and polymer.protein"
             if bfactor:
-                cmd.alter(protein, "b = _v.get((model, chain, resi), b)", space={"_v": values})
-            _store_property(protein, values)
-        cmd.recolor()
+                _self.alter(protein, "b = _v.get((model, chain, resi), b)", space={"_v": values})
+            _store_property(protein, values, _self=_self)
+        _self.recolor()
         STORE.summary, STORE.palette, STORE.bfactor = summary, palette, bfactor
         STORE.painted = values
     return values
 
 
-def colour_residues(objects: list[str], values: dict[tuple[str, str, str], float], palette: str) -> None:
+def colour_residues(objects: list[str], values: dict[tuple[str, str, str], float], palette: str, *, _self=cmd) -> None:
     """Palette colour for every residue with a value; grey for the other protein residues."""
     limit = symmetric_limit(values.values())
     colours = {k: pymol_colour(colour_for(v, limit, palette)) for k, v in values.items()}
     grey = pymol_colour(UNSCORED_RGB)
     for obj in objects:
-        cmd.alter(f"%{obj} and polymer.protein", "color = _c.get((model, chain, resi), _grey)",
+        _self.alter(f"%{obj} and polymer.protein", "color = _c.get((model, chain, resi), _grey)",
                   space={"_c": colours, "_grey": grey})
-    cmd.recolor()
+    _self.recolor()
 
 
-def restore() -> list[str]:
+def restore(*, _self=cmd) -> list[str]:
     """Put colours and b-factors back as they were before the first scan; returns objects restored."""
     restored = []
     with STORE.lock:
         for obj, snap in list(STORE.snapshots.items()):
-            if obj not in cmd.get_names("objects"):
+            if obj not in _self.get_names("objects"):
                 continue
-            cmd.alter(f"%{obj}", f"(color, b) = _s.get({ATOM_IDENTITY}, (color, b))",
+            _self.alter(f"%{obj}", f"(color, b) = _s.get({ATOM_IDENTITY}, (color, b))",
                       space={"_s": snap.by_atom})
             if _PROPERTY_SUPPORT:
-                cmd.alter(f"%{obj}", "p.saprot_score = None")
+                _self.alter(f"%{obj}", "p.saprot_score = None")
             restored.append(obj)
         STORE.snapshots.clear()
         STORE.painted = {}
-        cmd.recolor()
+        _self.recolor()
     return restored
 

@@ -1,7 +1,11 @@
-"""Diverging palettes centred on 0: damaging substitutions at one end, tolerated at the other."""
+"""Diverging palettes centred on 0 (damaging at one end, tolerated at the other) and PyMOL's colour indices.
+
+The colour limit, the unscored grey and the default palette are the core's (``saprot_scan.viewers``), so
+PyMOL and ChimeraX paint the same residue the same colour; the core is imported only when colouring, so
+the plugin still loads (and says how to install the core) without it.
+"""
 from __future__ import annotations
 
-import math
 from typing import Iterable, Sequence
 
 RGB = tuple[float, float, float]
@@ -13,14 +17,14 @@ def _hex(code: str) -> RGB:
 
 # (low = most damaging, centre = 0, high = most tolerated); ColorBrewer end and middle colours.
 PALETTES: dict[str, tuple[RGB, RGB, RGB]] = {
-    "red_white_blue": (_hex("#b2182b"), _hex("#f7f7f7"), _hex("#2166ac")),
+    "red_white_blue": (_hex("#b2182b"), _hex("#ffffff"), _hex("#2166ac")),  # the core's default (viewers)
     "blue_white_red": (_hex("#2166ac"), _hex("#f7f7f7"), _hex("#b2182b")),
     "orange_white_purple": (_hex("#b35806"), _hex("#f7f7f7"), _hex("#542788")),
     "magenta_white_green": (_hex("#c51b7d"), _hex("#f7f7f7"), _hex("#4d9221")),
     "brown_white_teal": (_hex("#8c510a"), _hex("#f5f5f5"), _hex("#01665e")),
 }
 DEFAULT_PALETTE = "red_white_blue"
-UNSCORED_RGB: RGB = (0.6, 0.6, 0.6)
+UNSCORED_RGB: RGB = (160 / 255, 160 / 255, 160 / 255)  # the core's viewers.UNSCORED_RGB (checked by a test)
 
 
 def check_palette(name: str) -> str:
@@ -31,18 +35,17 @@ def check_palette(name: str) -> str:
 
 
 def symmetric_limit(values: Iterable[float]) -> float:
-    """The colour scale runs from -limit to +limit so that 0 is always the white centre."""
-    finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
-    top = max(finite, default=0.0)
-    return top if top > 0 else 1.0
+    """The colour scale runs from -limit to +limit so that 0 is always the white centre (the core's rule)."""
+    from saprot_scan.viewers import colour_limit
+
+    return colour_limit(values)
 
 
 def colour_for(value: float, limit: float, palette: str) -> RGB:
-    low, mid, high = PALETTES[palette]
-    t = max(-1.0, min(1.0, value / limit))
-    end = low if t < 0 else high
-    t = abs(t)
-    return tuple(m + (e - m) * t for m, e in zip(mid, end))  # type: ignore[return-value]
+    """The colour of ``value`` on the named palette (the core's interpolation)."""
+    from saprot_scan.viewers import colour_for as core_colour_for
+
+    return core_colour_for(value, limit, PALETTES[palette])
 
 
 def pymol_colour(rgb: Sequence[float]) -> int:

@@ -11,17 +11,15 @@ from .atoms import ChainKey
 from .core_link import core
 from .store import STORE, ChainScore
 
-_MODELS: dict[tuple[str, str], object] = {}
-_MODELS_LOCK = threading.Lock()
-METHODS = ("masked", "wt")
-DEVICES = ("auto", "cpu", "cuda")
+METHODS = ("masked", "wt")  # the core's scoring METHODS; listed here so the dialog builds without the core
+DEVICES = ("auto", "cpu", "cuda")  # the core's DEVICES (a test checks both against the core)
 
 
 @dataclass
 class Request:
     """Everything one scan needs, gathered on the calling thread before any work starts."""
 
-    chains: list[tuple[ChainKey, object]]  # (key, saprot_scan.structure.Chain)
+    chains: list[tuple[ChainKey, object]]  # (key, saprot_scan.encoding.structure.Chain)
     model: str
     method: str
     device: str
@@ -38,12 +36,11 @@ def fingerprint(chain) -> str:
 
 
 def load_model(spec: str, device: str):
-    """The core's LoadedModel, kept for the session (creating an ONNX session is the slow part)."""
-    key = (spec or "", device)
-    with _MODELS_LOCK:
-        if key not in _MODELS:
-            _MODELS[key] = core().runtime.load_model(spec or None, device=device)
-        return _MODELS[key]
+    """The core's scorer for ``spec``, from the core's model pool (loaded once per session)."""
+    core()
+    from saprot_scan.viewers import MODEL_POOL
+
+    return MODEL_POOL.get(spec or None, device)
 
 
 def model_identity(model) -> str:
@@ -52,7 +49,7 @@ def model_identity(model) -> str:
 
 def score(request: Request, progress, cancel: threading.Event) -> list[ChainScore]:
     """Score each chain (or reuse its earlier score) and return the entries, not yet stored."""
-    pipeline = core().pipeline
+    from saprot_scan import scan_chain
     progress(f"loading model {request.model or '(default)'}", 0.0)
     model = load_model(request.model, request.device)
     describe = model.describe() if hasattr(model, "describe") else str(getattr(model, "name", model))
@@ -72,7 +69,7 @@ def score(request: Request, progress, cancel: threading.Event) -> list[ChainScor
             fraction = (_before + _n * done / max(count, 1)) / total
             progress(f"scoring {_key.label} ({_n} residues, {request.method})", fraction)
 
-        result = pipeline.scan_chain(chain, model=model, method=request.method,
+        result = scan_chain(chain, model=model, method=request.method,
                                      device=request.device, progress=report, cancel=cancel)
         entries.append(ChainScore(key, result, stamp, model_identity(model), describe, request.method))
         done_before += len(chain)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 DEFAULTS = {
@@ -39,8 +40,9 @@ def save(values: dict) -> None:
     path = settings_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps({k: values[k] for k in DEFAULTS if k in values}, indent=1))
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)  # never a shared name
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps({k: values[k] for k in DEFAULTS if k in values}, indent=1))
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only home only costs the memory of the settings

@@ -15,7 +15,7 @@ def check_summary(kind: str) -> str:
     from .core_link import core
 
     core()
-    from saprot_scan.results import check_summary as core_check_summary
+    from saprot_scan import check_summary as core_check_summary
 
     return core_check_summary(kind or "mean")
 

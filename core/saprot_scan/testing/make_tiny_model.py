@@ -7,8 +7,8 @@ from pathlib import Path
 
 
 def make_tiny_model(out_dir: str | Path, seed: int = 0) -> Path:
-    from ..checkpoints import random_checkpoint
-    from ..export import export_onnx
+    from saprot_scan.models.architectures import random_checkpoint
+    from saprot_scan.models.export import export_onnx
 
     out = Path(out_dir)
     onnx_path = out / "tiny.onnx"

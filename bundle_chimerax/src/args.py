@@ -1,0 +1,67 @@
+"""What every ``saprot`` command checks before anything in the session changes (one ``UserError`` line each).
+
+Each command lives in its own module (scan, color, mutations, heatmap, models, stop), as RBVI's bundles do;
+``__init__`` registers each one from its module when ChimeraX first needs it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from chimerax.core.errors import UserError
+from saprot_scan import viewers
+from saprot_scan.viewers import DEVICES, METHODS, MODEL_POOL  # noqa: F401 (for the commands)
+
+HELP = "help:user/commands/saprot.html"
+HEATMAP_SUFFIXES = tuple(viewers.HEATMAP_SUFFIXES)
+
+
+def residues_arg():
+    from chimerax.atomic import ResiduesArg
+    return ResiduesArg
+
+
+def check_summary(summary: str) -> str:
+    from saprot_scan import InputError
+    from saprot_scan import check_summary
+    try:
+        return check_summary(summary)
+    except InputError as err:
+        raise UserError(f"saprot: {err}") from None
+
+
+def check_output(path: str | None, suffixes: tuple[str, ...] | None = None, what: str = "the file") -> str | None:
+    """Fail before any work if ``path`` has the wrong suffix or cannot be written."""
+    if path is None:
+        return None
+    from saprot_scan import check_writable
+    from saprot_scan import InputError
+    expanded = Path(path).expanduser()
+    if suffixes and expanded.suffix.lower() not in suffixes:
+        raise UserError(f"saprot: {path}: {what} must end in {', '.join(suffixes)}")
+    try:
+        check_writable(expanded)
+    except InputError as err:
+        raise UserError(f"saprot: {err}") from None
+    return str(expanded)
+
+
+def resolve_model(model: str | None):
+    """Which model file would score (fast: no hashing, no ONNX session); a clear error if none."""
+    from saprot_scan import InputError
+    from saprot_scan import resolve_model
+    try:
+        return resolve_model(model)
+    except InputError as err:
+        raise UserError(f"saprot: {err}") from None
+
+
+def core_chains(targets) -> list:
+    from saprot_scan import InputError
+    from .targets import core_chain
+    chains = []
+    for target in targets:
+        try:
+            chains.append(core_chain(target))
+        except InputError as err:
+            raise UserError(f"saprot: {target.label}: {err}") from None
+    return chains

@@ -1,0 +1,91 @@
+"""``saprot scan``: score every substitution of each protein chain in the spec and colour by tolerance."""
+from __future__ import annotations
+
+from chimerax.core.commands import BoolArg, CmdDesc, ColormapArg, EnumOf, SaveFileNameArg, StringArg
+
+from . import args, coloring
+
+
+def saprot_scan(session, residues, model: str | None = None, method: str = "masked", summary: str = "mean",
+                palette=None, key: bool = True, heatmap: str | None = None, csv: str | None = None,
+                device: str = "auto"):
+    """Score every substitution of each protein chain in ``residues`` and colour them."""
+    from .targets import chain_targets
+    kind = args.check_summary(summary)
+    heatmap = args.check_output(heatmap, args.HEATMAP_SUFFIXES, "the heatmap")
+    csv = args.check_output(csv)
+    targets = chain_targets(residues)
+    chains = args.core_chains(targets)
+    ref = args.resolve_model(model)
+    structures = {t.structure for t in targets}
+    labels = [t.label for t in targets]  # read here: ChimeraX objects are not touched off the UI thread
+    names = ", ".join(labels)
+    if len(structures) > 1:
+        session.logger.info(f"SaProt scan: {len(structures)} structures, scoring each chain separately "
+                            f"with model {ref.name}: {names}")
+    else:
+        session.logger.info(f"SaProt scan of {names} with model {ref.name}")
+
+    def work(report, cancel):
+        # Loading (hash check, ONNX session) and scoring both run here, off the UI thread with a GUI.
+        from saprot_scan import scan_chain
+        report(f"SaProt scan: loading model {ref.name}")
+        loaded = args.MODEL_POOL.get(model, device)  # loaded once per session, as in PyMOL
+        results = []
+        for number, (label, chain) in enumerate(zip(labels, chains), start=1):
+            progress = _throttled(report, f"SaProt scan {label} ({number}/{len(chains)})")
+            results.append(scan_chain(chain, model=loaded, method=method, device=device,
+                                      progress=progress, cancel=cancel))
+        _write_outputs(results, csv, heatmap)
+        return loaded.describe(), results
+
+    def apply(outcome) -> None:
+        model_line, results = outcome
+        _apply_scan(session, targets, results, model_line, kind, palette, key, heatmap, csv)
+
+    from .jobs import run_job
+    run_job(session, "saprot scan", work, apply)
+
+
+def _throttled(report, label: str, steps: int = 50):
+    """A progress callback that reports at most ``steps`` times per chain (and always at the end),
+    so a long chain does not flood the UI thread with status updates."""
+    last = [-1]
+
+    def progress(done: int, total: int) -> None:
+        step = max(1, total // steps)
+        if done >= total or last[0] < 0 or done - last[0] >= step:
+            last[0] = done
+            report(f"{label}: {done}/{total} positions")
+    return progress
+
+
+def _write_outputs(results, csv: str | None, heatmap: str | None) -> None:
+    if csv:
+        from saprot_scan import write_csv
+        write_csv(results, csv)
+    if heatmap:
+        from saprot_scan import save_heatmap
+        save_heatmap(results, heatmap)
+
+
+def _apply_scan(session, targets, results, model_line: str, kind: str, palette, key: bool,
+                heatmap: str | None, csv: str | None) -> None:
+    from .store import StoredScan, remember
+    live = [(t, r) for t, r in zip(targets, results) if not t.structure.deleted]
+    if len(live) < len(targets):
+        session.logger.warning("saprot scan: some structures were closed during the scan; their scores were dropped")
+    scans = [StoredScan(t, r, model_line) for t, r in live]
+    for scan in scans:
+        remember(session, scan)
+    if scans:
+        coloring.color_and_log(session, scans, kind, palette, key, heatmap, csv, register_sets=True)
+
+
+scan_desc = CmdDesc(
+    required=[("residues", args.residues_arg())],
+    keyword=[("model", StringArg), ("method", EnumOf(args.METHODS)), ("summary", StringArg),
+             ("palette", ColormapArg), ("key", BoolArg), ("heatmap", SaveFileNameArg),
+             ("csv", SaveFileNameArg), ("device", EnumOf(args.DEVICES))],
+    synopsis="score every substitution with SaProt and colour residues by predicted tolerance",
+    url=args.HELP + "#scan")

@@ -1,0 +1,140 @@
+"""The ``saprot-scan`` command line (contract in DESIGN.md).
+
+Exit status: 0 success; 2 bad input or usage (one line on stderr); 1 anything else. Outputs are
+checked for writability before any work and written all-or-nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from saprot_scan.errors import InputError, ScanCancelled
+from saprot_scan.settings import ENV_DEBUG
+
+from saprot_scan.backends.base import DEVICES, PRECISIONS
+from saprot_scan.cli.common import EXIT_FAILURE, EXIT_INPUT, EXIT_OK
+from saprot_scan.encoding.plddt import DEFAULT_PLDDT_THRESHOLD, PLDDT_MODES
+from saprot_scan.encoding.threedi import BACKENDS as THREEDI_BACKENDS
+from saprot_scan.scoring.marginals import METHODS
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one line with exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{self.prog}: {message} (see --help)")
+
+
+def _add_structure_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("structure", help="PDB or mmCIF file, plain or gzipped")
+    p.add_argument("--chain", action="append", default=None,
+                   help="author chain id (repeatable; default: every protein chain, each on its own)")
+    p.add_argument("--model-number", type=int, default=1, help="model of an NMR ensemble (default 1)")
+    p.add_argument("--plddt-mask", choices=PLDDT_MODES, default="auto",
+                   help="hide 3Di letters of low-pLDDT residues (auto: predicted models only)")
+    p.add_argument("--plddt-threshold", type=float, default=DEFAULT_PLDDT_THRESHOLD)
+    p.add_argument("--3di", dest="threedi", choices=THREEDI_BACKENDS, default="auto",
+                   help="3Di encoder: foldseek binary when on PATH (auto), or the embedded one")
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None,
+                   help="registry name, .onnx path, burial-blosum (structure scorer), or A+B for an ensemble "
+                        "(default: see 'models list')")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help="auto: the checked int8 copy on CPU / fp16 copy on CUDA when one exists, else fp32")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or notes on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="saprot-scan", description="SaProt zero-shot scores for every substitution of a protein.")
+    from saprot_scan import __version__
+
+    parser.add_argument("--version", action="version", version=f"saprot-scan {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("tokens", help="3Di and SaProt's structure-aware sequence, as TSV")
+    _add_structure_args(p)
+
+    p = sub.add_parser("scan", help="score all 19 substitutions at every residue")
+    _add_structure_args(p)
+    _add_model_args(p)
+    p.add_argument("--method", choices=METHODS, default="masked",
+                   help="masked: SaProt's masked marginal (exact); wt: one pass, fast")
+    p.add_argument("--csv", help="all substitutions (chain,position,residue,wt,mt,mutant,score)")
+    p.add_argument("--summary-csv", help="per-residue mean, min and max over the 19 substitutions")
+    p.add_argument("--json", help="scores and metadata as JSON")
+    p.add_argument("--heatmap", help="heatmap image (.png, .svg or .pdf)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+
+    p = sub.add_parser("score", help="score listed (multi-)mutants, one pass per variant")
+    _add_structure_args(p)
+    _add_model_args(p)
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--mutations", help='variants separated by spaces or newlines, e.g. "A23G:L45P A30V"')
+    group.add_argument("--mutations-file", help="one variant per line (a CSV with a 'mutant' column also works)")
+    p.add_argument("--out", help="write 'mutant,score' CSV here instead of stdout")
+
+    models = sub.add_parser("models", help="list, fetch, export and inspect models")
+    msub = models.add_subparsers(dest="models_command", required=True, parser_class=_Parser)
+    msub.add_parser("list", help="registry models, what is cached, and the default")
+    f = msub.add_parser("fetch", help="download a pinned SaProt checkpoint, export it to ONNX, cache it")
+    f.add_argument("name")
+    f.add_argument("--fp16", action="store_true", help="also export an fp16 copy for GPUs")
+    f.add_argument("--int8", action="store_true", help="also make a checked int8 copy for fast CPU scans")
+    e = msub.add_parser("export", help="export a SaProt-format Hugging Face checkpoint to ONNX")
+    e.add_argument("hf_dir")
+    e.add_argument("--out", required=True)
+    e.add_argument("--fp16", action="store_true")
+    e.add_argument("--int8", action="store_true",
+                   help="also write a checked int8 copy beside it (kept only if its scores rank-agree >= 0.99)")
+    q = msub.add_parser("quantize", help="make the checked int8 copy of a cached model or an fp32 .onnx file")
+    q.add_argument("model")
+    i = msub.add_parser("info", help="check an .onnx file or registry name and describe it")
+    i.add_argument("model")
+    u = msub.add_parser("use", help="save the model used when none is named (CLI, PyMOL and ChimeraX); 'auto' forgets it")
+    u.add_argument("model")
+    return parser
+
+
+#: command -> module under saprot_scan.cli with a ``run(args) -> int`` (one module per command).
+COMMANDS = ("tokens", "scan", "score", "models")
+
+
+def _run(args) -> int:
+    import importlib
+
+    return importlib.import_module(f"saprot_scan.cli.{args.command}").run(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; turns every expected failure into one line on stderr."""
+    debug = bool(os.environ.get(ENV_DEBUG))
+    try:
+        args = build_parser().parse_args(argv)
+        return _run(args)
+    except InputError as err:
+        print(f"saprot-scan: error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except ScanCancelled:
+        print("saprot-scan: cancelled", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("saprot-scan: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as err:  # a bug or an environment failure: still one line unless debugging
+        if debug:
+            raise
+        print(f"saprot-scan: internal error: {type(err).__name__}: {err} "
+              "(set SAPROT_SCAN_DEBUG=1 for details)", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

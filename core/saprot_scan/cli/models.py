@@ -1,0 +1,98 @@
+"""``saprot-scan models ...``: what is known, cached and used by default; export and fetch."""
+from __future__ import annotations
+
+import sys
+
+from saprot_scan.errors import InputError
+
+
+def _list() -> int:
+    from saprot_scan.models.registry import default_model_line, model_list
+    from saprot_scan.settings import models_dir
+
+    print("name\tstatus\tsource")
+    for row in model_list():
+        print(f"{row.name}\t{row.status}\t{row.source}")
+    print(f"# default: {default_model_line()}")
+    print(f"# cache: {models_dir()}")
+    return 0
+
+
+def _export(args) -> int:
+    from saprot_scan.models.export import export_onnx
+
+    report = export_onnx(args.hf_dir, args.out, fp16=args.fp16)
+    diff = report["max_abs_logit_diff"]
+    print(f"wrote {report['path']} (sha256 {report['sha256']}); max |logit - PyTorch| = {diff:.2e}")
+    if args.int8:
+        _quantize_file(report["path"])
+    return 0
+
+
+def _quantize_file(path) -> None:
+    """The int8 copy beside ``path``; the runtime uses it on the CPU from then on."""
+    from saprot_scan.models.quantize import quantize_int8
+
+    report = quantize_int8(path)
+    print(f"wrote {report['path']} (sha256 {report['sha256'][:12]}); {report['agreement'].line()}")
+
+
+def _quantize(args) -> int:
+    from saprot_scan.models.registry import resolve_model
+
+    _quantize_file(resolve_model(args.model).path)
+    return 0
+
+
+def _info(args) -> int:
+    from saprot_scan.backends.onnx import load_model
+
+    model = load_model(args.model, device="cpu")
+    meta = model.session.get_modelmeta().custom_metadata_map
+    print(f"name\t{model.name}")
+    print(f"path\t{model.path}")
+    print(f"sha256\t{model.sha256}")
+    print(f"precision\t{model.precision}")
+    for key in sorted(meta):
+        print(f"{key}\t{meta[key]}")
+    return 0
+
+
+def _fetch(args) -> int:
+    try:
+        from saprot_scan.models.hub import fetch_model
+    except ImportError as err:
+        raise InputError(f"models fetch needs the export extra: pip install 'saprot-scan[export]' ({err.name})")
+    path = fetch_model(args.name, fp16=args.fp16)
+    print(f"cached {args.name} at {path}", file=sys.stderr)
+    if args.int8:
+        from saprot_scan.models.registry import cached_model
+
+        _quantize_file(cached_model(args.name).path)
+    return 0
+
+
+def _use(args) -> int:
+    """Save (or with "auto"/"none" forget) the model used when none is named; checked before it is saved."""
+    from saprot_scan.backends.base import DEFAULT_KIND, split_spec
+    from saprot_scan.models.registry import resolve_model
+    from saprot_scan.settings import config_file, save_preference
+
+    spec = args.model.strip()
+    if spec.lower() in ("auto", "none", ""):
+        save_preference(None)
+        print(f"forgot the saved model preference ({config_file()})", file=sys.stderr)
+        return 0
+    if split_spec(spec)[0] == DEFAULT_KIND:
+        ref = resolve_model(spec)  # an unknown name, a missing or uncached file fails here
+        if ref.path.exists() and ref.origin == "file":
+            spec = str(ref.path.resolve())
+    save_preference(spec)
+    print(f"saved {spec} as the default model ({config_file()})", file=sys.stderr)
+    return 0
+
+
+def run(args) -> int:
+    return {"list": lambda: _list(), "export": lambda: _export(args), "info": lambda: _info(args),
+            "fetch": lambda: _fetch(args), "quantize": lambda: _quantize(args),
+            "use": lambda: _use(args)}[args.models_command]()

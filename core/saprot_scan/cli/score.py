@@ -1,0 +1,61 @@
+"""``saprot-scan score``: listed (multi-)mutants scored, one masked pass per variant."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from saprot_scan.cli.common import EXIT_OK, note, read_chains
+from saprot_scan.errors import InputError
+
+
+def _read_variants(args) -> list[str]:
+    if args.mutations is not None:
+        return args.mutations.split()
+    path = Path(args.mutations_file)
+    if not path.is_file():
+        raise InputError(f"{path}: no such mutations file")
+    lines = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    if lines and "mutant" in lines[0].split(","):
+        column = lines[0].split(",").index("mutant")
+        lines = [line.split(",")[column] for line in lines[1:]]
+    return lines
+
+
+def run(args) -> int:
+    from saprot_scan.backends.base import load_scorer
+    from saprot_scan.encoding.plddt import chain_tokens
+    from saprot_scan.encoding.tokens import MAX_RESIDUES
+    from saprot_scan.outputs.files import check_writable, write_text_atomic
+    from saprot_scan.pipeline import score_mutations
+    from saprot_scan.scoring.variants import parse_variant
+
+    if args.out:
+        check_writable(args.out)
+    variants = _read_variants(args)
+    if not variants:
+        raise InputError("no mutations given")
+    chains = read_chains(args)
+    if len(chains) > 1:
+        raise InputError(f"the structure has {len(chains)} protein chains; choose one with --chain")
+    for variant in variants:  # every mutation is checked before any model work
+        parse_variant(variant, chains[0].sequence)
+    model = load_scorer(args.model, device=args.device, precision=args.precision)
+    model.check()
+    note(args, f"scoring with {model.describe()}")
+    chain = chains[0]
+    tokens = chain_tokens(chain, args.plddt_mask, args.plddt_threshold, args.threedi)
+    how = ("multi-mutants scored as the sum of their single substitutions" if getattr(model, "kind", "") == "structure"
+           else "masked marginal, all sites of a variant in one pass")
+    notes = [f"chain {chain.chain_id}: {len(chain)} residues, {how}",
+             f"pLDDT masking applied to {tokens.masked_count} residues" if tokens.plddt_masked
+             else "no pLDDT masking"]
+    if len(chain) > MAX_RESIDUES:
+        notes.append(f"each variant scored in the {MAX_RESIDUES}-residue window centred nearest its sites")
+    note(args, "; ".join(notes))
+    scores = score_mutations(chain, variants, model, batch_size=args.batch_size, tokens=tokens)
+    text = "mutant,score\n" + "".join(f"{v},{s:.6f}\n" for v, s in zip(variants, scores))
+    if args.out:
+        write_text_atomic(args.out, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK

@@ -1,0 +1,18 @@
+"""``saprot-scan tokens``: the 3Di string and SaProt's structure-aware sequence of each chain, as TSV."""
+from __future__ import annotations
+
+from saprot_scan.cli.common import EXIT_OK, note, read_chains
+
+
+def run(args) -> int:
+    from saprot_scan.encoding.plddt import chain_tokens
+
+    rows = ["chain\taa\t3di\tcombined"]
+    for chain in read_chains(args):
+        tokens = chain_tokens(chain, args.plddt_mask, args.plddt_threshold, args.threedi)
+        if tokens.plddt_masked:
+            note(args, f"# chain {chain.chain_id}: pLDDT masking applied, {tokens.masked_count} of "
+                        f"{len(chain)} residues below {args.plddt_threshold:g} set to #")
+        rows.append(f"{chain.chain_id}\t{tokens.aa}\t{tokens.struct.upper()}\t{tokens.combined}")
+    print("\n".join(rows))
+    return EXIT_OK

@@ -1,0 +1,291 @@
+"""Read protein chains from PDB/mmCIF files (or a viewer's atom arrays) the way Foldseek reads them.
+
+Foldseek's rules that matter for identical 3Di strings: amino-acid residues that have a CA atom, in
+file order; for atoms with alternate locations the last one read wins; a missing CB is made virtual
+(that part lives in the encoder). Residues keep author chain ids, numbers and insertion codes.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from saprot_scan.errors import InputError
+
+BACKBONE_ATOMS = ("N", "CA", "C", "CB")
+#: Record names a PDB-format file may open with (header, coordinates, or a bare model).
+PDB_RECORDS = frozenset(("HEADER", "OBSLTE", "TITLE", "SPLIT", "CAVEAT", "COMPND", "SOURCE", "KEYWDS", "EXPDTA",
+                         "NUMMDL", "MDLTYP", "AUTHOR", "REVDAT", "SPRSDE", "JRNL", "REMARK", "DBREF", "SEQADV",
+                         "SEQRES", "MODRES", "HET", "HETNAM", "HETSYN", "FORMUL", "HELIX", "SHEET", "SSBOND",
+                         "LINK", "CISPEP", "SITE", "CRYST1", "ORIGX1", "SCALE1", "MTRIX1", "MODEL", "ATOM",
+                         "HETATM", "ANISOU", "TER"))
+#: Words of the PDB's experimental methods (EXPDTA, _exptl.method); "THEORETICAL MODEL" is not one of them.
+EXPERIMENTAL_METHOD_WORDS = ("X-RAY", "ELECTRON", "NMR", "NEUTRON", "FIBER", "POWDER", "SCATTERING",
+                             "INFRARED", "EPR", "FLUORESCENCE")
+
+
+@dataclass(frozen=True, order=True)
+class ResidueId:
+    """A residue as the user knows it: author chain id, author number, insertion code."""
+
+    chain: str
+    number: int
+    icode: str = ""
+
+    @property
+    def label(self) -> str:
+        """Author number plus insertion code, e.g. ``"52A"``."""
+        return f"{self.number}{self.icode}"
+
+    def __str__(self) -> str:
+        return f"{self.chain}:{self.label}"
+
+
+@dataclass
+class Chain:
+    """One protein chain, reduced to what SaProt needs."""
+
+    chain_id: str
+    residue_ids: tuple[ResidueId, ...]
+    sequence: str
+    coords: np.ndarray  # (L, 4, 3) float32: N, CA, C, CB; NaN where absent
+    b_factors: np.ndarray  # (L,) mean B-factor over the residue's atoms (pLDDT in predicted models)
+    alphafold_text: bool = False  # the file text mentions "alphafold" (SaProt's auto rule)
+    b_factor_constant_per_residue: bool = False  # every residue's atoms share one B-factor
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+    model: int = 1  # model number in the source file (NMR ensembles), so the foldseek binary reads the same one
+    experimental_method: str = ""  # EXPDTA / _exptl.method, e.g. "X-RAY DIFFRACTION"; empty for predictions
+
+    @property
+    def experimental(self) -> bool:
+        """The file says its coordinates were measured, so its B-factors are not pLDDT."""
+        method = self.experimental_method.upper()
+        return any(word in method for word in EXPERIMENTAL_METHOD_WORDS)
+
+    def __len__(self) -> int:
+        return len(self.sequence)
+
+
+def _tabulated(res_name: str):
+    import gemmi
+
+    return gemmi.find_tabulated_residue(res_name.upper())
+
+
+def one_letter(res_name: str) -> str:
+    """One-letter code; modified residues map to their parent amino acid (MSE -> M), else X."""
+    info = _tabulated(res_name)
+    code = info.one_letter_code.upper() if info is not None else "X"
+    return code if code in "ACDEFGHIKLMNPQRSTVWY" else "X"
+
+
+def _is_amino_acid(res_name: str) -> bool:
+    """Amino acid as Foldseek's reader (gemmi's residue table) sees it; unknown names are skipped."""
+    info = _tabulated(res_name)
+    return info is not None and info.is_amino_acid()
+
+
+def _open_text(path: Path) -> str:
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as err:
+            raise InputError(f"{path.name}: damaged gzip file ({err})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _looks_like_cif(path: Path, text: str) -> bool:
+    """mmCIF or PDB by content (a file saved under the other suffix still reads), else by suffix."""
+    for line in text.split("\n", 200)[:200]:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.lower().startswith("data_"):
+            return True
+        if line[:6].rstrip() in PDB_RECORDS:
+            return False
+        break
+    return path.name.lower().removesuffix(".gz").endswith((".cif", ".mmcif"))
+
+
+def _load_atoms(path: Path, text: str, model: int):
+    """Parse one model (the first by default) with every alternate location, so the last one can win.
+
+    Returns the atoms and the experimental method the file declares ("" when none).
+    """
+    import biotite.structure as struc
+    from biotite.structure.io import pdb, pdbx
+
+    if _looks_like_cif(path, text):
+        cif = pdbx.CIFFile.read(io.StringIO(text))
+        count = pdbx.get_model_count(cif)
+        _check_model(model, count, path)
+        atoms = pdbx.get_structure(cif, model=model, altloc="all", use_author_fields=True,
+                                   extra_fields=["b_factor"])
+        try:
+            method = " ".join(cif.block["exptl"]["method"].as_array(str).tolist())
+        except (KeyError, ValueError):
+            method = ""
+    else:
+        pdb_file = pdb.PDBFile.read(io.StringIO(text))
+        _check_model(model, pdb_file.get_model_count(), path)
+        atoms = pdb_file.get_structure(model=model, altloc="all", extra_fields=["b_factor"])
+        method = " ".join(line[6:].strip() for line in text.split("\n") if line.startswith("EXPDTA"))
+    if isinstance(atoms, struc.AtomArrayStack):
+        atoms = atoms[0]
+    return atoms, method
+
+
+def _check_model(model: int, count: int, path: Path) -> None:
+    if count == 0:
+        raise InputError(f"{path.name}: no atoms found; is it a PDB or mmCIF file?")
+    if not 1 <= model <= count:
+        raise InputError(f"{path.name}: model {model} requested, the file has {count}")
+
+
+def _last_altloc_wins(atoms):
+    """Keep, for every (residue, atom name), the last atom in file order, as Foldseek does."""
+    keys = {}
+    for i, key in enumerate(zip(atoms.chain_id, atoms.res_id, atoms.ins_code, atoms.atom_name)):
+        keys[key] = i
+    keep = np.zeros(atoms.array_length(), dtype=bool)
+    keep[list(keys.values())] = True
+    return atoms[keep]
+
+
+def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None, model: int = 1) -> list[Chain]:
+    """Read the protein chains of a PDB or mmCIF file (plain or gzipped); the first model of ensembles.
+
+    ``chains`` selects author chain ids; by default every protein chain is returned, each on its own.
+    ``model`` picks another model of an ensemble (1-based).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a structure file")
+    text = _open_text(path)
+    if not text.strip():
+        raise InputError(f"{path.name}: the file is empty")
+    head = text.lstrip()[:200].lower()
+    if head.startswith(("<!doctype", "<html", "<?xml")):
+        raise InputError(f"{path.name}: this is an HTML/XML page, not a PDB or mmCIF file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # biotite's notes (e.g. guessed elements) are not the user's business
+            atoms, method = _load_atoms(path, text, model)
+    except InputError:
+        raise
+    except Exception as err:  # biotite raises many kinds on malformed input
+        if isinstance(err, KeyError):  # a CIF without the table biotite looked for
+            reason = f"no {err.args[0]} table" if err.args else "a required table is missing"
+        else:
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(f"{path.name}: not a readable PDB/mmCIF file ({reason})") from None
+    if atoms.array_length() == 0:
+        raise InputError(f"{path.name}: no atoms found; is it a PDB or mmCIF file?")
+    result = chains_from_atoms(atoms, chains=chains, source=str(path), alphafold_text="alphafold" in text.lower())
+    for chain in result:
+        chain.model = model
+        chain.experimental_method = method
+    return result
+
+
+def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = "",
+                      alphafold_text: bool = False) -> list[Chain]:
+    """Turn a biotite AtomArray into protein Chains (the shared path for files and viewers)."""
+    atoms = _last_altloc_wins(atoms)
+    available = list(dict.fromkeys(atoms.chain_id.tolist()))
+    wanted = list(chains) if chains else available
+    missing = [c for c in wanted if c not in available]
+    if missing:
+        listing = ", ".join(c if c.strip() else "'' (blank)" for c in available) if available else "none"
+        raise InputError(f"chain {', '.join(missing)} not found in {Path(source).name or 'the structure'} "
+                         f"(chains: {listing})")
+    result = []
+    for chain_id in wanted:
+        chain = _build_chain(atoms[atoms.chain_id == chain_id], chain_id, source, alphafold_text)
+        if chain is not None:
+            result.append(chain)
+        elif chains:
+            raise InputError(f"chain {chain_id} in {Path(source).name or 'the structure'} has no "
+                             "amino-acid residues with a CA atom")
+    if not result:
+        raise InputError(f"{Path(source).name or 'the structure'}: no protein chain found "
+                         "(no amino-acid residues with a CA atom)")
+    return result
+
+
+def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Chain | None:
+    import biotite.structure as struc
+
+    starts = struc.get_residue_starts(atoms, add_exclusive_stop=True)
+    ids, letters, coords, bfac = [], [], [], []
+    constant_b = True
+    for start, stop in zip(starts[:-1], starts[1:]):
+        residue = atoms[start:stop]
+        res_name = str(residue.res_name[0])
+        names = residue.atom_name.tolist()
+        if "CA" not in names or not _is_amino_acid(res_name):
+            continue
+        xyz = np.full((4, 3), np.nan, dtype=np.float32)
+        for k, atom_name in enumerate(BACKBONE_ATOMS):
+            if atom_name in names:
+                xyz[k] = residue.coord[names.index(atom_name)]
+        b = residue.b_factor.astype(float)
+        constant_b &= bool(np.all(b == b[0]))
+        ids.append(ResidueId(chain_id, int(residue.res_id[0]), str(residue.ins_code[0]).strip()))
+        letters.append(one_letter(res_name))
+        coords.append(xyz)
+        bfac.append(float(b.mean()))
+    if not ids:
+        return None
+    coords_arr = np.stack(coords)
+    chain = Chain(chain_id=chain_id, residue_ids=tuple(ids), sequence="".join(letters),
+                  coords=coords_arr, b_factors=np.asarray(bfac), alphafold_text=alphafold_text,
+                  b_factor_constant_per_residue=constant_b, source=source)
+    backbone_complete = ~np.isnan(coords_arr[:, [0, 2], 0]).any(axis=1)
+    if not backbone_complete.any():
+        raise InputError(f"{Path(source).name or 'the structure'}: chain {chain_id} has only CA atoms "
+                         "(no backbone N and C); SaProt's 3Di letters need N, CA and C")
+    return chain
+
+
+def chain_from_arrays(chain_id: str, res_numbers: Sequence[int], icodes: Sequence[str],
+                      res_names: Sequence[str], atom_names: Sequence[str], coords: np.ndarray,
+                      b_factors: Sequence[float], source: str = "viewer",
+                      alphafold_text: bool = False) -> Chain:
+    """Build a Chain from per-atom arrays as a viewer holds them (no temporary file).
+
+    Atoms must be grouped by residue, in chain order; alternate locations already resolved.
+    """
+    import biotite.structure as struc
+
+    n = len(atom_names)
+    if n == 0:
+        raise InputError("no atoms were selected")
+    lengths = {len(res_numbers), len(icodes), len(res_names), len(b_factors), len(coords)}
+    if lengths != {n}:
+        raise InputError("per-atom arrays have different lengths")
+    atoms = struc.AtomArray(n)
+    atoms.coord = np.asarray(coords, dtype=np.float32).reshape(n, 3)
+    atoms.chain_id = np.full(n, chain_id)
+    atoms.res_id = np.asarray(res_numbers, dtype=int)
+    atoms.ins_code = np.asarray([str(c or "").strip() for c in icodes])
+    atoms.res_name = np.asarray([str(r).upper() for r in res_names])
+    atoms.atom_name = np.asarray([str(a) for a in atom_names])
+    atoms.add_annotation("b_factor", dtype=float)
+    atoms.b_factor = np.asarray(b_factors, dtype=float)
+    return chains_from_atoms(atoms, chains=[chain_id], source=source, alphafold_text=alphafold_text)[0]

@@ -1,0 +1,48 @@
+"""Files made from scan results: the writer is chosen by the file's suffix; every file is written all-or-nothing.
+
+``.csv`` substitution table (the public columns), ``.json`` results with metadata, ``.png``/``.svg``/``.pdf``
+heatmap. The per-residue summary CSV has no suffix of its own (``write_summary_csv``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+from saprot_scan.errors import InputError
+
+#: Heatmap image formats by suffix (matplotlib's format names).
+HEATMAP_SUFFIXES = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+TABLE_SUFFIXES = (".csv", ".json")
+#: Cells and residues without a score, in the heatmap and in both viewers.
+UNSCORED_HEX = "#a0a0a0"
+
+
+def check_output(path: str | os.PathLike, suffixes: Sequence[str] = (*TABLE_SUFFIXES, *HEATMAP_SUFFIXES),
+                 what: str = "output") -> Path:
+    """Fail before any work if ``path`` has an unknown suffix or cannot be written."""
+    from saprot_scan.outputs.files import check_writable
+
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise InputError(f"{what} {path}: use a {', '.join(suffixes[:-1])} or {suffixes[-1]} file name")
+    return check_writable(path)
+
+
+def write_results(results, path: str | os.PathLike) -> Path:
+    """Write ``results`` (ScanResults) to ``path`` in the format its suffix names."""
+    suffix = Path(path).suffix.lower()
+    check_output(path)
+    if suffix == ".csv":
+        from saprot_scan.outputs.tables import write_csv
+
+        write_csv(results, path)
+    elif suffix == ".json":
+        from saprot_scan.outputs.tables import write_json
+
+        write_json(results, path)
+    else:
+        from saprot_scan.outputs.heatmap import save_heatmap
+
+        save_heatmap(results, path)
+    return Path(path)

@@ -1,0 +1,203 @@
+"""Substitution heatmap: positions x 20 amino acids per chain, as PNG, SVG or PDF.
+
+Drawn with matplotlib's object API on an Agg canvas, never through pyplot, so PyMOL's and ChimeraX's own
+matplotlib backends and pyplot state are left alone. Long chains wrap into rows of at most ``MAX_PER_ROW``
+positions with a fixed cell size, so every residue keeps a readable label at any length.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from saprot_scan.errors import InputError
+from saprot_scan.outputs import HEATMAP_SUFFIXES, UNSCORED_HEX
+from saprot_scan.results import ScanResult
+from saprot_scan.encoding.tokens import AMINO_ACIDS
+
+FORMATS = HEATMAP_SUFFIXES
+COLORMAP = "RdBu"  # red = low score = substitution predicted deleterious; white = 0; blue = tolerated/favoured
+MISSING_COLOR = UNSCORED_HEX  # residues without a score (unknown wild type): the viewers' grey
+COLORBAR_LABEL = "SaProt log-ratio log P(mt)/P(wt)"
+MAX_PER_ROW = 130
+DPI = 150
+
+# Layout in inches: fixed cell size keeps labels readable whatever the chain length.
+_CELL = 0.13
+_LEFT, _RIGHT, _MIN_PLOT = 0.55, 1.45, 6.6
+_TOP, _HEADER, _LABELS, _GAP, _FOOTER = 0.15, 0.45, 0.55, 0.2, 0.35
+
+
+def _rows(length: int, per_row: int) -> list[tuple[int, int]]:
+    """Split ``length`` positions into balanced rows of at most ``per_row``."""
+    n_rows = max(1, math.ceil(length / per_row))
+    size = math.ceil(length / n_rows) if length else 1
+    return [(start, min(start + size, length)) for start in range(0, max(length, 1), size)]
+
+
+def _color_limits(results: Sequence[ScanResult]) -> tuple[float, float, bool, bool]:
+    """Colour range shared by all chains: robust extremes, 0 in the middle, clipping reported.
+
+    The positive half spans at least a quarter of the negative one, so a chain whose best
+    substitution gains 0.01 does not paint it deep blue.
+    """
+    values = []
+    for r in results:
+        masked = np.array(r.scores, dtype=float)
+        for i, aa in enumerate(r.wt):
+            if aa in AMINO_ACIDS:
+                masked[i, AMINO_ACIDS.index(aa)] = np.nan
+        values.append(masked[np.isfinite(masked)])
+    finite = np.concatenate(values) if values else np.array([])
+    if finite.size == 0:
+        return -1.0, 1.0, False, False
+    low = min(float(np.percentile(finite, 0.5)), -0.1)
+    high = max(float(np.percentile(finite, 99.5)), 0.1, -low / 4)
+    return low, high, bool(finite.min() < low), bool(finite.max() > high)
+
+
+def _display_matrix(result: ScanResult) -> np.ndarray:
+    """(20, L) scores for drawing; residues with an unknown wild type are NaN (grey) throughout."""
+    matrix = np.array(result.scores, dtype=float).T.copy()
+    for i, aa in enumerate(result.wt):
+        if aa not in AMINO_ACIDS:
+            matrix[:, i] = np.nan
+    return matrix
+
+
+def _header(result: ScanResult) -> str:
+    text = f"Chain {result.chain_id}  ·  {len(result)} residues  ·  {result.method_text}  ·  model {result.model_name}"
+    if result.model_sha256:
+        text += f" (sha256 {result.model_sha256[:12]})"
+    if result.plddt_mask_applied:
+        text += f"  ·  pLDDT-masked {result.plddt_masked_count}"
+    return text
+
+
+def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dpi: int = DPI):
+    """A matplotlib Figure (Agg canvas attached) of the scans, one panel group per chain.
+
+    Viewers may re-parent it onto their own canvas. Each heatmap Axes has gid ``"saprot-heatmap:CHAIN:START"``.
+    """
+    from matplotlib import colormaps
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.figure import Figure
+
+    results = list(results)
+    if not results:
+        raise InputError("no scan results to draw")
+    if per_row < 1:
+        raise InputError(f"per_row must be at least 1, not {per_row}")
+    low, high, clip_low, clip_high = _color_limits(results)
+    norm = TwoSlopeNorm(vmin=low, vcenter=0.0, vmax=high)
+    cmap = colormaps[COLORMAP].with_extremes(bad=MISSING_COLOR)
+
+    layout = [(r, _rows(len(r), per_row)) for r in results]
+    widest = max(stop - start for _, rows in layout for start, stop in rows)
+    plot_w = max(widest * _CELL, _MIN_PLOT)
+    row_h = len(AMINO_ACIDS) * _CELL
+    width = _LEFT + plot_w + _RIGHT
+    height = _TOP + _FOOTER + sum(_HEADER + len(rows) * (row_h + _LABELS + _GAP) for _, rows in layout)
+
+    fig = Figure(figsize=(width, height), dpi=dpi)
+    FigureCanvasAgg(fig)
+    frac = lambda x, y, w, h: [x / width, 1 - (y + h) / height, w / width, h / height]  # inches from top-left
+
+    y = _TOP
+    image = first_row = None
+    for result, rows in layout:
+        fig.text(_LEFT / width, 1 - (y + _HEADER * 0.55) / height, _header(result), fontsize=10,
+                 fontweight="bold", va="center", ha="left")
+        y += _HEADER
+        matrix = _display_matrix(result)
+        labels = [f"{aa}{rid.label}" for aa, rid in zip(result.wt, result.residue_ids)]
+        for start, stop in rows:
+            ax = fig.add_axes(frac(_LEFT, y, (stop - start) * _CELL, row_h))
+            ax.set_gid(f"saprot-heatmap:{result.chain_id}:{start}")
+            image = ax.imshow(np.ma.masked_invalid(matrix[:, start:stop]), cmap=cmap, norm=norm,
+                              aspect="auto", interpolation="nearest",
+                              extent=(start - 0.5, stop - 0.5, len(AMINO_ACIDS) - 0.5, -0.5))
+            wild = [(i, AMINO_ACIDS.index(result.wt[i])) for i in range(start, stop)
+                    if result.wt[i] in AMINO_ACIDS]
+            if wild:
+                xs, ys = zip(*wild)
+                ax.scatter(xs, ys, s=4, c="black", marker="o", linewidths=0)
+            ax.set_xlim(start - 0.5, stop - 0.5)
+            ax.set_ylim(len(AMINO_ACIDS) - 0.5, -0.5)
+            ax.set_xticks(range(start, stop))
+            ax.set_xticklabels(labels[start:stop], rotation=90, fontsize=6, family="monospace")
+            ax.set_yticks(range(len(AMINO_ACIDS)))
+            ax.set_yticklabels(list(AMINO_ACIDS), fontsize=6.5, family="monospace")
+            ax.tick_params(length=1.5, width=0.5, pad=1)
+            for spine in ax.spines.values():
+                spine.set_linewidth(0.5)
+            if first_row is None:
+                first_row = y
+            y += row_h + _LABELS + _GAP
+
+    bar_h = max(row_h, 1.6)
+    cax = fig.add_axes(frac(_LEFT + plot_w + 0.3, first_row, 0.15, bar_h))
+    extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get((clip_low, clip_high),
+                                                                                   "neither")
+    bar = fig.colorbar(image, cax=cax, extend=extend)
+    bar.set_ticks(_bar_ticks(low, high), labels=[f"{t:g}".replace("-", "\u2212") for t in _bar_ticks(low, high)])
+    labels = sorted({r.score_label for r in results})
+    bar.set_label(labels[0] if len(labels) == 1 else COLORBAR_LABEL, fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    fig.text(_LEFT / width, 1 - (height - _FOOTER * 0.5) / height,
+             "red: substitution predicted deleterious (score < 0)  ·  blue: tolerated or favoured  ·  "
+             "\u25cf wild type  ·  grey: not scored (unknown wild type)", fontsize=7, va="center", ha="left")
+    return fig
+
+
+def _bar_ticks(low: float, high: float) -> list[float]:
+    """Evenly spaced ticks on each side of 0 (the two halves of the colour bar have different scales)."""
+    from matplotlib.ticker import MaxNLocator
+
+    negative = [t for t in MaxNLocator(5).tick_values(low, 0.0) if low <= t < 0]
+    positive = [t for t in MaxNLocator(3).tick_values(0.0, high) if 0 < t <= high]
+    return [*negative, 0.0, *positive]
+
+
+def cell_pixel(fig, chain_id: str, index: int, aa: str) -> tuple[int, int]:
+    """Where the cell (residue ``index`` of ``chain_id``, substitution ``aa``) is drawn in the saved
+    raster, in pixels from the top-left; lets viewers map clicks and tests read colours."""
+    column = AMINO_ACIDS.index(aa)
+    for ax in fig.axes:
+        gid = ax.get_gid() or ""
+        if not gid.startswith(f"saprot-heatmap:{chain_id}:"):
+            continue
+        start, stop = ax.get_xlim()
+        if start <= index <= stop:
+            x, y = ax.transData.transform((index, column))
+            return int(round(x)), int(round(fig.bbox.height - y))
+    raise InputError(f"no heatmap cell for chain {chain_id} position {index}")
+
+
+def save_heatmap(results: Sequence[ScanResult], path: str | os.PathLike, per_row: int = MAX_PER_ROW,
+                 dpi: int = DPI) -> Path:
+    """Write the heatmap as PNG, SVG or PDF (chosen by the suffix), all-or-nothing."""
+    from saprot_scan.outputs.files import atomic_path, check_writable
+
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"heatmap {path}: use a .png, .svg or .pdf file name")
+    check_writable(path)
+    fig = heatmap_figure(results, per_row=per_row, dpi=dpi)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt))
+    return path
+
+
+def _metadata(fmt: str) -> dict:
+    """No creation date in vector files, so the same scan gives the same bytes."""
+    if fmt == "svg":
+        return {"Date": None}
+    if fmt == "pdf":
+        return {"CreationDate": None}
+    return {}

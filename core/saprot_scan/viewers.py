@@ -1,0 +1,122 @@
+"""What every viewer front end shares, so PyMOL and ChimeraX (and any new viewer) show the same thing:
+the same residue gets the same number and the same colour.
+
+A viewer reads its atoms into ``chain_from_viewer`` (with what the structure's header says: AlphaFold,
+an experimental method), scores through a ``ModelPool`` (each scorer loaded once per session), picks a
+summary with ``check_summary``, colours ``colour_for(value, colour_limit(values))`` on a diverging
+palette centred on 0, greys unscored residues ``UNSCORED_RGB``, and lists models with ``model_choices``.
+It only has to read atoms, paint and register its commands.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from saprot_scan.backends.base import DEVICES, PRECISIONS, Scorer  # noqa: F401 (re-exported for viewers)
+from saprot_scan.encoding.structure import Chain, chain_from_arrays
+from saprot_scan.outputs import HEATMAP_SUFFIXES, UNSCORED_HEX  # noqa: F401
+from saprot_scan.results import SUMMARIES, check_summary  # noqa: F401
+from saprot_scan.scoring.marginals import METHODS  # noqa: F401
+
+RGB = tuple[float, float, float]
+
+#: Residues without a score (unknown wild type, outside the scored chain): one grey everywhere.
+UNSCORED_RGB8 = (160, 160, 160)
+UNSCORED_RGB: RGB = tuple(c / 255.0 for c in UNSCORED_RGB8)  # type: ignore[assignment]
+#: The default diverging palette (ColorBrewer RdBu ends): damaging, 0, tolerated.
+INTOLERANT_HEX, CENTRE_HEX, TOLERATED_HEX = "#b2182b", "#ffffff", "#2166ac"
+
+
+def colour_limit(values: Iterable[float]) -> float:
+    """Half-width of the colour scale (-limit..+limit, 0 white in the middle): the largest |value| rounded up
+    to a half unit, at least 0.5; 1.0 when nothing is scored."""
+    finite = [abs(float(v)) for v in values if v is not None and math.isfinite(float(v))]
+    if not finite:
+        return 1.0
+    return max(0.5, math.ceil(max(finite) * 2) / 2)
+
+
+def hex_rgb(code: str) -> RGB:
+    """``"#rrggbb"`` -> (r, g, b) in 0..1."""
+    return tuple(int(code[i:i + 2], 16) / 255.0 for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+def colour_for(value: float, limit: float, palette: Sequence[RGB] | None = None) -> RGB:
+    """The colour of ``value`` on a (low, centre, high) palette spread over -limit..+limit; grey when not finite."""
+    if value is None or not math.isfinite(value):
+        return UNSCORED_RGB
+    low, mid, high = palette or (hex_rgb(INTOLERANT_HEX), hex_rgb(CENTRE_HEX), hex_rgb(TOLERATED_HEX))
+    t = max(-1.0, min(1.0, value / limit))
+    end = low if t < 0 else high
+    t = abs(t)
+    return tuple(m + (e - m) * t for m, e in zip(mid, end))  # type: ignore[return-value]
+
+
+def chain_from_viewer(chain_id: str, res_numbers: Sequence[int], icodes: Sequence[str], res_names: Sequence[str],
+                      atom_names: Sequence[str], coords, b_factors: Sequence[float], source: str,
+                      alphafold: bool = False, experimental_method: str = "") -> Chain:
+    """A Chain from a viewer's per-atom arrays plus what its header says, so the pLDDT rule decides as it would
+    for the file: ``alphafold`` when the structure mentions AlphaFold, ``experimental_method`` as declared
+    (EXPDTA / _exptl.method; then B-factors are never read as pLDDT)."""
+    chain = chain_from_arrays(chain_id, res_numbers, icodes, res_names, atom_names, np.asarray(coords, dtype=float),
+                              b_factors, source=source, alphafold_text=alphafold)
+    chain.experimental_method = experimental_method or ""
+    return chain
+
+
+def header_says_alphafold(*texts: str) -> bool:
+    """SaProt's own test for a predicted structure: "alphafold" anywhere in the file's text or name."""
+    return any("alphafold" in str(text).lower() for text in texts)
+
+
+class ModelPool:
+    """Scorers loaded once and reused for the session (creating an ONNX session is the slow part); thread-safe."""
+
+    def __init__(self):
+        self._scorers: dict[tuple[str, str], Scorer] = {}
+        self._lock = threading.Lock()
+
+    def get(self, spec: str | None, device: str = "auto") -> Scorer:
+        """The scorer for ``spec`` (None or "" = the default order) on ``device``, loading it the first time."""
+        from saprot_scan.backends.base import load_scorer
+
+        key = (str(spec or ""), device)
+        with self._lock:
+            if key not in self._scorers:
+                self._scorers[key] = load_scorer(spec or None, device=device)
+            return self._scorers[key]
+
+    def clear(self) -> None:
+        """Forget every loaded scorer (after the default changed, or a model was fetched)."""
+        with self._lock:
+            self._scorers.clear()
+
+
+#: The pool viewers share inside one process.
+MODEL_POOL = ModelPool()
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """(label, spec) pairs for a model menu: the default order, the embedded default, the registry models."""
+    from saprot_scan.models.registry import model_list
+
+    choices = [("(automatic)", "")]
+    for row in model_list():
+        if row.kind == "built-in":
+            choices.insert(1, (f"{row.name} (structure-based offline default, not SaProt)", row.name))
+        elif row.kind == "embedded":
+            choices.append(("saprot-scan-default (small embedded language model, not SaProt)", "default"))
+        else:
+            choices.append((f"{row.name} ({'cached' if row.available else 'not cached: Fetch'})", row.name))
+    return choices
+
+
+def save_model_choice(spec: str | None) -> None:
+    """Make ``spec`` the default model for the CLI and both viewers (None or "" forgets the choice)."""
+    from saprot_scan.settings import save_preference
+
+    save_preference(spec or None)
+    MODEL_POOL.clear()

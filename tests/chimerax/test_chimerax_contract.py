@@ -1,0 +1,49 @@
+"""Issue 10, item 3: ChimeraX paints by the core's viewer contract, so a residue's colour is the one PyMOL
+gives it (tests/pymol/test_pymol_instances.py checks the PyMOL side against the same functions): same
+residue -> same number (the core's summary) -> same colour (``viewers.colour_for`` over
+``viewers.colour_limit``), unscored residues in the contract's grey. Runs a real headless ChimeraX."""
+import pytest
+
+pytest.importorskip("chimerax.core", reason="ChimeraX is not in this interpreter; run make test-chimerax")
+
+from chimerax_harness.fixtures import chimerax, test_data, structures, test_model  # noqa: E402,F401,F811 (fixtures)
+
+
+def test_residue_colours_follow_the_core_contract(chimerax):
+    out = chimerax("""
+from saprot_scan import load_model, read_structure, scan_chain
+from saprot_scan import viewers
+run(session, "open " + params["1aki"])
+run(session, "saprot scan #1/A model " + params["model"] + " key false")
+chain = read_structure(params["1aki"], chains=["A"])[0]
+core = scan_chain(chain, model=load_model(params["model"], device="cpu"), use_cache=False)
+values = core.summary("mean")
+limit = viewers.colour_limit(values)
+expected = {rid.label: [round(255 * c) for c in viewers.colour_for(float(v), limit)]
+            for rid, v in zip(core.residue_ids, values)}
+got = {f"{r.number}{r.insertion_code}": [int(c) for c in r.ribbon_color[:3]] for r in session.models[0].residues
+       if f"{r.number}{r.insertion_code}" in expected}
+out["worst"] = max(max(abs(a - b) for a, b in zip(got[k], expected[k])) for k in expected)
+out["count"] = len(got)
+out["grey"] = list(viewers.UNSCORED_RGB8)
+""")
+    assert out["count"] == 129
+    assert out["worst"] <= 1  # 8-bit rounding only
+    assert out["grey"] == [160, 160, 160]  # the grey test_chimerax_scan.py reads off unscored residues
+
+
+def test_models_use_saves_the_preference_pymol_and_the_cli_read(chimerax, test_model):
+    out = chimerax("""
+from saprot_scan import saved_preference
+run(session, "saprot models use " + params["model"])
+out["saved"] = saved_preference()
+out["bad"] = user_error("saprot models use no-such-model")
+out["kept"] = saved_preference()
+run(session, "saprot models use auto")
+out["after"] = saved_preference()
+""")
+    from pathlib import Path
+
+    assert out["saved"] == out["kept"] == str(Path(test_model).resolve())
+    assert "unknown model" in out["bad"]
+    assert out["after"] is None

@@ -1,0 +1,154 @@
+"""Heatmap files: real PNG/SVG/PDF output, layout that stays readable for long chains, colours of known
+cells read back from the written PNG, and all-or-nothing writing."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from matplotlib import colormaps
+from matplotlib.colors import to_rgb
+from matplotlib.image import imread
+
+from saprot_scan.errors import InputError
+from saprot_scan.outputs.heatmap import COLORMAP, MISSING_COLOR, cell_pixel, heatmap_figure, save_heatmap
+from saprot_scan.results import ScanResult
+from saprot_scan.encoding.structure import ResidueId
+from saprot_scan.encoding.tokens import AMINO_ACIDS
+
+
+def make_result(length: int, chain: str = "A", seed: int = 0, first: int = 1) -> ScanResult:
+    """A scan with scores in [-1, 1], wild type 0, residue 11 carrying insertion code A."""
+    rng = np.random.default_rng(seed)
+    wt = "".join(rng.choice(list(AMINO_ACIDS), length))
+    scores = rng.uniform(-1.0, 1.0, (length, len(AMINO_ACIDS)))
+    for i, aa in enumerate(wt):
+        scores[i, AMINO_ACIDS.index(aa)] = 0.0
+    ids = tuple(ResidueId(chain, first + i, "A" if i == 10 else "") for i in range(length))
+    return ScanResult(chain, ids, wt, scores, "masked", "tiny-test-model")
+
+
+def _other_aa(wt: str, skip: int = 0) -> str:
+    return [aa for aa in AMINO_ACIDS if aa != wt][skip]
+
+
+def _rgb_at(png, xy) -> np.ndarray:
+    x, y = xy
+    return png[y, x, :3]
+
+
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
+def test_writes_each_format(tmp_path, suffix, magic):
+    path = tmp_path / f"scan{suffix}"
+    assert save_heatmap([make_result(40)], path) == path
+    data = path.read_bytes()
+    assert data.startswith(magic) and len(data) > 5_000
+    if suffix == ".svg":
+        assert b"<svg" in data[:2000]
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left beside it
+
+
+def test_known_cells_have_the_expected_colours(tmp_path):
+    result = make_result(300)
+    k = 123
+    bad, good, neutral = _other_aa(result.wt[k], 0), _other_aa(result.wt[k], 1), _other_aa(result.wt[k], 2)
+    result.scores[k, AMINO_ACIDS.index(bad)] = -30.0   # far below everything else: the deepest red
+    result.scores[k, AMINO_ACIDS.index(good)] = 30.0   # far above: the deepest blue
+    result.scores[k, AMINO_ACIDS.index(neutral)] = 0.0
+    unknown = 200
+    result.wt = result.wt[:unknown] + "X" + result.wt[unknown + 1:]
+    result.scores[unknown] = np.nan
+    path = tmp_path / "cells.png"
+    save_heatmap([result], path)
+    png = imread(path)
+    fig = heatmap_figure([result])
+    assert png.shape[:2] == (int(fig.bbox.height), int(fig.bbox.width))
+
+    cmap = colormaps[COLORMAP]
+    np.testing.assert_allclose(_rgb_at(png, cell_pixel(fig, "A", k, bad)), cmap(0.0)[:3], atol=0.02)
+    np.testing.assert_allclose(_rgb_at(png, cell_pixel(fig, "A", k, good)), cmap(1.0)[:3], atol=0.02)
+    np.testing.assert_allclose(_rgb_at(png, cell_pixel(fig, "A", k, neutral)), cmap(0.5)[:3], atol=0.02)
+    np.testing.assert_allclose(_rgb_at(png, cell_pixel(fig, "A", unknown, "A")), to_rgb(MISSING_COLOR),
+                               atol=0.02)
+    # The wild-type cell carries a black mark.
+    assert _rgb_at(png, cell_pixel(fig, "A", k, result.wt[k])).max() < 0.2
+    # Red means intolerant: the very negative cell is red-dominant, the very positive one blue-dominant.
+    red, blue = _rgb_at(png, cell_pixel(fig, "A", k, bad)), _rgb_at(png, cell_pixel(fig, "A", k, good))
+    assert red[0] > red[2] and blue[2] > blue[0]
+
+
+def test_long_chains_wrap_into_rows_with_the_same_cell_size(tmp_path):
+    sizes, cells = {}, {}
+    for length in (300, 1000):
+        path = tmp_path / f"h{length}.png"
+        save_heatmap([make_result(length)], path)
+        sizes[length] = imread(path).shape[:2]
+        fig = heatmap_figure([make_result(length)])
+        (x0, _), (x1, _) = cell_pixel(fig, "A", 0, "A"), cell_pixel(fig, "A", 1, "A")
+        cells[length] = x1 - x0
+        rows = [ax for ax in fig.axes if (ax.get_gid() or "").startswith("saprot-heatmap:A:")]
+        assert all(ax.get_xlim()[1] - ax.get_xlim()[0] <= 130 for ax in rows)
+        labels = [t.get_text() for ax in rows for t in ax.get_xticklabels()]
+        assert len(labels) == length and labels[10] == f"{make_result(length).wt[10]}11A"
+    (h300, w300), (h1000, w1000) = sizes[300], sizes[1000]
+    assert h1000 > 2 * h300            # more rows, not smaller cells
+    assert w1000 <= 1.35 * w300 and w1000 < 4000
+    assert cells[300] == cells[1000] >= 15  # every residue keeps a column wide enough for its label
+
+
+def test_one_panel_group_per_chain():
+    fig = heatmap_figure([make_result(150, "A"), make_result(40, "B", seed=1, first=300)])
+    gids = [ax.get_gid() for ax in fig.axes if (ax.get_gid() or "").startswith("saprot-heatmap:")]
+    assert gids == ["saprot-heatmap:A:0", "saprot-heatmap:A:75", "saprot-heatmap:B:0"]
+    texts = [t.get_text() for t in fig.texts]
+    assert any(t.startswith("Chain A") and "masked marginal" in t and "tiny-test-model" in t for t in texts)
+    assert any(t.startswith("Chain B") for t in texts)
+    colorbar_labels = [ax.get_ylabel() for ax in fig.axes]
+    assert "SaProt log-ratio log P(mt)/P(wt)" in colorbar_labels
+
+
+def test_bad_suffix_and_unwritable_paths_fail_cleanly(tmp_path):
+    result = make_result(20)
+    with pytest.raises(InputError, match=r"\.png, \.svg or \.pdf"):
+        save_heatmap([result], tmp_path / "scan.jpg")
+    with pytest.raises(InputError, match="does not exist"):
+        save_heatmap([result], tmp_path / "missing" / "scan.png")
+    with pytest.raises(InputError, match="is a directory"):
+        (tmp_path / "adir.png").mkdir()
+        save_heatmap([result], tmp_path / "adir.png")
+    with pytest.raises(InputError, match="no scan results"):
+        save_heatmap([], tmp_path / "empty.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir.png"]
+
+
+def test_failure_while_writing_leaves_no_file(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    def write_half_then_fail(self, fname, **kwargs):
+        with open(fname, "wb") as handle:
+            handle.write(b"\x89PNG half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", write_half_then_fail)
+    target = tmp_path / "scan.png"
+    with pytest.raises(OSError, match="disk full"):
+        save_heatmap([make_result(20)], target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pyplot_is_never_imported(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        import numpy as np
+        from saprot_scan.outputs.heatmap import save_heatmap
+        from saprot_scan.results import ScanResult
+        from saprot_scan.encoding.structure import ResidueId
+        ids = tuple(ResidueId("A", i + 1) for i in range(5))
+        save_heatmap([ScanResult("A", ids, "ACDEF", np.zeros((5, 20)), "wt", "m")], {str(tmp_path / 'x.svg')!r})
+        assert "matplotlib.pyplot" not in sys.modules, "pyplot was imported"
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "x.svg").stat().st_size > 1000

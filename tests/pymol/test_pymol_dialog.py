@@ -1,0 +1,176 @@
+"""The plugin's Qt dialog on Qt's offscreen platform: built, filled in, clicked, grabbed to PNG.
+
+Without PyMOL's GUI the commands the dialog calls run to completion before returning, so each
+click can be checked straight away (under the GUI the same calls run in the background).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pymol", reason="pymol-open-source is not installed")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
+try:
+    from pymol.Qt import QtWidgets
+except ImportError:
+    pytest.skip("no Qt binding for PyMOL (plugin_pymol/requirements-test.txt)", allow_module_level=True)
+
+REPO = Path(__file__).resolve().parents[2]
+try:
+    import saprot_scan_pymol
+except ImportError:
+    sys.path.insert(0, str(REPO / "plugin_pymol"))
+    import saprot_scan_pymol
+
+from pymol import cmd  # noqa: E402
+from saprot_scan.viewers import MODEL_POOL  # noqa: E402
+from saprot_scan_pymol import dialog, scanning, settings  # noqa: E402
+from saprot_scan_pymol.jobs import RUNNER  # noqa: E402
+from saprot_scan_pymol.store import STORE  # noqa: E402
+
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+
+@pytest.fixture
+def qt_pm(monkeypatch, tmp_path, tiny_onnx_model, test_data):
+    if QtWidgets.QApplication.instance() is None and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        pytest.skip("a Qt application on another platform already exists")
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["pytest"])
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("SAPROT_SCAN_MODEL", raising=False)
+    saprot_scan_pymol.__init_plugin__()
+    RUNNER.wait(120)
+    cmd.reinitialize()
+    STORE.clear()
+    MODEL_POOL.clear()
+    cmd.load(str(test_data / "foldseek_3di" / "1l2y.cif"))
+    yield app
+    RUNNER.wait(120)
+    cmd.reinitialize()
+    STORE.clear()
+    dialog._DIALOG = None
+
+
+def colours_and_b():
+    rows = []
+    cmd.iterate("all", "rows.append((color, b))", space={"rows": rows})
+    return rows
+
+
+def test_dialog_scores_writes_outputs_and_remembers_settings(qt_pm, tmp_path, tiny_onnx_model, test_data):
+    from saprot_scan.pipeline import scan_chain
+    from saprot_scan.encoding.structure import read_structure
+
+    dlg = dialog.build_dialog()
+    dlg.show()
+    before = colours_and_b()
+    dlg.selection.setText("1l2y")
+    dlg.set_model_spec(str(tiny_onnx_model))
+    dlg.method.setCurrentText("wt")
+    dlg.summary.setCurrentText("min")
+    dlg.palette.setCurrentText("brown_white_teal")
+    dlg.csv.setText(str(tmp_path / "scores.csv"))
+    dlg.heatmap.setText(str(tmp_path / "heatmap.png"))
+    qt_pm.processEvents()
+
+    dlg.score_button.click()
+    qt_pm.processEvents()
+    assert RUNNER.last_outcome in ("", "done")
+    assert [key.label for key in STORE.scores] == ["1l2y/A"]
+    expected = scan_chain(read_structure(test_data / "foldseek_3di" / "1l2y.cif")[0],
+                          model=str(tiny_onnx_model), method="wt", use_cache=False)
+    painted = [STORE.painted[("1l2y", "A", rid.label)] for rid in expected.residue_ids]
+    np.testing.assert_allclose(painted, expected.summary("min"), atol=1e-6)
+    assert STORE.palette == "brown_white_teal"
+    assert (tmp_path / "scores.csv").read_text().startswith("chain,position,residue,wt,mt,mutant,score")
+    assert (tmp_path / "heatmap.png").stat().st_size > 1000
+    assert "wrote" in dlg.status.text()
+    assert dlg.progress.value() == 100
+    assert colours_and_b() != before
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "pymol_dialog.png"
+    assert dlg.grab().save(str(shot))
+    assert shot.stat().st_size > 2000
+
+    dlg.summary.setCurrentText("max")
+    dlg.recolour_button.click()
+    np.testing.assert_allclose([STORE.painted[("1l2y", "A", r.label)] for r in expected.residue_ids],
+                               expected.summary("max"), atol=1e-6)
+    dlg.restore_button.click()
+    assert colours_and_b() == before
+    dlg.close()
+
+    saved = json.loads(settings.settings_file().read_text())
+    assert saved["method"] == "wt" and saved["summary"] == "max" and saved["model"] == str(tiny_onnx_model)
+    again = dialog.build_dialog()  # a new PyMOL session reads the same file
+    assert again.method.currentText() == "wt"
+    assert again.palette.currentText() == "brown_white_teal"
+    assert again.model_spec() == str(tiny_onnx_model)
+    assert again.csv.text() == str(tmp_path / "scores.csv")
+    again.close()
+
+
+def test_dialog_bad_input_shows_message_and_changes_nothing(qt_pm, tiny_onnx_model):
+    dlg = dialog.build_dialog()
+    before = colours_and_b()
+    dlg.selection.setText("resn HOH")
+    dlg.set_model_spec(str(tiny_onnx_model))
+    dlg.score_button.click()
+    assert "is empty" in dlg.status.text()
+    dlg.selection.setText("1l2y")
+    dlg.set_model_spec("/nonexistent/model.onnx")
+    dlg.score_button.click()
+    assert "does not exist" in dlg.status.text()
+    assert colours_and_b() == before and not STORE.scores
+    dlg.close()
+
+
+def test_dialog_lists_models_and_exports_a_checkpoint(qt_pm, tmp_path, tiny_hf_checkpoint):
+    dlg = dialog.build_dialog()
+    specs = [dlg.model.itemData(i) for i in range(dlg.model.count())]
+    assert specs[:2] == ["", "burial-blosum"]  # automatic, then the offline default scorer
+    assert "default" in specs and "saprot-35m" in specs and "saprot-650m" in specs
+    target = tmp_path / "exported.onnx"
+    dlg.export_to(str(tiny_hf_checkpoint), str(target))
+    end = time.monotonic() + 300
+    while dlg._helper is not None and time.monotonic() < end:
+        qt_pm.processEvents()
+        time.sleep(0.1)
+        dlg.poll()
+    assert target.is_file(), dlg.status.text()
+    assert dlg.model_spec() == str(target)
+    assert "done" in dlg.status.text()
+    dlg.close()
+
+
+def test_open_dialog_is_one_window(qt_pm):
+    first = dialog.open_dialog()
+    assert dialog.open_dialog() is first
+    assert first.isVisible()
+    first.close()
+
+
+def test_dialog_fetch_without_hub_access_reports_one_line(qt_pm, monkeypatch):
+    pytest.importorskip("huggingface_hub", reason="fetching needs the export extra")
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # this machine cannot reach the hub anyway
+    dlg = dialog.build_dialog()
+    dlg.set_model_spec("saprot-35m")
+    dlg.fetch_model.click()
+    end = time.monotonic() + 60
+    while dlg._helper is not None and time.monotonic() < end:
+        qt_pm.processEvents()
+        time.sleep(0.05)
+        dlg.poll()
+    assert "fetching saprot-35m failed" in dlg.status.text()
+    assert "HF_HUB_OFFLINE" in dlg.status.text()
+    assert "\n" not in dlg.status.text()
+    dlg.close()

@@ -1,0 +1,112 @@
+"""The Plugin-Manager zip: built by `make plugin`'s script, installed by PyMOL's own installer into a
+temporary startup directory, and loaded by PyMOL's plugin system, each in a fresh PyMOL process."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pymol", reason="pymol-open-source is not installed")
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "plugin_pymol"))
+import build_zip  # noqa: E402
+
+INSTALL_AND_LOAD = textwrap.dedent('''
+    import json, sys
+    zip_path, plugdir, structure, hide_core = sys.argv[1:5]
+    if hide_core == "1":
+        sys.modules["saprot_scan"] = None  # as if the core were not pip-installed
+    import pymol
+    from pymol import cmd, menu, plugins
+    from pymol.plugins import installation
+
+    from pymol.plugins import legacysupport
+
+    # headless: PyMOL's installer reports through a message box; print the message instead
+    messages = []
+    legacysupport.tkMessageBox.showinfo = lambda title, text, parent=None: messages.append(text)
+    installation.installPluginFromFile(zip_path, parent="headless", plugdir=plugdir)
+    print("INSTALLER", messages, flush=True)
+    plugins.set_startup_path([plugdir], autosave=False)
+    plugins.initialize(-2)
+    cmd.do("plugin_load saprot_scan_pymol")
+    cmd.do("plugin_load saprot_scan_pymol, quiet=0")
+    module = plugins.plugins["saprot_scan_pymol"].module
+    module.__init_plugin__()  # a second initialisation must not add entries twice
+
+    cmd.load(structure, "prot")
+    before = []
+    cmd.iterate("prot", "before.append((color, b))", space={"before": before})
+    items = menu.mol_action(cmd, "prot")
+    entries = [item for item in items if item[1] == "score mutations"]
+    print("RUNNING", entries[0][2], flush=True)
+    cmd.do(entries[0][2])
+    after, values = [], []
+    cmd.iterate("prot", "after.append((color, b))", space={"after": after})
+    cmd.iterate("prot and name CA", "values.append(saprot_score(model, chain, resi))",
+                space={"values": values, "saprot_score": pymol.saprot_score})
+    print("RESULT " + json.dumps({
+        "installer": messages,
+        "module_file": module.__file__, "entries": len(entries), "commands": sorted(
+            k for k in cmd.keyword if k.startswith("saprot_")),
+        "colours_changed": sum(a[0] != b[0] for a, b in zip(after, before)),
+        "b_kept": [a[1] for a in after] == [b[1] for b in before], "values": values}))
+''')
+
+
+def run_pymol_script(tmp_path: Path, tiny_onnx_model: Path, structure: Path, hide_core: bool):
+    archive = build_zip.build(tmp_path / "dist")
+    plugdir = tmp_path / "startup"
+    plugdir.mkdir()
+    script = tmp_path / "install_and_load.py"
+    script.write_text(INSTALL_AND_LOAD)
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "SAPROT_SCAN_CACHE": str(tmp_path / "cache"), "SAPROT_SCAN_MODEL": str(tiny_onnx_model),
+           "OMP_NUM_THREADS": "1"}
+    env.pop("PYTHONPATH", None)
+    proc = subprocess.run([sys.executable, str(script), str(archive), str(plugdir), str(structure),
+                           "1" if hide_core else "0"], env=env, capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    return archive, plugdir, json.loads(line[len("RESULT "):]), proc.stdout + proc.stderr
+
+
+def test_zip_holds_one_package_with_plugin_entry_point(tmp_path):
+    archive = build_zip.build(tmp_path)
+    names = zipfile.ZipFile(archive).namelist()
+    assert "saprot_scan_pymol/__init__.py" in names
+    assert all(n.startswith("saprot_scan_pymol/") and n.endswith(".py") for n in names)
+    source = zipfile.ZipFile(archive).read("saprot_scan_pymol/__init__.py").decode()
+    assert "def __init_plugin__(" in source and "# Version: " in source
+    assert build_zip.build(tmp_path).read_bytes() == archive.read_bytes(), "build is not reproducible"
+
+
+def test_zip_installs_into_startup_dir_loads_and_scores(tmp_path, tiny_onnx_model, test_data):
+    structure = test_data / "foldseek_3di" / "1l2y.cif"
+    _, plugdir, result, output = run_pymol_script(tmp_path, tiny_onnx_model, structure, hide_core=False)
+    assert result["installer"] == ['Plugin "saprot_scan_pymol" has been installed.']
+    assert Path(result["module_file"]).parent == plugdir / "saprot_scan_pymol", "not loaded from the zip"
+    assert result["entries"] == 1
+    assert {"saprot_scan", "saprot_color", "saprot_heatmap", "saprot_csv", "saprot_mutations",
+            "saprot_restore", "saprot_cancel"} <= set(result["commands"])
+    assert len(result["values"]) == 20 and None not in result["values"]
+    assert result["colours_changed"] > 200 and result["b_kept"]
+    assert "Traceback" not in output
+
+
+def test_zip_plugin_without_core_says_how_to_install_it(tmp_path, tiny_onnx_model, test_data):
+    structure = test_data / "foldseek_3di" / "1l2y.cif"
+    _, _, result, output = run_pymol_script(tmp_path, tiny_onnx_model, structure, hide_core=True)
+    assert "saprot_scan core package is not installed in PyMOL's Python" in output
+    assert "pip install" in output
+    assert result["colours_changed"] == 0 and result["b_kept"]
+    assert result["values"] == [None] * 20
+    assert "Traceback" not in output
