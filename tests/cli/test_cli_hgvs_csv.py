@@ -115,3 +115,23 @@ def example_chain_results(tiny_onnx_model, tmp_path_factory):
             os.environ.pop("SAPROT_SCAN_CACHE", None)
         else:
             os.environ["SAPROT_SCAN_CACHE"] = saved
+
+
+def test_hgvs_suffix_rule_of_write_results(example_chain_results, tmp_path):
+    """``outputs.write_results`` writes a name ending in ``.hgvs.csv`` in this format; several chains give one
+    file per chain that keeps the ending."""
+    from dataclasses import replace
+
+    from saprot_scan import write_results
+
+    masked, _ = example_chain_results
+    single = write_results([masked], tmp_path / "lysozyme.hgvs.csv")
+    headings, table = read_mutation_scores(single)
+    assert headings == ["hgvs", "tiny_masked"] and len(table) == 129 * 19
+    other = replace(masked, chain_id="B")
+    write_results([masked, other], tmp_path / "two.hgvs.csv")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("two")) == \
+        ["two_A.hgvs.csv", "two_B.hgvs.csv"]
+    assert read_mutation_scores(tmp_path / "two_B.hgvs.csv")[1] == table
+    plain = write_results([masked], tmp_path / "plain.csv")  # a plain .csv stays the substitution table
+    assert plain.read_text().startswith("chain,position,residue,wt,mt,mutant,score\n")
