@@ -13,12 +13,15 @@ Quick start for scripts::
     scorer = ss.load_scorer()                      # default order; or "saprot-35m", "model.onnx"
     result = ss.scan_chain(chain, scorer)          # every substitution; method="wt" for one pass
     result.summary("mean")                         # per-residue numbers for colouring
-    ss.write_results([result], "scores.csv")       # .csv, .json, .png/.svg/.pdf by suffix
-    ss.score_mutations(chain, ["A23G:L45P"], scorer)
+    ss.write_results([result], "scores.csv")       # .csv, .hgvs.csv, .json, .png/.svg/.pdf by suffix
+    ss.score_mutations(chain, ["A23G:L45P"], scorer)                    # 1-based positions in the chain
+    numbering = ss.chain_numbering(chain)                               # author numbers, as viewers show them
+    ss.score_resolved(chain, ss.resolve_variants(["p.Lys1Ala"], numbering), scorer)
 
-Layout (docs/architecture.md): ``encoding`` (structure, 3Di, tokens, pLDDT rule), ``scoring`` (the
-maths), ``backends`` (the Scorer protocol, ONNX Runtime), ``models`` (registry, fetch, export,
-quantize), ``pipeline``, ``cache``, ``results``, ``outputs``, ``viewers``, ``settings``, ``cli``.
+Layout (docs/architecture.md): ``encoding`` (structure, 3Di, tokens, pLDDT rule), ``conventions`` (variant
+notation, residue numbering, reference sequences), ``scoring`` (the maths), ``backends`` (the Scorer
+protocol, ONNX Runtime), ``models`` (registry, fetch, import, export, quantize), ``pipeline``, ``cache``,
+``results``, ``outputs``, ``viewers``, ``settings``, ``cli``.
 """
 from __future__ import annotations
 
@@ -46,13 +49,21 @@ _EXPORTS = {
     "parse_variant": "scoring.variants", "masked_marginal": "scoring.marginals", "wt_marginal": "scoring.marginals",
     "aa_log_probs": "scoring.marginals", "to_scores": "scoring.marginals", "wt_columns": "scoring.marginals",
     "compare_scores": "scoring.agreement",
+    "scan_residues": "pipeline", "score_resolved": "pipeline",
+    # the user's conventions: variant notation, residue numbering, a reference sequence
+    "parse_variant_text": "conventions.notation", "variant_text": "conventions.notation",
+    "parse_selection": "conventions.notation", "NUMBERINGS": "conventions.numbering",
+    "Numbering": "conventions.numbering", "chain_numbering": "conventions.numbering",
+    "resolve_variants": "conventions.numbering", "read_reference": "conventions.reference",
+    "align_to_reference": "conventions.reference",
     # results and files
     "ScanResult": "results", "SUMMARIES": "results", "check_summary": "results",
     "write_results": "outputs", "write_csv": "outputs.tables", "write_json": "outputs.tables",
     "read_json": "outputs.tables", "save_heatmap": "outputs.heatmap", "check_writable": "outputs.files",
+    "write_hgvs": "outputs.hgvs", "hgvs_table": "outputs.hgvs",
     # settings and errors
     "save_preference": "settings", "saved_preference": "settings",
-    "InputError": "errors", "ModelError": "errors", "ScanCancelled": "errors",
+    "InputError": "errors", "ModelError": "errors", "ScanCancelled": "errors", "HubUnreachable": "errors",
     # used by the viewers, benchmarks and the training recipe
     "AA_LETTERS": "encoding.tokens",
     "ARCHITECTURES": "models.architectures",
@@ -71,6 +82,8 @@ _EXPORTS = {
     "encode": "encoding.tokens",
     "export_onnx": "models.export",
     "fetch_model": "models.hub",
+    "import_checkpoint": "models.importer",
+    "check_vocab": "models.checks",
     "fuse_attention": "models.fuse",
     "models_dir": "settings",
     "quantize_int8": "models.quantize",

@@ -11,3 +11,8 @@ class ScanCancelled(Exception):
 
 class ModelError(InputError):
     """A model file is missing, corrupt, fails its SHA-256 check, or is not a SaProt export."""
+
+
+class HubUnreachable(InputError):
+    """The model hub could not be reached: the user's input was fine, so the CLI exits with status 1 (not 2);
+    front ends still show its message as one line (it is an InputError for them)."""

@@ -1,8 +1,12 @@
-"""The whole job for one chain: tokens (3Di + pLDDT rule), scorer, cached scan -> ScanResult; and listed variants."""
+"""The whole job for one chain: tokens (3Di + pLDDT rule), scorer, cached scan -> ScanResult; and listed variants.
+
+Also the same job in the user's terms: a scan of selected residues only (``scan_residues``) and variants
+already resolved through a numbering (``score_resolved``, ``conventions.numbering``).
+"""
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -15,6 +19,9 @@ from saprot_scan.errors import InputError
 from saprot_scan.results import LOG_RATIO_LABEL, ScanResult
 from saprot_scan.scoring.marginals import METHODS, plan_windows
 from saprot_scan.scoring.variants import parse_variant
+
+if TYPE_CHECKING:
+    from saprot_scan.conventions.numbering import ResolvedVariant
 
 
 def as_scorer(model: Scorer | str | os.PathLike | None, device: str = "auto") -> Scorer:
@@ -46,11 +53,73 @@ def scan_chain(chain: Chain, model: Scorer | str | None = None, method: str = "m
         scores = scorer.scan(chain, tokens, method, batch_size=batch_size, progress=progress, cancel=cancel)
         if use_cache:
             cache.store_scores(key, scores)
+    return _result(chain, scorer, tokens, method, scores, notes)
+
+
+def _result(chain: Chain, scorer: Scorer, tokens: StructureTokens, method: str, scores: np.ndarray,
+            notes: list[str]) -> ScanResult:
     return ScanResult(chain_id=chain.chain_id, residue_ids=chain.residue_ids, wt=chain.sequence, scores=scores,
                       method=method, model_name=scorer.name, model_sha256=scorer.sha256, struct=tokens.struct,
                       plddt_mask_applied=tokens.plddt_masked, plddt_masked_count=tokens.masked_count,
                       windows=len(plan_windows(len(chain))) if _reads_windows(scorer) else 1,
                       source=chain.source, notes=notes, score_label=getattr(scorer, "score_label", LOG_RATIO_LABEL))
+
+
+def scan_residues(chain: Chain, indices: Sequence[int], model: Scorer | str | None = None, method: str = "masked",
+                  plddt_mask: str = "auto", plddt_threshold: float = DEFAULT_PLDDT_THRESHOLD,
+                  device: str = "auto", batch_size: int | None = None, progress: ProgressFn | None = None,
+                  cancel=None, use_cache: bool = True, backend: str = "auto") -> ScanResult:
+    """Scores of the 19 substitutions at the chain ``indices`` (0-based) only; the whole chain is the context,
+    so the rows equal those of a whole scan (``ScanResult.positions`` keeps their chain positions).
+
+    A language model's masked marginal runs one pass per selected residue. A whole-chain result already in the
+    cache, the one-pass wt marginal and the other scorer kinds (the structure scorer and ensembles standardise
+    over the whole chain) are computed whole and cut down.
+    """
+    if method not in METHODS:
+        raise InputError(f"method must be masked or wt, not {method!r}")
+    indices = sorted({int(i) for i in indices})
+    if any(not 0 <= i < len(chain) for i in indices):
+        raise InputError(f"residue indices must lie in 0..{len(chain) - 1} for chain {chain.chain_id}")
+    scorer = as_scorer(model, device)
+    per_residue = getattr(scorer, "kind", "") == "language-model" and hasattr(scorer, "logits")
+    if method != "masked" or len(indices) == len(chain) or not per_residue:
+        whole = scan_chain(chain, scorer, method=method, plddt_mask=plddt_mask, plddt_threshold=plddt_threshold,
+                           batch_size=batch_size, progress=progress, cancel=cancel, use_cache=use_cache,
+                           backend=backend)
+        return whole.subset(indices)
+    from saprot_scan.scoring.marginals import masked_marginal
+
+    tokens = chain_tokens(chain, plddt_mask, plddt_threshold, backend)
+    key = cache.cache_key(tokens.combined, scorer.cache_identity(), method)
+    cached = cache.load_scores(key) if use_cache and getattr(scorer, "cacheable", True) else None
+    notes = []
+    if cached is not None and cached.shape == (len(chain), 20):
+        scores = cached
+        notes.append("scores read from the result cache")
+        if progress is not None:
+            progress(len(indices), len(indices))
+    else:  # a part of the chain is not stored: the cache holds whole chains only
+        scores = masked_marginal(scorer, tokens.ids(), tokens.struct, tokens.aa, batch_size, progress, cancel,
+                                 positions=indices)
+    return _result(chain, scorer, tokens, method, scores, notes).subset(indices)
+
+
+def score_resolved(chain: Chain, variants: Sequence["ResolvedVariant"], model: Scorer | str | None = None,
+                   tokens: StructureTokens | None = None, plddt_mask: str = "auto",
+                   plddt_threshold: float = DEFAULT_PLDDT_THRESHOLD, device: str = "auto",
+                   batch_size: int | None = None, backend: str = "auto") -> np.ndarray:
+    """One score per variant resolved through a numbering (``conventions.numbering.Numbering.resolve``), from any
+    scorer kind; a variant made only of synonymous sites scores exactly 0 without a pass."""
+    scorer = as_scorer(model, device)
+    if tokens is None:
+        tokens = chain_tokens(chain, plddt_mask, plddt_threshold, backend)
+    scores = np.zeros(len(variants))
+    todo = [k for k, v in enumerate(variants) if v.sites]
+    if todo:
+        scores[todo] = scorer.score_variants(chain, tokens, [list(variants[k].sites) for k in todo],
+                                             batch_size=batch_size)
+    return scores
 
 
 def _reads_windows(scorer) -> bool:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Sequence
 
 import numpy as np
 
@@ -52,9 +53,23 @@ class ScanResult:
     source: str = ""
     notes: list[str] = field(default_factory=list)
     score_label: str = LOG_RATIO_LABEL  # what the numbers are: colour bars, logs and JSON name it
+    #: 1-based chain positions of the rows when only some residues were scanned (empty: all, in order).
+    positions: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return len(self.wt)
+
+    def position(self, index: int) -> int:
+        """The 1-based position in the scored chain of row ``index``."""
+        return self.positions[index] if self.positions else index + 1
+
+    def subset(self, indices: Sequence[int]) -> "ScanResult":
+        """The rows at ``indices`` (0-based rows of this result); positions stay positions in the chain."""
+        indices = [int(i) for i in indices]
+        return replace(self, residue_ids=tuple(self.residue_ids[i] for i in indices),
+                       wt="".join(self.wt[i] for i in indices), scores=np.asarray(self.scores)[indices],
+                       struct="".join(self.struct[i] for i in indices) if self.struct else "",
+                       positions=tuple(self.position(i) for i in indices), notes=list(self.notes))
 
     def summary(self, kind: str = "mean") -> np.ndarray:
         """Per-residue number for colouring: mean/min/max over the 19 substitutions, or one target aa's score.
@@ -98,9 +113,10 @@ class ScanResult:
         for i, (rid, wt) in enumerate(zip(self.residue_ids, self.wt)):
             if wt not in AMINO_ACIDS:
                 continue
+            position = self.position(i)
             for k, mt in enumerate(AMINO_ACIDS):
                 if mt != wt:
-                    out.append((self.chain_id, i + 1, rid.label, wt, mt, f"{wt}{i + 1}{mt}",
+                    out.append((self.chain_id, position, rid.label, wt, mt, f"{wt}{position}{mt}",
                                 f"{self.scores[i, k]:.6f}"))
         return out
 
@@ -148,7 +164,7 @@ class ScanResult:
             "plddt_masked_residues": self.plddt_masked_count, "windows": self.windows,
             "amino_acids": AMINO_ACIDS, "notes": self.notes, "score_label": self.score_label,
             "residues": [
-                {"position": i + 1, "residue": rid.label, "wt": self.wt[i],
+                {"position": self.position(i), "residue": rid.label, "wt": self.wt[i],
                  "scores": [number(v) for v in self.scores[i]],
                  "mean": number(mean[i]), "min": number(low[i]), "max": number(high[i])}
                 for i, rid in enumerate(self.residue_ids)
@@ -162,6 +178,7 @@ class ScanResult:
         order = data.get("amino_acids", AMINO_ACIDS)
         columns = [order.index(aa) for aa in AMINO_ACIDS]
         ids, scores = [], np.full((len(data["residues"]), 20), np.nan)
+        positions = tuple(int(r.get("position", i + 1)) for i, r in enumerate(data["residues"]))
         for i, residue in enumerate(data["residues"]):
             number, icode = _LABEL.match(str(residue["residue"])).groups()
             ids.append(ResidueId(data["chain"], int(number), icode))
@@ -171,4 +188,5 @@ class ScanResult:
                    struct=data.get("structure_3di", ""), plddt_mask_applied=bool(data.get("plddt_mask_applied")),
                    plddt_masked_count=int(data.get("plddt_masked_residues", 0)), windows=int(data.get("windows", 1)),
                    source=data.get("source", ""), notes=list(data.get("notes", [])),
-                   score_label=data.get("score_label", LOG_RATIO_LABEL))
+                   score_label=data.get("score_label", LOG_RATIO_LABEL),
+                   positions=() if positions == tuple(range(1, len(positions) + 1)) else positions)

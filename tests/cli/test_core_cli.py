@@ -261,7 +261,8 @@ def test_unknown_residue_is_kept_but_not_scored(example_structure, tiny_onnx_mod
     summary = _read_csv(tmp_path / "r.csv")
     assert summary[9]["wt"] == "X" and summary[9]["mean"] == ""
     assert cli.main(["score", str(path), "--model", str(tiny_onnx_model), "--mutations", "A10G", "--quiet"]) == 2
-    assert capsys.readouterr().err.strip() == "saprot-scan: error: mutation A10G: residue 10 is X, not A"
+    assert capsys.readouterr().err.strip() == ("saprot-scan: error: mutation A10G: residue 10 is X, not A "
+                                               "(chain A, author numbering; index 10)")
 
 
 def test_models_list(capsys):

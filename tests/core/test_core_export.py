@@ -50,10 +50,14 @@ def test_export_report(cli_exports):
 
     rc, path, printed = cli_exports["fp32"]
     assert rc == 0
-    match = re.fullmatch(r"wrote (\S+) \(sha256 ([0-9a-f]{64})\); max \|logit - PyTorch\| = ([0-9.e+-]+)\n", printed)
+    match = re.fullmatch(r"wrote (\S+) \(sha256 ([0-9a-f]{64})\); max \|logit - PyTorch\| = ([0-9.e+-]+) "
+                         r"\(([0-9.e+-]+) of the logit scale ([0-9.e+-]+)\); "
+                         r"max log-probability-difference error = ([0-9.e+-]+)\n", printed)
     assert match, printed
     assert match.group(1) == str(path) and match.group(2) == sha256_file(path)
     assert float(match.group(3)) <= 1e-4
+    assert float(match.group(4)) == pytest.approx(float(match.group(3)) / float(match.group(5)), rel=0.02)
+    assert float(match.group(6)) <= 1e-3  # the tiny model: far inside the limit (2e-2)
     assert sorted(p.name for p in path.parent.iterdir()) == ["tiny-fp16.onnx", "tiny-fp32.onnx"], \
         "no temporary export files left"
     model = load_model(str(path), device="cpu")

@@ -45,8 +45,11 @@ def _tokens_rows(capsys, argv: list[str]) -> list[dict[str, str]]:
     assert cli.main(argv) == 0
     lines = capsys.readouterr().out.strip().split("\n")
     header = lines[0].split("\t")
-    assert header == ["chain", "aa", "3di", "combined"]
-    return [dict(zip(header, line.split("\t"))) for line in lines[1:]]
+    assert header == ["chain", "aa", "3di", "combined", "residues"]  # DESIGN.md's four columns, then residue ids
+    rows = [dict(zip(header, line.split("\t"))) for line in lines[1:]]
+    for row in rows:
+        assert len(row["residues"].split(",")) == len(row["aa"])
+    return rows
 
 
 def test_reference_data_present(test_data):

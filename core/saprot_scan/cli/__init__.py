@@ -10,11 +10,12 @@ import os
 import sys
 from typing import Sequence
 
-from saprot_scan.errors import InputError, ScanCancelled
+from saprot_scan.errors import HubUnreachable, InputError, ScanCancelled
 from saprot_scan.settings import ENV_DEBUG
 
 from saprot_scan.backends.base import DEVICES, PRECISIONS
 from saprot_scan.cli.common import EXIT_FAILURE, EXIT_INPUT, EXIT_OK
+from saprot_scan.conventions.numbering import NUMBERINGS
 from saprot_scan.encoding.plddt import DEFAULT_PLDDT_THRESHOLD, PLDDT_MODES
 from saprot_scan.encoding.threedi import BACKENDS as THREEDI_BACKENDS
 from saprot_scan.scoring.marginals import METHODS
@@ -24,7 +25,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in one line with exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(f"{self.prog}: {message} (see --help)")
+        # main() prefixes "saprot-scan: error: " once; name only the subcommand here ("score: ...").
+        where = self.prog.removeprefix("saprot-scan").strip()
+        raise InputError(f"{where + ': ' if where else ''}{message} (see --help)")
 
 
 def _add_structure_args(p: argparse.ArgumentParser) -> None:
@@ -50,6 +53,14 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar or notes on stderr")
 
 
+def _add_numbering_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--numbering", choices=NUMBERINGS, default=None,
+                   help="how residue numbers you type are read: author numbers as viewers show them (default), "
+                        "1-based index in the chain, or positions in --reference (default when it is given)")
+    p.add_argument("--reference", metavar="SEQ.fasta",
+                   help="reference sequence (e.g. UniProt): the chain is aligned to it; needs >= 50%% identity")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="saprot-scan", description="SaProt zero-shot scores for every substitution of a protein.")
     from saprot_scan import __version__
@@ -69,7 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--summary-csv", help="per-residue mean, min and max over the 19 substitutions")
     p.add_argument("--json", help="scores and metadata as JSON")
     p.add_argument("--heatmap", help="heatmap image (.png, .svg or .pdf)")
+    p.add_argument("--csv-hgvs", metavar="F",
+                   help="mutation-scores CSV for ChimeraX's mutationscores (hgvs column p.(Y392A), author numbers; "
+                        "one file per chain: F_A.csv, F_B.csv... when several)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    p.add_argument("--residues", metavar="SEL",
+                   help="scan only these residues, e.g. 40-120,150 or 52A (numbers read as --numbering says)")
+    _add_numbering_args(p)
 
     p = sub.add_parser("score", help="score listed (multi-)mutants, one pass per variant")
     _add_structure_args(p)
@@ -78,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--mutations", help='variants separated by spaces or newlines, e.g. "A23G:L45P A30V"')
     group.add_argument("--mutations-file", help="one variant per line (a CSV with a 'mutant' column also works)")
     p.add_argument("--out", help="write 'mutant,score' CSV here instead of stdout")
+    _add_numbering_args(p)
 
     models = sub.add_parser("models", help="list, fetch, export and inspect models")
     msub = models.add_subparsers(dest="models_command", required=True, parser_class=_Parser)
@@ -92,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--fp16", action="store_true")
     e.add_argument("--int8", action="store_true",
                    help="also write a checked int8 copy beside it (kept only if its scores rank-agree >= 0.99)")
+    m = msub.add_parser("import", help="check, export and cache a Hugging Face checkpoint downloaded elsewhere "
+                                       "(a folder or a zip of one), as fetch does")
+    m.add_argument("path")
+    m.add_argument("--name", default=None, help="registry name (default: recognised from the checkpoint's config)")
+    m.add_argument("--fp16", action="store_true", help="also export an fp16 copy for GPUs")
+    m.add_argument("--int8", action="store_true", help="also make a checked int8 copy for fast CPU scans")
     q = msub.add_parser("quantize", help="make the checked int8 copy of a cached model or an fp32 .onnx file")
     q.add_argument("model")
     i = msub.add_parser("info", help="check an .onnx file or registry name and describe it")
@@ -117,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return _run(args)
+    except HubUnreachable as err:  # the input was fine; the network was not (DESIGN.md: 1, anything else)
+        print(f"saprot-scan: error: {err}", file=sys.stderr)
+        return EXIT_FAILURE
     except InputError as err:
         print(f"saprot-scan: error: {err}", file=sys.stderr)
         return EXIT_INPUT

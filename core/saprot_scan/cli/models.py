@@ -1,4 +1,4 @@
-"""``saprot-scan models ...``: what is known, cached and used by default; export and fetch."""
+"""``saprot-scan models ...``: what is known, cached and used by default; export, fetch and import."""
 from __future__ import annotations
 
 import sys
@@ -23,7 +23,9 @@ def _export(args) -> int:
 
     report = export_onnx(args.hf_dir, args.out, fp16=args.fp16)
     diff = report["max_abs_logit_diff"]
-    print(f"wrote {report['path']} (sha256 {report['sha256']}); max |logit - PyTorch| = {diff:.2e}")
+    print(f"wrote {report['path']} (sha256 {report['sha256']}); max |logit - PyTorch| = {diff:.2e} "
+          f"({report['relative_logit_diff']:.2e} of the logit scale {report['logit_scale']:.3g}); "
+          f"max log-probability-difference error = {report['max_score_diff']:.2e}")
     if args.int8:
         _quantize_file(report["path"])
     return 0
@@ -58,17 +60,48 @@ def _info(args) -> int:
     return 0
 
 
+#: What fetch, import and export need beyond the core: the ``export`` extra.
+EXPORT_MODULES = ("torch", "transformers", "onnx", "onnxscript", "huggingface_hub", "safetensors")
+
+
+def need_export_extra(command: str) -> None:
+    """Name the extra to install, in one line, before any work, when one of its packages is missing."""
+    import importlib.util
+
+    missing = []
+    for module in EXPORT_MODULES:
+        try:
+            if importlib.util.find_spec(module) is None:
+                missing.append(module)
+        except (ImportError, ValueError):  # a module set to None in sys.modules, or a broken install
+            missing.append(module)
+    if missing:
+        raise InputError(f"{command} needs the export extra: pip install 'saprot-scan[export]' "
+                         f"(missing: {', '.join(missing)})")
+
+
 def _fetch(args) -> int:
-    try:
-        from saprot_scan.models.hub import fetch_model
-    except ImportError as err:
-        raise InputError(f"models fetch needs the export extra: pip install 'saprot-scan[export]' ({err.name})")
+    need_export_extra("models fetch")
+    from saprot_scan.models.hub import fetch_model
+
     path = fetch_model(args.name, fp16=args.fp16)
     print(f"cached {args.name} at {path}", file=sys.stderr)
     if args.int8:
         from saprot_scan.models.registry import cached_model
 
         _quantize_file(cached_model(args.name).path)
+    return 0
+
+
+def _import(args) -> int:
+    need_export_extra("models import")
+    from saprot_scan.models.importer import import_checkpoint
+    from saprot_scan.models.registry import cached_model
+
+    path = import_checkpoint(args.path, name=args.name, fp16=args.fp16)
+    print(f"cached {path.name} at {path}", file=sys.stderr)
+    if args.int8:
+        _quantize_file(cached_model(path.name).path)
     return 0
 
 
@@ -95,4 +128,4 @@ def _use(args) -> int:
 def run(args) -> int:
     return {"list": lambda: _list(), "export": lambda: _export(args), "info": lambda: _info(args),
             "fetch": lambda: _fetch(args), "quantize": lambda: _quantize(args),
-            "use": lambda: _use(args)}[args.models_command]()
+            "import": lambda: _import(args), "use": lambda: _use(args)}[args.models_command]()

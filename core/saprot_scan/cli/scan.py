@@ -8,12 +8,41 @@ from saprot_scan.cli.common import EXIT_OK, note, progress_bar, read_chains
 from saprot_scan.errors import InputError
 
 
+def _numberings(args, chains):
+    """Per chain: its Numbering (with the reference alignment when --reference is given, reported on stderr)
+    and the 0-based indices --residues selects (None: every residue)."""
+    from saprot_scan.conventions.numbering import Numbering, default_numbering
+    from saprot_scan.conventions.reference import align_to_reference, read_reference
+
+    kind = default_numbering(args.numbering, bool(args.reference))
+    reference = read_reference(args.reference) if args.reference else None
+    numberings, selections = [], []
+    for chain in chains:
+        alignment = align_to_reference(chain, reference) if reference is not None else None
+        numbering = Numbering(chain, kind, alignment)
+        numberings.append(numbering)
+        selections.append(numbering.select(args.residues) if args.residues else None)
+    for numbering in numberings:  # reported once every chain is known to be usable (a failure is one line)
+        if numbering.alignment is not None:
+            note(args, numbering.alignment.describe())
+    return numberings, selections
+
+
+def _write_hgvs(args, results) -> None:
+    from saprot_scan.outputs.hgvs import left_out_text, write_hgvs
+
+    for (path, table), result in zip(write_hgvs(results, args.csv_hgvs), results):
+        left_out = left_out_text(table)
+        note(args, f"wrote {path} ({table.rows} substitutions of chain {result.chain_id}"
+                   + (f"; {left_out}" if left_out else "") + ")")
+
+
 def run(args) -> int:
     from saprot_scan.backends.base import load_scorer
     from saprot_scan.outputs import HEATMAP_SUFFIXES
     from saprot_scan.outputs.files import check_writable, write_text_atomic
     from saprot_scan.outputs.tables import csv_text, summary_csv_text, write_csv, write_json
-    from saprot_scan.pipeline import scan_chain
+    from saprot_scan.pipeline import scan_chain, scan_residues
 
     outputs = [p for p in (args.csv, args.summary_csv, args.json, args.heatmap) if p]
     for path in outputs:
@@ -21,22 +50,33 @@ def run(args) -> int:
     if args.heatmap and Path(args.heatmap).suffix.lower() not in HEATMAP_SUFFIXES:
         raise InputError(f"--heatmap {args.heatmap}: use a .png, .svg or .pdf file name")
     chains = read_chains(args)
+    numberings, selections = _numberings(args, chains)
+    if args.csv_hgvs:
+        from saprot_scan.outputs.hgvs import hgvs_paths
+
+        for path in hgvs_paths(args.csv_hgvs, [c.chain_id for c in chains]):
+            check_writable(path)
     model = load_scorer(args.model, device=args.device, precision=args.precision)
     model.check()
     note(args, f"scoring with {model.describe()}")
     results = []
-    for chain in chains:
-        update, close = progress_bar(args, f"chain {chain.chain_id}", len(chain))
+    for chain, selected in zip(chains, selections):
+        update, close = progress_bar(args, f"chain {chain.chain_id}", len(chain if selected is None else selected))
+        options = dict(method=args.method, plddt_mask=args.plddt_mask, plddt_threshold=args.plddt_threshold,
+                       batch_size=args.batch_size, progress=update, use_cache=not args.no_cache, backend=args.threedi)
         try:
-            result = scan_chain(chain, model, method=args.method, plddt_mask=args.plddt_mask,
-                                plddt_threshold=args.plddt_threshold, batch_size=args.batch_size,
-                                progress=update, use_cache=not args.no_cache, backend=args.threedi)
+            if selected is None:
+                result = scan_chain(chain, model, **options)
+            else:
+                result = scan_residues(chain, selected, model, **options)
+                result.notes.append(f"{len(selected)} of {len(chain)} residues selected by --residues")
         finally:
             close()
         note(args, result.describe() + "".join(f"; {n}" for n in result.notes))
         results.append(result)
+    alignments = [n.alignment for n in numberings] if args.reference else None
     if args.csv:
-        write_csv(results, args.csv)
+        write_csv(results, args.csv, alignments)
     if args.summary_csv:
         write_text_atomic(args.summary_csv, summary_csv_text(results))
     if args.json:
@@ -45,8 +85,10 @@ def run(args) -> int:
         from saprot_scan.outputs.heatmap import save_heatmap
 
         save_heatmap(results, args.heatmap)
-    if not args.csv and not args.json:
-        sys.stdout.write(csv_text(results))
+    if args.csv_hgvs:
+        _write_hgvs(args, results)
+    if not outputs and not args.csv_hgvs:  # the table goes to the terminal only when no output file was asked for
+        sys.stdout.write(csv_text(results, alignments))
     for path in outputs:
         note(args, f"wrote {path}")
     return EXIT_OK

@@ -1,6 +1,7 @@
 """``saprot-scan score``: listed (multi-)mutants scored, one masked pass per variant."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -9,8 +10,11 @@ from saprot_scan.errors import InputError
 
 
 def _read_variants(args) -> list[str]:
-    if args.mutations is not None:
-        return args.mutations.split()
+    if args.mutations is not None:  # split at spaces, except inside brackets: "p.[R175H; G245S]" is one variant
+        text = args.mutations
+        if text.count("[") != text.count("]") or text.count("(") != text.count(")"):
+            return text.split()  # the notation reports the unbalanced bracket
+        return re.findall(r"(?:\[[^\]]*\]|\([^)]*\)|[^\s\[(])+", text)
     path = Path(args.mutations_file)
     if not path.is_file():
         raise InputError(f"{path}: no such mutations file")
@@ -23,11 +27,12 @@ def _read_variants(args) -> list[str]:
 
 def run(args) -> int:
     from saprot_scan.backends.base import load_scorer
+    from saprot_scan.conventions.numbering import chain_numbering, resolve_variants
+    from saprot_scan.conventions.reference import read_reference
     from saprot_scan.encoding.plddt import chain_tokens
     from saprot_scan.encoding.tokens import MAX_RESIDUES
     from saprot_scan.outputs.files import check_writable, write_text_atomic
-    from saprot_scan.pipeline import score_mutations
-    from saprot_scan.scoring.variants import parse_variant
+    from saprot_scan.pipeline import score_resolved
 
     if args.out:
         check_writable(args.out)
@@ -37,8 +42,11 @@ def run(args) -> int:
     chains = read_chains(args)
     if len(chains) > 1:
         raise InputError(f"the structure has {len(chains)} protein chains; choose one with --chain")
-    for variant in variants:  # every mutation is checked before any model work
-        parse_variant(variant, chains[0].sequence)
+    reference = read_reference(args.reference) if args.reference else None
+    numbering = chain_numbering(chains[0], args.numbering, reference)
+    resolved = resolve_variants(variants, numbering)  # every mutation is checked before any model work
+    if numbering.alignment is not None:
+        note(args, numbering.alignment.describe())
     model = load_scorer(args.model, device=args.device, precision=args.precision)
     model.check()
     note(args, f"scoring with {model.describe()}")
@@ -51,9 +59,13 @@ def run(args) -> int:
              else "no pLDDT masking"]
     if len(chain) > MAX_RESIDUES:
         notes.append(f"each variant scored in the {MAX_RESIDUES}-residue window centred nearest its sites")
+    notes.append(f"residues in {numbering.kind} numbering")
+    synonymous = sum(v.synonymous for v in resolved)
+    if synonymous:
+        notes.append(f"{synonymous} synonymous sites left unmasked (they add 0)")
     note(args, "; ".join(notes))
-    scores = score_mutations(chain, variants, model, batch_size=args.batch_size, tokens=tokens)
-    text = "mutant,score\n" + "".join(f"{v},{s:.6f}\n" for v, s in zip(variants, scores))
+    scores = score_resolved(chain, resolved, model, tokens=tokens, batch_size=args.batch_size)
+    text = "mutant,score\n" + "".join(f"{v.text},{s:.6f}\n" for v, s in zip(resolved, scores))
     if args.out:
         write_text_atomic(args.out, text)
     else:

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from saprot_scan.errors import InputError, ModelError
+from saprot_scan.errors import HubUnreachable, InputError, ModelError
 from saprot_scan.models.hashing import sha256_file
 from saprot_scan.settings import models_dir
 
@@ -110,8 +110,8 @@ def _download(name: str, entry: dict, target: Path, progress: bool) -> dict[str,
         raise
     except Exception as err:  # offline, DNS, refused connection, 404, timeout: all one line for the user
         _remove_if_empty(target)
-        raise InputError(f"cannot fetch {name} from {repo}@{revision[:12]}: the Hugging Face hub is not "
-                         f"reachable or refused ({_one_line(err)})") from None
+        raise HubUnreachable(f"cannot fetch {name} from {repo}@{revision[:12]}: the Hugging Face hub is not "
+                             f"reachable or refused ({_one_line(err)})") from None
     return {n: remote[n] for n in wanted}
 
 
@@ -204,6 +204,9 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
     snapshot = Path(snapshot_dir)
     if not (snapshot / "config.json").is_file():
         raise ModelError(f"{snapshot}: no config.json; not a Hugging Face checkpoint folder")
+    from saprot_scan.models.checks import check_vocab
+
+    check_vocab(snapshot, required=True)
     present = sorted(p.name for p in snapshot.iterdir() if p.is_file())
     weights, pickled = _weight_files(present)
     files = [n for n in CONFIG_FILES if n in present] + weights
@@ -229,6 +232,7 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
             "onnx": onnx_name, "sha256": report["sha256"], "precision": "fp32",
             "external_data": bool(report["external_data"]),
             "max_abs_logit_diff": report["max_abs_logit_diff"],
+            "relative_logit_diff": report.get("relative_logit_diff"), "max_score_diff": report.get("max_score_diff"),
             "weights": weights, "weights_format": "pickle, read with torch.load(weights_only=True)"
             if pickled else "safetensors",
             "files": hashes, "saprot_scan_version": __version__,

@@ -1,7 +1,8 @@
 """Files made from scan results: the writer is chosen by the file's suffix; every file is written all-or-nothing.
 
-``.csv`` substitution table (the public columns), ``.json`` results with metadata, ``.png``/``.svg``/``.pdf``
-heatmap. The per-residue summary CSV has no suffix of its own (``write_summary_csv``).
+``.csv`` substitution table (the public columns), ``.hgvs.csv`` ChimeraX's mutation-scores CSV (one file per
+chain, ``outputs.hgvs``), ``.json`` results with metadata, ``.png``/``.svg``/``.pdf`` heatmap. The per-residue
+summary CSV has no suffix of its own (``write_summary_csv``).
 """
 from __future__ import annotations
 
@@ -30,10 +31,17 @@ def check_output(path: str | os.PathLike, suffixes: Sequence[str] = (*TABLE_SUFF
 
 
 def write_results(results, path: str | os.PathLike) -> Path:
-    """Write ``results`` (ScanResults) to ``path`` in the format its suffix names."""
+    """Write ``results`` (ScanResults) to ``path`` in the format its suffix names (a ``.hgvs.csv`` name with
+    several chains gives one file per chain beside it, ``name_A.hgvs.csv``, ...)."""
     suffix = Path(path).suffix.lower()
     check_output(path)
-    if suffix == ".csv":
+    from saprot_scan.outputs.hgvs import is_hgvs_name
+
+    if is_hgvs_name(path):
+        from saprot_scan.outputs.hgvs import write_hgvs
+
+        write_hgvs(results, path)
+    elif suffix == ".csv":
         from saprot_scan.outputs.tables import write_csv
 
         write_csv(results, path)

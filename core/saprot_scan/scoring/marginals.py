@@ -128,26 +128,33 @@ def _check_cancel(cancel) -> None:
 
 
 def masked_marginal(model: LogitsModel, ids: np.ndarray, struct: str, aa: str, batch_size: int | None = None,
-                    progress: ProgressFn | None = None, cancel=None, window_size: int = MAX_RESIDUES) -> np.ndarray:
-    """(L, 20) masked-marginal scores: one pass per position, ``batch_size`` positions per run."""
+                    progress: ProgressFn | None = None, cancel=None, window_size: int = MAX_RESIDUES,
+                    positions: Sequence[int] | None = None) -> np.ndarray:
+    """(L, 20) masked-marginal scores: one pass per position, ``batch_size`` positions per run.
+
+    ``positions`` (0-based) limits the passes to those residues (the whole chain is still the context);
+    rows of the others are NaN.
+    """
     length = len(aa)
     log_probs = np.full((length, 20), np.nan)
+    wanted = None if positions is None else {int(p) for p in positions}
+    total = length if wanted is None else len(wanted)
     done = 0
     for window in plan_windows(length, window_size):
         base = window_ids(ids, window)
-        positions = list(range(window.own_start, window.own_stop))
+        todo = [p for p in range(window.own_start, window.own_stop) if wanted is None or p in wanted]
         n_tok = len(base)
         size = batch_size or model.default_batch_size(n_tok)
         mask = np.ones((size, n_tok), dtype=np.int64)
-        for chunk_start in range(0, len(positions), size):
+        for chunk_start in range(0, len(todo), size):
             _check_cancel(cancel)
-            chunk = positions[chunk_start:chunk_start + size]
+            chunk = todo[chunk_start:chunk_start + size]
             batch, rows = masked_batch(base, struct, [[p] for p in chunk], window)
             logits = checked_logits(model, batch, mask[:len(chunk)], rows)
             log_probs[chunk] = aa_log_probs(logits[:, 0])
             done += len(chunk)
             if progress is not None:
-                progress(done, length)
+                progress(done, total)
     return to_scores(log_probs, wt_columns(aa))
 
 

@@ -1,0 +1,94 @@
+"""``models import PATH``: a checkpoint downloaded elsewhere (folder or zip) checked, exported and cached.
+
+For machines without network access: a Hugging Face checkpoint folder, or a zip of one, goes through exactly
+what ``models fetch`` does after its download (``models.hub.install_from_snapshot``).
+
+Which registry model it is comes from ``--name`` or, failing that, from its config (layers and width matched
+against the registry's architectures). Zip members are extracted only inside a private staging folder (no
+absolute paths, no ``..``).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from saprot_scan.errors import InputError, ModelError
+from saprot_scan.settings import models_dir
+
+
+def _extract(zip_path: Path, target: Path) -> None:
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            for member in archive.infolist():
+                parts = PurePosixPath(member.filename).parts
+                if member.filename.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
+                    raise InputError(f"{zip_path.name}: refused; member {member.filename!r} points outside the archive")
+            archive.extractall(target)
+    except zipfile.BadZipFile as err:
+        raise InputError(f"{zip_path.name}: not a readable zip file ({err})") from None
+
+
+def _checkpoint_folder(root: Path, shown: str) -> Path:
+    """The folder holding config.json: the root itself, or the one folder below it that has it."""
+    if (root / "config.json").is_file():
+        return root
+    found = sorted(p.parent for p in root.rglob("config.json") if len(p.relative_to(root).parts) <= 3)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise InputError(f"{shown}: no config.json; expected a Hugging Face checkpoint (folder or zip)")
+    raise InputError(f"{shown}: holds {len(found)} checkpoints; import one folder at a time")
+
+
+def infer_name(folder: Path) -> str:
+    """The registry model whose architecture the checkpoint's config has."""
+    from saprot_scan.models.architectures import ARCHITECTURES
+    from saprot_scan.models.registry import registry
+
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError) as err:
+        raise ModelError(f"{folder.name}/config.json: not readable JSON ({err})") from None
+    shape = (config.get("num_hidden_layers"), config.get("hidden_size"))
+    for name, entry in registry().items():
+        dims = ARCHITECTURES.get(entry.get("architecture", ""), {})
+        if (dims.get("num_hidden_layers"), dims.get("hidden_size")) == shape:
+            return name
+    raise InputError(f"{folder.name}: cannot tell which SaProt model this is ({shape[0]} layers, width {shape[1]}); "
+                     f"name it with --name ({', '.join(registry())})")
+
+
+def import_checkpoint(path: str | Path, name: str | None = None, fp16: bool = False) -> Path:
+    """Check, export and cache a local checkpoint (folder or zip) as registry model ``name``; the cache folder."""
+    from saprot_scan.models.checks import check_vocab
+    from saprot_scan.models.hub import install_from_snapshot, registry_entry
+
+    source = Path(path)
+    if not source.exists():
+        raise InputError(f"{source}: no such file or folder")
+    if name is not None:
+        registry_entry(name)
+    root = models_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".import.", dir=root))
+    try:
+        if source.is_dir():
+            folder = _checkpoint_folder(source, str(source))
+        elif zipfile.is_zipfile(source):
+            _extract(source, staging)
+            folder = _checkpoint_folder(staging, source.name)
+        else:
+            raise InputError(f"{source}: neither a checkpoint folder nor a zip of one")
+        chosen = name or infer_name(folder)
+        check_vocab(folder, required=True)
+        return install_from_snapshot(chosen, folder, revision=f"imported from {source.name}", fp16=fp16)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        for work in root.glob(".*.work"):  # the export's scratch folder; a fetch's partial download is kept
+            try:
+                work.rmdir()
+            except OSError:
+                pass
