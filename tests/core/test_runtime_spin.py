@@ -52,6 +52,9 @@ def _busy_cores_during(work) -> float:
 
 @pytest.mark.skipif(runtime.other_busy_cores(0.01) is None, reason="no /proc/stat on this system")
 def test_other_processes_count_this_one_does_not():
+    already = runtime.other_busy_cores(window=0.5)
+    if already > 0.5:  # a real measurement of the machine: it needs one idle core to see our process add to it
+        pytest.skip(f"other processes already keep {already:.1f} cores busy; this check needs an idle core")
     while_we_work = _busy_cores_during(_busy_thread_here)
     while_another_works = _busy_cores_during(_busy_process_elsewhere)
     assert while_another_works > 0.5
