@@ -15,10 +15,13 @@ Quick start for scripts::
     result.summary("mean")                         # per-residue numbers for colouring
     ss.write_results([result], "scores.csv")       # .csv, .json, .png/.svg/.pdf by suffix
     ss.score_mutations(chain, ["A23G:L45P"], scorer)
+    fitted = ss.load_fitted("my_fit.json")        # saved by 'saprot-scan fit --save'
+    ss.apply_fitted(result, fitted)                # the same ScanResult, scored by the fitted model
 
 Layout (docs/architecture.md): ``encoding`` (structure, 3Di, tokens, pLDDT rule), ``scoring`` (the
 maths), ``backends`` (the Scorer protocol, ONNX Runtime), ``models`` (registry, fetch, export,
-quantize), ``pipeline``, ``cache``, ``results``, ``outputs``, ``viewers``, ``settings``, ``cli``.
+quantize), ``pipeline``, ``cache``, ``results``, ``outputs``, ``design`` (assay fitting, suggestions, inverse
+folding), ``viewers``, ``settings``, ``cli``.
 """
 from __future__ import annotations
 
@@ -50,6 +53,18 @@ _EXPORTS = {
     "ScanResult": "results", "SUMMARIES": "results", "check_summary": "results",
     "write_results": "outputs", "write_csv": "outputs.tables", "write_json": "outputs.tables",
     "read_json": "outputs.tables", "save_heatmap": "outputs.heatmap", "check_writable": "outputs.files",
+    # beyond zero-shot: assay labels, fitted models, suggestions, inverse folding
+    "read_labels": "design.labels", "parse_labels": "design.labels", "normalise_variant": "design.labels",
+    "Labels": "design.labels",
+    "FittedModel": "design.fitting", "fit_model": "design.fitting", "fit_ridge": "design.fitting",
+    "load_fitted": "design.fitting", "apply_fitted": "design.fitting", "check_applies": "design.fitting",
+    "describe_cv": "design.fitting", "spearman": "design.fitting",
+    "Suggestion": "design.suggest", "Combination": "design.suggest", "suggest_singles": "design.suggest",
+    "propose_combinations": "design.suggest", "near_residues": "design.suggest",
+    "parse_residue_set": "design.suggest", "check_allow": "design.suggest", "RISKY": "design.suggest",
+    "suggestions_table": "design.suggest", "suggestions_csv": "design.suggest",
+    "design_chain": "design.inverse_folding", "DesignResult": "design.inverse_folding",
+    "check_designs": "design.inverse_folding",
     # settings and errors
     "save_preference": "settings", "saved_preference": "settings",
     "InputError": "errors", "ModelError": "errors", "ScanCancelled": "errors",

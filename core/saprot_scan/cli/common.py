@@ -1,4 +1,4 @@
-"""What every command shares: reading the structure's chains, notes and the progress bar on stderr."""
+"""What every command shares: reading the structure's chains, notes and the progress bar on stderr, scan outputs."""
 from __future__ import annotations
 
 import sys
@@ -31,3 +31,22 @@ def progress_bar(args, label: str, total: int):
     return update, bar.close
 
 
+def write_scan_outputs(args, results) -> list[str]:
+    """--csv/--summary-csv/--json/--heatmap of ScanResults as 'scan' writes them (CSV on stdout when neither
+    --csv nor --json); returns the paths written."""
+    from saprot_scan.outputs.files import write_text_atomic
+    from saprot_scan.outputs.tables import csv_text, summary_csv_text, write_csv, write_json
+
+    if args.csv:
+        write_csv(results, args.csv)
+    if args.summary_csv:
+        write_text_atomic(args.summary_csv, summary_csv_text(results))
+    if args.json:
+        write_json(results, args.json)
+    if args.heatmap:
+        from saprot_scan.outputs.heatmap import save_heatmap
+
+        save_heatmap(results, args.heatmap)
+    if not args.csv and not args.json:
+        sys.stdout.write(csv_text(results))
+    return [p for p in (args.csv, args.summary_csv, args.json, args.heatmap) if p]
