@@ -3,7 +3,8 @@
 For each assay in ../shared/data/dms_dev and each number of labelled variants (24, 48, 96, 192) and
 seed, the labelled variants are drawn at random and the Spearman on all the remaining variants is
 measured for (a) the zero-shot score, (b) ridge on one-hot features alone, (c) the augmented model
-(one-hot + zero-shot score), all fitted by the product's own code (saprot_scan.fitting).
+(one-hot + zero-shot score), all fitted by the product's own code (``saprot_scan.fit_ridge``, which
+``saprot-scan fit`` runs).
 
 Zero-shot scores come through the product's own path (read_structure -> scan_chain, masked marginal,
 chain A, pLDDT masking on) with ``--model`` (default: the product's default model). Everything is
@@ -58,8 +59,7 @@ def _assay_scores(path: Path) -> tuple[list[str], np.ndarray]:
 
 def zero_shot_matrix(name: str, data: Path, model, folder: Path):
     """The product's masked-marginal scan of the assay's structure (chain A, pLDDT masking on), cached."""
-    from saprot_scan.pipeline import scan_chain
-    from saprot_scan.structure import read_structure
+    from saprot_scan import read_structure, scan_chain
 
     path = folder / f"{name}.zs.npy"
     (chain,) = read_structure(data / "structures" / f"{name}.pdb", chains=["A"])
@@ -74,8 +74,7 @@ def zero_shot_matrix(name: str, data: Path, model, folder: Path):
 
 def run_assay(name: str, data: Path, model, folder: Path, sizes, seeds: int) -> dict:
     """Spearman per (size, seed, method) for one assay; earlier results are reused."""
-    from saprot_scan.fitting import fit_ridge, normalise_variant, spearman
-    from saprot_scan.tokens import AMINO_ACIDS
+    from saprot_scan import AMINO_ACIDS, fit_ridge, normalise_variant, spearman
 
     out_path = folder / f"{name}.json"
     done = json.loads(out_path.read_text()) if out_path.is_file() else {}
@@ -211,7 +210,7 @@ def main(argv=None) -> int:
         print(f"fit_dms: needs the DMS development assays in {args.data} (assays/, structures/; they ship in "
               "../shared/data/dms_dev beside this checkout, or pass --data)", file=sys.stderr)
         return 2
-    from saprot_scan.scorers import load_scorer
+    from saprot_scan import load_scorer
 
     model = load_scorer(args.model, device="cpu")
     folder = WORK / model.sha256[:16]
