@@ -95,3 +95,35 @@ def test_pymol_suggest_in_a_separate_instance(pm, test_data, tiny_onnx_model):
         assert all(labelled)
     finally:
         instance.stop()
+
+
+def test_right_click_suggest_mutations(pm, test_data, tiny_onnx_model):
+    """Object menu: "suggest mutations" runs saprot_suggest over the scored chains; selection menus: away
+    from that selection. The entries sit after "score mutations"; PyMOL's own entries stay first."""
+    from pymol import menu
+
+    import saprot_scan_pymol
+    from saprot_scan_pymol.menus import LABEL, SUGGEST_LABEL
+    from saprot_scan_pymol.commands import saprot_suggest
+
+    saprot_scan_pymol.__init_plugin__()
+    cmd.load(structure(test_data, "1aki"), "lyso")
+    cmd.select("site", "lyso and resi 35+52")
+    for name, sele, command in (("mol_action", "lyso", "saprot_suggest"),
+                                ("sele_action", "site", "saprot_suggest site"),
+                                ("sele_action2", "site", "saprot_suggest site")):
+        wrapped = getattr(menu, name)
+        ours, theirs = wrapped(cmd, sele), wrapped._saprot_scan_original(cmd, sele)
+        assert [i[1] for i in ours[:len(theirs)]] == [i[1] for i in theirs], name
+        labels = [i[1] for i in ours[len(theirs):]]
+        assert labels == ["", LABEL, SUGGEST_LABEL], name
+        assert ours[-1] == [1, SUGGEST_LABEL, command], name
+    cmd.do("saprot_scan lyso")
+    cmd.do("saprot_suggest site")  # what the selection menus' entry runs
+    by_menu = {}
+    cmd.iterate("saprot_suggested and name CA", "by_menu[resi] = label", space={"by_menu": by_menu})
+    got = saprot_suggest("site")  # the same defaults, called directly
+    assert got and "35" not in by_menu and "52" not in by_menu
+    assert {m[1:-1] for _, m, _ in got} == set(by_menu)
+    for _, mutant, _ in got:
+        assert mutant in by_menu[mutant[1:-1]].split()

@@ -1,4 +1,4 @@
-"""``saprot-scan design``: SaProt's inverse-folding reading (P(native), designed sequence, recovery) as CSV/FASTA/heatmap."""
+"""``saprot-scan design``: SaProt's inverse-folding reading (P(native), designed sequence, recovery) as files."""
 from __future__ import annotations
 
 import sys
