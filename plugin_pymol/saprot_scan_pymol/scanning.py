@@ -59,7 +59,7 @@ def _fitted_identity(request: Request) -> str:
 
 def score(request: Request, progress, cancel: threading.Event) -> list[ChainScore]:
     """Score each chain (or reuse its earlier score) and return the entries, not yet stored."""
-    from saprot_scan import apply_fitted, scan_chain
+    from saprot_scan import scan_chain
 
     progress(f"loading model {request.model or '(default)'}", 0.0)
     model = load_model(request.model, request.device)
@@ -86,6 +86,8 @@ def score(request: Request, progress, cancel: threading.Event) -> list[ChainScor
         result = scan_chain(chain, model=model, method=request.method,
                             device=request.device, progress=report, cancel=cancel)
         if request.fitted is not None:
+            from saprot_scan import apply_fitted
+
             result = apply_fitted(result, request.fitted, request.fitted_name)
         entries.append(ChainScore(key, result, stamp, identity, describe, request.method))
         done_before += len(chain)
