@@ -31,3 +31,10 @@ DMS_MODELS ?= burial-blosum saprot-scan-default burial-blosum+saprot-scan-defaul
 .PHONY: bench-dms
 bench-dms: venv
 	$(PY) bench/dms.py --split dev $(foreach m,$(DMS_MODELS),--model '$(m)') --write
+
+# Issue 14: few-shot fitting on ../shared/data/dms_dev (zero-shot vs one-hot ridge vs augmented); resumable,
+# cached per zero-shot model under bench/_work/fit_dms. FIT_MODEL= picks the zero-shot model (default: the product's).
+FIT_MODEL ?=
+.PHONY: bench-fit
+bench-fit: venv
+	$(PY) bench/fit_dms.py $(if $(FIT_MODEL),--model '$(FIT_MODEL)') --markdown BENCHMARKS.md

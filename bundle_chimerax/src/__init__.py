@@ -1,4 +1,4 @@
-"""ChimeraX bundle for saprot-scan: ``saprot scan|color|mutations|heatmap|models``.
+"""ChimeraX bundle for saprot-scan: ``saprot scan|color|mutations|heatmap|suggest|models``.
 
 A thin layer over the core package ``saprot_scan``: it turns ChimeraX residues into the core's
 ``Chain``, runs the scan (off the UI thread when there is a GUI) and writes the per-residue
@@ -41,6 +41,7 @@ _COMMANDS = {
     "saprot models export": ("models", "saprot_models_export", "export_desc"),
     "saprot models use": ("models", "saprot_models_use", "use_desc"),
     "saprot stop": ("stop", "saprot_stop", "stop_desc"),
+    "saprot suggest": ("suggest", "saprot_suggest", "suggest_desc"),
 }
 
 bundle_api = _SaprotBundleAPI()

@@ -1,21 +1,46 @@
-"""``saprot scan``: score every substitution of each protein chain in the spec and colour by tolerance."""
+"""``saprot scan``: score every substitution of each protein chain in the spec and colour by tolerance
+(or by a fitted model's scores: ``fitted F``)."""
 from __future__ import annotations
 
-from chimerax.core.commands import BoolArg, CmdDesc, ColormapArg, EnumOf, SaveFileNameArg, StringArg
+from pathlib import Path
+
+from chimerax.core.commands import BoolArg, CmdDesc, ColormapArg, EnumOf, OpenFileNameArg, SaveFileNameArg, StringArg
+from chimerax.core.errors import UserError
 
 from . import args, coloring
 
 
+def _load_fitted(path: str | None, chains: list):
+    """The fitted model saved by ``saprot-scan fit --save`` (checked against the one chain), or None."""
+    if path is None:
+        return None
+    from saprot_scan import InputError, load_fitted
+    if len(chains) != 1:
+        raise UserError(f"saprot scan: fitted applies to one chain; the spec touches {len(chains)}")
+    try:
+        fitted = load_fitted(Path(path).expanduser())
+    except InputError as err:
+        raise UserError(f"saprot scan: {err}") from None
+    if fitted.sequence != chains[0].sequence:
+        raise UserError(f"saprot scan: {Path(path).name} was fitted on chain {fitted.chain_id} of another sequence "
+                        f"({len(fitted.sequence)} residues); this chain has {len(chains[0].sequence)}")
+    return fitted
+
+
 def saprot_scan(session, residues, model: str | None = None, method: str = "masked", summary: str = "mean",
                 palette=None, key: bool = True, heatmap: str | None = None, csv: str | None = None,
-                device: str = "auto"):
-    """Score every substitution of each protein chain in ``residues`` and colour them."""
+                device: str = "auto", fitted: str | None = None):
+    """Score every substitution of each protein chain in ``residues`` and colour them (by a fitted model's
+    scores when ``fitted`` names one saved by ``saprot-scan fit --save``)."""
     from .targets import chain_targets
     kind = args.check_summary(summary)
     heatmap = args.check_output(heatmap, args.HEATMAP_SUFFIXES, "the heatmap")
     csv = args.check_output(csv)
     targets = chain_targets(residues)
     chains = args.core_chains(targets)
+    fitted_model = _load_fitted(fitted, chains)
+    if fitted_model is not None:
+        method = fitted_model.zero_shot.get("method", method)  # the scores it was fitted on
     ref = args.resolve_model(model)
     structures = {t.structure for t in targets}
     labels = [t.label for t in targets]  # read here: ChimeraX objects are not touched off the UI thread
@@ -34,10 +59,14 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
         results = []
         for number, (label, chain) in enumerate(zip(labels, chains), start=1):
             progress = _throttled(report, f"SaProt scan {label} ({number}/{len(chains)})")
-            results.append(scan_chain(chain, model=loaded, method=method, device=device,
-                                      progress=progress, cancel=cancel))
+            result = scan_chain(chain, model=loaded, method=method, device=device, progress=progress, cancel=cancel)
+            if fitted_model is not None:
+                from saprot_scan import apply_fitted
+                result = apply_fitted(result, fitted_model, Path(fitted).name)
+            results.append(result)
         _write_outputs(results, csv, heatmap)
-        return loaded.describe(), results
+        line = loaded.describe() + (f" + fitted model {Path(fitted).name}" if fitted_model is not None else "")
+        return line, results
 
     def apply(outcome) -> None:
         model_line, results = outcome
@@ -86,6 +115,6 @@ scan_desc = CmdDesc(
     required=[("residues", args.residues_arg())],
     keyword=[("model", StringArg), ("method", EnumOf(args.METHODS)), ("summary", StringArg),
              ("palette", ColormapArg), ("key", BoolArg), ("heatmap", SaveFileNameArg),
-             ("csv", SaveFileNameArg), ("device", EnumOf(args.DEVICES))],
+             ("csv", SaveFileNameArg), ("device", EnumOf(args.DEVICES)), ("fitted", OpenFileNameArg)],
     synopsis="score every substitution with SaProt and colour residues by predicted tolerance",
     url=args.HELP + "#scan")

@@ -17,11 +17,14 @@ Quick start for scripts::
     ss.score_mutations(chain, ["A23G:L45P"], scorer)                    # 1-based positions in the chain
     numbering = ss.chain_numbering(chain)                               # author numbers, as viewers show them
     ss.score_resolved(chain, ss.resolve_variants(["p.Lys1Ala"], numbering), scorer)
+    fitted = ss.load_fitted("my_fit.json")        # saved by 'saprot-scan fit --save'
+    ss.apply_fitted(result, fitted)                # the same ScanResult, scored by the fitted model
 
 Layout (docs/architecture.md): ``encoding`` (structure, 3Di, tokens, pLDDT rule), ``conventions`` (variant
 notation, residue numbering, reference sequences), ``scoring`` (the maths), ``backends`` (the Scorer
-protocol, ONNX Runtime), ``models`` (registry, fetch, import, export, quantize), ``pipeline``, ``cache``,
-``results``, ``outputs``, ``viewers``, ``settings``, ``cli``.
+protocol, ONNX Runtime, the structure scorer, ensembles), ``models`` (registry, fetch, import, export,
+quantize), ``pipeline``, ``cache``, ``results``, ``outputs``, ``design`` (assay fitting, suggestions,
+inverse folding), ``viewers``, ``settings``, ``cli``.
 """
 from __future__ import annotations
 
@@ -61,6 +64,18 @@ _EXPORTS = {
     "write_results": "outputs", "write_csv": "outputs.tables", "write_json": "outputs.tables",
     "read_json": "outputs.tables", "save_heatmap": "outputs.heatmap", "check_writable": "outputs.files",
     "write_hgvs": "outputs.hgvs", "hgvs_table": "outputs.hgvs",
+    # beyond zero-shot: assay labels, fitted models, suggestions, inverse folding
+    "read_labels": "design.labels", "parse_labels": "design.labels", "normalise_variant": "design.labels",
+    "Labels": "design.labels",
+    "FittedModel": "design.fitting", "fit_model": "design.fitting", "fit_ridge": "design.fitting",
+    "load_fitted": "design.fitting", "apply_fitted": "design.fitting", "check_applies": "design.fitting",
+    "describe_cv": "design.fitting", "spearman": "design.fitting",
+    "Suggestion": "design.suggest", "Combination": "design.suggest", "suggest_singles": "design.suggest",
+    "propose_combinations": "design.suggest", "near_residues": "design.suggest",
+    "parse_residue_set": "design.suggest", "check_allow": "design.suggest", "RISKY": "design.suggest",
+    "suggestions_table": "design.suggest", "suggestions_csv": "design.suggest",
+    "design_chain": "design.inverse_folding", "DesignResult": "design.inverse_folding",
+    "check_designs": "design.inverse_folding",
     # settings and errors
     "save_preference": "settings", "saved_preference": "settings",
     "InputError": "errors", "ModelError": "errors", "ScanCancelled": "errors", "HubUnreachable": "errors",

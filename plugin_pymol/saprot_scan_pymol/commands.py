@@ -53,7 +53,7 @@ def _forget_deleted_objects(*, _self=cmd) -> None:
 @user_command
 def saprot_scan(selection: str = "(all)", model: str = "", method: str = "masked", summary: str = "mean",
                 palette: str = DEFAULT_PALETTE, bfactor=0, device: str = "auto", background=-1,
-                *, _self=cmd):
+                fitted: str = "", *, _self=cmd):
     '''
 DESCRIPTION
 
@@ -84,12 +84,15 @@ ARGUMENTS
     device = auto | cpu | cuda {default: auto}
     background = -1: in the background under PyMOL's GUI, else wait; 0: always wait (for
                  scripts run inside the GUI); 1: always in the background {default: -1}
+    fitted = str: a model saved by "saprot-scan fit --save": colour by its fitted scores
+             (one chain, the sequence and zero-shot model it was fitted on) {default: none}
 
 EXAMPLES
 
     saprot_scan 1abc
     saprot_scan chain A, saprot-35m, wt, min
     saprot_scan /1abc//A/42, summary=P
+    saprot_scan chain A, fitted=my_assay_fit.json
 
 SEE ALSO
 
@@ -106,7 +109,16 @@ SEE ALSO
     chains = [(key, read_chain(key, _self=_self)) for key in keys]
     picked = picked_residues(selection, _self=_self)
     focus = picked[0] if len(picked) == 1 else None
-    request = Request(chains, (model or "").strip(), method, device)
+    fitted_model, fitted_name = None, ""
+    if str(fitted or "").strip():
+        from saprot_scan import load_fitted
+
+        fitted_path = Path(_self.exp_path(str(fitted).strip())).expanduser()
+        fitted_model, fitted_name = load_fitted(fitted_path), fitted_path.name
+        method = fitted_model.zero_shot.get("method", method)  # the scores it was fitted on
+        if len(chains) != 1:
+            raise PluginError(f"fitted= applies to one chain; the selection touches {len(chains)}")
+    request = Request(chains, (model or "").strip(), method, device, fitted_model, fitted_name)
     label = "scan of " + ", ".join(key.label for key in keys)
 
     def finish(entries) -> None:
@@ -340,6 +352,43 @@ USAGE
     open_dialog()
 
 
+@user_command
+def saprot_suggest(avoid: str = "", radius: float = 5.0, top: int = 10, per_position: int = 1, allow: str = "",
+                   label=1, *, _self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_suggest" lists the best single substitutions of the scored chains (score > 0:
+    predicted better than the wild type; by a fitted model when saprot_scan used fitted=),
+    with no mutation to P, G or C unless allowed, at most per_position per residue, and none
+    in the avoid selection (e.g. an active site or an interface) or within radius A of it.
+    The residues are put in the selection saprot_suggested and labelled with their mutations.
+
+USAGE
+
+    saprot_suggest [ avoid [, radius [, top [, per_position [, allow [, label ]]]]]]
+
+EXAMPLES
+
+    saprot_suggest
+    saprot_suggest sele, 6
+    saprot_suggest chain B, 5, 20, allow=PG
+
+SEE ALSO
+
+    saprot_scan, saprot_mutations
+    '''
+    from .suggesting import suggest
+
+    try:
+        radius, top, per_position = float(radius), int(top), int(per_position)
+    except (TypeError, ValueError):
+        raise PluginError("radius must be a number, top and per_position whole numbers") from None
+    _not_while_scanning()
+    _forget_deleted_objects(_self=_self)
+    return suggest(str(avoid or ""), radius, top, per_position, str(allow or ""), _flag(label, True), _self=_self)
+
+
 def _model_names() -> list[str]:
     names = ["default"]
     try:
@@ -353,6 +402,7 @@ def _model_names() -> list[str]:
 
 COMMANDS = {
     "saprot_scan": saprot_scan,
+    "saprot_suggest": saprot_suggest,
     "saprot_color": saprot_color,
     "saprot_heatmap": saprot_heatmap,
     "saprot_csv": saprot_csv,
@@ -377,6 +427,7 @@ def register() -> None:
                         [lambda: Shortcut(list(METHODS)), "method", ", "], summaries, palettes],
         "saprot_color": [summaries, palettes],
         "saprot_mutations": [selection],
+        "saprot_suggest": [selection],
     }
     for name, columns in table.items():
         for i, spec in enumerate(columns):

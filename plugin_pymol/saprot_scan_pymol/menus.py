@@ -1,4 +1,7 @@
-"""Add "score mutations" to PyMOL's right-click menus, keeping every entry PyMOL already has.
+"""Add "score mutations" (and "suggest mutations") to PyMOL's right-click menus, keeping PyMOL's own entries.
+
+"suggest mutations" runs ``saprot_suggest`` over the scored chains: from an object's menu as it is, from a
+selection's menu keeping away from that selection (an active site, an interface).
 
 PyMOL's C code looks menu builders up by name in pymol.menu at every click, so replacing those
 module attributes with wrappers is enough; each wrapper keeps the original reachable and is
@@ -9,6 +12,7 @@ from __future__ import annotations
 import functools
 
 LABEL = "score mutations"
+SUGGEST_LABEL = "suggest mutations"
 _ORIGINAL = "_saprot_scan_original"
 
 # pick_option titles (PyMOL's residue/chain/object pick submenus) that get the entry
@@ -20,16 +24,23 @@ def entry_for(selection: str) -> list:
     return [1, LABEL, f"saprot_scan {selection}"]
 
 
-def _append(items: list, selection: str) -> list:
+def suggest_entry(selection: str | None) -> list:
+    """``saprot_suggest`` over every scored chain, away from ``selection`` when one is given."""
+    return [1, SUGGEST_LABEL, f"saprot_suggest {selection}" if selection else "saprot_suggest"]
+
+
+def _append(items: list, selection: str, suggest: str = "") -> list:
     if any(len(item) > 1 and item[1] == LABEL for item in items):
         return items
-    return [*items, [0, "", ""], entry_for(selection)]
+    extra = [suggest_entry(selection if suggest == "avoid" else None)] if suggest else []
+    return [*items, [0, "", ""], entry_for(selection), *extra]
 
 
-def _action_wrapper(original):
+def _action_wrapper(original, suggest: str = ""):
+    """``suggest``: "" no suggest entry, "all" suggest over the scored chains, "avoid" away from the selection."""
     @functools.wraps(original)
     def wrapper(self_cmd, sele, *args, **kwargs):
-        return _append(original(self_cmd, sele, *args, **kwargs), sele)
+        return _append(original(self_cmd, sele, *args, **kwargs), sele, suggest)
 
     setattr(wrapper, _ORIGINAL, original)
     return wrapper
@@ -49,9 +60,9 @@ def _pick_wrapper(original):
 
 
 WRAPPERS = {
-    "mol_action": _action_wrapper,    # object panel: A > ...
-    "sele_action": _action_wrapper,   # named selection panel: A > ...
-    "sele_action2": _action_wrapper,  # right-click on a picked selection: actions > ...
+    "mol_action": functools.partial(_action_wrapper, suggest="all"),      # object panel: A > ...
+    "sele_action": functools.partial(_action_wrapper, suggest="avoid"),   # named selection panel: A > ...
+    "sele_action2": functools.partial(_action_wrapper, suggest="avoid"),  # right-click on a picked selection
     "pick_option": _pick_wrapper,     # right-click on an atom: residue / chain / object
     "seq_option": _action_wrapper,    # right-click in the sequence viewer
 }

@@ -23,6 +23,8 @@ class Request:
     model: str
     method: str
     device: str
+    fitted: object = None  # saprot_scan.FittedModel: colour by its scores instead (saprot-scan fit --save)
+    fitted_name: str = ""
 
 
 def fingerprint(chain) -> str:
@@ -47,19 +49,31 @@ def model_identity(model) -> str:
     return str(getattr(model, "sha256", None) or getattr(model, "path", "") or getattr(model, "name", ""))
 
 
+def _fitted_identity(request: Request) -> str:
+    if request.fitted is None:
+        return ""
+    import json
+
+    return "+fitted:" + hashlib.sha256(json.dumps(request.fitted.to_dict(), sort_keys=True).encode()).hexdigest()
+
+
 def score(request: Request, progress, cancel: threading.Event) -> list[ChainScore]:
     """Score each chain (or reuse its earlier score) and return the entries, not yet stored."""
     from saprot_scan import scan_chain
+
     progress(f"loading model {request.model or '(default)'}", 0.0)
     model = load_model(request.model, request.device)
     describe = model.describe() if hasattr(model, "describe") else str(getattr(model, "name", model))
+    if request.fitted is not None:
+        describe += f" + fitted model {request.fitted_name}"
+    identity = model_identity(model) + _fitted_identity(request)
     total = sum(len(chain) for _, chain in request.chains) or 1
     done_before = 0
     entries = []
     for key, chain in request.chains:
         stamp = fingerprint(chain)
         old = STORE.scores.get(key)
-        if old and old.fingerprint == stamp and old.model_id == model_identity(model) \
+        if old and old.fingerprint == stamp and old.model_id == identity \
                 and old.method == request.method:
             entries.append(old)
             done_before += len(chain)
@@ -70,8 +84,12 @@ def score(request: Request, progress, cancel: threading.Event) -> list[ChainScor
             progress(f"scoring {_key.label} ({_n} residues, {request.method})", fraction)
 
         result = scan_chain(chain, model=model, method=request.method,
-                                     device=request.device, progress=report, cancel=cancel)
-        entries.append(ChainScore(key, result, stamp, model_identity(model), describe, request.method))
+                            device=request.device, progress=report, cancel=cancel)
+        if request.fitted is not None:
+            from saprot_scan import apply_fitted
+
+            result = apply_fitted(result, request.fitted, request.fitted_name)
+        entries.append(ChainScore(key, result, stamp, identity, describe, request.method))
         done_before += len(chain)
     progress("scored " + ", ".join(k.label for k, _ in request.chains), 1.0)
     return entries

@@ -16,6 +16,7 @@ from saprot_scan.settings import ENV_DEBUG
 from saprot_scan.backends.base import DEVICES, PRECISIONS
 from saprot_scan.cli.common import EXIT_FAILURE, EXIT_INPUT, EXIT_OK
 from saprot_scan.conventions.numbering import NUMBERINGS
+from saprot_scan.design.labels import NUMBERINGS as LABEL_NUMBERINGS
 from saprot_scan.encoding.plddt import DEFAULT_PLDDT_THRESHOLD, PLDDT_MODES
 from saprot_scan.encoding.threedi import BACKENDS as THREEDI_BACKENDS
 from saprot_scan.scoring.marginals import METHODS
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--residues", metavar="SEL",
                    help="scan only these residues, e.g. 40-120,150 or 52A (numbers read as --numbering says)")
     _add_numbering_args(p)
+    p.add_argument("--fitted", help="a model saved by 'saprot-scan fit --save': output its fitted scores")
 
     p = sub.add_parser("score", help="score listed (multi-)mutants, one pass per variant")
     _add_structure_args(p)
@@ -96,6 +98,55 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--mutations-file", help="one variant per line (a CSV with a 'mutant' column also works)")
     p.add_argument("--out", help="write 'mutant,score' CSV here instead of stdout")
     _add_numbering_args(p)
+
+    p = sub.add_parser("fit", help="fit zero-shot scores to your own assay data (augmented ridge)")
+    _add_structure_args(p)
+    _add_model_args(p)
+    p.add_argument("--labels", required=True,
+                   help="CSV with columns mutant,score (singles and multi-mutants, e.g. A23G or A23G:L45P)")
+    p.add_argument("--numbering", choices=LABEL_NUMBERINGS, default="index",
+                   help="positions in --labels/--predict: index = 1-based in the chain (ProteinGym, default); "
+                        "author = the file's residue numbers with insertion codes")
+    p.add_argument("--method", choices=METHODS, default="masked",
+                   help="zero-shot scores the model is fitted on (masked: SaProt's masked marginal)")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds for the reported Spearman")
+    p.add_argument("--seed", type=int, default=0, help="seed of the cross-validation split")
+    p.add_argument("--save", help="save the fitted model as JSON (for 'scan --fitted' and the viewers)")
+    p.add_argument("--csv", help="fitted scores of all single substitutions (the columns of 'scan --csv')")
+    p.add_argument("--summary-csv", help="per-residue mean, min and max of the fitted scores")
+    p.add_argument("--json", help="fitted scores and metadata as JSON (as 'scan --json')")
+    p.add_argument("--heatmap", help="heatmap of the fitted scores (.png, .svg or .pdf)")
+    p.add_argument("--predict", help='variants to predict, e.g. "A23G:L45P A30V" (needs --predictions)')
+    p.add_argument("--predict-file", help="variants to predict, one per line or a CSV with a 'mutant' column")
+    p.add_argument("--predictions", help="write mutant,zero_shot,fitted for the --predict variants here")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+
+    p = sub.add_parser("suggest", help="the best single substitutions under filters, and separated combinations")
+    _add_structure_args(p)
+    _add_model_args(p)
+    p.add_argument("--method", choices=METHODS, default="masked")
+    p.add_argument("--fitted", help="rank by a model saved by 'saprot-scan fit --save' instead of zero-shot scores")
+    p.add_argument("--top", type=int, default=20, help="how many single substitutions (default 20)")
+    p.add_argument("--per-position", type=int, default=1, help="at most this many per residue (default 1)")
+    p.add_argument("--min-score", type=float, default=0.0,
+                   help="keep scores above this (default 0: predicted better than the wild type)")
+    p.add_argument("--allow", default="", help="also suggest these of P, G, C (left out by default), e.g. --allow PG")
+    p.add_argument("--avoid", help='residues to keep away from, author numbering, e.g. "A:45-50,B:12"')
+    p.add_argument("--avoid-radius", type=float, default=5.0,
+                   help="also avoid residues with an atom (N, CA, C, CB) within this many Å of --avoid (default 5)")
+    p.add_argument("--combinations", type=int, default=5, help="how many combinations to propose (0: none)")
+    p.add_argument("--combination-size", type=int, default=3, help="at most this many sites per combination")
+    p.add_argument("--min-separation", type=float, default=8.0,
+                   help="CA-CA distance (Å) every two sites of a combination must exceed (default 8)")
+    p.add_argument("--csv", help="write the suggestions as CSV (kind,rank,chain,mutant,residues,score,sum_of_singles)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+
+    p = sub.add_parser("design", help="inverse folding: P(amino acid | structure) with every amino acid hidden")
+    _add_structure_args(p)
+    _add_model_args(p)
+    p.add_argument("--csv", help="per residue: chain,position,residue,wt,p_native,designed,p_designed")
+    p.add_argument("--fasta", help="the most likely sequence of every chain")
+    p.add_argument("--heatmap", help="heatmap of log P(aa) - log P(native) (.png, .svg or .pdf)")
 
     models = sub.add_parser("models", help="list, fetch, export and inspect models")
     msub = models.add_subparsers(dest="models_command", required=True, parser_class=_Parser)
@@ -126,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: command -> module under saprot_scan.cli with a ``run(args) -> int`` (one module per command).
-COMMANDS = ("tokens", "scan", "score", "models")
+COMMANDS = ("tokens", "scan", "score", "fit", "suggest", "design", "models")
 
 
 def _run(args) -> int:

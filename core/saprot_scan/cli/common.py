@@ -1,4 +1,4 @@
-"""What every command shares: reading the structure's chains, notes and the progress bar on stderr."""
+"""What every command shares: reading the structure's chains, notes and the progress bar on stderr, scan outputs."""
 from __future__ import annotations
 
 import sys
@@ -31,3 +31,24 @@ def progress_bar(args, label: str, total: int):
     return update, bar.close
 
 
+def write_scan_outputs(args, results, alignments=None) -> list[str]:
+    """--csv/--summary-csv/--json/--heatmap of ScanResults as 'scan' writes them; the CSV goes to stdout only
+    when no output file at all was asked for. ``alignments`` (one per result, with --reference) add the
+    reference position column. Returns the paths written."""
+    from saprot_scan.outputs.files import write_text_atomic
+    from saprot_scan.outputs.tables import csv_text, summary_csv_text, write_csv, write_json
+
+    if args.csv:
+        write_csv(results, args.csv, alignments)
+    if args.summary_csv:
+        write_text_atomic(args.summary_csv, summary_csv_text(results))
+    if args.json:
+        write_json(results, args.json)
+    if args.heatmap:
+        from saprot_scan.outputs.heatmap import save_heatmap
+
+        save_heatmap(results, args.heatmap)
+    asked = [args.csv, args.summary_csv, args.json, args.heatmap, getattr(args, "csv_hgvs", None)]
+    if not any(asked):
+        sys.stdout.write(csv_text(results, alignments))
+    return [p for p in (args.csv, args.summary_csv, args.json, args.heatmap) if p]

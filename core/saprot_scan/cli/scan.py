@@ -1,10 +1,10 @@
 """``saprot-scan scan``: every substitution of every chain scored, written as CSV, JSON, heatmap."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from saprot_scan.cli.common import EXIT_OK, note, progress_bar, read_chains
+from saprot_scan.cli.common import EXIT_OK, note, progress_bar, read_chains, write_scan_outputs
+from saprot_scan.cli.fit import apply_for_scan, check_fitted_for_scan, fitted_for_scan
 from saprot_scan.errors import InputError
 
 
@@ -40,8 +40,7 @@ def _write_hgvs(args, results) -> None:
 def run(args) -> int:
     from saprot_scan.backends.base import load_scorer
     from saprot_scan.outputs import HEATMAP_SUFFIXES
-    from saprot_scan.outputs.files import check_writable, write_text_atomic
-    from saprot_scan.outputs.tables import csv_text, summary_csv_text, write_csv, write_json
+    from saprot_scan.outputs.files import check_writable
     from saprot_scan.pipeline import scan_chain, scan_residues
 
     outputs = [p for p in (args.csv, args.summary_csv, args.json, args.heatmap) if p]
@@ -49,6 +48,7 @@ def run(args) -> int:
         check_writable(path)
     if args.heatmap and Path(args.heatmap).suffix.lower() not in HEATMAP_SUFFIXES:
         raise InputError(f"--heatmap {args.heatmap}: use a .png, .svg or .pdf file name")
+    fitted = fitted_for_scan(args)  # a bad --fitted file fails before any model work
     chains = read_chains(args)
     numberings, selections = _numberings(args, chains)
     if args.csv_hgvs:
@@ -56,8 +56,11 @@ def run(args) -> int:
 
         for path in hgvs_paths(args.csv_hgvs, [c.chain_id for c in chains]):
             check_writable(path)
+    if fitted is not None and len(chains) > 1:
+        raise InputError(f"--fitted applies to one chain; the structure has {len(chains)}: choose one with --chain")
     model = load_scorer(args.model, device=args.device, precision=args.precision)
     model.check()
+    check_fitted_for_scan(args, fitted, chains, model)
     note(args, f"scoring with {model.describe()}")
     results = []
     for chain, selected in zip(chains, selections):
@@ -72,23 +75,13 @@ def run(args) -> int:
                 result.notes.append(f"{len(selected)} of {len(chain)} residues selected by --residues")
         finally:
             close()
+        result = apply_for_scan(args, fitted, result)
         note(args, result.describe() + "".join(f"; {n}" for n in result.notes))
         results.append(result)
     alignments = [n.alignment for n in numberings] if args.reference else None
-    if args.csv:
-        write_csv(results, args.csv, alignments)
-    if args.summary_csv:
-        write_text_atomic(args.summary_csv, summary_csv_text(results))
-    if args.json:
-        write_json(results, args.json)
-    if args.heatmap:
-        from saprot_scan.outputs.heatmap import save_heatmap
-
-        save_heatmap(results, args.heatmap)
+    written = write_scan_outputs(args, results, alignments)
     if args.csv_hgvs:
         _write_hgvs(args, results)
-    if not outputs and not args.csv_hgvs:  # the table goes to the terminal only when no output file was asked for
-        sys.stdout.write(csv_text(results, alignments))
-    for path in outputs:
+    for path in written:
         note(args, f"wrote {path}")
     return EXIT_OK

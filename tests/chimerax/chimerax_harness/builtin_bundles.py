@@ -131,6 +131,6 @@ BUILTIN_BUNDLES: tuple[BuiltinBundle, ...] = (
         _bundle("General", "chimerax.color_key"),
     ) + _commands("General", "key", "~key")),
     BuiltinBundle("ChimeraX-Label", "1.1.8", (
-        _bundle("General", "chimerax.label"),
+        _bundle("General", "chimerax.label", custom_init=True),  # its initialize() sets up label settings
     ) + _commands("General", "label", "~label", "2dlabels")),
 )

@@ -1,0 +1,92 @@
+"""``saprot-scan suggest``: the best single substitutions under filters, and separated combinations, as a table."""
+from __future__ import annotations
+
+import sys
+
+from saprot_scan.cli.common import EXIT_OK, note, read_chains
+from saprot_scan.cli.fit import apply_for_scan, check_fitted_for_scan, fitted_for_scan
+from saprot_scan.errors import InputError
+
+
+def joint_rule(model, method: str, fitted: bool) -> str:
+    """How combinations are scored together, in words, for the table's heading."""
+    kind = getattr(model, "kind", "")
+    if method == "masked" and kind == "language-model":
+        rule = " (all sites masked in one pass: SaProt's multi-site rule"
+    elif kind == "structure":
+        rule = f" ({model.name}: the sum of the single substitutions"
+    elif method == "masked":
+        rule = f" ({model.name}: each part's own multi-mutant rule"
+    else:
+        rule = " (wild-type marginal: the sum of the sites' scores"
+    return rule + (", then the fitted model)" if fitted else ")")
+
+
+def run(args) -> int:
+    from saprot_scan.backends.base import load_scorer
+    from saprot_scan.design.suggest import (check_allow, near_residues, parse_residue_set, propose_combinations,
+                                            suggest_singles, suggestions_csv, suggestions_table)
+    from saprot_scan.encoding.plddt import chain_tokens
+    from saprot_scan.encoding.structure import read_structure
+    from saprot_scan.encoding.tokens import AMINO_ACIDS
+    from saprot_scan.outputs.files import check_writable, write_text_atomic
+    from saprot_scan.pipeline import scan_chain, score_mutations
+    from saprot_scan.scoring.variants import parse_variant
+
+    if args.csv:
+        check_writable(args.csv)
+    check_allow(args.allow)
+    if args.top < 1 or args.per_position < 1:
+        raise InputError("--top and --per-position must be at least 1")
+    fitted = fitted_for_scan(args)
+    chains = read_chains(args)
+    if fitted is not None and len(chains) > 1:
+        raise InputError(f"--fitted applies to one chain; the structure has {len(chains)}: choose one with --chain")
+    everything = read_structure(args.structure, model=args.model_number) if args.avoid else chains
+    avoid = parse_residue_set(args.avoid, everything) if args.avoid else set()
+    model = load_scorer(args.model, device=args.device, precision=args.precision)
+    model.check()
+    check_fitted_for_scan(args, fitted, chains, model)
+    note(args, f"scoring with {model.describe()}")
+    results, zero_shot, tokens, excluded = {}, {}, {}, {}
+    for chain in chains:
+        result = scan_chain(chain, model, method=args.method, plddt_mask=args.plddt_mask,
+                            plddt_threshold=args.plddt_threshold, batch_size=args.batch_size,
+                            use_cache=not args.no_cache, backend=args.threedi)
+        zero_shot[chain.chain_id] = result.scores
+        results[chain.chain_id] = apply_for_scan(args, fitted, result)
+        tokens[chain.chain_id] = chain_tokens(chain, args.plddt_mask, args.plddt_threshold, args.threedi)
+        excluded[chain.chain_id] = near_residues(chain, avoid, everything, args.avoid_radius)
+        note(args, results[chain.chain_id].describe())
+    if avoid:
+        count = int(sum(m.sum() for m in excluded.values()))
+        note(args, f"avoiding {count} residues: {args.avoid} and those within {args.avoid_radius:g} Å of it")
+    singles = suggest_singles(list(results.values()), excluded, top=args.top, per_position=args.per_position,
+                              allow=args.allow, min_score=args.min_score)
+    by_id = {c.chain_id: c for c in chains}
+
+    def joint(chain_id: str, mutants: list[str]) -> list[float]:
+        chain = by_id[chain_id]
+        if args.method == "masked":
+            zs = score_mutations(chain, mutants, model, batch_size=args.batch_size, tokens=tokens[chain_id])
+        else:  # the wild-type marginal of a multi-mutant is the sum of its sites' scores
+            zs = [sum(zero_shot[chain_id][s.index, AMINO_ACIDS.index(s.mt)]
+                      for s in parse_variant(m, chain.sequence)) for m in mutants]
+        if fitted is None:
+            return list(zs)
+        return list(fitted.predict_variants([parse_variant(m, chain.sequence) for m in mutants], zs))
+
+    combos = propose_combinations(singles, by_id, joint, count=args.combinations, max_size=args.combination_size,
+                                  min_separation=args.min_separation)
+    rule = (f", CA-CA > {args.min_separation:g} Å, scored together as multi-mutants"
+            f"{joint_rule(model, args.method, fitted is not None)}")
+    banned = "".join(c for c in "PGC" if c not in args.allow.upper())
+    what = "fitted scores" if fitted is not None else "zero-shot scores"
+    sys.stdout.write(f"# top {len(singles)} single substitutions by {what} above {args.min_score:g}"
+                     f"{f', none to {banned}' if banned else ''}, at most {args.per_position} per residue"
+                     "; residues in author numbering\n")
+    sys.stdout.write(suggestions_table(singles, combos, rule))
+    if args.csv:
+        write_text_atomic(args.csv, suggestions_csv(singles, combos))
+        note(args, f"wrote {args.csv}")
+    return EXIT_OK

@@ -1,0 +1,368 @@
+"""Few-shot fitting to the user's assay data: the augmented ridge, its cross-validation, the saved model.
+
+The model is the "augmented" regression of Hsu et al. (Nat Biotech 2022): ridge regression on one-hot
+site x amino-acid features plus the zero-shot score as one more feature. Beside the site x aa
+indicators it has one indicator per site and one per mutant amino acid, so that measured substitutions
+inform unmeasured ones at the same site (see ``_features``). The one-hot weights are
+regularised (alpha chosen by cross-validation: scikit-learn's efficient leave-one-out ``RidgeCV``);
+the zero-shot feature is scaled up so that its own penalty is smaller (the paper leaves the density
+feature almost unregularised; here the same leave-one-out CV picks how much smaller, which keeps a
+weak zero-shot score from being trusted blindly on few labels). A variant's prediction is
+
+    fitted = intercept + zs_coef * zero_shot(variant) + sum over its sites of onehot[site, mt]
+
+and every score the product shows is relative to the wild type (the intercept cancels), in the units
+of the assay: ``fitted(variant) - fitted(wild type)``, > 0 = predicted better than the wild type.
+
+The fitted model is saved as plain JSON (never pickle) and applied to a zero-shot ScanResult with
+``apply_fitted`` (``saprot-scan scan --fitted F``).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from saprot_scan.design.labels import Labels
+from saprot_scan.encoding.tokens import AMINO_ACIDS
+from saprot_scan.errors import InputError
+from saprot_scan.results import ScanResult
+from saprot_scan.scoring.variants import Substitution
+
+FITTED_LABEL = "fitted score (assay units, relative to the wild type)"
+FIT_FORMAT = 1
+FIT_KIND = "saprot-scan fitted model"
+#: Ridge penalties tried by cross-validation (on one-hot weights; the zero-shot feature is near-unpenalised).
+ALPHAS = tuple(float(a) for a in np.logspace(-2, 4, 13))
+#: The standardised zero-shot column is multiplied by one of these (chosen with alpha by the same
+#: leave-one-out CV), so its penalty is alpha / boost**2: from like a one-hot weight's to almost none.
+ZS_BOOSTS = (1.0, 10.0, 100.0)
+
+
+def _need_sklearn():
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise InputError("fitting needs scikit-learn: pip install 'saprot-scan[fit]'") from None
+
+
+# ---------------------------------------------------------------------------------------------- features
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rho (average ranks for ties); NaN when either side is constant or too short."""
+    from scipy.stats import rankdata
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(np.corrcoef(rankdata(a), rankdata(b))[0, 1])
+
+
+def _features(site: Substitution) -> tuple:
+    """Feature keys of one site: the substitution itself (site x aa, Hsu et al.), its site, and its
+    mutant amino acid; a synonymous site has none. The site and amino-acid keys let a measured
+    substitution inform the others at its site (single-mutant assays never repeat a site x aa pair
+    between training and held-out variants, so site x aa alone could not)."""
+    if site.mt == site.wt:
+        return ()
+    k = AMINO_ACIDS.index(site.mt)
+    return (("sa", site.index, k), ("s", site.index), ("a", k))
+
+
+def _onehot(sites: Sequence[Sequence[Substitution]], columns: dict[tuple, int]) -> np.ndarray:
+    x = np.zeros((len(sites), len(columns)))
+    for row, variant in enumerate(sites):
+        for site in variant:
+            for key in _features(site):
+                col = columns.get(key)
+                if col is not None:
+                    x[row, col] += 1.0
+    return x
+
+
+@dataclass
+class RidgeFit:
+    """One fitted regression, in raw feature units (zs_coef per unit zero-shot score)."""
+
+    intercept: float
+    zs_coef: float
+    weights: dict[tuple, float]  # feature key (see _features) -> weight
+    alpha: float
+    zs_boost: float = 0.0  # the zero-shot column's scale chosen by CV (0: no zero-shot feature)
+
+    def effect(self, site: Substitution) -> float:
+        """The one-hot part of one site's prediction."""
+        return sum(self.weights.get(key, 0.0) for key in _features(site))
+
+    def effect_matrix(self, sequence: str) -> np.ndarray:
+        """(L, 20) one-hot part of every single substitution of ``sequence`` (0 at the wild type)."""
+        out = np.zeros((len(sequence), 20))
+        for key, value in self.weights.items():
+            if key[0] == "sa":
+                out[key[1], key[2]] += value
+            elif key[0] == "s":
+                out[key[1], :] += value
+            else:
+                out[:, key[1]] += value
+        for i, wt in enumerate(sequence):
+            if wt in AMINO_ACIDS:
+                out[i, AMINO_ACIDS.index(wt)] = 0.0
+        return out
+
+    def predict(self, sites: Sequence[Sequence[Substitution]], zero_shot: Sequence[float] | None = None) -> np.ndarray:
+        """Absolute predictions (intercept included)."""
+        out = np.full(len(sites), self.intercept)
+        if zero_shot is not None:
+            out += self.zs_coef * np.asarray(zero_shot, dtype=float)
+        for row, variant in enumerate(sites):
+            out[row] += sum(self.effect(s) for s in variant)
+        return out
+
+
+def fit_ridge(sites: Sequence[Sequence[Substitution]], y: Sequence[float], zero_shot: Sequence[float] | None = None,
+              alphas: Sequence[float] = ALPHAS, zs_boosts: Sequence[float] = ZS_BOOSTS) -> RidgeFit:
+    """Ridge on one-hot site x aa, site and amino-acid features, plus the zero-shot score when given.
+
+    The one-hot penalty alpha, and how much less the standardised zero-shot feature is penalised
+    (``zs_boosts``), are chosen together by leave-one-out cross-validation (scikit-learn RidgeCV).
+    """
+    _need_sklearn()
+    from sklearn.linear_model import RidgeCV
+
+    y = np.asarray(y, dtype=float)
+    used = sorted({key for v in sites for s in v for key in _features(s)})
+    columns = {c: k for k, c in enumerate(used)}
+    onehot_x = _onehot(sites, columns)
+    spread = float(np.std(zero_shot)) if zero_shot is not None else 0.0
+    if zero_shot is None or spread == 0:
+        if onehot_x.shape[1] == 0:  # only synonymous variants: nothing to learn but the mean
+            return RidgeFit(float(np.mean(y)), 0.0, {}, float(alphas[0]))
+        model = RidgeCV(alphas=list(alphas)).fit(onehot_x, y)
+        return RidgeFit(intercept=float(model.intercept_), zs_coef=0.0,
+                        weights={c: float(w) for c, w in zip(used, model.coef_)}, alpha=float(model.alpha_))
+    zs = np.asarray(zero_shot, dtype=float)
+    best = None
+    for boost in zs_boosts:
+        scale = boost / spread
+        model = RidgeCV(alphas=list(alphas)).fit(np.hstack([onehot_x, (zs * scale)[:, None]]), y)
+        if best is None or model.best_score_ > best[0].best_score_:
+            best = (model, scale, boost, used)
+    model, scale, boost, kept = best
+    coef = np.asarray(model.coef_, dtype=float)
+    return RidgeFit(intercept=float(model.intercept_), zs_coef=float(coef[-1] * scale),
+                    weights={c: float(w) for c, w in zip(kept, coef[:-1])}, alpha=float(model.alpha_),
+                    zs_boost=float(boost))
+
+
+def cross_validate(sites: Sequence[Sequence[Substitution]], y: Sequence[float], zero_shot: Sequence[float],
+                   folds: int = 5, seed: int = 0) -> dict:
+    """Spearman on held-out folds of the augmented model, the one-hot model and the zero-shot score
+    itself, all on the same folds (mean over folds, and of the pooled out-of-fold predictions)."""
+    _need_sklearn()
+    from sklearn.model_selection import KFold
+
+    y, zs = np.asarray(y, dtype=float), np.asarray(zero_shot, dtype=float)
+    folds = max(2, min(folds, len(y) // 4))
+    per = {"fitted": [], "onehot": [], "zero_shot": []}
+    pooled = {k: np.zeros(len(y)) for k in per}
+    for train, test in KFold(folds, shuffle=True, random_state=seed).split(y):
+        tr_sites, te_sites = [sites[i] for i in train], [sites[i] for i in test]
+        preds = {"fitted": fit_ridge(tr_sites, y[train], zs[train]).predict(te_sites, zs[test]),
+                 "onehot": fit_ridge(tr_sites, y[train]).predict(te_sites),
+                 "zero_shot": zs[test]}
+        for key, p in preds.items():
+            # constant predictions (e.g. one-hot weights for none of the held-out variants) rank nothing: 0
+            per[key].append(spearman(p, y[test]) if np.ptp(p) > 0 else 0.0)
+            pooled[key][test] = p
+    out = {"folds": folds, "seed": seed, "labels": len(y)}
+    for key, values in per.items():
+        arr = np.array(values)
+        ok = arr[np.isfinite(arr)]
+        out[key] = {"spearman_mean": float(ok.mean()) if len(ok) else None,
+                    "spearman_sd": float(ok.std()) if len(ok) else None,
+                    "spearman_pooled": _none_if_nan(spearman(pooled[key], y)),
+                    "per_fold": [_none_if_nan(v) for v in values]}
+    return out
+
+
+def _none_if_nan(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+# ---------------------------------------------------------------------------------------------- model
+
+
+@dataclass
+class FittedModel:
+    """A fitted augmented model for one chain, as saved to JSON."""
+
+    chain_id: str
+    sequence: str
+    residue_labels: list[str]
+    zero_shot: dict  # model name, sha256, method, pLDDT settings of the zero-shot scores it was fitted on
+    alpha: float
+    intercept: float
+    zs_coef: float
+    weights: np.ndarray  # (L, 20) one-hot part of each substitution (site x aa + site + aa); 0 at the wild type
+    n_labels: int
+    cv: dict = field(default_factory=dict)
+    labels_source: str = ""
+
+    def predict_matrix(self, zero_shot: np.ndarray) -> np.ndarray:
+        """(L, 20) fitted scores relative to the wild type from (L, 20) zero-shot scores (wild type = 0)."""
+        zero_shot = np.asarray(zero_shot, dtype=float)
+        if zero_shot.shape != self.weights.shape:
+            raise InputError(f"zero-shot scores of shape {zero_shot.shape} do not fit a model of "
+                             f"{len(self.sequence)} residues")
+        return self.zs_coef * zero_shot + self.weights
+
+    def predict_variants(self, sites: Sequence[Sequence[Substitution]], zero_shot: Sequence[float]) -> np.ndarray:
+        """Fitted scores relative to the wild type for variants and their (multi-site) zero-shot scores."""
+        out = self.zs_coef * np.asarray(zero_shot, dtype=float)
+        for row, variant in enumerate(sites):
+            out[row] += sum(self.weights[s.index, AMINO_ACIDS.index(s.mt)] for s in variant)
+        return out
+
+    def describe(self) -> str:
+        return (f"fitted augmented ridge ({self.n_labels} labels, alpha {self.alpha:g}, "
+                f"zero-shot weight {self.zs_coef:.4g}) on {self.zero_shot.get('model', '?')} "
+                f"{self.zero_shot.get('method', 'masked')}-marginal scores")
+
+    def to_dict(self) -> dict:
+        weights = [[i + 1, aa, round(float(self.weights[i, k]), 10)]
+                   for i in range(len(self.sequence)) for k, aa in enumerate(AMINO_ACIDS)
+                   if self.weights[i, k] != 0.0]
+        return {"kind": FIT_KIND, "format": FIT_FORMAT, "chain": self.chain_id, "sequence": self.sequence,
+                "residues": self.residue_labels, "zero_shot": self.zero_shot,
+                "model": {"type": "augmented ridge (one-hot site x aa + zero-shot score), Hsu et al. 2022",
+                          "alpha": self.alpha, "intercept": self.intercept, "zero_shot_coef": self.zs_coef,
+                          "onehot_weights": weights,
+                          "prediction": "zero_shot_coef * zero_shot + sum of onehot_weights[position, mt] "
+                                        "over the sites (relative to the wild type; + intercept for the "
+                                        "absolute assay value)"},
+                "labels": {"count": self.n_labels, "source": self.labels_source}, "cross_validation": self.cv}
+
+    def save(self, path: str | os.PathLike) -> None:
+        from saprot_scan.outputs.files import write_text_atomic
+
+        data = self.to_dict()  # one key per line, each value compact: readable and diffable
+        text = "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in data.items()) + "\n}\n"
+        write_text_atomic(path, text)
+
+    @classmethod
+    def from_dict(cls, data: dict, name: str = "fitted model") -> "FittedModel":
+        if not isinstance(data, dict) or data.get("kind") != FIT_KIND:
+            raise InputError(f"{name}: not a saprot-scan fitted model (made by 'saprot-scan fit --save')")
+        if data.get("format") != FIT_FORMAT:
+            raise InputError(f"{name}: fitted-model format {data.get('format')!r}; this version reads {FIT_FORMAT}")
+        try:
+            sequence = str(data["sequence"])
+            model = data["model"]
+            weights = np.zeros((len(sequence), 20))
+            for position, aa, value in model["onehot_weights"]:
+                weights[int(position) - 1, AMINO_ACIDS.index(aa)] = float(value)
+            return cls(chain_id=str(data["chain"]), sequence=sequence, residue_labels=list(data["residues"]),
+                       zero_shot=dict(data["zero_shot"]), alpha=float(model["alpha"]),
+                       intercept=float(model["intercept"]), zs_coef=float(model["zero_shot_coef"]),
+                       weights=weights, n_labels=int(data["labels"]["count"]),
+                       cv=dict(data.get("cross_validation") or {}), labels_source=str(data["labels"].get("source", "")))
+        except (KeyError, TypeError, ValueError, IndexError) as err:
+            raise InputError(f"{name}: damaged fitted-model file ({type(err).__name__}: {err})") from None
+
+
+def load_fitted(path: str | os.PathLike) -> FittedModel:
+    """Read a fitted model saved by ``FittedModel.save`` (plain JSON)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such fitted-model file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError(f"{path}: not a fitted-model JSON file") from None
+    return FittedModel.from_dict(data, path.name)
+
+
+def fit_model(result: ScanResult, labels: Labels, multi_zero_shot: dict[str, float] | None = None,
+              folds: int = 5, seed: int = 0, zero_shot_info: dict | None = None,
+              labels_source: str = "") -> FittedModel:
+    """Fit the augmented model to ``labels`` on the zero-shot scores of ``result``.
+
+    Singles take their zero-shot score from the scan matrix; multi-mutants from ``multi_zero_shot``
+    (SaProt's multi-site rule, see ``pipeline.score_mutations``), keyed by the normalised mutant.
+    """
+    zs = label_zero_shot(result, labels, multi_zero_shot)
+    if not np.all(np.isfinite(zs)):
+        bad = labels.mutants[int(np.flatnonzero(~np.isfinite(zs))[0])]
+        raise InputError(f"variant {bad}: no zero-shot score (unknown residue in the structure?)")
+    cv = cross_validate(labels.sites, labels.scores, zs, folds=folds, seed=seed)
+    fit = fit_ridge(labels.sites, labels.scores, zs)
+    # the one-hot part of every single substitution, folded together; rounded as saved, so a saved and
+    # reloaded model gives exactly the scores of the one that wrote it
+    weights = np.round(fit.effect_matrix(result.wt), 10)
+    info = {"model": result.model_name, "sha256": result.model_sha256, "method": result.method,
+            "plddt_mask_applied": result.plddt_mask_applied}
+    info.update(zero_shot_info or {})
+    return FittedModel(chain_id=result.chain_id, sequence=result.wt, residue_labels=[r.label for r in result.residue_ids],
+                       zero_shot=info, alpha=fit.alpha, intercept=fit.intercept, zs_coef=fit.zs_coef,
+                       weights=weights, n_labels=len(labels), cv=cv, labels_source=labels_source)
+
+
+def label_zero_shot(result: ScanResult, labels: Labels, multi_zero_shot: dict[str, float] | None = None) -> np.ndarray:
+    """The zero-shot score of every labelled variant (singles from the scan matrix)."""
+    out = np.zeros(len(labels))
+    for k, (mutant, sites) in enumerate(zip(labels.mutants, labels.sites)):
+        real = [s for s in sites if s.mt != s.wt]
+        if len(real) == 1:
+            s = real[0]
+            out[k] = result.scores[s.index, AMINO_ACIDS.index(s.mt)]
+        elif len(real) > 1:
+            if multi_zero_shot is None or mutant not in multi_zero_shot:
+                raise InputError(f"variant {mutant}: its multi-site zero-shot score was not computed")
+            out[k] = multi_zero_shot[mutant]
+    return out
+
+
+def check_applies(fitted: FittedModel, result: ScanResult, name: str = "the fitted model") -> None:
+    """The fitted model belongs to this chain and these zero-shot scores, or one clear InputError."""
+    if fitted.sequence != result.wt:
+        raise InputError(f"{name} was fitted on chain {fitted.chain_id} of another sequence "
+                         f"({len(fitted.sequence)} residues); chain {result.chain_id} differs ({len(result)} residues)")
+    sha = fitted.zero_shot.get("sha256")
+    if sha and result.model_sha256 and sha != result.model_sha256:
+        raise InputError(f"{name} was fitted on scores of model {fitted.zero_shot.get('model')} "
+                         f"(sha256 {sha[:12]}), not {result.model_name} (sha256 {result.model_sha256[:12]}); "
+                         "scan with that --model")
+    method = fitted.zero_shot.get("method")
+    if method and method != result.method:
+        raise InputError(f"{name} was fitted on {method}-marginal scores, not {result.method}-marginal; "
+                         f"use --method {method}")
+
+
+def apply_fitted(result: ScanResult, fitted: FittedModel, name: str = "fitted model") -> ScanResult:
+    """A ScanResult whose scores are the fitted model's (relative to the wild type, assay units)."""
+    check_applies(fitted, result, name)
+    scores = fitted.predict_matrix(np.nan_to_num(result.scores, nan=0.0))
+    scores[~np.isfinite(result.scores)] = np.nan
+    notes = list(result.notes) + [f"scores from {fitted.describe()}; relative to the wild type, in assay units"]
+    return ScanResult(chain_id=result.chain_id, residue_ids=result.residue_ids, wt=result.wt, scores=scores,
+                      method=result.method, model_name=f"{result.model_name} + fitted {name}",
+                      score_label=FITTED_LABEL,
+                      model_sha256=result.model_sha256, struct=result.struct,
+                      plddt_mask_applied=result.plddt_mask_applied, plddt_masked_count=result.plddt_masked_count,
+                      windows=result.windows, source=result.source, notes=notes)
+
+
+def describe_cv(cv: dict) -> str:
+    """One line comparing the fitted model's cross-validated Spearman with the zero-shot score's."""
+    def fmt(key):
+        d = cv.get(key) or {}
+        m, sd = d.get("spearman_mean"), d.get("spearman_sd")
+        return "n/a" if m is None else f"{m:.3f} +/- {sd:.3f}"
+    return (f"cross-validated Spearman ({cv.get('folds')} folds, {cv.get('labels')} labels): "
+            f"fitted {fmt('fitted')}, zero-shot {fmt('zero_shot')} on the same folds, one-hot alone {fmt('onehot')}")

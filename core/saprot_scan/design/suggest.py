@@ -1,0 +1,241 @@
+"""Mutations worth making: the best single substitutions under filters, and separated combinations of them.
+
+The filters are the ones users need (a score threshold, no P/G/C unless asked, K per residue, a residue
+set to keep away from and a radius around it); the combinations are scored together as multi-mutants.
+
+Works on any ScanResult: zero-shot scores, or a fitted model's (``design.fitting.apply_fitted``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from saprot_scan.encoding.structure import Chain, ResidueId
+from saprot_scan.encoding.tokens import AMINO_ACIDS
+from saprot_scan.errors import InputError
+from saprot_scan.results import ScanResult
+
+RISKY = "PGC"  # proline, glycine, cysteine: left out unless asked for
+DEFAULT_SEPARATION = 8.0  # CA-CA distance (Å) above which sites are taken as roughly additive
+CSV_COLUMNS = ("kind", "rank", "chain", "mutant", "residues", "score", "sum_of_singles")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One single substitution: chain, 0-based index in the scored chain, author residue id, letters, score."""
+
+    chain: str
+    index: int
+    residue: ResidueId
+    wt: str
+    mt: str
+    score: float
+
+    @property
+    def mutant(self) -> str:
+        """ProteinGym form: wild type + 1-based index in the scored chain + mutant."""
+        return f"{self.wt}{self.index + 1}{self.mt}"
+
+    @property
+    def author(self) -> str:
+        """Author numbering: wild type + residue number and insertion code + mutant."""
+        return f"{self.wt}{self.residue.label}{self.mt}"
+
+
+@dataclass(frozen=True)
+class Combination:
+    """Several suggestions at separated sites, with their joint (multi-mutant) score."""
+
+    parts: tuple[Suggestion, ...]
+    score: float
+
+    @property
+    def chain(self) -> str:
+        return self.parts[0].chain
+
+    @property
+    def mutant(self) -> str:
+        return ":".join(p.mutant for p in self.parts)
+
+    @property
+    def additive(self) -> float:
+        return float(sum(p.score for p in self.parts))
+
+
+# ---------------------------------------------------------------------------------------------- residue sets
+
+def _split_label(text: str) -> tuple[int, str]:
+    text = text.strip()
+    digits = text.lstrip("-")
+    number = "".join(itertools.takewhile(str.isdigit, digits))
+    icode = digits[len(number):]
+    if not number or len(icode) > 1 or (icode and not icode.isalpha()):
+        raise ValueError(text)
+    return int(text[:len(text) - len(digits)] + number), icode.upper()
+
+
+def parse_residue_set(text: str, chains: Sequence[Chain]) -> set[ResidueId]:
+    """Residues named like ``"A:45-50,B:12,52A"`` (author numbering; the chain may be left out when the
+    structure has one chain). Ranges run in the chain's residue order, from one residue to the other."""
+    by_chain = {c.chain_id: c for c in chains}
+    picked: set[ResidueId] = set()
+    for item in filter(None, (p.strip() for p in text.replace(";", ",").split(","))):
+        if ":" in item:
+            chain_id, spec = (x.strip() for x in item.split(":", 1))
+        elif len(by_chain) == 1:
+            chain_id, spec = next(iter(by_chain)), item
+        else:
+            raise InputError(f"residue {item!r}: the structure has chains {', '.join(by_chain)}; write e.g. "
+                             f"{next(iter(by_chain))}:{item}")
+        chain = by_chain.get(chain_id)
+        if chain is None:
+            raise InputError(f"residue {item!r}: no protein chain {chain_id} (chains: {', '.join(by_chain)})")
+        bounds = spec.split("-") if spec.count("-") == 1 and not spec.startswith("-") else [spec]
+        try:
+            keys = [_split_label(b) for b in bounds]
+        except ValueError:
+            raise InputError(f"residue {item!r}: expected a residue number like 45, 52A or a range 45-50") from None
+        positions = []
+        for number, icode in keys:
+            found = [i for i, r in enumerate(chain.residue_ids) if (r.number, r.icode.upper()) == (number, icode)]
+            if not found:
+                raise InputError(f"residue {item!r}: chain {chain_id} has no residue {number}{icode}")
+            positions.append(found[0])
+        lo, hi = min(positions), max(positions)
+        picked.update(chain.residue_ids[lo:hi + 1])
+    return picked
+
+
+def near_residues(chain: Chain, avoid: set[ResidueId], all_chains: Sequence[Chain], radius: float) -> np.ndarray:
+    """Boolean mask over ``chain``: residues in ``avoid`` or with any N/CA/C/CB atom within ``radius`` Å
+    of an atom of a residue in ``avoid`` (in any chain)."""
+    out = np.array([r in avoid for r in chain.residue_ids])
+    if radius <= 0 or not avoid:
+        return out
+    atoms = [c.coords[i].reshape(-1, 3) for c in all_chains for i, r in enumerate(c.residue_ids) if r in avoid]
+    target = np.concatenate(atoms)
+    target = target[np.all(np.isfinite(target), axis=1)]
+    if not len(target):
+        return out
+    mine = chain.coords.reshape(len(chain), 4, 3)
+    for i in range(len(chain)):
+        own = mine[i][np.all(np.isfinite(mine[i]), axis=1)]
+        if len(own) and float(np.min(np.linalg.norm(own[:, None, :] - target[None, :, :], axis=-1))) <= radius:
+            out[i] = True
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- suggestions
+
+def check_allow(letters: str) -> str:
+    letters = letters.upper().replace(",", "").replace(" ", "")
+    bad = [c for c in letters if c not in RISKY]
+    if bad:
+        raise InputError(f"--allow takes letters among {RISKY} (proline, glycine, cysteine), not {''.join(bad)!r}")
+    return letters
+
+
+def suggest_singles(results: Sequence[ScanResult], excluded: dict[str, np.ndarray] | None = None, top: int = 20,
+                    per_position: int = 1, allow: str = "", min_score: float = 0.0) -> list[Suggestion]:
+    """The ``top`` single substitutions scoring above ``min_score``, best first: at most ``per_position``
+    per residue, none to P/G/C unless in ``allow``, none at residues masked True in ``excluded[chain]``."""
+    if top < 1 or per_position < 1:
+        raise InputError("--top and --per-position must be at least 1")
+    banned = set(RISKY) - set(check_allow(allow))
+    found = []
+    for result in results:
+        skip = (excluded or {}).get(result.chain_id)
+        for i, wt in enumerate(result.wt):
+            if wt not in AMINO_ACIDS or (skip is not None and skip[i]):
+                continue
+            here = []
+            for k, mt in enumerate(AMINO_ACIDS):
+                value = float(result.scores[i, k])
+                if mt == wt or mt in banned or not np.isfinite(value) or value <= min_score:
+                    continue
+                here.append(Suggestion(result.chain_id, i, result.residue_ids[i], wt, mt, value))
+            here.sort(key=lambda s: (-s.score, s.mt))
+            found.extend(here[:per_position])
+    found.sort(key=lambda s: (-s.score, s.chain, s.index, s.mt))
+    return found[:top]
+
+
+def ca_distance(chain: Chain, i: int, j: int) -> float:
+    d = chain.coords[i, 1] - chain.coords[j, 1]
+    return float(np.linalg.norm(d)) if np.all(np.isfinite(d)) else float("nan")
+
+
+def propose_combinations(singles: Sequence[Suggestion], chains: dict[str, Chain],
+                         score: Callable[[str, list[str]], Sequence[float]], count: int = 5, max_size: int = 3,
+                         min_separation: float = DEFAULT_SEPARATION, pool: int = 12) -> list[Combination]:
+    """Up to ``count`` combinations of 2..``max_size`` suggestions in one chain whose sites are all more than
+    ``min_separation`` Å apart (CA-CA; sites without a CA are never combined). Candidates are ranked by the
+    sum of their singles' scores, then scored together by ``score(chain_id, mutants)`` (multi-mutants), and
+    the best joint scores kept."""
+    if count <= 0 or max_size < 2:
+        return []
+    candidates: list[tuple[float, tuple[Suggestion, ...]]] = []
+    for chain_id in dict.fromkeys(s.chain for s in singles):
+        best: dict[int, Suggestion] = {}
+        for s in singles:
+            if s.chain == chain_id and s.index not in best:
+                best[s.index] = s
+        members = sorted(best.values(), key=lambda s: -s.score)[:pool]
+        chain = chains[chain_id]
+        for size in range(2, max_size + 1):
+            for combo in itertools.combinations(members, size):
+                if all(ca_distance(chain, a.index, b.index) > min_separation
+                       for a, b in itertools.combinations(combo, 2)):
+                    ordered = tuple(sorted(combo, key=lambda s: s.index))
+                    candidates.append((sum(s.score for s in combo), ordered))
+    candidates.sort(key=lambda c: -c[0])
+    shortlist = [c for _, c in candidates[:max(3 * count, count)]]
+    out = []
+    for chain_id in dict.fromkeys(c[0].chain for c in shortlist):
+        group = [c for c in shortlist if c[0].chain == chain_id]
+        joint = score(chain_id, [":".join(s.mutant for s in c) for c in group])
+        out.extend(Combination(c, float(v)) for c, v in zip(group, joint))
+    out.sort(key=lambda c: (-c.score, c.mutant))
+    return out[:count]
+
+
+# ---------------------------------------------------------------------------------------------- output
+
+def _residues(parts: Sequence[Suggestion]) -> str:
+    return " ".join(f"{p.chain}:{p.residue.label}" for p in parts)
+
+
+def suggestions_csv(singles: Sequence[Suggestion], combos: Sequence[Combination]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for rank, s in enumerate(singles, 1):
+        writer.writerow(("single", rank, s.chain, s.mutant, _residues([s]), f"{s.score:.6f}", ""))
+    for rank, c in enumerate(combos, 1):
+        writer.writerow(("combination", rank, c.chain, c.mutant, _residues(c.parts), f"{c.score:.6f}",
+                         f"{c.additive:.6f}"))
+    return buffer.getvalue()
+
+
+def suggestions_table(singles: Sequence[Suggestion], combos: Sequence[Combination], joint_rule: str = "") -> str:
+    """A plain-text table for the terminal."""
+    lines = []
+    if not singles:
+        return "no substitution passes the filters (none scores above the threshold there)\n"
+    lines.append(f"{'rank':>4}  {'chain':<5}  {'residue':<8}  {'mutant':<8}  {'score':>9}")
+    for rank, s in enumerate(singles, 1):
+        lines.append(f"{rank:>4}  {s.chain:<5}  {s.residue.label:<8}  {s.author:<8}  {s.score:>9.3f}")
+    if combos:
+        lines.append("")
+        lines.append(f"combinations of separated suggestions{joint_rule}:")
+        width = max(len(" + ".join(p.author for p in c.parts)) for c in combos)
+        lines.append(f"{'rank':>4}  {'chain':<5}  {'mutations':<{width}}  {'joint':>9}  {'sum of singles':>14}")
+        for rank, c in enumerate(combos, 1):
+            text = " + ".join(p.author for p in c.parts)
+            lines.append(f"{rank:>4}  {c.chain:<5}  {text:<{width}}  {c.score:>9.3f}  {c.additive:>14.3f}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,74 @@
+"""``saprot_suggest``: the best single substitutions of the scored chains, listed in the log with their
+PyMOL selection names and labelled on the structure (the core chooses them: ``saprot_scan.suggest_singles``)."""
+from __future__ import annotations
+
+from pymol import cmd
+
+from . import feedback
+from .atoms import ChainKey, count_atoms, insertion_code, read_chain
+from .core_link import PluginError, core
+from .store import STORE
+
+SELECTION = "saprot_suggested"
+
+
+def _avoided(selection: str, *, _self=cmd) -> dict[str, set]:
+    """Residues of ``selection`` per object, as core ResidueIds (protein atoms only)."""
+    from saprot_scan import ResidueId
+
+    if not selection.strip():
+        return {}
+    if count_atoms(selection, _self=_self) == 0:
+        raise PluginError(f"avoid selection '{selection}' is empty")
+    rows: list[tuple] = []
+    _self.iterate(f"({selection}) and polymer.protein", "rows.append((model, chain, resv, resi))",
+                  space={"rows": rows})
+    out: dict[str, set] = {}
+    for obj, chain, resv, resi in rows:
+        out.setdefault(obj, set()).add(ResidueId(chain, int(resv), insertion_code(resi)))
+    return out
+
+
+def suggest(avoid: str = "", radius: float = 5.0, top: int = 10, per_position: int = 1, allow: str = "",
+            label: bool = True, *, _self=cmd) -> list:
+    """Suggestions over every scored chain, best first, as (chain label, mutant in author numbering, score);
+    the residues go into the selection ``saprot_suggested`` and get their mutations as CA labels."""
+    core()
+    from saprot_scan import check_allow, near_residues, suggest_singles
+
+    check_allow(allow)
+    if not STORE.scores:
+        raise PluginError("nothing scored yet; run saprot_scan first")
+    avoided = _avoided(avoid, _self=_self)
+    found = []
+    for key, entry in sorted(STORE.scores.items()):
+        excluded = None
+        if avoided.get(key.obj):
+            chain = read_chain(key, _self=_self)
+            others = {rid.chain for rid in avoided[key.obj]} | {key.chain}
+            neighbours = [chain if c == key.chain else read_chain(ChainKey(key.obj, c), _self=_self)
+                          for c in sorted(others)]
+            excluded = {entry.result.chain_id: near_residues(chain, avoided[key.obj], neighbours, float(radius))}
+        for s in suggest_singles([entry.result], excluded, top=top, per_position=per_position, allow=allow):
+            found.append((key, s))
+    found.sort(key=lambda pair: (-pair[1].score, pair[0], pair[1].index, pair[1].mt))
+    found = found[:top]
+    _self.delete(SELECTION)
+    if not found:
+        feedback.say("no substitution passes the filters (none scores above 0 there)")
+        return []
+    parts = [f"(/{k.obj}//{k.chain}/{s.residue.label}/)" for k, s in found]
+    _self.select(SELECTION, " or ".join(parts), enable=0)
+    banned = "".join(c for c in "PGC" if c not in allow.upper())
+    where_not = f", avoiding {avoid} and {float(radius):g} A around it" if avoid else ""
+    feedback.say(f"{len(found)} suggested substitutions (score > 0{', none to ' + banned if banned else ''}, "
+                 f"at most {per_position} per residue{where_not}); selection {SELECTION}:")
+    labels: dict[str, list[str]] = {}
+    for rank, (key, s) in enumerate(found, 1):
+        where = f"/{key.obj}//{key.chain}/{s.residue.label}"
+        print(f"  {rank:>3}. {where}  {s.author:<8} {s.score:+.3f}")
+        labels.setdefault(where, []).append(s.author)
+    if label:
+        for where, names in labels.items():
+            _self.label(f"{where}/CA", repr(" ".join(names)))
+    return [(key.label, s.author, s.score) for key, s in found]

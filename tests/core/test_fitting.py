@@ -1,0 +1,164 @@
+"""Issue 14, item 1: the augmented ridge (labels, features, cross-validation, the saved model) on labels of a
+known structure: a multiple of the zero-shot score plus site effects, and bad label text."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from saprot_scan.design.fitting import apply_fitted, cross_validate, fit_model, fit_ridge, load_fitted, spearman
+from saprot_scan.design.labels import Labels, author_to_index, normalise_variant, parse_labels
+from saprot_scan.encoding.structure import ResidueId
+from saprot_scan.encoding.tokens import AMINO_ACIDS
+from saprot_scan.errors import InputError
+from saprot_scan.results import ScanResult
+
+pytest.importorskip("sklearn", reason="fitting needs the fit extra (scikit-learn)")
+
+SEQ = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQFEVVHSLAKWKRQTLGQHDFSAGEGLYTHMKALRPDEDRLSPLHSVYVDQWDWERVMGDGERQFSTLKSTVEAIWAGIKATEAAVSEEFGLAPFLPDQIHFVHSQELLSRYPDLDAKGRERAIAKDLGAVFLVGIGGKLSDGHRHDVRAPDYDDWSTPSELGHAGLNGDILVWNPVLEDAFELSSMGIRVDADTLKHQLALTGDEDRLELEWHQALLRGEMPQTIGGGIGQSRLTMLLLQLPHIGQVQAGVWPAAVRESVPALL"[:80]
+
+
+def _result(scores: np.ndarray, seq: str = SEQ) -> ScanResult:
+    ids = tuple(ResidueId("A", i + 1) for i in range(len(seq)))
+    return ScanResult(chain_id="A", residue_ids=ids, wt=seq, scores=scores, method="masked", model_name="m",
+                      model_sha256="ab" * 32)
+
+
+def _zero_shot(seed: int = 0, seq: str = SEQ) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    scores = rng.normal(-2.0, 1.5, (len(seq), 20))
+    for i, aa in enumerate(seq):
+        scores[i, AMINO_ACIDS.index(aa)] = 0.0
+    return scores
+
+
+def _singles(n: int, seed: int, seq: str = SEQ) -> list[str]:
+    rng = np.random.default_rng(seed)
+    every = [f"{wt}{i + 1}{mt}" for i, wt in enumerate(seq) for mt in AMINO_ACIDS if mt != wt]
+    return [every[k] for k in rng.choice(len(every), n, replace=False)]
+
+
+def _labels(mutants, scores, seq=SEQ) -> Labels:
+    parsed = [normalise_variant(m, seq) for m in mutants]
+    return Labels([k for k, _ in parsed], [s for _, s in parsed], np.asarray(scores, dtype=float))
+
+
+def _zs_of(zs: np.ndarray, mutant: str) -> float:
+    return float(zs[int(mutant[1:-1]) - 1, AMINO_ACIDS.index(mutant[-1])])
+
+
+# ---------------------------------------------------------------------------------------------- the model
+
+def test_zero_shot_only_labels_are_recovered():
+    """Labels = 3 x zero-shot + 1: the augmented model puts its weight on the zero-shot feature."""
+    zs = _zero_shot()
+    mutants = _singles(60, seed=1)
+    y = [3.0 * _zs_of(zs, m) + 1.0 for m in mutants]
+    fitted = fit_model(_result(zs), _labels(mutants, y))
+    assert fitted.zs_coef == pytest.approx(3.0, rel=0.05)
+    assert fitted.cv["fitted"]["spearman_mean"] > 0.99
+    held_out = [m for m in _singles(400, seed=2) if m not in mutants][:100]
+    matrix = fitted.predict_matrix(zs)
+    predicted = [_zs_of(matrix, m) for m in held_out]
+    assert spearman(predicted, [_zs_of(zs, m) for m in held_out]) == pytest.approx(1.0)
+    for i, aa in enumerate(SEQ):  # scores are relative to the wild type
+        assert matrix[i, AMINO_ACIDS.index(aa)] == 0.0
+
+
+def test_site_effects_beat_zero_shot_and_one_hot_alone():
+    """Labels with per-site effects the zero-shot score cannot know (some sites much more tolerant): on
+    the same folds the augmented model ranks held-out variants better than the zero-shot score, and
+    better than one-hot features alone (which know nothing of the zero-shot score)."""
+    rng = np.random.default_rng(5)
+    zs = _zero_shot(3)
+    site_effect = rng.normal(0, 1.5, len(SEQ))
+    mutants = _singles(200, seed=4)
+    y = [_zs_of(zs, m) + site_effect[int(m[1:-1]) - 1] + rng.normal(0, 0.3) for m in mutants]
+    # replicate measurements are averaged
+    text = "mutant,score\n" + "".join(f"{m},{v:.6f}\n" for m, v in zip(mutants, y))
+    text += "".join(f"{m},{v + 0.1:.6f}\n" for m, v in zip(mutants[:30], y[:30]))
+    labels = parse_labels(text, SEQ)
+    assert labels.duplicates == 30 and len(labels) == 200
+    cv = cross_validate(labels.sites, labels.scores, [_zs_of(zs, m) for m in labels.mutants], folds=5, seed=0)
+    assert cv["fitted"]["spearman_mean"] > cv["zero_shot"]["spearman_mean"] + 0.05
+    assert cv["fitted"]["spearman_mean"] > cv["onehot"]["spearman_mean"] + 0.05
+    assert len(cv["fitted"]["per_fold"]) == 5
+
+
+def test_one_hot_weights_learn_a_substitution_effect():
+    zs = np.zeros((len(SEQ), 20))
+    mutants = _singles(40, seed=7)
+    y = [5.0 if m == mutants[0] else 0.0 for m in mutants]
+    fit = fit_ridge([normalise_variant(m, SEQ)[1] for m in mutants], y)
+    pred = fit.predict([normalise_variant(m, SEQ)[1] for m in mutants])
+    assert int(np.argmax(pred)) == 0
+    assert fit.alpha > 0
+
+
+def test_multi_mutant_prediction_and_json_round_trip(tmp_path):
+    zs = _zero_shot(9)
+    singles = _singles(40, seed=10)
+    doubles = [f"{a}:{b}" for a, b in zip(singles[:10], singles[10:20]) if a[1:-1] != b[1:-1]]
+    multi_zs = {normalise_variant(d, SEQ)[0]: -1.0 - k for k, d in enumerate(doubles)}
+    mutants = singles + doubles
+    y = [2.0 * _zs_of(zs, m) for m in singles] + [2.0 * v for v in multi_zs.values()]
+    fitted = fit_model(_result(zs), _labels(mutants, y), multi_zs)
+    path = tmp_path / "model.json"
+    fitted.save(path)
+    data = json.loads(path.read_text())  # plain JSON
+    assert data["kind"] == "saprot-scan fitted model" and data["labels"]["count"] == len(mutants)
+    again = load_fitted(path)
+    assert np.array_equal(again.weights, np.round(fitted.weights, 10))
+    assert again.zs_coef == fitted.zs_coef and again.sequence == SEQ
+    parsed = [normalise_variant(d, SEQ)[1] for d in doubles]
+    want = [fitted.zs_coef * v + sum(fitted.weights[s.index, AMINO_ACIDS.index(s.mt)] for s in sites)
+            for v, sites in zip(multi_zs.values(), parsed)]
+    assert again.predict_variants(parsed, list(multi_zs.values())) == pytest.approx(want, abs=1e-8)
+    applied = apply_fitted(_result(zs), again)
+    assert np.allclose(applied.scores, again.zs_coef * zs + again.weights)
+    with pytest.raises(InputError, match="another sequence"):
+        apply_fitted(_result(_zero_shot(1, SEQ[:-1] + "W"), SEQ[:-1] + "W"), again)
+
+
+def test_author_numbering():
+    labels = ["1", "2", "52", "52A", "53"]
+    assert author_to_index("K52AG:L53P", labels) == "K4G:L5P"
+    with pytest.raises(InputError, match="no residue numbered 54"):
+        author_to_index("K54G", labels)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("mutant,score\nA1G,1\n", "residue 1 is M, not A"),
+    ("mutant,score\nM1G,abc\n", "line 2: score 'abc' is not a number"),
+    ("mutant,score\nM1G,nan\n", "line 2: score 'nan' is not a number"),
+    ("mutant,score\nM999G,1\n", "outside the chain"),
+    ("mutant,score\nhello,1\n", "bad mutation"),
+    ("variant,score\nM1G,1\n", "no 'mutant' column"),
+    ("mutant,value\nM1G,1\n", "no 'score' column"),
+    ("", "the file is empty"),
+])
+def test_bad_label_text(text, message):
+    with pytest.raises(InputError, match=message):
+        parse_labels(text, SEQ)
+
+
+def test_too_few_and_constant_labels():
+    mutants = _singles(25, seed=11)
+    with pytest.raises(InputError, match="19 labelled variants; fitting needs at least 20"):
+        parse_labels("mutant,score\n" + "".join(f"{m},{k}\n" for k, m in enumerate(mutants[:19])), SEQ)
+    with pytest.raises(InputError, match="every score is 0.5"):
+        parse_labels("mutant,score\n" + "".join(f"{m},0.5\n" for m in mutants), SEQ)
+    tsv = parse_labels("mutant\tDMS_score\n" + "".join(f"{m}\t{k}\n" for k, m in enumerate(mutants)), SEQ)
+    assert len(tsv) == 25
+
+
+
+def test_fitted_model_file_is_checked(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"kind": "something else"}))
+    with pytest.raises(InputError, match="not a saprot-scan fitted model"):
+        load_fitted(path)
+    path.write_text(json.dumps({"kind": "saprot-scan fitted model", "format": 1, "sequence": "MK"}))
+    with pytest.raises(InputError, match="damaged fitted-model file"):
+        load_fitted(path)
