@@ -14,7 +14,7 @@ from collections import deque
 from multiprocessing.connection import wait
 from typing import Iterator
 
-from saprot_scan.batch.work import Identity, Outcome, ScoreOptions, Worker, WorkItem
+from saprot_scan.batch.work import Identity, Outcome, ScoreOptions, Worker, WorkItem, sweep_scratch
 
 #: Times a structure is handed out again after its worker died while holding it.
 RETRIES = 2
@@ -135,8 +135,11 @@ class LocalEngine:
         def feed(conn) -> None:
             entry = next_item()
             if entry is not None:
-                conn.send(entry[0])
                 busy[conn] = entry
+                try:
+                    conn.send(entry[0])
+                except OSError:  # died while idle: noticed through its sentinel, the item goes out again
+                    pass
 
         for conn in list(self._procs):
             feed(conn)
@@ -155,8 +158,8 @@ class LocalEngine:
                         message = None
                 if message is not None and message[0] == "done":
                     busy.pop(conn)
+                    feed(conn)  # before handing the outcome on, so the worker never waits on the writer
                     yield message[1]
-                    feed(conn)
                     continue
                 if message is None and self._procs[conn].is_alive() and not conn.poll():
                     continue  # woke for the pipe but nothing complete yet
@@ -165,6 +168,7 @@ class LocalEngine:
                 proc = self._procs.pop(conn)
                 proc.join(5)
                 conn.close()
+                sweep_scratch(proc.pid)
                 self.lost += 1
                 if attempt >= RETRIES:
                     yield Outcome(item.structure_id, item.source, "failed",

@@ -75,6 +75,27 @@ def _sigterm_as_interrupt():
 
 
 @contextlib.contextmanager
+def _deferred_interrupts():
+    """Ctrl-C / SIGTERM during a write takes effect right after it, so a structure is recorded whole."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+
+    def handler(signum, frame):
+        caught.append(signum)
+
+    previous = signal.signal(signal.SIGINT, handler), signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+    if caught:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
 def _no_interrupts():
     """Keep a second Ctrl-C from cutting the final write short."""
     if threading.current_thread() is not threading.main_thread():
@@ -156,7 +177,8 @@ def run_batch(inputs: Sequence[str], out_dir, options: ScoreOptions | None = Non
                     if not outcome.model_sha256:  # a row the engine itself made (a worker lost for good)
                         outcome.model, outcome.model_sha256 = ident.model, ident.model_sha256
                         outcome.precision, outcome.device = ident.precision, ident.device
-                    store.add(outcome)
+                    with _deferred_interrupts():
+                        store.add(outcome)
                     progress.update(outcome.status)
         except KeyboardInterrupt:
             interrupted = True

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -124,6 +125,7 @@ class Store:
 
     # ------------------------------------------------------------------ opening: lock, manifest, orphans
     def __enter__(self) -> "Store":
+        self._created = not self.dir.exists()
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             (self.dir / SCORES).mkdir(exist_ok=True)
@@ -272,9 +274,12 @@ class Store:
             return
         try:
             self.flush()
-            self.fold()
+            if self.rows or (self.dir / MANIFEST).exists():
+                self.fold()
         finally:
             self._release_lock()
+            if not self.rows and self._created:  # a run that stopped before any structure: no folder left
+                shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def read_manifest(out_dir: str | os.PathLike):

@@ -22,6 +22,46 @@ import numpy as np
 
 #: Distinct chains whose scores a worker keeps, so identical chains (same tokens) are scored once.
 MEMO_CHAINS = 256
+SCRATCH_PREFIX = "saprot-batch-"
+#: A scratch folder of a process that no longer exists is removed once untouched this long.
+STALE_SECONDS = 600.0
+
+
+def scratch_base() -> str:
+    """Where workers keep the one structure they are reading: shared memory when there is some."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else tempfile.gettempdir()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def sweep_scratch(pid: int | None = None) -> None:
+    """Remove the scratch folders of worker ``pid``, or of every worker process that no longer exists
+    (a worker killed outright cannot remove its own; a process in another PID namespace may look gone,
+    hence the age rule)."""
+    base = scratch_base()
+    with contextlib.suppress(OSError):
+        for name in os.listdir(base):
+            if not name.startswith(SCRATCH_PREFIX):
+                continue
+            owner = name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+            if not owner.isdigit():
+                continue
+            path = os.path.join(base, name)
+            if pid is None:  # a folder in use is written to for every structure: leave recent ones alone
+                stale = not _alive(int(owner)) and time.time() - os.stat(path).st_mtime > STALE_SECONDS
+            else:
+                stale = int(owner) == pid
+            if stale:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -124,9 +164,8 @@ class Worker:
             yield item.path
             return
         if self._scratch is None:
-            shm = "/dev/shm"
-            self._scratch = tempfile.mkdtemp(prefix="saprot-batch-",
-                                             dir=shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None)
+            sweep_scratch()
+            self._scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=scratch_base())
         path = os.path.join(self._scratch, item.name)
         with open(path, "wb") as handle:
             handle.write(item.data)
