@@ -283,3 +283,53 @@ def test_usage_errors_are_one_line(inputs, tmp_path):
         fcntl.flock(handle, fcntl.LOCK_EX)
         proc = br.run_batch(inputs["folder"], "--out", busy, "--model", br.MODEL)
     assert proc.returncode == 2 and "another saprot-scan batch is writing" in proc.stderr
+
+
+def test_one_structure_reads_back_as_scan_results(first, inputs):
+    import saprot_scan as ss
+    from saprot_scan.batch import load_results
+
+    scorer = ss.load_scorer(br.MODEL)
+    for sid in ("AF-5zng-model_v4", "dimer"):
+        loaded = load_results(first["out"], sid)
+        direct = [ss.scan_chain(chain, scorer, method="wt", use_cache=False)
+                  for chain in ss.read_structure(inputs["sources"][sid])]
+        assert [r.chain_id for r in loaded] == [r.chain_id for r in direct]
+        for got, want in zip(loaded, direct):
+            assert got.residue_ids == want.residue_ids and got.wt == want.wt
+            np.testing.assert_array_equal(got.scores, want.scores)
+            np.testing.assert_array_equal(got.summary("mean"), want.summary("mean"))
+            assert (got.model_name, got.method) == (br.MODEL, "wt")
+    with pytest.raises(ss.InputError, match="empty: no scores"):
+        load_results(first["out"], "empty")
+    with pytest.raises(ss.InputError, match="not in the batch output"):
+        load_results(first["out"], "1abc")
+
+
+def test_a_terminal_gets_a_progress_bar(inputs, tmp_path):
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal 120 wide
+    try:
+        proc = subprocess.Popen(br.batch_cmd(inputs["folder"], inputs["bad"] / "empty.pdb", "--out", tmp_path / "o",
+                                             "--model", br.MODEL, "--method", "wt"),
+                                stderr=slave, stdout=subprocess.DEVNULL, env=br.env())
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the other end closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=300) == 0
+    finally:
+        os.close(master)
+    text = b"".join(chunks).decode(errors="replace")
+    assert re.search(r"structures: +100%\|.*\| 4/4 \[", text), text  # tqdm: done/total, rate and ETA
+    assert "failed=1" in text and "batch: finished: 3 ok, 1 failed" in text
+    assert "batch: 4/4 structures" not in text  # no plain log lines on a terminal

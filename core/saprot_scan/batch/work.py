@@ -78,6 +78,8 @@ class ScoreOptions:
     plddt_threshold: float = 70.0
     threedi: str = "auto"
     batch_size: int | None = None
+    #: distinct chains a worker remembers across structures (0: only within one structure; benchmarks)
+    memo_chains: int = MEMO_CHAINS
 
 
 @dataclass
@@ -217,8 +219,6 @@ class Worker:
                                            plddt_threshold=o.plddt_threshold, batch_size=o.batch_size,
                                            use_cache=False, backend=o.threedi)
                     self._memo[key] = result.scores
-                    if len(self._memo) > MEMO_CHAINS:
-                        self._memo.popitem(last=False)
                     out.scored_chains += 1
                 else:
                     self._memo.move_to_end(key)
@@ -226,6 +226,8 @@ class Worker:
                                            wt=chain.sequence, scores=scores, method=o.method,
                                            model_name=self.scorer.name, model_sha256=self.scorer.sha256)
                 results.append(result)
+        while len(self._memo) > max(0, o.memo_chains):
+            self._memo.popitem(last=False)
         out.chains = len(results)
         out.residues = sum(len(r) for r in results)
         out.scores, out.residue_table = tables(item.structure_id, results)
