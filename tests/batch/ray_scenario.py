@@ -13,6 +13,7 @@ Scenario (results written as JSON to --report):
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import re
@@ -85,6 +86,8 @@ def main() -> int:
         report["plain"] = batch(os.path.join(args.out, "plain"), args.inputs, "wt", env)
         report["killed"] = batch(os.path.join(args.out, "killed"), args.inputs, "masked", env, kill_node=node_b)
         report["resumed"] = batch(os.path.join(args.out, "killed"), args.inputs, "masked", env)
+        killed = report["killed"]["killed"]
+        report["killed_scratch"] = sorted(glob.glob(f"/dev/shm/saprot-batch-{killed['pid']}-*")) if killed else []
         return 0
     finally:
         step = sh(ray_bin, "stop", "--force", env=env)

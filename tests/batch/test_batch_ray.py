@@ -104,6 +104,8 @@ def test_killing_a_worker_mid_run_loses_nothing(scenario):
     assert len(ok) == len(br.SMALL) and len(manifest) == len(br.SMALL) + 1
     # the killed worker is credited only with structures finished before it died
     assert sum(r["pid"] == killed["pid"] for r in ok) <= killed["done_at_kill"]
+    # its replacement on node B removed the scratch folder the killed process could not
+    assert not scenario["report"]["killed_scratch"], scenario["report"]["killed_scratch"]
     rows = br.table(scenario["out"] / "killed")
     keys = [(r["structure_id"], r["chain"], r["position"], r["mt"]) for r in rows]
     residues = br.table(scenario["out"] / "killed", "residues")

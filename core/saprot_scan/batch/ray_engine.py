@@ -37,7 +37,7 @@ def require_ray():
 class _ActorBody:
     """What each Ray actor runs (wrapped by ``ray.remote`` at start)."""
 
-    def __init__(self, options: ScoreOptions, env: dict, threads: int | None) -> None:
+    def __init__(self, options: ScoreOptions, env: dict, threads: int | None, sweep=None) -> None:
         os.environ.update(env)
         if threads and "SAPROT_SCAN_THREADS" not in env:
             os.environ["SAPROT_SCAN_THREADS"] = str(threads)
@@ -48,7 +48,12 @@ class _ActorBody:
 
             from saprot_scan.batch.work import Worker
 
-            self.worker = Worker(options, node=ray.get_runtime_context().get_node_id())
+            from saprot_scan.batch.work import sweep_scratch
+
+            node = ray.get_runtime_context().get_node_id()
+            if sweep is not None and sweep[0] == node:  # the scratch folder of the worker this one replaces
+                sweep_scratch(sweep[1])
+            self.worker = Worker(options, node=node)
         except Exception as err:  # noqa: BLE001 - told to the driver as one line
             self.error = (one_line(err), type(err).__name__)
 
@@ -80,6 +85,7 @@ class RayEngine:
         self._actors: dict[int, object] = {}
         self._next_index = 0
         self._cls = None
+        self._idents: dict[int, Identity] = {}
 
     # ------------------------------------------------------------------ cluster and actors
     def _connect(self):
@@ -95,7 +101,7 @@ class RayEngine:
         self._ray = ray
         return ray
 
-    def _new_actor(self):
+    def _new_actor(self, sweep=None):
         ray = self._ray
         if self._cls is None:
             self._cls = ray.remote(max_restarts=0, max_task_retries=0)(_ActorBody)
@@ -107,7 +113,7 @@ class RayEngine:
         options_for_scoring = self.options
         if self.gpus and self.options.device == "auto":
             options_for_scoring = ScoreOptions(**{**self.options.__dict__, "device": "cuda"})
-        actor = self._cls.options(**options).remote(options_for_scoring, env, threads)
+        actor = self._cls.options(**options).remote(options_for_scoring, env, threads, sweep)
         index = self._next_index
         self._next_index += 1
         self._actors[index] = actor
@@ -133,6 +139,7 @@ class RayEngine:
                 count = max(1, int(resources.get("CPU", 1) // self.cpus))
         started = [self._new_actor() for _ in range(count)]
         identities = [self._identity(reply) for reply in ray.get([a.identity.remote() for _, a in started])]
+        self._idents = {index: ident for (index, _), ident in zip(started, identities)}
         for ident in identities:
             self.notify(f"worker ready: node={ident.node} pid={ident.pid} device={ident.device}")
         return identities
@@ -183,7 +190,8 @@ class RayEngine:
                 pass
             self.notify(f"worker lost ({type(err).__name__}); its structures go to the other workers")
             if self.lost <= 3 * max(1, len(load)):
-                new_index, new_actor = self._new_actor()
+                gone = self._idents.get(index)
+                new_index, new_actor = self._new_actor(sweep=(gone.node, gone.pid) if gone else None)
                 load[new_index] = 0
                 starting[new_actor.identity.remote()] = new_index
 
@@ -202,6 +210,7 @@ class RayEngine:
                     index = starting.pop(ref)
                     try:
                         ident = self._identity(ray.get(ref))
+                        self._idents[index] = ident
                         self.notify(f"worker ready: node={ident.node} pid={ident.pid} device={ident.device}")
                         ready.add(index)
                         submit(index)
