@@ -18,6 +18,7 @@ try:
 except ImportError:  # not pip-installed: use the checkout
     sys.path.insert(0, str(REPO / "plugin_pymol"))
 
+from pymol import cmd  # noqa: E402
 from saprot_scan.batch import ScoreOptions, load_results, run_batch  # noqa: E402
 from saprot_scan_pymol import commands  # noqa: E402
 from saprot_scan_pymol.jobs import RUNNER  # noqa: E402
@@ -26,6 +27,7 @@ from saprot_scan_pymol.store import STORE, saprot_score  # noqa: E402
 
 def test_saprot_load_colours_from_a_batch_folder(test_data, tmp_path):
     RUNNER.wait(120)
+    cmd.reinitialize()  # the process's own PyMOL exists before a second instance starts (as the other tests do)
     STORE.clear()
     path = test_data / "foldseek_3di" / "5zng.cif"
     out = tmp_path / "batch"
@@ -56,6 +58,7 @@ def test_saprot_load_colours_from_a_batch_folder(test_data, tmp_path):
             commands.saprot_load(str(out), "5zng", "t", _self=instance.cmd)
         with pytest.raises(pymol.CmdException, match="not in the batch output"):
             commands.saprot_load(str(out), "1abc", "zng", _self=instance.cmd)
+        assert cmd.get_names("objects") == []  # the process's own PyMOL was never touched
     finally:
         instance.stop()
         STORE.clear()
