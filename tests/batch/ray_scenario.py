@@ -7,8 +7,9 @@ Scenario (results written as JSON to --report):
 1. head node (1 CPU) + node B (1 CPU, resource node_b); both small object stores.
 2. ``saprot-scan batch --engine ray --ray-address auto`` over the inputs (--method wt) -> OUT/plain.
 3. the same with --method masked -> OUT/killed; after the first finished structure, the worker process on
-   node B is killed with SIGKILL (by the pid the batch printed for it).
-4. ``ray stop --force`` in a finally.
+   node B is killed with SIGKILL (by the pid the batch printed for it); then the same command again.
+4. the masked run again -> OUT/interrupted, with Ctrl-C (SIGINT) after the first finished structure.
+5. ``ray stop --force`` in a finally.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def sh(*args, **kwargs):
     return subprocess.run(list(args), capture_output=True, text=True, **kwargs)
 
 
-def batch(out, inputs, method, env, kill_node=None):
+def batch(out, inputs, method, env, kill_node=None, interrupt=False):
     cmd = [sys.executable, "-m", "saprot_scan", "batch", *inputs, "--out", out, "--model", "saprot-scan-default",
            "--method", method, "--engine", "ray", "--ray-address", "auto", "--log-every", "1"]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
@@ -42,6 +43,9 @@ def batch(out, inputs, method, env, kill_node=None):
         if ready:
             workers.append({"node": ready.group(1), "pid": int(ready.group(2))})
         progress = PROGRESS.search(line)
+        if progress and interrupt and killed is None:
+            proc.send_signal(signal.SIGINT)  # Ctrl-C
+            killed = {"pid": proc.pid, "done_at_kill": int(progress.group(1)), "total": int(progress.group(2))}
         if progress and kill_node and killed is None:
             victims = [w for w in workers if w["node"] == kill_node]
             if victims:
@@ -87,6 +91,10 @@ def main() -> int:
         report["killed"] = batch(os.path.join(args.out, "killed"), args.inputs, "masked", env, kill_node=node_b)
         report["resumed"] = batch(os.path.join(args.out, "killed"), args.inputs, "masked", env)
         killed = report["killed"]["killed"]
+        report["interrupted"] = batch(os.path.join(args.out, "interrupted"), args.inputs, "masked", env,
+                                      interrupt=True)
+        report["interrupted_scratch"] = sorted(
+            path for w in report["interrupted"]["workers"] for path in glob.glob(f"/dev/shm/saprot-batch-{w['pid']}-*"))
         report["killed_scratch"] = sorted(glob.glob(f"/dev/shm/saprot-batch-{killed['pid']}-*")) if killed else []
         return 0
     finally:

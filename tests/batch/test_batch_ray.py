@@ -113,3 +113,17 @@ def test_killing_a_worker_mid_run_loses_nothing(scenario):
     assert len(keys) == len(set(keys)) == 19 * sum(r["wt"] in br.AMINO_ACIDS for r in residues)
     resumed = "\n".join(scenario["report"]["resumed"]["stderr"])
     assert f"{len(br.SMALL)} already done, 1 failed before" in resumed and "scoring 0" in resumed
+
+
+def test_ctrl_c_on_ray_stops_cleanly(scenario):
+    run = scenario["report"]["interrupted"]
+    text = "\n".join(run["stderr"])
+    assert run["rc"] == 130, text
+    assert "interrupted:" in text and "run the same command again to resume" in text and "Traceback" not in text
+    out = scenario["out"] / "interrupted"
+    manifest = br.manifest(out)
+    ok = [r for r in manifest if r["status"] == "ok"]
+    assert 1 <= len(manifest) < len(br.SMALL) + 1  # stopped mid-run, kept what had finished
+    assert {r["structure_id"] for r in br.table(out)} == {r["structure_id"] for r in ok}
+    assert not list(out.rglob("*.tmp")) and not (out / "manifest.log").exists()
+    assert not scenario["report"]["interrupted_scratch"]  # the workers' scratch folders went with them

@@ -104,7 +104,8 @@ class RayEngine:
     def _new_actor(self, sweep=None):
         ray = self._ray
         if self._cls is None:
-            self._cls = ray.remote(max_restarts=0, max_task_retries=0)(_ActorBody)
+            # "control" runs beside a structure being scored: Ctrl-C can still clean up a busy worker
+            self._cls = ray.remote(max_restarts=0, max_task_retries=0, concurrency_groups={"control": 1})(_ActorBody)
         env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
         threads = max(1, int(self.cpus))
         options = dict(num_cpus=self.cpus)
@@ -246,16 +247,25 @@ class RayEngine:
         ray = self._ray
         if ray is None:
             return
-        for actor in list(self._actors.values()):
-            try:
-                if not abort:
-                    ray.get(actor.close.remote(), timeout=10)
-            except Exception:  # noqa: BLE001
-                pass
+        actors = list(self._actors.values())
+        try:  # each worker removes its scratch folder (at once, beside its current structure, after Ctrl-C)
+            calls = [a.close.options(concurrency_group="control").remote() if abort else a.close.remote()
+                     for a in actors]
+            ray.get(calls, timeout=5 if abort else 30)
+        except Exception:  # noqa: BLE001 - a worker already gone has nothing to remove
+            pass
+        for actor in actors:
             try:
                 ray.kill(actor)
             except Exception:  # noqa: BLE001
                 pass
         self._actors.clear()
+        if abort:  # killed mid-structure: remove the scratch folders of this machine's workers here
+            from saprot_scan.batch.work import sweep_scratch
+
+            here = ray.get_runtime_context().get_node_id()
+            for ident in self._idents.values():
+                if ident.node == here:
+                    sweep_scratch(ident.pid)
         ray.shutdown()
         self._ray = None
