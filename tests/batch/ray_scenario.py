@@ -18,6 +18,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -100,6 +101,7 @@ def main() -> int:
     finally:
         step = sh(ray_bin, "stop", "--force", env=env)
         report["steps"].append(["stop", step.returncode, step.stderr[-500:]])
+        shutil.rmtree(temp, ignore_errors=True)  # the cluster's session logs
         with open(args.report, "w") as handle:
             json.dump(report, handle, indent=1)
         time.sleep(0.5)
