@@ -400,6 +400,8 @@ def _model_names() -> list[str]:
     return names
 
 
+from .batch_load import saprot_load  # noqa: E402 - uses user_command above
+
 COMMANDS = {
     "saprot_scan": saprot_scan,
     "saprot_suggest": saprot_suggest,
@@ -410,6 +412,7 @@ COMMANDS = {
     "saprot_restore": saprot_restore,
     "saprot_cancel": saprot_cancel,
     "saprot_dialog": saprot_dialog,
+    "saprot_load": saprot_load,
 }
 
 

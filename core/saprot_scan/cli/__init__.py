@@ -173,11 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("model")
     u = msub.add_parser("use", help="save the model used when none is named (CLI, PyMOL and ChimeraX); 'auto' forgets it")
     u.add_argument("model")
+    from saprot_scan.cli import batch
+
+    batch.add_arguments(sub.add_parser("batch", help=batch.HELP), model_args=_add_model_args)
     return parser
 
 
 #: command -> module under saprot_scan.cli with a ``run(args) -> int`` (one module per command).
-COMMANDS = ("tokens", "scan", "score", "fit", "suggest", "design", "models")
+COMMANDS = ("tokens", "scan", "score", "fit", "suggest", "design", "models", "batch")
 
 
 def _run(args) -> int:

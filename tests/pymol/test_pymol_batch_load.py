@@ -1,0 +1,64 @@
+"""Issue 11, item 6: ``saprot_load`` colours a structure loaded in PyMOL from a ``saprot-scan batch`` folder,
+with the numbers batch wrote, without scoring again (real pymol-open-source, real batch output)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pymol = pytest.importorskip("pymol", reason="pymol-open-source is not installed")
+pymol2 = pytest.importorskip("pymol2", reason="pymol-open-source is not installed")
+pytest.importorskip("pyarrow", reason="batch output needs the batch extra (pyarrow)")
+
+REPO = Path(__file__).resolve().parents[2]
+try:
+    import saprot_scan_pymol  # noqa: F401
+except ImportError:  # not pip-installed: use the checkout
+    sys.path.insert(0, str(REPO / "plugin_pymol"))
+
+from pymol import cmd  # noqa: E402
+from saprot_scan.batch import ScoreOptions, load_results, run_batch  # noqa: E402
+from saprot_scan_pymol import commands  # noqa: E402
+from saprot_scan_pymol.jobs import RUNNER  # noqa: E402
+from saprot_scan_pymol.store import STORE, saprot_score  # noqa: E402
+
+
+def test_saprot_load_colours_from_a_batch_folder(test_data, tmp_path):
+    RUNNER.wait(120)
+    cmd.reinitialize()  # the process's own PyMOL exists before a second instance starts (as the other tests do)
+    STORE.clear()
+    path = test_data / "foldseek_3di" / "5zng.cif"
+    out = tmp_path / "batch"
+    report = run_batch([str(path)], out, ScoreOptions(model="saprot-scan-default", method="wt"), quiet=True)
+    assert report.ok == 1
+    expected = {r.chain_id: r for r in load_results(out, "5zng")}
+    assert sorted(expected) == ["A", "C"]  # 5ZNG's two protein chains
+    instance = pymol2.PyMOL()
+    instance.start()
+    try:
+        instance.cmd.load(str(path), "zng")
+        before = []
+        instance.cmd.iterate("zng and name CA", "before.append(color)", space={"before": before})
+        results = commands.saprot_load(str(out), "5zng", "zng", _self=instance.cmd)
+        assert sorted(results) == ["zng/A", "zng/C"]
+        for chain, result in expected.items():
+            np.testing.assert_array_equal(results[f"zng/{chain}"].scores, result.scores)
+            for rid, value in zip(result.residue_ids, result.summary("mean")):
+                if np.isfinite(value):
+                    assert saprot_score("zng", chain, rid.label) == float(value)
+        after = []
+        instance.cmd.iterate("zng and name CA", "after.append(color)", space={"after": after})
+        assert len(after) == len(before) and after != before
+        assert len(set(after)) > 10  # a gradient, not one colour
+
+        instance.cmd.load(str(test_data / "foldseek_3di" / "1l2y.cif"), "t")
+        with pytest.raises(pymol.CmdException, match="is not the chain A that was scored as 5zng"):
+            commands.saprot_load(str(out), "5zng", "t", _self=instance.cmd)
+        with pytest.raises(pymol.CmdException, match="not in the batch output"):
+            commands.saprot_load(str(out), "1abc", "zng", _self=instance.cmd)
+        assert cmd.get_names("objects") == []  # the process's own PyMOL was never touched
+    finally:
+        instance.stop()
+        STORE.clear()
