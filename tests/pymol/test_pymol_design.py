@@ -81,3 +81,20 @@ def test_pymol_design_refuses_the_structure_scorer_in_one_line(pm, test_data, ca
     assert len(lines) == 1 and "design needs a SaProt-format language model" in lines[0]
     assert "Traceback" not in out
     assert atom_state() == before
+
+
+def test_pymol_design_in_the_background_then_restore(pm, test_data, tiny_onnx_model):
+    from saprot_scan_pymol.commands import saprot_design, saprot_restore
+    from saprot_scan_pymol.jobs import RUNNER
+
+    path = structure(test_data, "1l2y")
+    cmd.load(path, "trp")
+    before = atom_state()
+    assert saprot_design("trp", background=1) is None
+    assert RUNNER.wait(120) and RUNNER.last_outcome == "done"
+    want = core_design(path, tiny_onnx_model)
+    rows = ca_rows("trp")
+    np.testing.assert_allclose([rows[r.label][0] for r in want.residue_ids], want.p_native, rtol=0, atol=1e-9)
+    assert atom_state() != before
+    saprot_restore()
+    assert atom_state() == before
