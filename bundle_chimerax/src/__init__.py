@@ -1,4 +1,4 @@
-"""ChimeraX bundle for saprot-scan: ``saprot scan|color|mutations|heatmap|suggest|models``.
+"""ChimeraX bundle for saprot-scan: ``saprot scan|color|mutations|heatmap|suggest|design|models``.
 
 A thin layer over the core package ``saprot_scan``: it turns ChimeraX residues into the core's
 ``Chain``, runs the scan (off the UI thread when there is a GUI) and writes the per-residue
@@ -42,6 +42,7 @@ _COMMANDS = {
     "saprot models use": ("models", "saprot_models_use", "use_desc"),
     "saprot stop": ("stop", "saprot_stop", "stop_desc"),
     "saprot suggest": ("suggest", "saprot_suggest", "suggest_desc"),
+    "saprot design": ("design", "saprot_design", "design_desc"),
 }
 
 bundle_api = _SaprotBundleAPI()

@@ -75,7 +75,7 @@ _EXPORTS = {
     "parse_residue_set": "design.suggest", "check_allow": "design.suggest", "RISKY": "design.suggest",
     "suggestions_table": "design.suggest", "suggestions_csv": "design.suggest",
     "design_chain": "design.inverse_folding", "DesignResult": "design.inverse_folding",
-    "check_designs": "design.inverse_folding",
+    "check_designs": "design.inverse_folding", "DEFAULT_MODEL_NOTE": "design.inverse_folding",
     # settings and errors
     "save_preference": "settings", "saved_preference": "settings",
     "InputError": "errors", "ModelError": "errors", "ScanCancelled": "errors", "HubUnreachable": "errors",

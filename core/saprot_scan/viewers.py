@@ -39,6 +39,31 @@ def colour_limit(values: Iterable[float]) -> float:
     return max(0.5, math.ceil(max(finite) * 2) / 2)
 
 
+#: The per-residue number a design view stores (PyMOL: saprot_native(model, chain, resi); ChimeraX: an attribute).
+NATIVE_ATTR = "saprot_native"
+
+
+def native_fit(p_native) -> np.ndarray:
+    """How well each native amino acid fits the structure, as the design view colours it: log(20 P(native)),
+    natural log, so 0 (white) is a uniform guess over 20 amino acids, above 0 the structure favours the native
+    residue, below 0 it disfavours it; NaN (grey) where the native residue is unknown."""
+    p = np.asarray(p_native, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(20.0 * p)
+
+
+def design_note(model) -> str:
+    """The line every design view logs about its model: a SaProt model gives far better designs."""
+    from saprot_scan.design.inverse_folding import DEFAULT_MODEL_NOTE
+    from saprot_scan.models.registry import embedded_model
+
+    default = embedded_model()
+    if default is not None and getattr(model, "sha256", None) == default.sha256:
+        return f"note: {DEFAULT_MODEL_NOTE}"
+    return ("note: designs are only as good as the model: a SaProt model (saprot-35m, saprot-650m) gives far "
+            "better designs than the embedded default")
+
+
 def hex_rgb(code: str) -> RGB:
     """``"#rrggbb"`` -> (r, g, b) in 0..1."""
     return tuple(int(code[i:i + 2], 16) / 255.0 for i in (1, 3, 5))  # type: ignore[return-value]

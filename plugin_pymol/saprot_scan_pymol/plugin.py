@@ -4,7 +4,7 @@ from __future__ import annotations
 import pymol
 
 from . import commands, menus
-from .store import saprot_score
+from .store import saprot_native, saprot_score
 
 MENU_LABEL = "saprot-scan"
 
@@ -14,6 +14,7 @@ def install() -> None:
     menus.install()
     # open-source PyMOL has no atom properties: make the number readable in iterate/alter
     pymol.saprot_score = saprot_score
+    pymol.saprot_native = saprot_native
     _add_plugin_menu_item()
 
 

@@ -48,6 +48,7 @@ class Store:
     palette: str = DEFAULT_PALETTE
     bfactor: bool = False
     painted: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    native: dict[tuple[str, str, str], float] = field(default_factory=dict)  # saprot_design: P(native aa)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def results(self) -> list:
@@ -61,12 +62,14 @@ class Store:
             for obj in [o for o in self.snapshots if o not in names]:
                 del self.snapshots[obj]
             self.painted = {k: v for k, v in self.painted.items() if k[0] in names}
+            self.native = {k: v for k, v in self.native.items() if k[0] in names}
 
     def clear(self) -> None:
         with self.lock:
             self.scores.clear()
             self.snapshots.clear()
             self.painted.clear()
+            self.native.clear()
             self.summary, self.palette, self.bfactor = "mean", DEFAULT_PALETTE, False
 
 
@@ -80,3 +83,9 @@ def saprot_score(model: str, chain: str, resi: str):
     ``iterate name CA, print(resi, saprot_score(model, chain, resi))``.
     """
     return STORE.painted.get((model, chain, str(resi)))
+
+
+def saprot_native(model: str, chain: str, resi: str):
+    """P(native amino acid | structure) from the last saprot_design of the residue's chain (None if not
+    designed): ``iterate name CA, print(resi, saprot_native(model, chain, resi))``."""
+    return STORE.native.get((model, chain, str(resi)))
