@@ -22,8 +22,10 @@ CX_WHEEL := chimerax==0.1.71
 CX_DEPS := numpy==1.26.4 tinyarray sortedcontainers appdirs psutil filelock Pillow==10.2.0 msgpack \
   packaging pkginfo requests PyOpenGL Cython==3.0.8 tomli grako pydicom==2.3.0 pandas ipywidgets wheel \
   matplotlib==3.8.2 distro html2text lz4 setuptools PyQt6 pytest
-# The core's own dependencies, resolved against the pins above (they must accept numpy 1.26).
-CX_CORE_DEPS := "numpy==1.26.4" "matplotlib==3.8.2" "biotite>=1.1" "gemmi>=0.6" "onnxruntime>=1.17" "tqdm>=4.60"
+# The core's own dependencies, resolved against the pins above (they must accept numpy 1.26), and pyarrow
+# (the core's batch extra) so `saprot load` can read batch output folders.
+CX_CORE_DEPS := "numpy==1.26.4" "matplotlib==3.8.2" "biotite>=1.1" "gemmi>=0.6" "onnxruntime>=1.17" "tqdm>=4.60" \
+  "pyarrow==15.0.2"
 # OSMesa for offscreen images; EGL/fontconfig/xkbcommon/dbus/glib for PyQt6's offscreen platform.
 CX_APT := libosmesa6 libgl1 libglu1-mesa libegl1 libfontconfig1 fonts-dejavu-core libglib2.0-0 \
   libxkbcommon0 libdbus-1-3

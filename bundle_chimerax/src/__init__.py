@@ -1,4 +1,4 @@
-"""ChimeraX bundle for saprot-scan: ``saprot scan|color|mutations|heatmap|suggest|design|models``.
+"""ChimeraX bundle for saprot-scan: ``saprot scan|load|color|mutations|heatmap|suggest|design|models``.
 
 A thin layer over the core package ``saprot_scan``: it turns ChimeraX residues into the core's
 ``Chain``, runs the scan (off the UI thread when there is a GUI) and writes the per-residue
@@ -33,6 +33,7 @@ class _SaprotBundleAPI(BundleAPI):
 #: command -> (module, function, CmdDesc) in this bundle; the commands are listed in pyproject.toml.
 _COMMANDS = {
     "saprot scan": ("scan", "saprot_scan", "scan_desc"),
+    "saprot load": ("load", "saprot_load", "load_desc"),
     "saprot color": ("color", "saprot_color", "color_desc"),
     "saprot mutations": ("mutations", "saprot_mutations", "mutations_desc"),
     "saprot heatmap": ("heatmap", "saprot_heatmap", "heatmap_desc"),

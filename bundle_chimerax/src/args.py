@@ -1,6 +1,6 @@
 """What every ``saprot`` command checks before anything in the session changes (one ``UserError`` line each).
 
-Each command lives in its own module (scan, color, mutations, heatmap, suggest, models, stop), as RBVI's bundles do;
+Each command lives in its own module (scan, load, color, mutations, heatmap, suggest, models, stop), as RBVI's bundles do;
 ``__init__`` registers each one from its module when ChimeraX first needs it.
 """
 from __future__ import annotations

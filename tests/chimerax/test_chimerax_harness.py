@@ -43,7 +43,8 @@ import chimerax.saprot
 out["module"] = chimerax.saprot.__file__
 """)
     assert out["found"]
-    assert {"saprot scan", "saprot color", "saprot mutations", "saprot heatmap", "saprot models"} <= set(out["commands"])
+    assert {"saprot scan", "saprot load", "saprot color", "saprot mutations", "saprot heatmap",
+            "saprot models"} <= set(out["commands"])
     assert any(c.startswith("ChimeraX :: Bundle ::") and "chimerax.saprot" in c for c in out["classifiers"])
     assert "site-packages" in out["module"]  # installed, not imported from the source tree
 
