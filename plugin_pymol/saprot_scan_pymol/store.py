@@ -48,6 +48,7 @@ class Store:
     palette: str = DEFAULT_PALETTE
     bfactor: bool = False
     painted: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    scale: object = None  # the last saprot_scan.viewers.ColourScale painted (for messages)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def results(self) -> list:
@@ -68,6 +69,7 @@ class Store:
             self.snapshots.clear()
             self.painted.clear()
             self.summary, self.palette, self.bfactor = "mean", DEFAULT_PALETTE, False
+            self.scale = None
 
 
 STORE = Store()
