@@ -13,6 +13,8 @@ from saprot_scan.viewers import CENTRE_HEX, INTOLERANT_HEX as INTOLERANT, TOLERA
 from saprot_scan.viewers import ColourScale, colour_limit, colour_scale
 
 UNSCORED_RGBA8 = (*UNSCORED_RGB8, 255)
+#: Named spec of the scanned residues SaProt masked for low pLDDT (struct token '#'), as PyMOL's selection.
+MASKED_NAME = "saprot_plddt_masked"
 
 
 def symmetric_limit(values: np.ndarray) -> float:
@@ -98,6 +100,32 @@ def show_key(session, colormap) -> None:
     run(session, key_command(colormap), log=True)
 
 
+def name_masked(session, scans) -> int:
+    """A selector ``saprot_plddt_masked`` (``select saprot_plddt_masked``) for the pLDDT-masked residues of
+    ``scans`` (the heatmap's triangle row, PyMOL's selection of the same name); removed when none is masked.
+    Returns how many residues it names."""
+    from chimerax.core.commands import deregister_selector, register_selector
+    from chimerax.core.commands.atomspec import get_selector
+    from saprot_scan.viewers import plddt_masked
+    from .targets import residue_lookup
+    residues = []
+    for scan in scans:
+        lookup = residue_lookup(scan.target)
+        for rid, flag in zip(scan.result.residue_ids, plddt_masked(scan.result)):
+            residue = lookup.get((rid.number, rid.icode)) if flag else None
+            if residue is not None:
+                residues.append(residue)
+    if get_selector(MASKED_NAME) is not None:
+        deregister_selector(MASKED_NAME, session.logger)
+    if residues:
+        def select(session, models, results, residues=tuple(residues)):
+            for residue in residues:
+                if not residue.deleted and residue.structure in models:
+                    results.add_atoms(residue.atoms)
+        register_selector(MASKED_NAME, select, session.logger, desc="residues SaProt masked for low pLDDT")
+    return len(residues)
+
+
 def color_and_log(session, scans, kind: str, palette, key: bool, heatmap: str | None, csv: str | None,
                   register_sets: bool, color_residues: dict | None = None) -> None:
     """Colour the scans' residues, show the key, log the summary; register mutation-score sets after a scan."""
@@ -110,6 +138,8 @@ def color_and_log(session, scans, kind: str, palette, key: bool, heatmap: str | 
               for s in scans]
     if key:
         show_key(session, colormap)
+    if name_masked(session, scans):
+        session.logger.info(f"pLDDT-masked residues: named {MASKED_NAME} (select {MASKED_NAME})")
     scale = scale_for(values, kind)
     session.logger.info(report.scan_summary_html(scans, kind, counts, heatmap, csv, -scale.low, scale.describe()),
                         is_html=True)

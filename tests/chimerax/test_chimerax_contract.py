@@ -33,6 +33,19 @@ from chimerax.color_key.model import get_model
 key = get_model(session, create=False)
 out["key_min"] = None if key is None else [float(label) for _, label in key.rgbas_and_labels]
 out["grey"] = list(viewers.UNSCORED_RGB8)
+# pLDDT-masked residues (struct token '#') get the same named spec as PyMOL's selection
+from chimerax.saprot.store import stored_scans
+(scan,) = stored_scans(session)
+scan.result.struct = "".join("#" if i in (2, 7) else "d" for i in range(len(scan.result)))
+run(session, "saprot color key false")
+run(session, "select saprot_plddt_masked")
+out["masked"] = sorted(r.number for r in session.selection.items("atoms")[0].unique_residues) \
+    if session.selection.items("atoms") else []
+out["masked_expected"] = sorted(scan.result.residue_ids[i].number for i in (2, 7))
+scan.result.struct = "d" * len(scan.result)
+run(session, "saprot color key false")
+from chimerax.core.commands.atomspec import get_selector
+out["masked_after"] = get_selector("saprot_plddt_masked") is not None
 """)
     assert out["count"] == 129
     assert out["worst"] <= 1  # 8-bit rounding only
@@ -41,6 +54,8 @@ out["grey"] = list(viewers.UNSCORED_RGB8)
     low, centre, high = out["stops_min"]
     assert high == 0.0 and centre == low / 2 < 0
     assert out["key_min"] == pytest.approx(out["stops_min"])
+    assert out["masked"] == out["masked_expected"] and len(out["masked"]) == 2
+    assert not out["masked_after"]  # no masked residue left: the name is removed
     assert out["grey"] == [160, 160, 160]  # the grey test_chimerax_scan.py reads off unscored residues
 
 
