@@ -66,7 +66,8 @@ def scan_summary_html(scans: list[StoredScan], kind: str, counts: list[dict], he
     extra.append(_link(f"select ::{'saprot_score'}<-{limit / 2:g}", f"select residues scoring below -{limit / 2:g}"))
     return (
         f"<p><b>SaProt scan</b>: {model}<br>colour = {escape(describe_summary(kind))} "
-        f"(red intolerant, blue tolerated, {escape(scale_text)}, beyond clipped; grey unscored); residue attribute <i>saprot_score</i></p>"
+        f"(red intolerant, blue tolerated, {escape(scale_text)}, beyond clipped; grey unscored); "
+        "residue attribute <i>saprot_score</i></p>"
         "<table border=1 cellpadding=2 style='border-collapse:collapse'>"
         "<tr><th>chain</th><th>structure</th><th>scored</th><th>method</th>"
         "<th>most intolerant</th><th>actions</th></tr>"

@@ -4,7 +4,9 @@ the same residue gets the same number and the same colour.
 A viewer reads its atoms into ``chain_from_viewer`` (with what the structure's header says: AlphaFold,
 an experimental method), scores through a ``ModelPool`` (each scorer loaded once per session), picks a
 summary with ``check_summary``, colours ``colour_for(value, colour_scale(values, summary))`` on a diverging
-palette (robust limit: the 95th percentile of |value|; one-sided for ``min``), shows a key of that scale, greys unscored residues ``UNSCORED_RGB``, and lists models with ``model_choices``.
+palette (robust limit: the 95th percentile of |value|; one-sided for ``min``), shows a key of that scale,
+greys unscored residues ``UNSCORED_RGB``, marks ``plddt_masked`` residues, and lists models with
+``model_choices``.
 It only has to read atoms, paint and register its commands.
 """
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Issue 10, item 3: ChimeraX paints by the core's viewer contract, so a residue's colour is the one PyMOL
 gives it (tests/pymol/test_pymol_instances.py checks the PyMOL side against the same functions): same
 residue -> same number (the core's summary) -> same colour (``viewers.colour_for`` over
-``viewers.colour_scale``: the robust limit, one-sided for ``min``), unscored residues in the contract's grey. Runs a real headless ChimeraX."""
+``viewers.colour_scale``: the robust limit, one-sided for ``min``), unscored residues in the contract's grey,
+pLDDT-masked residues named as in PyMOL. Runs a real headless ChimeraX."""
 import pytest
 
 pytest.importorskip("chimerax.core", reason="ChimeraX is not in this interpreter; run make test-chimerax")
