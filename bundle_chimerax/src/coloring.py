@@ -10,32 +10,41 @@ import numpy as np
 from .store import ATTR_NAME, StoredScan, register_attribute
 
 from saprot_scan.viewers import CENTRE_HEX, INTOLERANT_HEX as INTOLERANT, TOLERATED_HEX as TOLERATED, UNSCORED_RGB8
-from saprot_scan.viewers import colour_limit
+from saprot_scan.viewers import ColourScale, colour_limit, colour_scale
 
 UNSCORED_RGBA8 = (*UNSCORED_RGB8, 255)
+#: Named spec of the scanned residues SaProt masked for low pLDDT (struct token '#'), as PyMOL's selection.
+MASKED_NAME = "saprot_plddt_masked"
 
 
 def symmetric_limit(values: np.ndarray) -> float:
-    """Half-width of the colour range (the core's rule for every viewer): the largest |value| rounded up to a
-    half unit, at least 0.5."""
+    """Size of the colour range (the core's rule for every viewer): the 95th percentile of |value| rounded up
+    to a half unit, at least 0.5."""
     return colour_limit(np.asarray(values, dtype=float).ravel())
 
 
-def default_colormap(limit: float):
-    """Red (intolerant) - white at 0 - blue (tolerated), from -limit to +limit."""
+def scale_for(values: np.ndarray, kind: str = "mean"):
+    """The core's colour scale for ``kind`` (symmetric; one-sided for ``min``), as PyMOL and the heatmap use."""
+    return colour_scale(np.asarray(values, dtype=float).ravel().tolist(), kind)
+
+
+def default_colormap(scale):
+    """Red (intolerant) - white - blue (tolerated) over the scale's stops (a number = -limit, 0, +limit);
+    values beyond clip to the end colours."""
     from chimerax.core.colors import Color, Colormap
-    return Colormap((-limit, 0.0, limit),
-                    (Color(INTOLERANT).rgba, Color(CENTRE_HEX).rgba, Color(TOLERATED).rgba))
+    if not isinstance(scale, ColourScale):
+        scale = ColourScale(-float(scale), 0.0, float(scale))
+    return Colormap(scale.stops(), (Color(INTOLERANT).rgba, Color(CENTRE_HEX).rgba, Color(TOLERATED).rgba))
 
 
-def centred_colormap(palette, values: np.ndarray):
-    """The palette to colour ``values`` with: the user's (spread over ±limit unless it has values) or ours."""
-    limit = symmetric_limit(values)
+def centred_colormap(palette, values: np.ndarray, kind: str = "mean"):
+    """The palette to colour ``values`` with: the user's (spread over the scale unless it has values) or ours."""
+    scale = scale_for(values, kind)
     if palette is None:
-        return default_colormap(limit)
+        return default_colormap(scale)
     if getattr(palette, "values_specified", False):
         return palette
-    return palette.linear_range(-limit, limit)
+    return palette.linear_range(scale.low, scale.high)
 
 
 def summary_values(scan: StoredScan, kind: str) -> np.ndarray:
@@ -91,20 +100,49 @@ def show_key(session, colormap) -> None:
     run(session, key_command(colormap), log=True)
 
 
+def name_masked(session, scans) -> int:
+    """A selector ``saprot_plddt_masked`` (``select saprot_plddt_masked``) for the pLDDT-masked residues of
+    ``scans`` (the heatmap's triangle row, PyMOL's selection of the same name); removed when none is masked.
+    Returns how many residues it names."""
+    from chimerax.core.commands import deregister_selector, register_selector
+    from chimerax.core.commands.atomspec import get_selector
+    from saprot_scan.viewers import plddt_masked
+    from .targets import residue_lookup
+    residues = []
+    for scan in scans:
+        lookup = residue_lookup(scan.target)
+        for rid, flag in zip(scan.result.residue_ids, plddt_masked(scan.result)):
+            residue = lookup.get((rid.number, rid.icode)) if flag else None
+            if residue is not None:
+                residues.append(residue)
+    if get_selector(MASKED_NAME) is not None:
+        deregister_selector(MASKED_NAME, session.logger)
+    if residues:
+        def select(session, models, results, residues=tuple(residues)):
+            for residue in residues:
+                if not residue.deleted and residue.structure in models:
+                    results.add_atoms(residue.atoms)
+        register_selector(MASKED_NAME, select, session.logger, desc="residues SaProt masked for low pLDDT")
+    return len(residues)
+
+
 def color_and_log(session, scans, kind: str, palette, key: bool, heatmap: str | None, csv: str | None,
                   register_sets: bool, color_residues: dict | None = None) -> None:
     """Colour the scans' residues, show the key, log the summary; register mutation-score sets after a scan."""
     import numpy as np
     from . import mutation_scores_bridge, report
     values = np.concatenate([summary_values(s, kind) for s in scans])
-    colormap = centred_colormap(palette, values)
+    colormap = centred_colormap(palette, values, kind)
     counts = [apply_scan(session, s, kind, colormap,
                                   None if color_residues is None else color_residues.get(id(s)))
               for s in scans]
     if key:
         show_key(session, colormap)
-    limit = symmetric_limit(values)
-    session.logger.info(report.scan_summary_html(scans, kind, counts, heatmap, csv, limit), is_html=True)
+    if name_masked(session, scans):
+        session.logger.info(f"pLDDT-masked residues: named {MASKED_NAME} (select {MASKED_NAME})")
+    scale = scale_for(values, kind)
+    session.logger.info(report.scan_summary_html(scans, kind, counts, heatmap, csv, -scale.low, scale.describe()),
+                        is_html=True)
     if register_sets:
         if mutation_scores_bridge.mutation_scores_available():
             names = mutation_scores_bridge.register(session, scans)

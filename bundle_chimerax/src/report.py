@@ -33,7 +33,7 @@ def _link(command: str, text: str) -> str:
 
 
 def scan_summary_html(scans: list[StoredScan], kind: str, counts: list[dict], heatmap_path: str | None,
-                      csv_path: str | None, limit: float) -> str:
+                      csv_path: str | None, limit: float, scale_text: str = "white 0") -> str:
     """One table row per chain plus links: select the ten most intolerant residues, their scores, the heatmap."""
     rows = []
     for scan, count in zip(scans, counts):
@@ -66,7 +66,8 @@ def scan_summary_html(scans: list[StoredScan], kind: str, counts: list[dict], he
     extra.append(_link(f"select ::{'saprot_score'}<-{limit / 2:g}", f"select residues scoring below -{limit / 2:g}"))
     return (
         f"<p><b>SaProt scan</b>: {model}<br>colour = {escape(describe_summary(kind))} "
-        f"(red intolerant, white 0, blue tolerated; grey unscored); residue attribute <i>saprot_score</i></p>"
+        f"(red intolerant, blue tolerated, {escape(scale_text)}, beyond clipped; grey unscored); "
+        "residue attribute <i>saprot_score</i></p>"
         "<table border=1 cellpadding=2 style='border-collapse:collapse'>"
         "<tr><th>chain</th><th>structure</th><th>scored</th><th>method</th>"
         "<th>most intolerant</th><th>actions</th></tr>"

@@ -132,7 +132,7 @@ SEE ALSO
         models = sorted({entry.model_text for entry in entries})
         count = sum(1 for obj, chain, _ in values if ChainKey(obj, chain) in keys)
         feedback.say(f"coloured {count} residues of {', '.join(k.label for k in keys)} by "
-                     f"{summary} score ({palette}, 0 = white); scored by {'; '.join(models)}")
+                     f"{summary} score ({palette}, {_scale_text()}); scored by {'; '.join(models)}")
         if focus is not None:
             show_mutations(focus)
 
@@ -174,7 +174,13 @@ SEE ALSO
     if not STORE.scores:
         raise PluginError("nothing scored yet; run saprot_scan first")
     values = painting.paint(summary, palette, write_b, _self=_self)
-    feedback.say(f"recoloured {len(values)} residues by {summary} score ({palette})")
+    feedback.say(f"recoloured {len(values)} residues by {summary} score ({palette}, {_scale_text()})")
+
+
+def _scale_text() -> str:
+    """The colour scale just painted, as the key object saprot_key shows it."""
+    scale = STORE.scale
+    return "0 = white" if scale is None else f"{scale.describe()}; key: {painting.KEY_NAME}"
 
 
 def _output_path(filename: str, suffixes=None, *, _self=cmd) -> Path:

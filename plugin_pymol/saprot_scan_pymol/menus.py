@@ -20,8 +20,15 @@ PICK_TITLES = ("Residue", "Chain", "Object")
 
 
 def entry_for(selection: str) -> list:
-    """A leaf entry: PyMOL runs its command string through its own parser when clicked."""
-    return [1, LABEL, f"saprot_scan {selection}"]
+    """A leaf entry: PyMOL runs its command string through its own parser when clicked. It keeps the user's
+    last summary and palette (``saprot_scan``/``saprot_color`` remember them; menus are built at each click)."""
+    from .palettes import DEFAULT_PALETTE
+    from .store import STORE
+
+    extra = "" if STORE.summary == "mean" else f", summary={STORE.summary}"
+    if STORE.palette != DEFAULT_PALETTE:
+        extra += f", palette={STORE.palette}"
+    return [1, LABEL, f"saprot_scan {selection}{extra}"]
 
 
 def suggest_entry(selection: str | None) -> list:

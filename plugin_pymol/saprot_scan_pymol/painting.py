@@ -5,9 +5,11 @@ import math
 
 from pymol import cmd
 
-from .palettes import UNSCORED_RGB, colour_for, pymol_colour, symmetric_limit
+from .palettes import PALETTES, UNSCORED_RGB, colour_for, colour_scale, pymol_colour
 from .store import STORE, Snapshot
 
+KEY_NAME = "saprot_key"  # the colour key (a PyMOL ramp object) shown while residues are coloured
+MASKED_SELECTION = "saprot_plddt_masked"  # residues whose structure token SaProt masked for low pLDDT
 # atoms are remembered by name, not index, so restoring survives atoms added or removed meanwhile
 ATOM_IDENTITY = "(segi, chain, resi, resn, name, alt)"
 _PROPERTY_SUPPORT: bool | None = None  # atom properties (p.*) exist only in Incentive PyMOL
@@ -56,7 +58,9 @@ def paint(summary: str, palette: str, bfactor: bool, *, _self=cmd) -> dict[tuple
         values = residue_values(summary)
         objects = sorted({key.obj for key in STORE.scores})
         snapshot(objects, _self=_self)
-        colour_residues(objects, values, palette, _self=_self)
+        scale = colour_residues(objects, values, palette, summary, _self=_self)
+        show_key(scale, palette, _self=_self)
+        select_masked(_self=_self)
         for obj in objects:
             protein = f"%{obj} and polymer.protein"
             if bfactor:
@@ -65,18 +69,44 @@ def paint(summary: str, palette: str, bfactor: bool, *, _self=cmd) -> dict[tuple
         _self.recolor()
         STORE.summary, STORE.palette, STORE.bfactor = summary, palette, bfactor
         STORE.painted = values
+        STORE.scale = scale
     return values
 
 
-def colour_residues(objects: list[str], values: dict[tuple[str, str, str], float], palette: str, *, _self=cmd) -> None:
-    """Palette colour for every residue with a value; grey for the other protein residues."""
-    limit = symmetric_limit(values.values())
-    colours = {k: pymol_colour(colour_for(v, limit, palette)) for k, v in values.items()}
+def colour_residues(objects: list[str], values: dict[tuple[str, str, str], float], palette: str,
+                    summary: str = "mean", *, _self=cmd):
+    """Palette colour for every residue with a value (the core's scale for ``summary``); grey for the other
+    protein residues. Returns the scale used."""
+    scale = colour_scale(values.values(), summary)
+    colours = {k: pymol_colour(colour_for(v, scale, palette)) for k, v in values.items()}
     grey = pymol_colour(UNSCORED_RGB)
     for obj in objects:
         _self.alter(f"%{obj} and polymer.protein", "color = _c.get((model, chain, resi), _grey)",
                   space={"_c": colours, "_grey": grey})
     _self.recolor()
+    return scale
+
+
+def show_key(scale, palette: str, *, _self=cmd) -> None:
+    """The colour key: a ramp object ``saprot_key`` with the scale's three stops and the palette's colours."""
+    _self.delete(KEY_NAME)
+    _self.ramp_new(KEY_NAME, "none", list(scale.stops()), [list(rgb) for rgb in PALETTES[palette]], quiet=1)
+
+
+def select_masked(*, _self=cmd) -> int:
+    """Selection ``saprot_plddt_masked``: scored residues SaProt masked for low pLDDT (removed when none)."""
+    from saprot_scan.viewers import plddt_masked
+
+    parts = []
+    for key, entry in STORE.scores.items():
+        labels = [rid.label.replace("-", "\\-") for rid, flag in
+                  zip(entry.result.residue_ids, plddt_masked(entry.result)) if flag]
+        if labels:
+            parts.append(f"({key.selection()} and resi " + "+".join(labels) + ")")
+    _self.delete(MASKED_SELECTION)
+    if parts:
+        _self.select(MASKED_SELECTION, " or ".join(parts), enable=0)
+    return len(parts)
 
 
 def restore(*, _self=cmd) -> list[str]:
@@ -93,6 +123,8 @@ def restore(*, _self=cmd) -> list[str]:
             restored.append(obj)
         STORE.snapshots.clear()
         STORE.painted = {}
+        _self.delete(KEY_NAME)
+        _self.delete(MASKED_SELECTION)
         _self.recolor()
     return restored
 

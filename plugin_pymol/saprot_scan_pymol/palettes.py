@@ -35,14 +35,22 @@ def check_palette(name: str) -> str:
 
 
 def symmetric_limit(values: Iterable[float]) -> float:
-    """The colour scale runs from -limit to +limit so that 0 is always the white centre (the core's rule)."""
+    """The half-width of the symmetric colour scale (the core's robust rule: 95th percentile of |value|)."""
     from saprot_scan.viewers import colour_limit
 
     return colour_limit(values)
 
 
-def colour_for(value: float, limit: float, palette: str) -> RGB:
-    """The colour of ``value`` on the named palette (the core's interpolation)."""
+def colour_scale(values: Iterable[float], summary: str = "mean"):
+    """The core's colour rule (``saprot_scan.viewers.colour_scale``): robust limit, one-sided for ``min``."""
+    from saprot_scan.viewers import colour_scale as core_colour_scale
+
+    return core_colour_scale(values, summary)
+
+
+def colour_for(value: float, limit, palette: str) -> RGB:
+    """The colour of ``value`` on the named palette (the core's interpolation; ``limit`` a number or a
+    ``ColourScale``)."""
     from saprot_scan.viewers import colour_for as core_colour_for
 
     return core_colour_for(value, limit, PALETTES[palette])

@@ -1,5 +1,6 @@
 """``python -m saprot_scan_pymol.render STRUCTURE SCORES.json OUT.png [summary]``: a ray-traced
-picture of a structure coloured by a saved scan (the command line's --json output), headless."""
+picture of a structure coloured by a saved scan (the command line's --json output), headless, with a
+colour bar (the same scale as the structure's colours) drawn under it."""
 from __future__ import annotations
 
 import json
@@ -30,11 +31,46 @@ def render(structure: str, scores_json: str, out_png: str, summary: str = "mean"
     cmd.show("sticks", "organic")
     cmd.set("cartoon_transparency", 0)
     cmd.bg_color("white")
-    colour_residues(["scored"], values, palette)
+    scale = colour_residues(["scored"], values, palette, summary)
     cmd.orient("scored")
     out = Path(out_png)
     cmd.png(str(out), width=width, height=height, ray=1, quiet=1)
+    add_colour_bar(out, scale, palette, f"{summary} score (SaProt log-ratio)")
     return out
+
+
+BAR_GID = "saprot-colour-bar"
+
+
+def add_colour_bar(png: Path, scale, palette: str, label: str) -> None:
+    """Redraw ``png`` with a horizontal colour bar below the picture (matplotlib's object API, no pyplot):
+    the palette over the scale's stops, with arrows where values clip to the end colours."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.figure import Figure
+    from matplotlib.image import imread
+
+    from .palettes import PALETTES
+
+    picture = imread(str(png))
+    h, w = picture.shape[:2]
+    dpi, bar_px = 100, max(120, h // 6)
+    fig = Figure(figsize=(w / dpi, (h + bar_px) / dpi), dpi=dpi)
+    FigureCanvasAgg(fig)
+    total = h + bar_px
+    ax = fig.add_axes([0, bar_px / total, 1, h / total])
+    ax.imshow(picture, interpolation="nearest")
+    ax.set_axis_off()
+    cmap = LinearSegmentedColormap.from_list("saprot", list(PALETTES[palette]))
+    norm = TwoSlopeNorm(vmin=scale.low, vcenter=scale.centre, vmax=scale.high)
+    cax = fig.add_axes([0.2, 0.55 * bar_px / total, 0.6, 0.18 * bar_px / total])
+    cax.set_gid(BAR_GID)
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal", extend="both")
+    bar.set_ticks(list(scale.stops()), labels=[f"{t:g}".replace("-", "\u2212") for t in scale.stops()])
+    bar.set_label(label, fontsize=10)
+    bar.ax.tick_params(labelsize=9)
+    fig.savefig(str(png), dpi=dpi, facecolor="white")
 
 
 def main(argv: list[str]) -> int:

@@ -49,6 +49,7 @@ class Store:
     bfactor: bool = False
     painted: dict[tuple[str, str, str], float] = field(default_factory=dict)
     native: dict[tuple[str, str, str], float] = field(default_factory=dict)  # saprot_design: P(native aa)
+    scale: object = None  # the last saprot_scan.viewers.ColourScale painted (for messages)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def results(self) -> list:
@@ -71,6 +72,7 @@ class Store:
             self.painted.clear()
             self.native.clear()
             self.summary, self.palette, self.bfactor = "mean", DEFAULT_PALETTE, False
+            self.scale = None
 
 
 STORE = Store()

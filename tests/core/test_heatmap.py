@@ -152,3 +152,47 @@ def test_pyplot_is_never_imported(tmp_path):
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "x.svg").stat().st_size > 1000
+
+
+def test_plddt_masked_positions_get_a_marker_row_and_the_viewers_limit(tmp_path):
+    from saprot_scan import viewers
+    from saprot_scan.outputs.heatmap import MASKED_MARK_COLOR, MASKED_ROW_Y, _color_limits
+
+    result = make_result(60)
+    masked = {5, 40}
+    result.struct = "".join("#" if i in masked else "d" for i in range(60))
+    result.plddt_mask_applied, result.plddt_masked_count = True, len(masked)
+    k = 20
+    outlier, typical = _other_aa(result.wt[k], 0), _other_aa(result.wt[k], 1)
+    result.scores[k, AMINO_ACIDS.index(outlier)] = -40.0  # one outlier cell
+    result.scores[k, AMINO_ACIDS.index(typical)] = -1.0
+    low, high, clip_low, _ = _color_limits([result])
+    off_wt = [s for i, row in enumerate(result.scores) for j, s in enumerate(row) if AMINO_ACIDS[j] != result.wt[i]]
+    assert (low, high) == (-viewers.colour_limit(off_wt), viewers.colour_limit(off_wt)) == (-1.0, 1.0)
+    assert clip_low
+    fig = heatmap_figure([result])
+    (marks,) = [c for ax in fig.axes for c in ax.collections if c.get_gid() == "saprot-plddt-masked:A:0"]
+    assert sorted(int(x) for x, _ in marks.get_offsets()) == sorted(masked)
+    assert any("pLDDT-masked (low confidence)" in t.get_text() for t in fig.texts)
+    path = tmp_path / "masked.png"
+    save_heatmap([result], path)
+    png = imread(path)
+    (ax,) = [a for a in fig.axes if (a.get_gid() or "").startswith("saprot-heatmap:A:")]
+
+    def above(index):
+        x, y = ax.transData.transform((index, MASKED_ROW_Y))
+        return _rgb_at(png, (int(round(x)), int(round(fig.bbox.height - y))))
+
+    np.testing.assert_allclose(above(5), to_rgb(MASKED_MARK_COLOR), atol=0.1)
+    np.testing.assert_allclose(above(40), to_rgb(MASKED_MARK_COLOR), atol=0.1)
+    assert above(6).min() > 0.9  # no marker over an unmasked column
+    cmap = colormaps[COLORMAP]
+    # the typical -1.0 cell takes the deepest red, not a pale one squeezed by the outlier
+    np.testing.assert_allclose(_rgb_at(png, cell_pixel(fig, "A", k, typical)), cmap(0.0)[:3], atol=0.02)
+    np.testing.assert_allclose(_rgb_at(png, cell_pixel(fig, "A", k, outlier)), cmap(0.0)[:3], atol=0.02)
+
+
+def test_no_marker_row_without_masking():
+    fig = heatmap_figure([make_result(30)])
+    assert not [c for ax in fig.axes for c in ax.collections if (c.get_gid() or "").startswith("saprot-plddt")]
+    assert not any("pLDDT-masked" in t.get_text() for t in fig.texts)

@@ -23,7 +23,7 @@ except ImportError:  # not pip-installed: use the checkout
 from pymol import cmd  # noqa: E402
 from saprot_scan import read_structure, scan_chain  # noqa: E402
 from saprot_scan import viewers  # noqa: E402
-from saprot_scan_pymol import commands, palettes, scanning  # noqa: E402
+from saprot_scan_pymol import commands, painting, palettes, scanning  # noqa: E402
 from saprot_scan_pymol.jobs import RUNNER  # noqa: E402
 from saprot_scan_pymol.store import STORE  # noqa: E402
 
@@ -57,11 +57,15 @@ def test_scan_and_colour_in_a_separate_pymol_instance(tiny_onnx_model, test_data
         after = []
         instance.cmd.iterate("trp and name CA", "after.append(color)", space={"after": after})
         values = expected.summary("mean")
-        limit = viewers.colour_limit(values)
-        assert after == [palettes.pymol_colour(palettes.colour_for(v, limit, palettes.DEFAULT_PALETTE))
+        scale = viewers.colour_scale(values, "mean")
+        assert scale.stops() == (-viewers.colour_limit(values), 0.0, viewers.colour_limit(values))
+        assert after == [palettes.pymol_colour(palettes.colour_for(v, scale, palettes.DEFAULT_PALETTE))
                          for v in values]
+        key = instance.cmd.get_names("objects")
+        assert painting.KEY_NAME in key and cmd.get_names("objects") == []  # the key lives in that instance
         assert after != before
         commands.saprot_restore(_self=instance.cmd)
+        assert painting.KEY_NAME not in instance.cmd.get_names("objects")  # restore removes the key
         restored = []
         instance.cmd.iterate("trp and name CA", "restored.append(color)", space={"restored": restored})
         assert restored == before
@@ -79,5 +83,9 @@ def test_plugin_colours_are_the_core_contract():
     values = [-2.3, 0.4, float("nan"), 1.1]
     assert palettes.symmetric_limit(values) == viewers.colour_limit(values) == 2.5
     assert palettes.colour_for(-1.0, 2.5, palettes.DEFAULT_PALETTE) == viewers.colour_for(-1.0, 2.5)
+    for summary in ("mean", "min", "max", "P"):
+        assert palettes.colour_scale(values, summary) == viewers.colour_scale(values, summary)
+    scale = viewers.colour_scale(values, "min")
+    assert palettes.colour_for(-1.0, scale, palettes.DEFAULT_PALETTE) == viewers.colour_for(-1.0, scale)
     assert tuple(scanning.METHODS) == tuple(viewers.METHODS) and tuple(scanning.DEVICES) == tuple(viewers.DEVICES)
     assert tuple(commands.HEATMAP_SUFFIXES) == tuple(viewers.HEATMAP_SUFFIXES)

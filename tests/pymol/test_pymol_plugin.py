@@ -29,7 +29,7 @@ from saprot_scan_pymol import painting, scanning  # noqa: E402
 from saprot_scan_pymol.commands import saprot_scan  # noqa: E402
 from saprot_scan_pymol.jobs import RUNNER  # noqa: E402
 from saprot_scan_pymol.menus import LABEL  # noqa: E402
-from saprot_scan_pymol.palettes import colour_for, pymol_colour, symmetric_limit  # noqa: E402
+from saprot_scan_pymol.palettes import colour_for, colour_scale, pymol_colour, symmetric_limit  # noqa: E402
 from saprot_scan_pymol.store import STORE  # noqa: E402
 
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -141,11 +141,14 @@ def test_object_menu_entry_scores_like_the_core(pm, test_data, tiny_onnx_model):
 
     after = atom_state()
     assert [b for _, b in after.values()] == [b for _, b in before.values()], "b-factors changed"
-    limit = symmetric_limit(got)
+    scale = colour_scale(got, "mean")
+    assert scale.high == symmetric_limit(got) == -scale.low and scale.centre == 0.0
     colours = {}
     cmd.iterate("1aki and name CA", "colours[resi] = color", space={"colours": colours})
     for label, value in values.items():
-        assert colours[label] == pymol_colour(colour_for(value, limit, "red_white_blue"))
+        assert colours[label] == pymol_colour(colour_for(value, scale, "red_white_blue"))
+    assert painting.KEY_NAME in cmd.get_names("objects")  # the colour key
+    assert cmd.get_type(painting.KEY_NAME) == "object:ramp"
     changed = sum(after[k][0] != before[k][0] for k in before)
     assert changed > 0.9 * cmd.count_atoms("1aki and polymer.protein")
 

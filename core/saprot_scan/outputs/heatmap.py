@@ -17,10 +17,13 @@ from saprot_scan.errors import InputError
 from saprot_scan.outputs import HEATMAP_SUFFIXES, UNSCORED_HEX
 from saprot_scan.results import ScanResult
 from saprot_scan.encoding.tokens import AMINO_ACIDS
+from saprot_scan.viewers import plddt_masked
 
 FORMATS = HEATMAP_SUFFIXES
 COLORMAP = "RdBu"  # red = low score = substitution predicted deleterious; white = 0; blue = tolerated/favoured
 MISSING_COLOR = UNSCORED_HEX  # residues without a score (unknown wild type): the viewers' grey
+MASKED_MARK_COLOR = "#404040"  # the triangle over pLDDT-masked columns (struct token '#')
+MASKED_ROW_Y = -1.05  # in data units: just above the first amino-acid row, in the gap above each panel
 COLORBAR_LABEL = "SaProt log-ratio log P(mt)/P(wt)"
 MAX_PER_ROW = 130
 DPI = 150
@@ -39,11 +42,11 @@ def _rows(length: int, per_row: int) -> list[tuple[int, int]]:
 
 
 def _color_limits(results: Sequence[ScanResult]) -> tuple[float, float, bool, bool]:
-    """Colour range shared by all chains: robust extremes, 0 in the middle, clipping reported.
+    """Colour range shared by all chains: the viewers' rule (``saprot_scan.viewers.colour_scale``, symmetric
+    for substitution scores: -limit..+limit with limit the 95th percentile of |score| over the coloured cells,
+    wild-type cells left out), so the heatmap and the structure agree; clipping reported."""
+    from saprot_scan.viewers import colour_scale
 
-    The positive half spans at least a quarter of the negative one, so a chain whose best
-    substitution gains 0.01 does not paint it deep blue.
-    """
     values = []
     for r in results:
         masked = np.array(r.scores, dtype=float)
@@ -52,11 +55,10 @@ def _color_limits(results: Sequence[ScanResult]) -> tuple[float, float, bool, bo
                 masked[i, AMINO_ACIDS.index(aa)] = np.nan
         values.append(masked[np.isfinite(masked)])
     finite = np.concatenate(values) if values else np.array([])
+    scale = colour_scale(finite.tolist(), "substitution")
     if finite.size == 0:
-        return -1.0, 1.0, False, False
-    low = min(float(np.percentile(finite, 0.5)), -0.1)
-    high = max(float(np.percentile(finite, 99.5)), 0.1, -low / 4)
-    return low, high, bool(finite.min() < low), bool(finite.max() > high)
+        return scale.low, scale.high, False, False
+    return scale.low, scale.high, bool(finite.min() < scale.low), bool(finite.max() > scale.high)
 
 
 def _display_matrix(result: ScanResult) -> np.ndarray:
@@ -114,6 +116,7 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
                  fontweight="bold", va="center", ha="left")
         y += _HEADER
         matrix = _display_matrix(result)
+        masked_flags = plddt_masked(result)
         labels = [f"{aa}{rid.label}" for aa, rid in zip(result.wt, result.residue_ids)]
         for start, stop in rows:
             ax = fig.add_axes(frac(_LEFT, y, (stop - start) * _CELL, row_h))
@@ -126,6 +129,11 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
             if wild:
                 xs, ys = zip(*wild)
                 ax.scatter(xs, ys, s=4, c="black", marker="o", linewidths=0)
+            masked = [i for i in range(start, stop) if masked_flags[i]]
+            if masked:  # the marker row: a triangle above each pLDDT-masked column
+                marks = ax.scatter(masked, [MASKED_ROW_Y] * len(masked), s=9, c=MASKED_MARK_COLOR,
+                                   marker="v", linewidths=0, clip_on=False)
+                marks.set_gid(f"saprot-plddt-masked:{result.chain_id}:{start}")
             ax.set_xlim(start - 0.5, stop - 0.5)
             ax.set_ylim(len(AMINO_ACIDS) - 0.5, -0.5)
             ax.set_xticks(range(start, stop))
@@ -139,6 +147,7 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
                 first_row = y
             y += row_h + _LABELS + _GAP
 
+    any_masked = any(any(plddt_masked(r)) for r in results)
     bar_h = max(row_h, 1.6)
     cax = fig.add_axes(frac(_LEFT + plot_w + 0.3, first_row, 0.15, bar_h))
     extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get((clip_low, clip_high),
@@ -150,7 +159,8 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
     bar.ax.tick_params(labelsize=7)
     fig.text(_LEFT / width, 1 - (height - _FOOTER * 0.5) / height,
              "red: substitution predicted deleterious (score < 0)  ·  blue: tolerated or favoured  ·  "
-             "\u25cf wild type  ·  grey: not scored (unknown wild type)", fontsize=7, va="center", ha="left")
+             "\u25cf wild type  ·  grey: not scored (unknown wild type)"
+             + ("  ·  \u25bc pLDDT-masked (low confidence)" if any_masked else ""), fontsize=7, va="center", ha="left")
     return fig
 
 
