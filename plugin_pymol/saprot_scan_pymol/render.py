@@ -35,11 +35,19 @@ def render(structure: str, scores_json: str, out_png: str, summary: str = "mean"
     cmd.orient("scored")
     out = Path(out_png)
     cmd.png(str(out), width=width, height=height, ray=1, quiet=1)
-    add_colour_bar(out, scale, palette, f"{summary} score (SaProt log-ratio)")
+    add_colour_bar(out, scale, palette, bar_label(data, summary))
     return out
 
 
 BAR_GID = "saprot-colour-bar"
+
+
+def bar_label(data: dict, summary: str) -> str:
+    """What the bar's numbers are, from the saved scan: the summary, the scorer's own label, the scorer."""
+    labels = sorted({chain.get("score_label") or "SaProt log-ratio" for chain in data["chains"]})
+    models = sorted({chain.get("model", "") for chain in data["chains"]} - {""})
+    text = f"{summary} score ({'; '.join(labels)})"
+    return f"{text}; {', '.join(models)}" if models else text
 
 
 def add_colour_bar(png: Path, scale, palette: str, label: str) -> None:

@@ -142,3 +142,13 @@ def test_rendered_picture_has_a_colour_bar(pm, test_data, tmp_path):
     # the bar shows both ends of the palette
     assert np.min(np.linalg.norm(bar - np.array(LOW), axis=1)) < 0.05
     assert np.min(np.linalg.norm(bar - np.array(HIGH), axis=1)) < 0.05
+
+
+def test_rendered_bar_names_the_scorer_and_its_units():
+    from saprot_scan_pymol.render import bar_label
+
+    structure = {"chains": [{"chain": "A", "model": "burial-blosum",
+                             "score_label": "structure score (z units; burial + BLOSUM62)", "residues": []}]}
+    assert bar_label(structure, "mean") == "mean score (structure score (z units; burial + BLOSUM62)); burial-blosum"
+    older = {"chains": [{"chain": "A", "model": "saprot-35m", "residues": []}]}  # JSON from before score_label
+    assert bar_label(older, "min") == "min score (SaProt log-ratio); saprot-35m"
