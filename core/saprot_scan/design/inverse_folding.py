@@ -17,7 +17,7 @@ from saprot_scan.encoding.structure import ResidueId
 from saprot_scan.encoding.tokens import AMINO_ACIDS, StructureTokens
 from saprot_scan.errors import InputError
 from saprot_scan.results import ScanResult
-from saprot_scan.scoring.marginals import aa_log_probs, checked_logits, masked_token, plan_windows, window_ids
+from saprot_scan.scoring.marginals import masked_token, unmasked_log_probs
 
 CSV_COLUMNS = ("chain", "position", "residue", "wt", "p_native", "designed", "p_designed")
 DESIGN_LABEL = "log P(aa) - log P(native), every amino acid hidden"
@@ -35,17 +35,8 @@ def check_designs(model) -> None:
 
 def design_log_probs(model: LogitsModel, tokens: StructureTokens, progress: ProgressFn | None = None) -> np.ndarray:
     """(L, 20) log P(aa) with every amino acid hidden (3Di kept); windows as in a scan for long chains."""
-    length = len(tokens.aa)
     masked = np.array([0] + [masked_token(s) for s in tokens.struct] + [2], dtype=np.int64)
-    out = np.full((length, 20), np.nan)
-    for window in plan_windows(length):
-        base = window_ids(masked, window)[None, :]
-        logits = checked_logits(model, base, np.ones_like(base))[0]
-        own = slice(window.own_start - window.start + 1, window.own_stop - window.start + 1)
-        out[window.own_start:window.own_stop] = aa_log_probs(logits[own])
-        if progress is not None:
-            progress(window.own_stop, length)
-    return out
+    return unmasked_log_probs(model, masked, len(tokens.aa), progress)
 
 
 @dataclass

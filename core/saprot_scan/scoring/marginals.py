@@ -158,13 +158,12 @@ def masked_marginal(model: LogitsModel, ids: np.ndarray, struct: str, aa: str, b
     return to_scores(log_probs, wt_columns(aa))
 
 
-def wt_marginal(model: LogitsModel, ids: np.ndarray, aa: str, progress: ProgressFn | None = None, cancel=None,
-                window_size: int = MAX_RESIDUES) -> np.ndarray:
-    """(L, 20) wild-type-marginal scores: one unmasked pass per window."""
-    length = len(aa)
+def unmasked_log_probs(model: LogitsModel, ids: np.ndarray, length: int, progress: ProgressFn | None = None,
+                       cancel=None, window_size: int = MAX_RESIDUES) -> np.ndarray:
+    """(L, 20) log P(aa) read from one pass per window over ``ids`` as given (the wild-type marginal's
+    pass; the design view's, with every amino acid already hidden in ``ids``)."""
     log_probs = np.full((length, 20), np.nan)
-    windows = plan_windows(length, window_size)
-    for window in windows:
+    for window in plan_windows(length, window_size):
         _check_cancel(cancel)
         base = window_ids(ids, window)[None, :]
         logits = checked_logits(model, base, np.ones_like(base))[0]
@@ -172,4 +171,11 @@ def wt_marginal(model: LogitsModel, ids: np.ndarray, aa: str, progress: Progress
         log_probs[window.own_start:window.own_stop] = aa_log_probs(logits[own])
         if progress is not None:
             progress(window.own_stop, length)
+    return log_probs
+
+
+def wt_marginal(model: LogitsModel, ids: np.ndarray, aa: str, progress: ProgressFn | None = None, cancel=None,
+                window_size: int = MAX_RESIDUES) -> np.ndarray:
+    """(L, 20) wild-type-marginal scores: one unmasked pass per window."""
+    log_probs = unmasked_log_probs(model, ids, len(aa), progress, cancel, window_size)
     return to_scores(log_probs, wt_columns(aa))
