@@ -24,21 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from machine import cpu_name
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = {"dev": REPO.parent / "shared" / "data" / "dms_dev"}
 RESULTS = REPO / "bench" / "results"
 BEGIN, END = "<!-- dms:begin -->", "<!-- dms:end -->"
 ANCHOR_COLUMNS = ("ESM2 (8M)", "ProteinMPNN", "ESM2 (35M)", "SaProt (35M)", "SaProt (650M)")
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -205,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     run = score_split(folder, specs, args.method, args.only)
     command = "python bench/dms.py " + " ".join(sys.argv[1:] if argv is None else argv)
     run.update(command=command, split=args.split, method=args.method, date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-               machine=f"{_cpu_name()}, {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}")
+               machine=f"{cpu_name()}, {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M")
     (RESULTS / f"dms-{args.split}-{stamp}.json").write_text(json.dumps(run, indent=1))

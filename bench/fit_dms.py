@@ -19,12 +19,13 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from machine import cpu_name
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -117,16 +118,6 @@ def run_assay(name: str, data: Path, model, folder: Path, sizes, seeds: int) -> 
     tmp.write_text(json.dumps(done, indent=1))
     os.replace(tmp, out_path)
     return done
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def summarise(results: dict[str, dict], sizes, seeds: int) -> dict:
@@ -226,7 +217,7 @@ def main(argv=None) -> int:
     table = summarise(results, args.sizes, args.seeds)
     meta = {"command": "python bench/fit_dms.py " + " ".join(sys.argv[1:] if argv is None else argv),
             "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": f"{_cpu_name()}, {os.cpu_count()} cores", "seconds": time.time() - start,
+            "machine": f"{cpu_name()}, {os.cpu_count()} cores", "seconds": time.time() - start,
             "scorer": model.describe(), "scorer_name": model.name, "assays": len(names), "seeds": args.seeds,
             "zero_shot_all_mean": float(np.nanmean([r.get("zero_shot_all", np.nan) for r in results.values()]))}
     print(markdown(table, meta))
