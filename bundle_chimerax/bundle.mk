@@ -1,6 +1,7 @@
 # ChimeraX bundle targets (included by the top Makefile).
 #   make chimerax-venv  - .venv-chimerax: ChimeraX 1.7.1 from the PyPI wheel, the core, the bundle
-#   make bundle         - the bundle wheel (ChimeraX's bundle builder) + the core wheel it needs
+#   make bundle         - the bundle wheel + the core wheel it needs (setuptools; no ChimeraX needed)
+#   make bundle-classifiers - rewrite bundle_chimerax/chimerax-classifiers.txt with ChimeraX's bundle builder
 #   make test-chimerax  - the ChimeraX tests: real headless ChimeraX sessions running saprot commands
 #
 # The only ChimeraX that installs here is the PyPI wheel `chimerax` 0.1.71 (ChimeraX 1.7.1 core,
@@ -21,7 +22,7 @@ CX_WHEEL := chimerax==0.1.71
 # (numpy 1.x ABI). lz4: session files; PyQt6: text in colour keys and thumbnails (offscreen Qt).
 CX_DEPS := numpy==1.26.4 tinyarray sortedcontainers appdirs psutil filelock Pillow==10.2.0 msgpack \
   packaging pkginfo requests PyOpenGL Cython==3.0.8 tomli grako pydicom==2.3.0 pandas ipywidgets wheel \
-  matplotlib==3.8.2 distro html2text lz4 setuptools PyQt6 pytest
+  matplotlib==3.8.2 distro html2text lz4 setuptools PyQt6 pytest wheel-filename==1.4.1
 # The core's own dependencies, resolved against the pins above (they must accept numpy 1.26), and pyarrow
 # (the core's batch extra) so `saprot load` can read batch output folders.
 CX_CORE_DEPS := "numpy==1.26.4" "matplotlib==3.8.2" "biotite>=1.1" "gemmi>=0.6" "onnxruntime>=1.17" "tqdm>=4.60" \
@@ -29,10 +30,10 @@ CX_CORE_DEPS := "numpy==1.26.4" "matplotlib==3.8.2" "biotite>=1.1" "gemmi>=0.6" 
 # OSMesa for offscreen images; EGL/fontconfig/xkbcommon/dbus/glib for PyQt6's offscreen platform.
 CX_APT := libosmesa6 libgl1 libglu1-mesa libegl1 libfontconfig1 fonts-dejavu-core libglib2.0-0 \
   libxkbcommon0 libdbus-1-3
-CX_BUNDLE_SOURCES := bundle_chimerax/pyproject.toml bundle_chimerax/README.md \
+CX_BUNDLE_SOURCES := bundle_chimerax/pyproject.toml bundle_chimerax/README.md bundle_chimerax/chimerax-classifiers.txt \
   $(shell find bundle_chimerax/src -type f \( -name '*.py' -o -name '*.html' \) 2>/dev/null)
 
-.PHONY: chimerax-sysdeps chimerax-venv bundle test-chimerax
+.PHONY: chimerax-sysdeps chimerax-venv bundle bundle-classifiers test-chimerax
 
 chimerax-sysdeps:
 	@missing=""; for p in $(CX_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -62,13 +63,16 @@ $(CX_BUNDLE_STAMP): $(CX_STAMP) $(CX_BUNDLE_SOURCES)
 
 chimerax-venv: chimerax-sysdeps $(CX_BUNDLE_STAMP)
 
-bundle: $(CX_STAMP)
-	rm -rf bundle_chimerax/dist
-	$(CX_PIP) wheel -q --no-build-isolation --no-deps -w bundle_chimerax/dist ./bundle_chimerax
-	$(CX_PIP) wheel -q --no-deps -w bundle_chimerax/dist ./core
-	@echo "ChimeraX bundle and the core it needs:"; ls -1 bundle_chimerax/dist/*.whl
-	@echo "install in ChimeraX: pip install <saprot_scan wheel> (ChimeraX's 'pip install' command), then"
-	@echo "  toolshed install $$(ls bundle_chimerax/dist/ChimeraX_SaProt-*.whl)"
+# The two wheels ChimeraX users install, built by setuptools (pip fetches it): no ChimeraX, no test venv.
+# The script prints their full paths and the two ChimeraX commands that install them.
+BUNDLE_PYTHON ?= python3
+bundle:
+	$(BUNDLE_PYTHON) bundle_chimerax/build_wheels.py bundle_chimerax/dist
+
+# After changing the [chimerax] table of bundle_chimerax/pyproject.toml: ChimeraX's own bundle builder
+# (`devel build`, in the test ChimeraX) writes the classifiers the setuptools build puts into the wheel.
+bundle-classifiers: $(CX_STAMP)
+	cd tests/chimerax && $(abspath $(CX_PY)) -m chimerax_harness.bundle_classifiers
 
 # A small random SaProt-format model, exported by the core's exporter (needs torch: the main venv).
 $(CX_TEST_MODEL): $(CX_STAMP) | venv

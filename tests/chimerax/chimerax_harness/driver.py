@@ -8,7 +8,8 @@ its own process.  The body runs with these names defined:
   ``log.text()``, ``log.status_lines`` for status lines);
 - ``user_error(command)``: run a command that should fail; returns the ``UserError`` text or None;
 - ``out``: a dict the body fills; it comes back to the test as JSON;
-- ``params``: the JSON-able dict the test passed (paths of structures and models).
+- ``params``: the JSON-able dict the test passed (paths of structures and models; ``chimerax_home``
+  names the folder ChimeraX keeps its user data in, so a second process sees what the first installed).
 """
 from __future__ import annotations
 
@@ -27,10 +28,11 @@ import json, sys
 sys.path.insert(0, {tests_dir!r})
 from chimerax_harness.session import start_session, run
 from chimerax_harness.capture import LogCapture
-session = start_session(offscreen={offscreen!r})
+params = json.loads({params_json!r})
+home = params.get("chimerax_home")  # a ChimeraX home kept across processes (a restart), else a new one
+session = start_session(offscreen={offscreen!r}, root=None if home is None else __import__("pathlib").Path(home))
 log = LogCapture(session)
 out = {{}}
-params = json.loads({params_json!r})
 
 def user_error(command):
     from chimerax.core.errors import UserError
@@ -53,8 +55,9 @@ class ChimeraXRunError(AssertionError):
 
 
 def run_chimerax(body: str, workdir: Path, params: dict | None = None, offscreen: bool = False,
-                 timeout: float = 300, env: dict | None = None) -> dict:
-    """Run ``body`` in a new ChimeraX process (cwd ``workdir``) and return its ``out`` dict."""
+                 timeout: float = 300, env: dict | None = None, python: str | None = None) -> dict:
+    """Run ``body`` in a new ChimeraX process (cwd ``workdir``; ``python``: another interpreter than
+    this one) and return its ``out`` dict."""
     workdir.mkdir(parents=True, exist_ok=True)
     script = workdir / "chimerax_test_script.py"
     script.write_text(_PRELUDE.format(tests_dir=str(TESTS_DIR), offscreen=offscreen,
@@ -62,8 +65,12 @@ def run_chimerax(body: str, workdir: Path, params: dict | None = None, offscreen
                       + textwrap.dedent(body) + _EPILOGUE.format(mark=RESULT_MARK))
     full_env = dict(os.environ)
     full_env.setdefault("OMP_NUM_THREADS", "1")
-    full_env.update(env or {})
-    proc = subprocess.run([sys.executable, str(script)], cwd=workdir, env=full_env,
+    for key, value in (env or {}).items():  # None removes a variable
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
+    proc = subprocess.run([python or sys.executable, str(script)], cwd=workdir, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(RESULT_MARK):

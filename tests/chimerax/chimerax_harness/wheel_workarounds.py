@@ -52,6 +52,26 @@ def set_app_dirs(root: Path) -> None:
     chimerax.app_lib_dir = str(root / "lib")
 
 
+def use_chimerax_user_site() -> None:
+    """The launcher points Python's per-user site-packages into ChimeraX's own data folder (for a user
+    who is not root), so that ChimeraX's ``pip install`` and ``toolshed install`` (``pip --user``, with
+    ``PYTHONUSERBASE`` set to that folder) install there and the toolshed puts it on ``sys.path``.
+    The application's ``chimerax`` package also spans that folder, so bundles installed there import as
+    ``chimerax.NAME``; the wheel's ``chimerax/__init__.py`` makes it a regular package that does not,
+    so the folder is added to its ``__path__``."""
+    import site
+
+    import chimerax
+
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    site.USER_BASE = chimerax.app_dirs.user_data_dir
+    site.USER_SITE = os.path.join(site.USER_BASE, "lib", version, "site-packages")
+    site.ENABLE_USER_SITE = True
+    bundles = os.path.join(site.USER_SITE, "chimerax")
+    if bundles not in chimerax.__path__:
+        chimerax.__path__.append(bundles)
+
+
 def install_nogui_module() -> None:
     """The wheel lacks ``chimerax.core.nogui``, which ``Session()`` imports for its non-graphical
     user interface object and the launcher uses for its console log.  Provide a small stand-in
@@ -234,5 +254,6 @@ def prepare_environment(root: Path, offscreen: bool) -> None:
     alias_collections_abcs()
     install_qt_shim()
     set_app_dirs(root)
+    use_chimerax_user_site()
     install_nogui_module()
     register_builtin_bundles()
