@@ -112,9 +112,10 @@ def test_zip_installs_into_startup_dir_loads_and_scores(tmp_path, tiny_onnx_mode
 
 def test_zip_plugin_without_core_says_how_to_install_it(tmp_path, tiny_onnx_model, test_data):
     structure = test_data / "foldseek_3di" / "1l2y.cif"
-    _, _, result, output = run_pymol_script(tmp_path, tiny_onnx_model, structure, hide_core=True)
+    _, plugdir, result, output = run_pymol_script(tmp_path, tiny_onnx_model, structure, hide_core=True)
     assert "saprot_scan core package is not installed in PyMOL's Python" in output
-    assert "pip install" in output
+    assert "type saprot_install_core to install it" in output
+    assert f"-m pip install {plugdir / 'saprot_scan_pymol' / 'wheels'}" in output
     assert result["colours_changed"] == 0 and result["b_kept"]
     assert result["values"] == [None] * 20
     assert "Traceback" not in output
