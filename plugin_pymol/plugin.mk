@@ -6,7 +6,8 @@ PLUGIN_ZIP_DIR ?= dist
 
 .PHONY: plugin pymol-sysdeps
 
-# The Plugin-Manager archive (Plugin > Plugin Manager > Install New Plugin > choose file).
+# The Plugin-Manager archive, the core wheel inside (Plugin > Plugin Manager > Install New Plugin >
+# Choose file...); prints the full path of the zip it wrote.
 plugin:
 	python3 plugin_pymol/build_zip.py $(PLUGIN_ZIP_DIR)
 

@@ -39,6 +39,11 @@ def _flag(value, default: bool = False) -> bool:
     return bool(value)
 
 
+def wants_background(value) -> bool:
+    """The commands' background argument: -1/auto (default) means in the background only under PyMOL's GUI."""
+    return gui_running() if str(value).strip() in ("-1", "auto", "") else _flag(value)
+
+
 def _choice(value: str, allowed, what: str) -> str:
     value = (value or allowed[0]).strip()
     if value not in allowed:
@@ -136,7 +141,7 @@ SEE ALSO
         if focus is not None:
             show_mutations(focus)
 
-    use_background = gui_running() if str(background).strip() in ("-1", "auto", "") else _flag(background)
+    use_background = wants_background(background)
     entries = RUNNER.run(label, lambda progress, cancel: score(request, progress, cancel), finish,
                          background=use_background)
     if entries is None:
@@ -343,11 +348,13 @@ USAGE
     return False
 
 
+@user_command
 def saprot_dialog(*, _self=cmd):
     '''
 DESCRIPTION
 
-    "saprot_dialog" opens the saprot-scan window (needs PyMOL's Qt GUI).
+    "saprot_dialog" opens the saprot-scan window (needs PyMOL's Qt GUI; PyPI's
+    pymol-open-source needs PyQt5 installed beside it).
 
 USAGE
 
@@ -453,7 +460,7 @@ SEE ALSO
             raise PluginError("the designed object was deleted meanwhile; nothing was coloured")
         designing.paint_design(loaded, live, palette, _self=_self)
 
-    use_background = gui_running() if str(background).strip() in ("-1", "auto", "") else _flag(background)
+    use_background = wants_background(background)
     outcome = RUNNER.run(label, lambda progress, cancel: designing.design(chains, spec, device, progress, cancel),
                          finish, background=use_background)
     if outcome is None:
@@ -473,6 +480,7 @@ def _model_names() -> list[str]:
 
 
 from .batch_load import saprot_load  # noqa: E402 - uses user_command above
+from .core_offer import saprot_install_core  # noqa: E402 - uses user_command above
 
 COMMANDS = {
     "saprot_scan": saprot_scan,
@@ -486,6 +494,7 @@ COMMANDS = {
     "saprot_cancel": saprot_cancel,
     "saprot_dialog": saprot_dialog,
     "saprot_load": saprot_load,
+    "saprot_install_core": saprot_install_core,
 }
 
 

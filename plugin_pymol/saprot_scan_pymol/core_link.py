@@ -1,17 +1,20 @@
 """Import the saprot_scan core on demand, with a message that says how to install it when missing."""
 from __future__ import annotations
 
-import sys
+from .core_install import install_target, pymol_python, terminal_command
+from .errors import PluginError
 
-
-class PluginError(Exception):
-    """Something the user can fix; str() is the one line shown in PyMOL's feedback."""
+__all__ = ["PluginError", "core", "missing_core_message", "user_errors"]
 
 
 def missing_core_message() -> str:
-    return ("the saprot_scan core package is not installed in PyMOL's Python "
-            f"({sys.executable}); install it with: {sys.executable} -m pip install saprot-scan "
-            "(or pip install -e path/to/saprot-scan/core)")
+    try:
+        python = pymol_python()
+    except PluginError as err:
+        return f"the saprot_scan core package is not installed in PyMOL's Python; {err}"
+    return (f"the saprot_scan core package is not installed in PyMOL's Python ({python}); type "
+            f"saprot_install_core to install it, or run in a terminal: "
+            f"{terminal_command(python, install_target())}")
 
 
 def core():

@@ -11,6 +11,8 @@ import threading
 import pymol
 
 from . import feedback, settings
+from .core_install import pymol_python, terminal_command
+from .core_link import PluginError
 from .jobs import RUNNER
 from .palettes import PALETTES
 from .scanning import DEVICES, METHODS
@@ -25,8 +27,12 @@ _DIALOG = None
 def open_dialog():
     """Show the window (one per PyMOL), creating it on first use."""
     global _DIALOG
-    from pymol.Qt import QtWidgets
-
+    try:
+        from pymol.Qt import QtWidgets
+    except ImportError:  # PyPI's pymol-open-source ships no Qt binding
+        raise PluginError(f"the dialog needs Qt, which PyMOL's Python lacks; install PyQt5 into it "
+                          f"({terminal_command(pymol_python(), 'PyQt5')}) and restart "
+                          "PyMOL, or use the saprot_scan command") from None
     if QtWidgets.QApplication.instance() is None:
         raise pymol.CmdException("saprot_scan: the dialog needs PyMOL's Qt GUI; use the saprot_scan command")
     if _DIALOG is None:

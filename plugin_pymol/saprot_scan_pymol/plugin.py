@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pymol
 
-from . import commands, menus
+from . import commands, core_offer, menus
+from .jobs import gui_running
 from .store import saprot_native, saprot_score
 
 MENU_LABEL = "saprot-scan"
@@ -16,6 +17,7 @@ def install() -> None:
     pymol.saprot_score = saprot_score
     pymol.saprot_native = saprot_native
     _add_plugin_menu_item()
+    core_offer.offer_at_start(gui=gui_running())  # last: the commands exist when the user is asked
 
 
 def _add_plugin_menu_item() -> None:

@@ -1,4 +1,5 @@
-"""The dialog's choices, remembered between PyMOL sessions in the user's config folder."""
+"""The dialog's choices and the answer to "install the core?", remembered between PyMOL sessions in the user's
+config folder."""
 from __future__ import annotations
 
 import json
@@ -16,6 +17,7 @@ DEFAULTS = {
     "bfactor": False,
     "csv": "",
     "heatmap": "",
+    "core_install_declined": False,  # "No" to installing the core at start-up: do not ask at every start
 }
 
 
@@ -37,12 +39,14 @@ def load() -> dict:
 
 
 def save(values: dict) -> None:
+    """Write the given keys over the saved ones, so the dialog and the start-up question keep each other's."""
     path = settings_file()
+    merged = {**load(), **{k: v for k, v in values.items() if k in DEFAULTS}}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)  # never a shared name
         with os.fdopen(fd, "w") as handle:
-            handle.write(json.dumps({k: values[k] for k in DEFAULTS if k in values}, indent=1))
+            handle.write(json.dumps(merged, indent=1))
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only home only costs the memory of the settings

@@ -2,8 +2,10 @@
 temporary startup directory, and loaded by PyMOL's plugin system, each in a fresh PyMOL process."""
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -83,7 +85,13 @@ def test_zip_holds_one_package_with_plugin_entry_point(tmp_path):
     archive = build_zip.build(tmp_path)
     names = zipfile.ZipFile(archive).namelist()
     assert "saprot_scan_pymol/__init__.py" in names
-    assert all(n.startswith("saprot_scan_pymol/") and n.endswith(".py") for n in names)
+    assert all(n.startswith("saprot_scan_pymol/") for n in names)
+    core_version = re.search(r'^version = "([^"]+)"', (REPO / "core" / "pyproject.toml").read_text(), re.M)[1]
+    (wheel,) = [n for n in names if not n.endswith(".py")]  # the core, for the plugin to pip-install
+    assert wheel == f"saprot_scan_pymol/wheels/saprot_scan-{core_version}-py3-none-any.whl"
+    with zipfile.ZipFile(io.BytesIO(zipfile.ZipFile(archive).read(wheel))) as core_wheel:
+        assert f"saprot_scan-{core_version}.dist-info/METADATA" in core_wheel.namelist()
+        assert "saprot_scan/_models/default/saprot-scan-default.onnx" in core_wheel.namelist()
     source = zipfile.ZipFile(archive).read("saprot_scan_pymol/__init__.py").decode()
     assert "def __init_plugin__(" in source and "# Version: " in source
     assert build_zip.build(tmp_path).read_bytes() == archive.read_bytes(), "build is not reproducible"
@@ -104,9 +112,10 @@ def test_zip_installs_into_startup_dir_loads_and_scores(tmp_path, tiny_onnx_mode
 
 def test_zip_plugin_without_core_says_how_to_install_it(tmp_path, tiny_onnx_model, test_data):
     structure = test_data / "foldseek_3di" / "1l2y.cif"
-    _, _, result, output = run_pymol_script(tmp_path, tiny_onnx_model, structure, hide_core=True)
+    _, plugdir, result, output = run_pymol_script(tmp_path, tiny_onnx_model, structure, hide_core=True)
     assert "saprot_scan core package is not installed in PyMOL's Python" in output
-    assert "pip install" in output
+    assert "type saprot_install_core to install it" in output
+    assert f"-m pip install {plugdir / 'saprot_scan_pymol' / 'wheels'}" in output
     assert result["colours_changed"] == 0 and result["b_kept"]
     assert result["values"] == [None] * 20
     assert "Traceback" not in output
