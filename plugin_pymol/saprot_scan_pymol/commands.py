@@ -242,18 +242,23 @@ DESCRIPTION
 
     "saprot_csv" writes every substitution score of every scored chain to a CSV file
     (columns chain,position,residue,wt,mt,mutant,score; the same as the command line's).
+    When chains of more than one object are scored, a last column "object" names each
+    row's object (two objects may both have a chain A).
 
 USAGE
 
     saprot_csv filename
     '''
     path = _output_path(filename, _self=_self)
-    results = _scored_results(_self=_self)
+    _scored_results(_self=_self)
+    keys = list(STORE.scores)
+    results = [STORE.scores[key].result for key in keys]
+    objects = [key.obj for key in keys]
     core()
     from saprot_scan import write_csv
 
-    write_csv(results, path)
-    feedback.say(f"{len(results)} chain(s) written to {path}")
+    write_csv(results, path, labels={"object": objects} if len(set(objects)) > 1 else None)
+    feedback.say(f"{len(results)} chain(s) of {len(set(objects))} object(s) written to {path}")
     return str(path)
 
 

@@ -196,3 +196,14 @@ def test_no_marker_row_without_masking():
     fig = heatmap_figure([make_result(30)])
     assert not [c for ax in fig.axes for c in ax.collections if (c.get_gid() or "").startswith("saprot-plddt")]
     assert not any("pLDDT-masked" in t.get_text() for t in fig.texts)
+
+
+def test_panel_headers_name_the_structure():
+    """Two structures may both have a chain A: each panel group's header says whose chain it is."""
+    from dataclasses import replace
+
+    from_file = replace(make_result(30, "A"), source="/data/models/1abc.cif")
+    from_viewer = replace(make_result(30, "A", seed=1), source="PyMOL object 2xyz")
+    texts = [t.get_text() for t in heatmap_figure([from_file, from_viewer]).texts]
+    assert any(t.startswith("1abc.cif  ·  Chain A") for t in texts), texts
+    assert any(t.startswith("PyMOL object 2xyz  ·  Chain A") for t in texts), texts

@@ -47,3 +47,19 @@ def test_positions_survive_the_dict_form(lysozyme):
 def test_indices_outside_the_chain_are_refused(lysozyme):
     with pytest.raises(InputError, match="0..128"):
         scan_residues(lysozyme, [129], STRUCTURE_SCORER_NAME)
+
+
+def test_csv_labels_add_a_column_per_result_after_the_contract_columns():
+    from saprot_scan.outputs.tables import CSV_COLUMNS
+    from saprot_scan.results import ResidueId
+
+    def result(wt):
+        return ScanResult("A", tuple(ResidueId("A", i + 1, "") for i in range(len(wt))), wt,
+                          np.zeros((len(wt), 20)), "wt", "m")
+
+    text = csv_text([result("AC"), result("G")], labels={"object": ["one", "two"]})
+    rows = [line.split(",") for line in text.splitlines()]
+    assert rows[0] == [*CSV_COLUMNS, "object"]
+    assert [r[-1] for r in rows[1:]] == ["one"] * 38 + ["two"] * 19
+    with pytest.raises(ValueError, match="object"):
+        csv_text([result("AC")], labels={"object": ["one", "two"]})

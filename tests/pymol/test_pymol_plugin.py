@@ -454,3 +454,25 @@ def test_default_structure_scorer_colours_like_the_core_and_is_named(pm, test_da
     got = np.array([values[label] for label in labels])
     np.testing.assert_allclose(got, expected.summary("mean"), rtol=0, atol=1e-6)
     assert "burial-blosum" in capfd.readouterr().out
+
+
+def test_two_objects_with_the_same_chain_stay_apart_in_csv_and_heatmap(pm, test_data, tmp_path):
+    """Both copies have a chain A: the CSV gains an object column and each heatmap header names its object."""
+    from saprot_scan.outputs.heatmap import heatmap_figure
+
+    cmd.load(structure(test_data, "1l2y"), "trp_one")
+    cmd.load(structure(test_data, "1l2y"), "trp_two")
+    cmd.do("saprot_scan trp_one, method=wt")
+    cmd.do("saprot_scan trp_two, method=wt")
+    cmd.do(f"saprot_csv {tmp_path / 'both.csv'}")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "both.csv").read_text())))
+    assert list(rows[0]) == ["chain", "position", "residue", "wt", "mt", "mutant", "score", "object"]
+    assert {r["object"] for r in rows} == {"trp_one", "trp_two"} and len(rows) == 2 * 20 * 19
+    texts = [t.get_text() for t in heatmap_figure(STORE.results()).texts]
+    assert any(t.startswith("PyMOL object trp_one  ·  Chain A") for t in texts), texts
+    assert any(t.startswith("PyMOL object trp_two  ·  Chain A") for t in texts), texts
+
+    cmd.delete("trp_two")
+    cmd.do(f"saprot_csv {tmp_path / 'one.csv'}")
+    header = (tmp_path / "one.csv").read_text().splitlines()[0]
+    assert header == "chain,position,residue,wt,mt,mutant,score", "one object: the command line's columns"

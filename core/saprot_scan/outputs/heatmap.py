@@ -70,8 +70,17 @@ def _display_matrix(result: ScanResult) -> np.ndarray:
     return matrix
 
 
+def _structure_name(source: str) -> str:
+    """What the reader knows the structure as: a file's name, or the viewer's own words ("PyMOL object 1abc")."""
+    if not source or source.startswith(("PyMOL ", "ChimeraX ")):
+        return source
+    return Path(source).name
+
+
 def _header(result: ScanResult) -> str:
-    text = f"Chain {result.chain_id}  ·  {len(result)} residues  ·  {result.method_text}  ·  model {result.model_name}"
+    name = _structure_name(result.source)
+    text = f"{name}  ·  " if name else ""
+    text += f"Chain {result.chain_id}  ·  {len(result)} residues  ·  {result.method_text}  ·  model {result.model_name}"
     if result.model_sha256:
         text += f" (sha256 {result.model_sha256[:12]})"
     if result.plddt_mask_applied:

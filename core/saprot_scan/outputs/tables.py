@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import os
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -21,27 +21,35 @@ SUMMARY_COLUMNS = ("chain", "position", "residue", "wt", "mean", "min", "max")
 REFERENCE_COLUMN = "reference_position"
 
 
-def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None) -> str:
+def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
+             labels: Mapping[str, Sequence[str]] | None = None) -> str:
     """The substitution CSV; with ``alignments`` (one ``conventions.reference.ReferenceAlignment`` per result)
-    a last column ``reference_position`` (empty where a residue is not in the reference)."""
+    a column ``reference_position`` (empty where a residue is not in the reference); with ``labels``, one more
+    column per entry, e.g. ``{"object": ["1abc", "2xyz"]}`` (one value per result), so rows of two structures
+    that share chain ids stay apart. The seven contract columns always come first, in their order."""
+    extra = dict(labels or {})
+    for name, values in extra.items():
+        if len(values) != len(results):
+            raise ValueError(f"column {name!r} has {len(values)} values for {len(results)} results")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    if alignments is None:
-        writer.writerow(CSV_COLUMNS)
-        for result in results:
-            writer.writerows(result.rows())
-        return buffer.getvalue()
-    writer.writerow((*CSV_COLUMNS, REFERENCE_COLUMN))
-    for result, alignment in zip(results, alignments, strict=True):
+    header = list(CSV_COLUMNS) + ([REFERENCE_COLUMN] if alignments is not None else []) + list(extra)
+    writer.writerow(header)
+    for i, result in enumerate(results):
+        alignment = None if alignments is None else alignments[i]
+        tail = [values[i] for values in extra.values()]
         for row in result.rows():
-            ref = alignment.positions[int(row[1]) - 1]
-            writer.writerow((*row, "" if ref is None else ref))
+            if alignments is not None:
+                ref = alignment.positions[int(row[1]) - 1]
+                row = (*row, "" if ref is None else ref)
+            writer.writerow((*row, *tail))
     return buffer.getvalue()
 
 
-def write_csv(results: Sequence[ScanResult], path: str | os.PathLike, alignments: Sequence | None = None) -> None:
+def write_csv(results: Sequence[ScanResult], path: str | os.PathLike, alignments: Sequence | None = None,
+              labels: Mapping[str, Sequence[str]] | None = None) -> None:
     """All chains' substitutions in one CSV (``csv_text``), written all-or-nothing."""
-    write_text_atomic(path, csv_text(results, alignments))
+    write_text_atomic(path, csv_text(results, alignments, labels))
 
 
 def write_json(results: Sequence[ScanResult], path: str | os.PathLike) -> None:
