@@ -15,7 +15,7 @@ help:
 	@echo "make demo    - install, score the example structure, write heatmap + CSV + rendered image"
 	@echo "make test    - install everything and run the test suites (core, CLI, PyMOL, ChimeraX)"
 	@echo "make bench   - benchmarks -> BENCHMARKS.md"
-	@echo "make plugin  - PyMOL Plugin-Manager zip;  make bundle - ChimeraX wheel"
+	@echo "make plugin  - PyMOL Plugin-Manager zip (core inside);  make bundle - ChimeraX wheels + the commands that install them"
 
 venv: $(STAMP)
 $(STAMP): core/pyproject.toml $(wildcard plugin_pymol/requirements-test.txt)
