@@ -10,11 +10,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections import deque
 from multiprocessing.connection import wait
 from typing import Iterator
 
-from saprot_scan.batch.work import Identity, Outcome, ScoreOptions, Worker, WorkItem, sweep_scratch
+from saprot_scan.batch.work import Identity, Outcome, ScoreOptions, Worker, WorkItem, WorkQueue, sweep_scratch
 
 #: Times a structure is handed out again after its worker died while holding it.
 RETRIES = 2
@@ -116,24 +115,11 @@ class LocalEngine:
             for item in items:
                 yield self._inline.process(item)
             return
-        pending: deque[tuple[WorkItem, int]] = deque()
+        queue = WorkQueue(items)
         busy: dict = {}  # conn -> (item, attempt)
-        exhausted = False
-
-        def next_item():
-            nonlocal exhausted
-            if pending:
-                return pending.popleft()
-            if exhausted:
-                return None
-            item = next(items, None)
-            if item is None:
-                exhausted = True
-                return None
-            return item, 0
 
         def feed(conn) -> None:
-            entry = next_item()
+            entry = queue.take()
             if entry is not None:
                 busy[conn] = entry
                 try:
@@ -175,7 +161,7 @@ class LocalEngine:
                                   reason=f"the worker process died {attempt + 1} times while scoring this "
                                          f"structure (last exit code {proc.exitcode})")
                 else:
-                    pending.appendleft((item, attempt + 1))
+                    queue.retry(item, attempt + 1, first=True)
                 self.notify(f"worker lost (pid {proc.pid}, exit code {proc.exitcode}); "
                             "its structure goes to a new worker")
                 new = self._spawn()

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections import deque
 from typing import Callable, Iterator
 
-from saprot_scan.batch.work import Identity, Outcome, ScoreOptions, WorkItem, one_line
+from saprot_scan.batch.work import Identity, Outcome, ScoreOptions, WorkItem, WorkQueue, one_line
 from saprot_scan.errors import InputError, ModelError
 
 #: Environment variables handed to every actor (the model choice, cache and precision as this process sees them).
@@ -150,29 +149,16 @@ class RayEngine:
         ray = self._ray
         from ray.exceptions import RayError, RayTaskError
 
-        pending: deque[tuple[WorkItem, int]] = deque()
+        queue = WorkQueue(items)
         in_flight: dict = {}  # ref -> (actor index, item, attempt)
         load = {index: 0 for index in self._actors}
         starting: dict = {}  # identity ref of a replacement actor -> its index
         ready = set(self._actors)
-        exhausted = False
         waiting_since = None
-
-        def next_entry():
-            nonlocal exhausted
-            if pending:
-                return pending.popleft()
-            if exhausted:
-                return None
-            item = next(items, None)
-            if item is None:
-                exhausted = True
-                return None
-            return item, 0
 
         def submit(index: int) -> None:
             while index in ready and index in self._actors and load[index] < PER_ACTOR:
-                entry = next_entry()
+                entry = queue.take()
                 if entry is None:
                     return
                 ref = self._actors[index].process.remote(entry[0])
@@ -198,7 +184,7 @@ class RayEngine:
 
         for index in list(self._actors):
             submit(index)
-        while in_flight or (starting and (pending or not exhausted)):
+        while in_flight or (starting and queue.may_have_more):
             if not in_flight and not self._actors:
                 waiting_since = waiting_since or time.monotonic()
                 if time.monotonic() - waiting_since > START_TIMEOUT:
@@ -231,7 +217,7 @@ class RayEngine:
                         yield Outcome(item.structure_id, item.source, "failed",
                                       reason=f"its Ray worker died {attempt + 1} times while scoring it")
                     else:
-                        pending.append((item, attempt + 1))
+                        queue.retry(item, attempt + 1)
                     for other in list(self._actors):
                         submit(other)
                     continue
@@ -240,7 +226,7 @@ class RayEngine:
             if not in_flight:
                 for index in list(ready):
                     submit(index)
-            if not in_flight and not self._actors and not starting and (pending or not exhausted):
+            if not in_flight and not self._actors and not starting and queue.may_have_more:
                 raise RuntimeError("every Ray worker was lost; run the same command again to resume")
 
     def close(self, abort: bool = False) -> None:

@@ -14,9 +14,10 @@ import shutil
 import socket
 import tempfile
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -90,6 +91,41 @@ class WorkItem:
     path: str | None = None  #: read from here ...
     data: bytes | None = None  #: ... or from these bytes
     error: str | None = None  #: why it could not be read at all (becomes its failed row)
+
+
+class WorkQueue:
+    """The structures to score, read lazily in order, plus those whose worker died, put back for another
+    attempt. Both engines take ``(item, attempt)`` pairs from here, so retries and the end of the input are
+    handled once."""
+
+    def __init__(self, items: Iterator[WorkItem]):
+        self._items = items
+        self._retries: deque[tuple[WorkItem, int]] = deque()
+        self._exhausted = False
+
+    def take(self) -> tuple[WorkItem, int] | None:
+        """The next (item, attempt): a retry first, else the next input item; None when nothing is left now."""
+        if self._retries:
+            return self._retries.popleft()
+        if self._exhausted:
+            return None
+        item = next(self._items, None)
+        if item is None:
+            self._exhausted = True
+            return None
+        return item, 0
+
+    def retry(self, item: WorkItem, attempt: int, first: bool = False) -> None:
+        """Score ``item`` again as attempt ``attempt``: next in line when ``first``, else after other retries."""
+        if first:
+            self._retries.appendleft((item, attempt))
+        else:
+            self._retries.append((item, attempt))
+
+    @property
+    def may_have_more(self) -> bool:
+        """A retry waits, or the input has not been read to its end."""
+        return bool(self._retries) or not self._exhausted
 
 
 @dataclass
