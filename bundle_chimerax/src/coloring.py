@@ -51,32 +51,34 @@ def summary_values(scan: StoredScan, kind: str) -> np.ndarray:
     return np.asarray(scan.result.summary(kind), dtype=float)
 
 
-def apply_scan(session, scan: StoredScan, kind: str, colormap, color_residues=None) -> dict:
-    """Set ``saprot_score`` on every scored residue of the chain and colour the residues in the spec.
-
-    Returns counts for the log: scored, coloured, grey.
-    """
+def attach_values(target, residue_ids, attr_name: str, values, colour_by=None) -> dict:
+    """Set residue attribute ``attr_name`` to each finite value (clearing a stale one where there is none) on
+    ``target``'s residues, and return residue -> the number it is coloured by (``colour_by``, else the value)."""
     from .targets import residue_lookup
-    register_attribute(session)
-    values = summary_values(scan, kind)
-    lookup = residue_lookup(scan.target)
-    scored = {}
-    for rid, value in zip(scan.result.residue_ids, values):
+    lookup = residue_lookup(target)
+    colour_by = values if colour_by is None else colour_by
+    coloured_by = {}
+    for rid, value, colour in zip(residue_ids, values, colour_by):
         residue = lookup.get((rid.number, rid.icode))
         if residue is None:
             continue
         if np.isfinite(value):
-            setattr(residue, ATTR_NAME, float(value))
-            scored[residue] = float(value)
-        elif hasattr(residue, ATTR_NAME):
-            setattr(residue, ATTR_NAME, None)
-    targets = scan.target.spec_residues if color_residues is None else color_residues
+            setattr(residue, attr_name, float(value))
+            coloured_by[residue] = float(colour)
+        elif hasattr(residue, attr_name):
+            setattr(residue, attr_name, None)
+    return coloured_by
+
+
+def paint(residues, coloured_by: dict, colormap) -> tuple[int, int]:
+    """Colour ``residues`` (ribbon and atoms) by their number in ``coloured_by``, grey where they have none.
+    Returns (coloured, grey)."""
     coloured = grey = 0
-    for residue in targets:
+    for residue in residues:
         if residue.deleted:
             continue
-        if residue in scored:
-            rgba = colormap.interpolated_rgba8([scored[residue]])[0]
+        if residue in coloured_by:
+            rgba = colormap.interpolated_rgba8([coloured_by[residue]])[0]
             coloured += 1
         else:
             rgba = np.array(UNSCORED_RGBA8, dtype=np.uint8)
@@ -84,6 +86,18 @@ def apply_scan(session, scan: StoredScan, kind: str, colormap, color_residues=No
         residue.ribbon_color = rgba
         atoms = residue.atoms
         atoms.colors = np.tile(rgba, (len(atoms), 1))
+    return coloured, grey
+
+
+def apply_scan(session, scan: StoredScan, kind: str, colormap, color_residues=None) -> dict:
+    """Set ``saprot_score`` on every scored residue of the chain and colour the residues in the spec.
+
+    Returns counts for the log: scored, coloured, grey.
+    """
+    register_attribute(session)
+    scored = attach_values(scan.target, scan.result.residue_ids, ATTR_NAME, summary_values(scan, kind))
+    targets = scan.target.spec_residues if color_residues is None else color_residues
+    coloured, grey = paint(targets, scored, colormap)
     return {"scored": len(scored), "coloured": coloured, "grey": grey}
 
 

@@ -69,7 +69,6 @@ def saprot_design(session, residues, model: str | None = None, palette=None, key
 def _apply_design(session, targets, results, loaded, palette, key: bool) -> dict:
     from saprot_scan.viewers import NATIVE_ATTR, design_note, native_fit
 
-    from .targets import residue_lookup
     live = [(t, r) for t, r in zip(targets, results) if not t.structure.deleted]
     if len(live) < len(targets):
         session.logger.warning("saprot design: some structures were closed meanwhile; their designs were dropped")
@@ -81,28 +80,9 @@ def _apply_design(session, targets, results, loaded, palette, key: bool) -> dict
     rows = []
     coloured = grey = 0
     for (target, result), fit in zip(live, fits):
-        lookup = residue_lookup(target)
-        values = {}
-        for rid, p, f in zip(result.residue_ids, result.p_native, fit):
-            residue = lookup.get((rid.number, rid.icode))
-            if residue is None:
-                continue
-            if np.isfinite(p):
-                setattr(residue, NATIVE_ATTR, float(p))
-                values[residue] = float(f)
-            elif hasattr(residue, NATIVE_ATTR):
-                setattr(residue, NATIVE_ATTR, None)
-        for residue in target.spec_residues:
-            if residue.deleted:
-                continue
-            if residue in values:
-                rgba = colormap.interpolated_rgba8([values[residue]])[0]
-                coloured += 1
-            else:
-                rgba = np.array(coloring.UNSCORED_RGBA8, dtype=np.uint8)
-                grey += 1
-            residue.ribbon_color = rgba
-            residue.atoms.colors = np.tile(rgba, (len(residue.atoms), 1))
+        values = coloring.attach_values(target, result.residue_ids, NATIVE_ATTR, result.p_native, colour_by=fit)
+        done, missing = coloring.paint(target.spec_residues, values, colormap)
+        coloured, grey = coloured + done, grey + missing
         rows.append(f"<tr><td>{escape(target.label)}</td><td>{len(result.wt)}</td>"
                     f"<td>{100 * result.recovery:.1f}%</td><td><tt>{escape(result.designed)}</tt></td></tr>")
     if key:
