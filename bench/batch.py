@@ -17,7 +17,6 @@ import datetime
 import json
 import math
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / "_work" / "batch"
 MARK_START, MARK_END = "<!-- batch-bench:start -->", "<!-- batch-bench:end -->"
+sys.path.insert(0, str(REPO / "bench"))
+from machine import cpu_name  # noqa: E402
+from report import replace_block  # noqa: E402
 
 
 def real_structures() -> list[Path]:
@@ -206,8 +208,7 @@ def main() -> int:
             ray_note = "Ray rows not run: ray is not installed (pip install 'saprot-scan[ray]')."
     load_after = os.getloadavg()
 
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor())
+    cpu = cpu_name()
     command = f"python bench/batch.py --structures {args.structures} --model {args.model} --method {args.method}"
     lines = [MARK_START, "## Batch scoring (`saprot-scan batch`, issue 11)", "",
              f"Machine: {cpu}, {os.cpu_count()} cores, shared with other jobs (load average "
@@ -257,13 +258,7 @@ def main() -> int:
     print(text)
     if args.markdown:
         path = REPO / "BENCHMARKS.md"
-        current = path.read_text()
-        if MARK_START in current and MARK_END in current:
-            head, rest = current.split(MARK_START, 1)
-            current = head + text + rest.split(MARK_END, 1)[1]
-        else:
-            current = current.rstrip("\n") + "\n\n" + text + "\n"
-        path.write_text(current)
+        replace_block(path, MARK_START, MARK_END, text)
         print(f"wrote {path}")
     return 0
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from machine import cpu_name
+from report import replace_block
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = {"dev": REPO.parent / "shared" / "data" / "dms_dev"}
@@ -161,11 +162,7 @@ def write_benchmarks(run: dict, text: str, command: str) -> None:
              + "\n".join(f"- `{spec}`: {sec:.1f} s for all assays{_longest(run, spec)}"
                          for spec, sec in run["seconds"].items())
              + f"\n\n{text}\n{END}")
-    if BEGIN in doc:
-        doc = doc[:doc.index(BEGIN)] + block + doc[doc.index(END) + len(END):]
-    else:
-        doc = doc.rstrip() + "\n\n" + block + "\n"
-    path.write_text(doc)
+    replace_block(path, BEGIN, END, block)
 
 
 def main(argv: list[str] | None = None) -> int:

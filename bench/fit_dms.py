@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from machine import cpu_name
+from report import replace_block
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -185,14 +186,7 @@ def markdown(table: dict, meta: dict) -> str:
 
 def write_markdown(path: Path, block: str, name: str) -> None:
     """Replace this scorer's block (other scorers' blocks and the prose around them are kept)."""
-    text = path.read_text() if path.is_file() else "# Benchmarks\n"
-    begin, end = BEGIN.format(name), END.format(name)
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
+    replace_block(path, BEGIN.format(name), END.format(name), block)
 
 
 def main(argv=None) -> int:

@@ -25,6 +25,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from machine import cpu_name  # noqa: E402
+from report import replace_block  # noqa: E402
 from saprot_loop import load_torch_model, masked_positions_loop, wt_pass  # noqa: E402
 
 from saprot_scan import compare_scores  # noqa: E402
@@ -448,7 +450,7 @@ def machine(device: str, threads: int) -> dict:
             "command": " ".join([Path(sys.executable).name, *sys.argv]), "python": platform.python_version(),
             "onnxruntime": onnxruntime.__version__, "torch": torch.__version__,
             "transformers": transformers.__version__, "numpy": np.__version__, "threads": threads,
-            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}
+            "cpu": cpu_name(), "cores": os.cpu_count()}
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
         for line in out.splitlines():
@@ -494,15 +496,7 @@ def render(results: dict) -> str:
 def write_markdown(block: str, device: str) -> None:
     path = REPO / "BENCHMARKS.md"
     begin, end = f"<!-- bench:begin {device} -->", f"<!-- bench:end {device} -->"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    new = f"{begin}\n{block}\n{end}"
-    if begin in text and end in text:
-        text = text[:text.index(begin)] + new + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip() + "\n\n" + new + "\n"
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    replace_block(path, begin, end, f"{begin}\n{block}\n{end}")
 
 
 def write_runs(runs: list[dict], device: str) -> None:
