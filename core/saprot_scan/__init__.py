@@ -98,6 +98,7 @@ _EXPORTS = {
     "encode": "encoding.tokens",
     "export_onnx": "models.export",
     "fetch_model": "models.hub",
+    "need_export_extra": "models.extras",
     "import_checkpoint": "models.importer",
     "check_vocab": "models.checks",
     "fuse_attention": "models.fuse",

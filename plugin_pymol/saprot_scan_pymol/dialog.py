@@ -14,7 +14,7 @@ from pymol import cmd
 from . import feedback, settings
 from .arguments import user_command
 from .core_install import pymol_python, terminal_command
-from .core_link import PluginError
+from .core_link import PluginError, core, user_errors
 from .jobs import RUNNER
 from .palettes import PALETTES
 from .scanning import DEVICES, METHODS
@@ -238,6 +238,8 @@ def build_dialog(parent=None):
                 save_model_choice(self.values["model"])
             except (ImportError, OSError):
                 pass
+            except user_errors() as err:  # not cached, a missing file: never the default of every later scan
+                feedback.warn(f"{err}; the default model stays as it was")
 
         # --- actions ------------------------------------------------------------------------
         def _run_command(self, function, *args, **kwargs):
@@ -292,15 +294,24 @@ def build_dialog(parent=None):
 
         def on_fetch(self):
             spec = self.model_spec()
-            try:
-                from saprot_scan import fetch_model
-            except ImportError as err:
-                self.status.setText(f"fetching needs saprot-scan's export extra (missing {err.name})")
-                return
             if not spec or spec == "default" or spec.endswith(".onnx"):
                 self.status.setText("choose a registry model (saprot-35m, saprot-650m) to fetch")
                 return
+            if self._refused(lambda: core().need_export_extra("Fetch")):
+                return
+            from saprot_scan import fetch_model
+
             self._start_helper(f"fetching {spec}", lambda: fetch_model(spec, progress=False) and spec)
+
+        def _refused(self, check) -> bool:
+            """Run ``check``; when it fails for the user (no core, a missing extra), say why here and in the log."""
+            try:
+                check()
+            except user_errors() as err:
+                self.status.setText(str(err))
+                feedback.fail(str(err))
+                return True
+            return False
 
         def on_export(self):
             folder = QtWidgets.QFileDialog.getExistingDirectory(self, "SaProt checkpoint folder")
@@ -314,11 +325,10 @@ def build_dialog(parent=None):
 
         def export_to(self, hf_dir: str, target: str):
             """Export a checkpoint folder in the background; the model box then points at it."""
-            try:
-                from saprot_scan import export_onnx
-            except ImportError as err:
-                self.status.setText(f"export needs saprot-scan's export extra (missing {err.name})")
+            if self._refused(lambda: core().need_export_extra("Export")):
                 return
+            from saprot_scan import export_onnx
+
             self._start_helper(f"exporting {hf_dir}", lambda: export_onnx(hf_dir, target) and target)
 
         def _start_helper(self, label, work):

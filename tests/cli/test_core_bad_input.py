@@ -295,7 +295,7 @@ def test_bad_mutations(example_structure, tiny_onnx_model, workdir, mutations, m
 def test_score_needs_one_chain(test_data, tiny_onnx_model, workdir):
     proc = run_cli("score", test_data / "foldseek_3di" / "1igy.cif", "--model", tiny_onnx_model,
                    "--mutations", "D1A", cwd=workdir)
-    assert_one_line_error(proc, "the structure has 4 protein chains; choose one with --chain")
+    assert_one_line_error(proc, "the structure has 4 protein chains (A, B, C, D); choose one with --chain")
 
 
 # ----------------------------------------------------------------------------------- odd but valid files

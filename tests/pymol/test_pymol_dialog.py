@@ -174,3 +174,26 @@ def test_dialog_fetch_without_hub_access_reports_one_line(qt_pm, monkeypatch):
     assert "HF_HUB_OFFLINE" in dlg.status.text()
     assert "\n" not in dlg.status.text()
     dlg.close()
+
+
+def test_closing_with_an_uncached_model_keeps_the_default(qt_pm, capsys):
+    """Choosing 'saprot-35m (not cached)' and closing must not make every later scan fail (CLI and viewers)."""
+    from saprot_scan import saved_preference
+
+    dlg = dialog.build_dialog()
+    dlg.set_model_spec("saprot-35m")
+    dlg.close()
+    assert saved_preference() is None
+    assert "saprot-35m is not cached" in capsys.readouterr().out
+    assert json.loads((settings.settings_file()).read_text())["model"] == "saprot-35m"  # the dialog's own field
+
+
+def test_fetch_without_the_export_extra_names_the_extra(qt_pm, monkeypatch):
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)  # Python's own "not installed"
+    dlg = dialog.build_dialog()
+    dlg.set_model_spec("saprot-35m")
+    dlg.fetch_model.click()
+    assert dlg._helper is None  # nothing started
+    assert dlg.status.text() == ("Fetch needs the export extra: pip install 'saprot-scan[export]' "
+                                 "(missing: huggingface_hub)")
+    dlg.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -134,44 +135,90 @@ def split_spec(spec: str | None) -> tuple[str, str | None]:
     return DEFAULT_KIND, text
 
 
-def _saprot_cached() -> bool:
-    from saprot_scan.models.registry import best_cached_saprot
+#: Saved preferences already warned about in this process: one warning each, however often the default loads.
+_WARNED_PREFERENCES: set[str] = set()
+#: What the user runs to forget a saved preference that no longer works.
+FORGET_PREFERENCE = "saprot-scan models use auto"
 
-    return best_cached_saprot() is not None
+
+def _load(text: str, device: str, precision: str | None, origin: str = "") -> Scorer:
+    """The scorer a spec names (``load_scorer`` with a spec); ``origin``, when given, says why it was chosen."""
+    kind, arg = split_spec(text)
+    scorer = _loader(kind)(arg, device, precision)
+    if origin and kind != "ensemble":  # an ensemble's origin stays "ensemble"; its parts say theirs
+        scorer.origin = origin
+    return scorer
+
+
+def unusable_preference_note(spec: str, reason: object) -> str:
+    """The one line a user gets when the saved model preference cannot load: what, why, and the way out."""
+    return (f"the saved model preference {spec} cannot be used ({reason}); scoring with the default instead. "
+            f"'{FORGET_PREFERENCE}' forgets it (or pick '(automatic)' in a viewer's model list)")
+
+
+def checked_preference(spec: str) -> str:
+    """``spec`` as it is saved as the default model (a file as its absolute path), checked first: an unknown
+    name, a model that is not cached or a missing file fails here (``ModelError``), so the CLI's ``models use``
+    and the viewers' model choices never save a default that cannot score."""
+    from saprot_scan.models.registry import resolve_model
+
+    if split_spec(spec)[0] != DEFAULT_KIND:
+        return spec
+    ref = resolve_model(spec)
+    return str(ref.path.resolve()) if ref.origin == "file" else spec
 
 
 def load_scorer(spec=None, device: str = "auto", precision: str | None = "auto") -> Scorer:
     """The scorer for ``spec``: a registered kind's name or ``kind:ARG``, else an ONNX model by registry name
     or .onnx path; None picks the default (``$SAPROT_SCAN_MODEL``, the saved preference, the best cached
-    SaProt model, the offline default ``OFFLINE_DEFAULT``), which may itself name a registered kind."""
-    if spec is None:
-        from saprot_scan.settings import default_model_spec
+    SaProt model, the offline default ``OFFLINE_DEFAULT``), which may itself name a registered kind.
 
-        chosen = default_model_spec()
-        if chosen is None and not _saprot_cached():
-            chosen = (OFFLINE_DEFAULT, "offline default")
-        if chosen is not None and split_spec(chosen[0])[0] != DEFAULT_KIND:
-            kind, arg = split_spec(chosen[0])
-            scorer = _loader(kind)(arg, device, precision)
-            scorer.origin = chosen[1] if kind != "ensemble" else scorer.origin
-            return scorer
-    kind, arg = split_spec(None if spec is None else str(spec))
-    return _loader(kind)(arg, device, precision)
+    A saved preference that cannot load (a model no longer cached, a moved file, a failed SHA-256 check) must
+    not stop every scan: it is skipped with one ``SettingsWarning`` naming ``saprot-scan models use auto``.
+    ``$SAPROT_SCAN_MODEL`` is set on purpose for the session, so its failure stays an error."""
+    from saprot_scan.errors import ModelError, SettingsWarning
+    from saprot_scan.models.registry import best_cached_saprot
+    from saprot_scan.settings import PREFERENCE_ORIGIN, default_model_spec
+
+    if spec is not None:
+        return _load(str(spec), device, precision)
+    chosen = default_model_spec()
+    skipped = None
+    if chosen is not None:
+        try:
+            return _load(chosen[0], device, precision, origin=chosen[1])
+        except ModelError as err:
+            if chosen[1] != PREFERENCE_ORIGIN:
+                raise
+            skipped = chosen[0]
+            if skipped not in _WARNED_PREFERENCES:
+                _WARNED_PREFERENCES.add(skipped)
+                warnings.warn(unusable_preference_note(skipped, err), SettingsWarning, stacklevel=2)
+    cached = best_cached_saprot()
+    if cached is not None and cached.name != skipped:  # a damaged preferred model may also be the best cached
+        return _load(cached.name, device, precision, origin=cached.origin)
+    return _load(OFFLINE_DEFAULT, device, precision, origin="offline default")
 
 
 def default_model_line() -> str:
-    """Which scorer runs when none is named, and why: ``"name (origin)"``, or ``"none (reason)"``."""
+    """Which scorer runs when none is named, and why: ``"name (origin)"``, or ``"none (reason)"``; a saved
+    preference that cannot load is named with the way to forget it, after the scorer that runs instead."""
     from saprot_scan.errors import ModelError
     from saprot_scan.models.registry import best_cached_saprot, resolve_model
-    from saprot_scan.settings import default_model_spec
+    from saprot_scan.settings import PREFERENCE_ORIGIN, default_model_spec
 
     chosen = default_model_spec()
-    if chosen is None and best_cached_saprot() is None:
-        return f"{OFFLINE_DEFAULT} (offline default; 'saprot-scan models fetch saprot-35m' gives SaProt itself)"
-    if chosen is not None and split_spec(chosen[0])[0] != DEFAULT_KIND:
-        return f"{chosen[0]} ({chosen[1]})"
-    try:
-        ref = resolve_model(None)
-    except ModelError as err:
-        return f"none ({err})"
-    return f"{ref.name} ({ref.origin})"
+    note = ""
+    if chosen is not None:
+        if split_spec(chosen[0])[0] != DEFAULT_KIND:
+            return f"{chosen[0]} ({chosen[1]})"
+        try:
+            return f"{resolve_model(chosen[0]).name} ({chosen[1]})"
+        except ModelError as err:
+            if chosen[1] != PREFERENCE_ORIGIN:
+                return f"none ({err})"
+            note = f" [{unusable_preference_note(chosen[0], err)}]"
+    cached = best_cached_saprot()
+    if cached is not None:
+        return f"{cached.name} ({cached.origin}){note}"
+    return f"{OFFLINE_DEFAULT} (offline default; 'saprot-scan models fetch saprot-35m' gives SaProt itself){note}"
