@@ -6,20 +6,20 @@ Two levels:
 - ``Scorer``: what the pipeline needs from anything that scores substitutions of a chain, whatever it is
   built on. The ONNX SaProt models implement it (``backends.onnx.LoadedModel``); a scorer that needs no
   language model (for example one built from the structure alone) implements the same five methods and
-  registers its kind with ``register_scorer``.
+  registers its kind with ``register_scorer`` (the table of kinds and names is ``saprot_scan.kinds``).
 - ``LogitsModel`` (defined in ``scoring.logits``, below this module): what the SaProt scoring maths needs
   from a masked language model: logits for a batch of token ids. ONNX sessions and the benchmarks' other
   back ends provide it.
 """
 from __future__ import annotations
 
-import importlib
-import os
 import warnings
-from typing import TYPE_CHECKING, Callable, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from saprot_scan.kinds import (DEFAULT_KIND, OFFLINE_DEFAULT, ScorerLoader, kind_loader,  # noqa: F401 (re-exported)
+                               register_scorer, scorer_kinds, split_spec, unregister_scorer)
 from saprot_scan.scoring.logits import LogitsModel, ProgressFn  # noqa: F401 (part of the scorer interface)
 
 if TYPE_CHECKING:  # only for annotations: base stays importable without the rest of the core
@@ -71,70 +71,6 @@ class Scorer(Protocol):
         covers all its sites at once."""
 
 
-#: A scorer kind's loader: (spec, device, precision) -> Scorer. spec is None for "the default".
-ScorerLoader = Callable[[str | None, str, str | None], Scorer]
-
-#: kind -> loader, or "module:function" imported on first use (keeps heavy imports out of start-up).
-_KINDS: dict[str, ScorerLoader | str] = {"onnx": "saprot_scan.backends.onnx:load_model",
-                                         "structure": "saprot_scan.backends.structure:load_structure_scorer",
-                                         "ensemble": "saprot_scan.backends.ensemble:load_ensemble"}
-#: names a kind answers to (``load_scorer("structure")``), besides the ``kind:spec`` form.
-_NAMES: dict[str, str] = {"structure": "structure", "burial-blosum": "structure"}
-#: the scorer that runs when nothing is named, set, preferred or cached: the best measured offline one.
-OFFLINE_DEFAULT = "burial-blosum"
-DEFAULT_KIND = "onnx"
-
-
-def register_scorer(kind: str, loader: ScorerLoader | str, names: Sequence[str] = ()) -> None:
-    """Make ``load_scorer`` build scorers of ``kind``: for specs ``kind`` or ``kind:ARG`` and any of ``names``.
-
-    ``loader`` may be a ``"module:function"`` string so the kind's module is imported only when used.
-    """
-    if ":" in kind or not kind:
-        raise ValueError(f"a scorer kind is a plain word, not {kind!r}")
-    _KINDS[kind] = loader
-    for name in (kind, *names):
-        _NAMES[name] = kind
-
-
-def unregister_scorer(kind: str) -> None:
-    """Forget a kind registered with ``register_scorer`` and the names it answered to (the ONNX kind stays)."""
-    if kind == DEFAULT_KIND:
-        raise ValueError("the ONNX scorer kind cannot be removed")
-    _KINDS.pop(kind, None)
-    for name in [n for n, k in _NAMES.items() if k == kind]:
-        del _NAMES[name]
-
-
-def scorer_kinds() -> dict[str, tuple[str, ...]]:
-    """Every registered kind and the names it answers to."""
-    return {kind: tuple(n for n, k in _NAMES.items() if k == kind) for kind in _KINDS}
-
-
-def _loader(kind: str) -> ScorerLoader:
-    loader = _KINDS[kind]
-    if isinstance(loader, str):
-        module, _, function = loader.partition(":")
-        loader = getattr(importlib.import_module(module), function)
-        _KINDS[kind] = loader
-    return loader
-
-
-def split_spec(spec: str | None) -> tuple[str, str | None]:
-    """(kind, the spec that kind's loader gets) for a user's model spec."""
-    if spec is None:
-        return DEFAULT_KIND, None
-    text = str(spec)
-    if text in _NAMES:
-        return _NAMES[text], text
-    if "+" in text and not os.path.exists(text):
-        return "ensemble", text
-    kind, sep, rest = text.partition(":")
-    if sep and kind in _KINDS and len(kind) > 1:  # "C:\\model.onnx" is a path, not kind "C"
-        return kind, rest or None
-    return DEFAULT_KIND, text
-
-
 #: Saved preferences already warned about in this process: one warning each, however often the default loads.
 _WARNED_PREFERENCES: set[str] = set()
 #: What the user runs to forget a saved preference that no longer works.
@@ -144,7 +80,7 @@ FORGET_PREFERENCE = "saprot-scan models use auto"
 def _load(text: str, device: str, precision: str | None, origin: str = "") -> Scorer:
     """The scorer a spec names (``load_scorer`` with a spec); ``origin``, when given, says why it was chosen."""
     kind, arg = split_spec(text)
-    scorer = _loader(kind)(arg, device, precision)
+    scorer = kind_loader(kind)(arg, device, precision)
     if origin and kind != "ensemble":  # an ensemble's origin stays "ensemble"; its parts say theirs
         scorer.origin = origin
     return scorer
