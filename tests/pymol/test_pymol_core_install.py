@@ -216,7 +216,7 @@ def test_failed_pip_gives_its_error_and_the_command_to_run_by_hand(tmp_path):
 
 
 @pytest.mark.gui
-@pytest.mark.skipif(not shutil.which("xvfb-run"), reason="PyMOL's GUI needs Debian xvfb (make pymol-sysdeps)")
+@pytest.mark.skipif(not shutil.which("xvfb-run"), reason="PyMOL's GUI needs Debian xvfb (make pymol-test-sysdeps)")
 def test_gui_asks_once_and_remembers_no(tmp_path, plugin_zip):
     pytest.importorskip("PyQt5", reason="PyMOL's GUI needs a Qt binding (plugin_pymol/requirements-test.txt)")
     target = python_without_core(tmp_path)
