@@ -69,13 +69,16 @@ def comp_id_disagreements(block) -> list[tuple[str, str]]:
     differ = np.flatnonzero((auth != label) & (label != "?") & (label != "."))
     if differ.size == 0:
         return []
-    seen: dict[str, dict[str, None]] = {}
+    seen: dict[str, dict[str, dict[str, None]]] = {}
     for chain, number, a, b in zip(_column_strings(site, "auth_asym_id", differ),
                                    _column_strings(site, "auth_seq_id", differ), auth[differ], label[differ]):
-        seen.setdefault(chain, {})[f"{number} {a} (label {b})"] = None
-    return [(chain, f"{len(residues)} residue(s) named differently in auth_comp_id and label_comp_id; read as "
-                    f"auth_comp_id, the name the viewers show ({_some(list(residues))})")
-            for chain, residues in seen.items()]
+        seen.setdefault(chain, {}).setdefault(f"{number} {a}", {})[b] = None
+    notes = []
+    for chain, residues in seen.items():
+        listed = [f"{residue} (label {'/'.join(labels)})" for residue, labels in residues.items()]
+        notes.append((chain, f"{len(residues)} residue(s) named differently in auth_comp_id and label_comp_id; "
+                             f"read as auth_comp_id, the name the viewers show ({_some(listed)})"))
+    return notes
 
 
 def _some(items: list[str], shown: int = 3) -> str:
@@ -127,19 +130,23 @@ def renumber_from_labels(atoms, label_atoms, chains: dict[str, str], is_amino_ac
     return notes
 
 
-def last_residue_name_wins(atoms) -> tuple[object, list[tuple[str, str]]]:
-    """Microheterogeneity (two residue names for one residue in alternate locations): keep the atoms of the
-    last name in file order, as the last alternate location of each atom wins, and say so."""
+def last_residue_name_wins(atoms, is_amino_acid) -> tuple[object, list[tuple[str, str]]]:
+    """Microheterogeneity (two amino-acid names for one residue in alternate locations): keep the atoms of the
+    last name in file order, as the last alternate location of each atom wins, and say so. Other molecules
+    that share a residue's number (a ligand, a water) are not alternates and stay."""
     if atoms.array_length() == 0:
         return atoms, []
+    amino = _amino_mask(atoms, is_amino_acid)
     key = list(zip(atoms.chain_id.tolist(), atoms.res_id.tolist(), atoms.ins_code.tolist()))
     names: dict[tuple, dict[str, None]] = {}
-    for k, name in zip(key, atoms.res_name.tolist()):
-        names.setdefault(k, {})[name] = None
+    for k, name, is_amino in zip(key, atoms.res_name.tolist(), amino):
+        if is_amino:
+            names.setdefault(k, {})[name] = None
     mixed = {k: list(v) for k, v in names.items() if len(v) > 1}
     if not mixed:
         return atoms, []
-    keep = np.array([k not in mixed or name == mixed[k][-1] for k, name in zip(key, atoms.res_name.tolist())])
+    keep = np.array([not is_amino or k not in mixed or name == mixed[k][-1]
+                     for k, name, is_amino in zip(key, atoms.res_name.tolist(), amino)])
     notes: dict[str, list[str]] = {}
     for (chain, number, icode), listed in mixed.items():
         notes.setdefault(chain, []).append(f"{number}{icode} {'/'.join(listed)} read as {listed[-1]}")

@@ -238,7 +238,7 @@ def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = 
     if collapsed:
         chain, why = next(iter(collapsed.items()))
         raise InputError(f"{where}: chain {chain}: {why}; the residue numbering collapsed, renumber the residues")
-    atoms, mixed = imperfect.last_residue_name_wins(atoms)
+    atoms, mixed = imperfect.last_residue_name_wins(atoms, _is_amino_acid)
     atoms = _last_altloc_wins(atoms)
     available = list(dict.fromkeys(atoms.chain_id.tolist()))
     wanted = list(chains) if chains else available
