@@ -37,7 +37,7 @@ VARIANTS = variant_names(per_family=2)
 HANG_LIMIT = 120
 WORKERS = 2
 #: One variant in this many also runs through the installed executable (a process each).
-EXECUTABLE_SAMPLE = 15
+EXECUTABLE_SAMPLE = 40
 
 
 def _env() -> dict:

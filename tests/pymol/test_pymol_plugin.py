@@ -476,3 +476,27 @@ def test_two_objects_with_the_same_chain_stay_apart_in_csv_and_heatmap(pm, test_
     cmd.do(f"saprot_csv {tmp_path / 'one.csv'}")
     header = (tmp_path / "one.csv").read_text().splitlines()[0]
     assert header == "chain,position,residue,wt,mt,mutant,score", "one object: the command line's columns"
+
+
+# --- imperfect structures (issue 21): the core's one line, the structure untouched --------------------------
+
+IMPERFECT = [
+    ("all-UNK", "alter 1l2y, resn='UNK'", "no scorable residue"),
+    ("NaN coordinate", "alter_state 1, 1l2y and resi 5 and name CA, x=float('nan')", "has coordinates nan"),
+    ("collapsed numbering", "alter 1l2y, resi='1'", "numbering collapsed"),
+]
+
+
+@pytest.mark.parametrize("alter, message", [c[1:] for c in IMPERFECT], ids=[c[0] for c in IMPERFECT])
+def test_imperfect_structure_gives_the_cores_line_and_changes_nothing(pm, test_data, capfd, alter, message):
+    cmd.load(structure(test_data, "1l2y"))
+    cmd.do(alter)
+    before = atom_state()
+    capfd.readouterr()
+    cmd.do("saprot_scan 1l2y")
+    RUNNER.wait(60)
+    text = "".join(capfd.readouterr())
+    assert "Error: saprot_scan:" in text and message in text, text
+    assert "Traceback" not in text and "Warning" not in text
+    assert atom_state() == before
+    assert not STORE.scores and not STORE.snapshots
