@@ -500,3 +500,15 @@ def test_imperfect_structure_gives_the_cores_line_and_changes_nothing(pm, test_d
     assert "Traceback" not in text and "Warning" not in text
     assert atom_state() == before
     assert not STORE.scores and not STORE.snapshots
+
+
+def test_modified_residues_are_scored_as_their_parent_and_said(pm, test_data, capfd):
+    cmd.load(structure(test_data, "1l2y"))
+    cmd.alter("1l2y and resi 1", "resn='MSE'")  # 1L2Y starts with Asn; MSE reads as Met
+    capfd.readouterr()
+    cmd.do("saprot_scan 1l2y")
+    assert RUNNER.wait(120)
+    text = "".join(capfd.readouterr())
+    assert "1 modified residue(s) read as their parent amino acid" in text and "MSE as M" in text, text
+    (result,) = STORE.scores.values()
+    assert result.result.wt[0] == "M"
