@@ -195,3 +195,17 @@ def test_chain_notes_reach_the_scan_result(tmp_path):
     result = scan_chain(chain, StructureScorer(), use_cache=False)
     assert any("MSE as M" in n for n in result.notes)
     assert np.isfinite(result.scores[[i for i, a in enumerate(chain.sequence) if a != "X"]]).any()
+
+
+def test_placeholders_in_one_model_of_an_ensemble_never_read_another_model(tmp_path):
+    """Dropping model 1's atoms must not make model 2 'the first model' (2AXD is an NMR ensemble)."""
+    from support.imperfect_variants import source_path
+
+    atoms = Atoms(source_path("2axd.cif").read_text(), cif=True)  # rows: model 1 only
+    for row in atoms.rows:
+        atoms.set(row, "x", "?")
+    path = _write(tmp_path, "2axd-model1-placeholders.cif", atoms)
+    with pytest.raises(InputError, match="model 1: every atom's coordinates are placeholders"):
+        read_structure(path)
+    second = read_structure(path, model=2)[0]
+    assert len(second) == 76 and not second.notes

@@ -24,10 +24,11 @@ def _column_strings(site, key: str, rows: np.ndarray) -> list[str]:
     return site[key].as_array(str)[rows].tolist() if key in site else ["?"] * int(rows.size)
 
 
-def drop_placeholder_atoms(block, model: int) -> list[tuple[str, str]]:
+def drop_placeholder_atoms(block, model: int) -> tuple[list[tuple[str, str]], int]:
     """Remove mmCIF atoms whose coordinates are ``?`` or ``.`` (biotite would read them as 0.0).
 
-    Returns (auth chain id, note) pairs naming the residues that lost atoms, for the chosen model.
+    Returns (auth chain id, note) pairs naming the residues of the chosen model that lost atoms, and that
+    model's position among the models left (biotite counts models in order of appearance).
     """
     from biotite.structure.io import pdbx
 
@@ -37,12 +38,15 @@ def drop_placeholder_atoms(block, model: int) -> list[tuple[str, str]]:
         if key in site and site[key].mask is not None:
             present &= site[key].mask.array == pdbx.MaskValue.PRESENT
     if present.all():
-        return []
-    gone = np.flatnonzero(~present)
-    if "pdbx_PDB_model_num" in site:
-        numbers = site["pdbx_PDB_model_num"].as_array(str)[gone]
-        models = list(dict.fromkeys(numbers.tolist()))
-        gone = gone[numbers == (models[model - 1] if 0 < model <= len(models) else str(model))]
+        return [], model
+    numbers = site["pdbx_PDB_model_num"].as_array(str) if "pdbx_PDB_model_num" in site \
+        else np.full(site.row_count, "1")
+    order = list(dict.fromkeys(numbers.tolist()))
+    chosen = order[model - 1] if 0 < model <= len(order) else None
+    left = list(dict.fromkeys(numbers[present].tolist()))
+    if chosen not in left:
+        raise InputError(f"model {model}: every atom's coordinates are placeholders ('?' or '.'); no atom to read")
+    gone = np.flatnonzero(~present & (numbers == chosen))
     columns = {}
     for key in site.keys():
         column = site[key]
@@ -55,8 +59,9 @@ def drop_placeholder_atoms(block, model: int) -> list[tuple[str, str]]:
                                          _column_strings(site, "auth_comp_id", gone),
                                          _column_strings(site, "auth_atom_id", gone)):
         by_chain.setdefault(chain, []).append(f"{name} {number} {atom}")
-    return [(chain, f"{len(atoms)} atom(s) with placeholder coordinates ('?' or '.') read as missing "
-                    f"({_some(atoms)})") for chain, atoms in by_chain.items()]
+    notes = [(chain, f"{len(atoms)} atom(s) with placeholder coordinates ('?' or '.') read as missing "
+                     f"({_some(atoms)})") for chain, atoms in by_chain.items()]
+    return notes, left.index(chosen) + 1
 
 
 def comp_id_disagreements(block) -> list[tuple[str, str]]:

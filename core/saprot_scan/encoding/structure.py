@@ -141,12 +141,13 @@ def _load_atoms(path: Path, text: str, model: int):
         cif = pdbx.CIFFile.read(io.StringIO(text))
         count = pdbx.get_model_count(cif)
         _check_model(model, count, path)
-        notes = imperfect.drop_placeholder_atoms(cif.block, model) + imperfect.comp_id_disagreements(cif.block)
-        atoms = pdbx.get_structure(cif, model=model, altloc="all", use_author_fields=True,
+        notes, position = imperfect.drop_placeholder_atoms(cif.block, model)
+        notes += imperfect.comp_id_disagreements(cif.block)
+        atoms = pdbx.get_structure(cif, model=position, altloc="all", use_author_fields=True,
                                    extra_fields=["b_factor"])
         collapsed = imperfect.collapsed_chains(atoms, _is_amino_acid)
         if collapsed:
-            labels = pdbx.get_structure(cif, model=model, altloc="all", use_author_fields=False)
+            labels = pdbx.get_structure(cif, model=position, altloc="all", use_author_fields=False)
             notes += imperfect.renumber_from_labels(atoms, labels, collapsed, _is_amino_acid)
         try:
             method = " ".join(cif.block["exptl"]["method"].as_array(str).tolist())
