@@ -175,7 +175,7 @@ def test_blockwise_partners_equal_biotites_dense_search(lysozyme, monkeypatch):
         dense = Encoder().feature_encoder.partner_index_encoder._find_residue_partners(centres)
     usable = ~np.ma.getmaskarray(centres)[:, 0]
     usable[[0, -1]] = False
-    monkeypatch.setattr(threedi, "PARTNER_BLOCK", 7)  # many blocks, a ragged last one
+    monkeypatch.setattr(threedi, "PARTNER_BLOCK_ENTRIES", 7 * len(lysozyme))  # 7-row blocks, a ragged last one
     assert (closest_partners(centres)[usable] == dense[usable]).all()
     with np.errstate(all="ignore"):
         want = "".join("acdefghiklmnpqrstvwy"[int(i)] for i in Encoder().encode(ca, cb, n, c).filled())

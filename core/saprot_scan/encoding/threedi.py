@@ -18,8 +18,9 @@ from saprot_scan.encoding.structure import Chain
 BACKENDS = ("auto", "foldseek", "embedded")
 
 
-#: Rows of the partner search's distance block: memory is PARTNER_BLOCK x L floats whatever L is.
-PARTNER_BLOCK = 256
+#: Entries of one block of the partner search's distance matrix (rows x L): 8 Mi float32 = 32 MiB per array,
+#: whatever L is, so memory stays linear in the chain (the dense L x L matrix is 4.9 GB at 35,000 residues).
+PARTNER_BLOCK_ENTRIES = 1 << 23
 
 
 def closest_partners(virtual_centers) -> np.ndarray:
@@ -35,8 +36,9 @@ def closest_partners(virtual_centers) -> np.ndarray:
     column[0] = column[-1] = np.inf
     length = len(x)
     partners = np.zeros(length, dtype=np.int64)
-    for start in range(0, length, PARTNER_BLOCK):
-        stop = min(start + PARTNER_BLOCK, length)
+    rows = max(1, PARTNER_BLOCK_ENTRIES // max(length, 1))
+    for start in range(0, length, rows):
+        stop = min(start + rows, length)
         block = r[start:stop, None] - 2 * np.dot(x[start:stop], x.T) + column[None, :]
         block[np.arange(stop - start), np.arange(start, stop)] = np.inf
         block[np.isnan(block)] = np.inf
