@@ -201,7 +201,7 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
     if head.startswith(">"):
         raise InputError(f"{path.name}: this is a sequence file (FASTA), not a structure; give a PDB or mmCIF file")
     if "\x00" in text:
-        raise InputError(f"{path.name}: the file contains NUL bytes (binary or damaged), not a PDB or mmCIF file")
+        raise InputError(f"{path.name}: not a readable PDB/mmCIF file (it contains NUL bytes: binary or damaged)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # biotite's notes (e.g. guessed elements) are not the user's business
