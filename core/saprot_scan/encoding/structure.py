@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import gzip
 import io
-from collections import Counter
 import os
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
