@@ -209,3 +209,12 @@ def test_placeholders_in_one_model_of_an_ensemble_never_read_another_model(tmp_p
         read_structure(path)
     second = read_structure(path, model=2)[0]
     assert len(second) == 76 and not second.notes
+
+
+def test_one_unknown_residue_is_context_without_rows_and_said(tmp_path, lysozyme):
+    atoms = _cif()
+    for row in _rows(atoms, "5"):
+        atoms.set(row, "comp", "UNK")
+    chain = read_structure(_write(tmp_path, "unk5.cif", atoms))[0]
+    assert len(chain) == len(lysozyme) and chain.sequence[4] == "X"
+    assert any("1 residue(s) that are no standard amino acid (UNK 5)" in n for n in chain.notes), chain.notes

@@ -185,6 +185,14 @@ def modified_residue_note(modified: list[tuple[str, str]]) -> str | None:
             f"component table says ({_some(listed, 6)})")
 
 
+def unknown_residue_note(unknown: list[str]) -> str | None:
+    """'2 residue(s) of no standard amino acid (UNK 5, ...) kept as context, not scored' from labels, or None."""
+    if not unknown:
+        return None
+    return (f"{len(unknown)} residue(s) that are no standard amino acid ({_some(unknown)}) kept as structure "
+            "context, not scored (no rows)")
+
+
 def has_scorable_residue(sequence: str) -> bool:
     """At least one of the 20 amino acids (an all-UNK chain has nothing to score)."""
     return any(letter in STANDARD_LETTERS for letter in sequence)

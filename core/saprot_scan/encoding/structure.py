@@ -274,7 +274,7 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
     import biotite.structure as struc
 
     starts = struc.get_residue_starts(atoms, add_exclusive_stop=True)
-    ids, letters, coords, bfac, modified = [], [], [], [], []
+    ids, letters, coords, bfac, modified, names_read = [], [], [], [], [], []
     where = Path(source).name or "the structure"
     constant_b = True
     for start, stop in zip(starts[:-1], starts[1:]):
@@ -292,6 +292,7 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
         constant_b &= bool(np.all(b == b[0]))
         ids.append(ResidueId(chain_id, int(residue.res_id[0]), str(residue.ins_code[0]).strip()))
         letters.append(one_letter(res_name))
+        names_read.append(res_name)
         if _is_modified(res_name):
             modified.append((res_name, letters[-1]))
         coords.append(xyz)
@@ -305,9 +306,10 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
     if len(set(ids)) != len(ids):  # a residue split by its atoms' order; the numbering cannot name it
         twice = next(r for r, n in Counter(ids).items() if n > 1)
         raise InputError(f"{where}: chain {chain_id} residue {twice.label} appears twice; renumber the residues")
-    note = imperfect.modified_residue_note(modified)
-    if note:
-        chain.notes.append(note)
+    unknown = [f"{name} {r.label}" for name, r, letter in zip(names_read, ids, letters) if letter == "X"]
+    for note in (imperfect.modified_residue_note(modified), imperfect.unknown_residue_note(unknown)):
+        if note and len(unknown) < len(ids):  # an all-unknown chain is refused or left out by the caller
+            chain.notes.append(note)
     backbone_complete = ~np.isnan(coords_arr[:, [0, 2], 0]).any(axis=1)
     if not backbone_complete.any():
         raise InputError(f"{where}: chain {chain_id} has only CA atoms "
