@@ -38,3 +38,9 @@ FIT_MODEL ?=
 .PHONY: bench-fit
 bench-fit: venv
 	$(PY) bench/fit_dms.py $(if $(FIT_MODEL),--model '$(FIT_MODEL)') --markdown BENCHMARKS.md
+
+# Issue 21: time and peak memory of 3Di encoding and the structure scorer at 1k/10k/35k residues (synthetic
+# chains of lysozyme copies) against the dense code they replaced; rewrites its block in BENCHMARKS.md.
+.PHONY: bench-long-chains
+bench-long-chains: venv
+	$(PY) bench/long_chains.py

@@ -62,7 +62,7 @@ def _result(chain: Chain, scorer: Scorer, tokens: StructureTokens, method: str, 
                       method=method, model_name=scorer.name, model_sha256=scorer.sha256, struct=tokens.struct,
                       plddt_mask_applied=tokens.plddt_masked, plddt_masked_count=tokens.masked_count,
                       windows=len(plan_windows(len(chain))) if _reads_windows(scorer) else 1,
-                      source=chain.source, notes=notes, score_label=getattr(scorer, "score_label", LOG_RATIO_LABEL))
+                      source=chain.source, notes=list(chain.notes) + notes, score_label=getattr(scorer, "score_label", LOG_RATIO_LABEL))
 
 
 def scan_residues(chain: Chain, indices: Sequence[int], model: Scorer | str | None = None, method: str = "masked",

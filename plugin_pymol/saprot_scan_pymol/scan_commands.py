@@ -100,6 +100,9 @@ SEE ALSO
         count = sum(1 for obj, chain, _ in values if ChainKey(obj, chain) in keys)
         feedback.say(f"coloured {count} residues of {', '.join(k.label for k in keys)} by "
                      f"{summary} score ({palette}, {_scale_text()}); scored by {'; '.join(models)}")
+        for entry in entries:  # what the core read differently from the atoms (e.g. MSE as M), never silent
+            for note in entry.result.notes:
+                feedback.say(f"{entry.key.label}: {note}")
         if focus is not None:
             show_mutations(focus)
 

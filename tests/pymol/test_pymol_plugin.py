@@ -476,3 +476,39 @@ def test_two_objects_with_the_same_chain_stay_apart_in_csv_and_heatmap(pm, test_
     cmd.do(f"saprot_csv {tmp_path / 'one.csv'}")
     header = (tmp_path / "one.csv").read_text().splitlines()[0]
     assert header == "chain,position,residue,wt,mt,mutant,score", "one object: the command line's columns"
+
+
+# --- imperfect structures (issue 21): the core's one line, the structure untouched --------------------------
+
+IMPERFECT = [
+    ("all-UNK", "alter 1l2y, resn='UNK'", "no scorable residue"),
+    ("NaN coordinate", "alter_state 1, 1l2y and resi 5 and name CA, x=float('nan')", "has coordinates nan"),
+    ("collapsed numbering", "alter 1l2y, resi='1'", "numbering collapsed"),
+]
+
+
+@pytest.mark.parametrize("alter, message", [c[1:] for c in IMPERFECT], ids=[c[0] for c in IMPERFECT])
+def test_imperfect_structure_gives_the_cores_line_and_changes_nothing(pm, test_data, capfd, alter, message):
+    cmd.load(structure(test_data, "1l2y"))
+    cmd.do(alter)
+    before = atom_state()
+    capfd.readouterr()
+    cmd.do("saprot_scan 1l2y")
+    RUNNER.wait(60)
+    text = "".join(capfd.readouterr())
+    assert "Error: saprot_scan:" in text and message in text, text
+    assert "Traceback" not in text and "Warning" not in text
+    assert atom_state() == before
+    assert not STORE.scores and not STORE.snapshots
+
+
+def test_modified_residues_are_scored_as_their_parent_and_said(pm, test_data, capfd):
+    cmd.load(structure(test_data, "1l2y"))
+    cmd.alter("1l2y and resi 1", "resn='MSE'")  # 1L2Y starts with Asn; MSE reads as Met
+    capfd.readouterr()
+    cmd.do("saprot_scan 1l2y")
+    assert RUNNER.wait(120)
+    text = "".join(capfd.readouterr())
+    assert "1 modified residue(s) read as their parent amino acid" in text and "MSE as M" in text, text
+    (result,) = STORE.scores.values()
+    assert result.result.wt[0] == "M"

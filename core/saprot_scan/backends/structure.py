@@ -6,7 +6,8 @@ the coordinates the core already reads (N, CA, C, CB per residue):
 
     score(i, mt) = z(-burial_i) + z(BLOSUM62(wt_i, mt)) + 0.2 z(proline_i,mt) + 0.2 z(-pLDDT_i)
 
-- burial: mean of the z-scores of the Cbeta count within 10 A (CA for glycine) and the half-sphere
+- burial: mean of the z-scores of the Cbeta count within 10 A (CA for glycine; the ideal Cbeta from the
+  backbone for other residues without one, in every term) and the half-sphere
   exposure "up" count (CA atoms within 13 A on the side-chain side, Hamelryck 2005); a cysteine in a
   disulfide bond (CB-CB < 4.5 A) counts as buried as the chain's most buried residue;
 - BLOSUM62 (Henikoff & Henikoff 1992, biotite's copy);
@@ -26,6 +27,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from saprot_scan.encoding.geometry import neighbour_pair_chunks, neighbour_pairs, with_ideal_cb
 from saprot_scan.encoding.tokens import AMINO_ACIDS
 
 STRUCTURE_SCORER_NAME = "burial-blosum"
@@ -75,31 +77,27 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def _neighbour_pairs(points: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs (i, j), i != j, of points closer than ``radius`` (biotite's cell list: linear in L)."""
-    from biotite.structure import CellList
-
-    finite = np.isfinite(points).all(axis=1)
-    safe = np.where(finite[:, None], points, 1e6 + np.arange(len(points))[:, None] * 1e3)
-    cells = CellList(safe.astype(np.float32), cell_size=radius)
-    matrix = cells.get_atoms(safe.astype(np.float32), radius, as_mask=True)
-    i, j = np.nonzero(matrix)
-    keep = (i != j) & finite[i] & finite[j]
-    return i[keep], j[keep]
+    """Index pairs (i, j), i != j, of finite points within ``radius`` (encoding.geometry: linear memory)."""
+    return neighbour_pairs(points, radius)
 
 
 def contact_counts(coords: np.ndarray, radius: float = CONTACT_RADIUS) -> np.ndarray:
-    """Cbeta atoms (CA for glycine) within ``radius`` of each residue's Cbeta."""
+    """Cbeta atoms (CA where there is no Cbeta: glycine) within ``radius`` of each residue's Cbeta."""
     beta = np.where(np.isfinite(coords[:, 3]).all(axis=1)[:, None], coords[:, 3], coords[:, 1])
-    i, _ = _neighbour_pairs(beta, radius)
-    return np.bincount(i, minlength=len(coords)).astype(float)
+    counts = np.zeros(len(coords))
+    for i, _ in neighbour_pair_chunks(beta, radius):
+        counts += np.bincount(i, minlength=len(coords))
+    return counts
 
 
 def half_sphere_exposure(coords: np.ndarray, radius: float = HSE_RADIUS) -> np.ndarray:
     """HSE-up: CA atoms within ``radius`` on the side-chain side of each residue's CA."""
     ca, direction = _side_chain_directions(coords)
-    i, j = _neighbour_pairs(ca, radius)
-    up = np.einsum("kd,kd->k", ca[j] - ca[i], direction[i]) > 0
-    return np.bincount(i[up], minlength=len(coords)).astype(float)
+    counts = np.zeros(len(coords))
+    for i, j in neighbour_pair_chunks(ca, radius):
+        up = np.einsum("kd,kd->k", ca[j] - ca[i], direction[i]) > 0
+        counts += np.bincount(i[up], minlength=len(coords))
+    return counts
 
 
 def disulfide_cysteines(sequence: str, coords: np.ndarray) -> np.ndarray:
@@ -149,15 +147,21 @@ class StructureFeatures:
 
 
 def structure_features(sequence: str, coords: np.ndarray, plddt: np.ndarray | None = None) -> StructureFeatures:
-    """Burial, disulfides, secondary structure (and pLDDT, passed through) for one chain."""
-    coords = np.asarray(coords, dtype=float)
-    contacts = contact_counts(coords)
-    hse = half_sphere_exposure(coords)
-    burial = 0.5 * _zscore(contacts) + 0.5 * _zscore(hse)
-    disulfide = disulfide_cysteines(sequence, coords)
+    """Burial, disulfides, secondary structure (and pLDDT, passed through) for one chain.
+
+    Residues other than glycine that lack a Cbeta (truncated side chains) get the ideal one from the backbone.
+    """
+    glycine = np.array([aa == "G" for aa in sequence], dtype=bool)
+    with np.errstate(all="ignore"):  # residues without N or C carry NaN through; they are no one's neighbour
+        coords = with_ideal_cb(np.asarray(coords, dtype=float), keep_missing=glycine)
+        contacts = contact_counts(coords)
+        hse = half_sphere_exposure(coords)
+        burial = 0.5 * _zscore(contacts) + 0.5 * _zscore(hse)
+        disulfide = disulfide_cysteines(sequence, coords)
+        sse = secondary_structure(coords)
     if disulfide.any():
         burial = np.where(disulfide, burial.max(), burial)
-    return StructureFeatures(burial, contacts, hse, disulfide, secondary_structure(coords),
+    return StructureFeatures(burial, contacts, hse, disulfide, sse,
                              None if plddt is None else np.asarray(plddt, dtype=float))
 
 

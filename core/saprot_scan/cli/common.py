@@ -13,10 +13,16 @@ def note(args, text: str) -> None:
         print(text, file=sys.stderr)
 
 
-def read_chains(args):
+def read_chains(args, show_notes: bool = True):
+    """The structure's chains; what was read differently from the file's text (its notes) goes to stderr,
+    unless the command reports it with its results (``show_notes=False``)."""
     from saprot_scan.encoding.structure import read_structure
 
-    return read_structure(args.structure, chains=args.chain, model=args.model_number)
+    chains = read_structure(args.structure, chains=args.chain, model=args.model_number)
+    for chain in chains if show_notes else ():
+        for text in chain.notes:
+            note(args, f"chain {chain.chain_id}: {text}")
+    return chains
 
 
 def only_chain(chains: list, what: str = "") -> object:

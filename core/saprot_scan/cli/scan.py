@@ -49,7 +49,7 @@ def run(args) -> int:
     if args.heatmap and Path(args.heatmap).suffix.lower() not in HEATMAP_SUFFIXES:
         raise InputError(f"--heatmap {args.heatmap}: use a .png, .svg or .pdf file name")
     fitted = fitted_for_scan(args)  # a bad --fitted file fails before any model work
-    chains = read_chains(args)
+    chains = read_chains(args, show_notes=False)  # they come with each chain's result line
     numberings, selections = _numberings(args, chains)
     if args.csv_hgvs:
         from saprot_scan.outputs.hgvs import hgvs_paths

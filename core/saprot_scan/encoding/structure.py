@@ -10,12 +10,14 @@ import gzip
 import io
 import os
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from saprot_scan.encoding import imperfect
 from saprot_scan.errors import InputError
 
 BACKBONE_ATOMS = ("N", "CA", "C", "CB")
@@ -83,7 +85,13 @@ def one_letter(res_name: str) -> str:
     """One-letter code; modified residues map to their parent amino acid (MSE -> M), else X."""
     info = _tabulated(res_name)
     code = info.one_letter_code.upper() if info is not None else "X"
-    return code if code in "ACDEFGHIKLMNPQRSTVWY" else "X"
+    return code if code in imperfect.STANDARD_LETTERS else "X"
+
+
+def _is_modified(res_name: str) -> bool:
+    """A modified amino acid that gemmi's chemical component table gives a parent for (lower-case code)."""
+    info = _tabulated(res_name)
+    return info is not None and info.one_letter_code.islower()
 
 
 def _is_amino_acid(res_name: str) -> bool:
@@ -123,7 +131,8 @@ def _looks_like_cif(path: Path, text: str) -> bool:
 def _load_atoms(path: Path, text: str, model: int):
     """Parse one model (the first by default) with every alternate location, so the last one can win.
 
-    Returns the atoms and the experimental method the file declares ("" when none).
+    Returns the atoms, the experimental method the file declares ("" when none) and (chain id, note) pairs
+    saying what was read differently from the file's literal text.
     """
     import biotite.structure as struc
     from biotite.structure.io import pdb, pdbx
@@ -132,8 +141,14 @@ def _load_atoms(path: Path, text: str, model: int):
         cif = pdbx.CIFFile.read(io.StringIO(text))
         count = pdbx.get_model_count(cif)
         _check_model(model, count, path)
-        atoms = pdbx.get_structure(cif, model=model, altloc="all", use_author_fields=True,
+        notes, position = imperfect.drop_placeholder_atoms(cif.block, model)
+        notes += imperfect.comp_id_disagreements(cif.block)
+        atoms = pdbx.get_structure(cif, model=position, altloc="all", use_author_fields=True,
                                    extra_fields=["b_factor"])
+        collapsed = imperfect.collapsed_chains(atoms, _is_amino_acid)
+        if collapsed:
+            labels = pdbx.get_structure(cif, model=position, altloc="all", use_author_fields=False)
+            notes += imperfect.renumber_from_labels(atoms, labels, collapsed, _is_amino_acid)
         try:
             method = " ".join(cif.block["exptl"]["method"].as_array(str).tolist())
         except (KeyError, ValueError):
@@ -142,10 +157,11 @@ def _load_atoms(path: Path, text: str, model: int):
         pdb_file = pdb.PDBFile.read(io.StringIO(text))
         _check_model(model, pdb_file.get_model_count(), path)
         atoms = pdb_file.get_structure(model=model, altloc="all", extra_fields=["b_factor"])
+        notes = []
         method = " ".join(line[6:].strip() for line in text.split("\n") if line.startswith("EXPDTA"))
     if isinstance(atoms, struc.AtomArrayStack):
         atoms = atoms[0]
-    return atoms, method
+    return atoms, method, notes
 
 
 def _check_model(model: int, count: int, path: Path) -> None:
@@ -182,10 +198,14 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
     head = text.lstrip()[:200].lower()
     if head.startswith(("<!doctype", "<html", "<?xml")):
         raise InputError(f"{path.name}: this is an HTML/XML page, not a PDB or mmCIF file")
+    if head.startswith(">"):
+        raise InputError(f"{path.name}: this is a sequence file (FASTA), not a structure; give a PDB or mmCIF file")
+    if "\x00" in text:
+        raise InputError(f"{path.name}: not a readable PDB/mmCIF file (it contains NUL bytes: binary or damaged)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # biotite's notes (e.g. guessed elements) are not the user's business
-            atoms, method = _load_atoms(path, text, model)
+            atoms, method, notes = _load_atoms(path, text, model)
     except InputError:
         raise
     except Exception as err:  # biotite raises many kinds on malformed input
@@ -196,16 +216,30 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
         raise InputError(f"{path.name}: not a readable PDB/mmCIF file ({reason})") from None
     if atoms.array_length() == 0:
         raise InputError(f"{path.name}: no atoms found; is it a PDB or mmCIF file?")
-    result = chains_from_atoms(atoms, chains=chains, source=str(path), alphafold_text="alphafold" in text.lower())
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = chains_from_atoms(atoms, chains=chains, source=str(path),
+                                   alphafold_text="alphafold" in text.lower())
     for chain in result:
         chain.model = model
         chain.experimental_method = method
+        chain.notes[:0] = [note for chain_id, note in notes if chain_id == chain.chain_id]
     return result
 
 
 def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = "",
                       alphafold_text: bool = False) -> list[Chain]:
-    """Turn a biotite AtomArray into protein Chains (the shared path for files and viewers)."""
+    """Turn a biotite AtomArray into protein Chains (the shared path for files and viewers).
+
+    Two residues sharing one number are refused here (a file's mmCIF labels renumber them before), and
+    chains with nothing to score (all UNK) are left out with a note, or refused when nothing else is left.
+    """
+    where = Path(source).name or "the structure"
+    collapsed = imperfect.collapsed_chains(atoms, _is_amino_acid)
+    if collapsed:
+        chain, why = next(iter(collapsed.items()))
+        raise InputError(f"{where}: chain {chain}: {why}; the residue numbering collapsed, renumber the residues")
+    atoms, mixed = imperfect.last_residue_name_wins(atoms, _is_amino_acid)
     atoms = _last_altloc_wins(atoms)
     available = list(dict.fromkeys(atoms.chain_id.tolist()))
     wanted = list(chains) if chains else available
@@ -214,17 +248,25 @@ def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = 
         listing = ", ".join(c if c.strip() else "'' (blank)" for c in available) if available else "none"
         raise InputError(f"chain {', '.join(missing)} not found in {Path(source).name or 'the structure'} "
                          f"(chains: {listing})")
-    result = []
+    result, unscorable = [], []
     for chain_id in wanted:
         chain = _build_chain(atoms[atoms.chain_id == chain_id], chain_id, source, alphafold_text)
-        if chain is not None:
-            result.append(chain)
-        elif chains:
-            raise InputError(f"chain {chain_id} in {Path(source).name or 'the structure'} has no "
-                             "amino-acid residues with a CA atom")
+        if chain is None:
+            if chains:
+                raise InputError(f"chain {chain_id} in {where} has no amino-acid residues with a CA atom")
+            continue
+        if not imperfect.has_scorable_residue(chain.sequence):
+            unscorable.append(chain_id)
+            continue
+        chain.notes[:0] = [note for mixed_chain, note in mixed if mixed_chain == chain_id]
+        result.append(chain)
+    if not result and unscorable:
+        raise InputError(f"{where}: no scorable residue in chain {', '.join(unscorable)} (every amino acid is "
+                         "unknown, e.g. UNK)")
     if not result:
-        raise InputError(f"{Path(source).name or 'the structure'}: no protein chain found "
-                         "(no amino-acid residues with a CA atom)")
+        raise InputError(f"{where}: no protein chain found (no amino-acid residues with a CA atom)")
+    if unscorable:
+        result[0].notes.append(f"chain {', '.join(unscorable)} left out: no scorable residue (all unknown, e.g. UNK)")
     return result
 
 
@@ -232,7 +274,8 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
     import biotite.structure as struc
 
     starts = struc.get_residue_starts(atoms, add_exclusive_stop=True)
-    ids, letters, coords, bfac = [], [], [], []
+    ids, letters, coords, bfac, modified, names_read = [], [], [], [], [], []
+    where = Path(source).name or "the structure"
     constant_b = True
     for start, stop in zip(starts[:-1], starts[1:]):
         residue = atoms[start:stop]
@@ -240,6 +283,7 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
         names = residue.atom_name.tolist()
         if "CA" not in names or not _is_amino_acid(res_name):
             continue
+        imperfect.check_coordinates(residue, chain_id, where)
         xyz = np.full((4, 3), np.nan, dtype=np.float32)
         for k, atom_name in enumerate(BACKBONE_ATOMS):
             if atom_name in names:
@@ -248,6 +292,9 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
         constant_b &= bool(np.all(b == b[0]))
         ids.append(ResidueId(chain_id, int(residue.res_id[0]), str(residue.ins_code[0]).strip()))
         letters.append(one_letter(res_name))
+        names_read.append(res_name)
+        if _is_modified(res_name):
+            modified.append((res_name, letters[-1]))
         coords.append(xyz)
         bfac.append(float(b.mean()))
     if not ids:
@@ -256,9 +303,16 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
     chain = Chain(chain_id=chain_id, residue_ids=tuple(ids), sequence="".join(letters),
                   coords=coords_arr, b_factors=np.asarray(bfac), alphafold_text=alphafold_text,
                   b_factor_constant_per_residue=constant_b, source=source)
+    if len(set(ids)) != len(ids):  # a residue split by its atoms' order; the numbering cannot name it
+        twice = next(r for r, n in Counter(ids).items() if n > 1)
+        raise InputError(f"{where}: chain {chain_id} residue {twice.label} appears twice; renumber the residues")
+    unknown = [f"{name} {r.label}" for name, r, letter in zip(names_read, ids, letters) if letter == "X"]
+    for note in (imperfect.modified_residue_note(modified), imperfect.unknown_residue_note(unknown)):
+        if note and len(unknown) < len(ids):  # an all-unknown chain is refused or left out by the caller
+            chain.notes.append(note)
     backbone_complete = ~np.isnan(coords_arr[:, [0, 2], 0]).any(axis=1)
     if not backbone_complete.any():
-        raise InputError(f"{Path(source).name or 'the structure'}: chain {chain_id} has only CA atoms "
+        raise InputError(f"{where}: chain {chain_id} has only CA atoms "
                          "(no backbone N and C); SaProt's 3Di letters need N, CA and C")
     return chain
 
