@@ -14,8 +14,10 @@ def saprot_models(session):
     from html import escape
     from saprot_scan import models_dir
     from saprot_scan import default_model_line, model_list
-    rows = [(row.name, row.status if row.available or row.kind == "embedded"
-             else f"{row.status} (saprot models fetch {row.name})", row.source) for row in model_list()]
+    rows = [(row.name, row.status if row.available or row.kind != "registry"
+             else f"{row.status} (saprot models fetch {row.name})" if row.fetchable
+             else f"{row.status} (download it, then: saprot-scan models import FOLDER --name {row.name})", row.source)
+            for row in model_list()]
     default = default_model_line()
     table = "".join(f"<tr><td>{escape(a)}</td><td>{escape(b)}</td><td>{escape(c)}</td></tr>" for a, b, c in rows)
     session.logger.info(
@@ -36,7 +38,7 @@ def saprot_models_fetch(session, name: str):
         registry_entry(name)  # an unknown name fails here, before anything is downloaded
         report(f"fetching {name} ...")
         try:
-            return fetch_model(name, progress=False)
+            return fetch_model(name, progress=False, report=report)
         except ImportError as err:
             raise InputError("fetching needs the core's export extra (torch, transformers, huggingface_hub) "
                              f"in ChimeraX's Python; missing {err.name}") from None

@@ -60,8 +60,9 @@ def model_choices() -> list[tuple[str, str]]:
 class _Background:
     """A helper thread for model fetch/export whose result the GUI timer picks up."""
 
-    def __init__(self, label, work):
+    def __init__(self, label, work, lines=None):
         self.label, self.result, self.error, self.done = label, None, None, False
+        self.lines = lines if lines is not None else []  # stage lines the work appends; the timer shows the last
         self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
         self._thread.start()
 
@@ -298,7 +299,9 @@ def build_dialog(parent=None):
             if not spec or spec == "default" or spec.endswith(".onnx"):
                 self.status.setText("choose a registry model (saprot-35m, saprot-650m) to fetch")
                 return
-            self._start_helper(f"fetching {spec}", lambda: fetch_model(spec, progress=False) and spec)
+            stages: list = []
+            self._start_helper(f"fetching {spec}",
+                               lambda: fetch_model(spec, progress=False, report=stages.append) and spec, stages)
 
         def on_export(self):
             folder = QtWidgets.QFileDialog.getExistingDirectory(self, "SaProt checkpoint folder")
@@ -319,13 +322,13 @@ def build_dialog(parent=None):
                 return
             self._start_helper(f"exporting {hf_dir}", lambda: export_onnx(hf_dir, target) and target)
 
-        def _start_helper(self, label, work):
+        def _start_helper(self, label, work, lines=None):
             if self._helper is not None and not self._helper.done:
                 self.status.setText(f"still {self._helper.label}")
                 return
             self.status.setText(label + " ...")
             feedback.say(label + " ...")
-            self._helper = _Background(label, work)
+            self._helper = _Background(label, work, lines)
 
         # --- progress -----------------------------------------------------------------------
         def poll(self):
@@ -340,6 +343,8 @@ def build_dialog(parent=None):
             elif self._outputs_pending or RUNNER.last_outcome not in ("", "running"):
                 self._scan_ended()
             helper = self._helper
+            if helper is not None and not helper.done and helper.lines:
+                self.status.setText(f"{helper.label}: {helper.lines[-1]}")
             if helper is not None and helper.done:
                 self._helper = None
                 if helper.error is not None:

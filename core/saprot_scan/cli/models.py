@@ -84,8 +84,7 @@ def _fetch(args) -> int:
     need_export_extra("models fetch")
     from saprot_scan.models.hub import fetch_model
 
-    path = fetch_model(args.name, fp16=args.fp16)
-    print(f"cached {args.name} at {path}", file=sys.stderr)
+    fetch_model(args.name, fp16=args.fp16)
     if args.int8:
         from saprot_scan.models.registry import cached_model
 
@@ -98,7 +97,8 @@ def _import(args) -> int:
     from saprot_scan.models.importer import import_checkpoint
     from saprot_scan.models.registry import cached_model
 
-    path = import_checkpoint(args.path, name=args.name, fp16=args.fp16)
+    path = import_checkpoint(args.path, name=args.name, fp16=args.fp16,
+                             report=lambda text: print(text, file=sys.stderr, flush=True))
     print(f"cached {path.name} at {path}", file=sys.stderr)
     if args.int8:
         _quantize_file(cached_model(path.name).path)

@@ -13,6 +13,8 @@ from saprot_scan.encoding.tokens import CLS_ID, EOS_ID, MASK_ID, MAX_POSITIONS, 
 ARCHITECTURES: dict[str, dict[str, int]] = {
     "saprot-35m": dict(num_hidden_layers=12, hidden_size=480, num_attention_heads=20, intermediate_size=1920),
     "saprot-650m": dict(num_hidden_layers=33, hidden_size=1280, num_attention_heads=20, intermediate_size=5120),
+    # SaProt 1.3B: 650M's width with twice the layers (issue 18; the model card of westlake-repl/SaProt_1.3B_AF2)
+    "saprot-1.3b": dict(num_hidden_layers=66, hidden_size=1280, num_attention_heads=20, intermediate_size=5120),
     "tiny": dict(num_hidden_layers=2, hidden_size=32, num_attention_heads=4, intermediate_size=64),
 }
 
