@@ -250,6 +250,8 @@ out["models"] = log.html()
     assert out["help_page"]
     assert "saprot.html" in (out["url"] or "")
     assert "SaProt models" in out["models"] and "default:" in out["models"]
+    assert "saprot models fetch saprot-35m" in out["models"]  # fetchable: the command that gets it
+    assert "saprot-scan models import FOLDER --name saprot-1.3b" in out["models"]  # import only: how to import it
 
 
 def test_partial_spec_scores_whole_chain_but_colours_only_the_spec(chimerax):
