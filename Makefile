@@ -22,7 +22,7 @@ $(STAMP): core/pyproject.toml $(wildcard plugin_pymol/requirements-test.txt)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e 'core[export,test,ray]' pymol-open-source $(if $(wildcard plugin_pymol/requirements-test.txt),-r plugin_pymol/requirements-test.txt)
+	$(PIP) install -q -e 'core[fetch,test,ray]' pymol-open-source $(if $(wildcard plugin_pymol/requirements-test.txt),-r plugin_pymol/requirements-test.txt)
 	touch $(STAMP)
 
 test-core: venv pymol-sysdeps

@@ -50,7 +50,7 @@ def test_export_report(cli_exports):
 
     rc, path, printed = cli_exports["fp32"]
     assert rc == 0
-    match = re.fullmatch(r"wrote (\S+) \(sha256 ([0-9a-f]{64})\); max \|logit - PyTorch\| = ([0-9.e+-]+) "
+    match = re.fullmatch(r"wrote (\S+) \(sha256 ([0-9a-f]{64})\); max \|logit - reference\| = ([0-9.e+-]+) "
                          r"\(([0-9.e+-]+) of the logit scale ([0-9.e+-]+)\); "
                          r"max log-probability-difference error = ([0-9.e+-]+)\n", printed)
     assert match, printed
@@ -79,7 +79,8 @@ def test_export_refuses_bad_destinations_and_folders(tiny_hf_checkpoint, tmp_pat
 def test_padded_batch_equals_pytorch(tiny_onnx_model, hf_model):
     """A batch of different lengths, padded: every real position equals PyTorch, and equals that
     sequence run alone (the attention mask really hides the padding)."""
-    from saprot_scan.models.export import sample_batch, torch_logits
+    from saprot_scan.models.export import sample_batch
+    from support.core_reference import torch_logits
 
     ids, mask = sample_batch(length=30, batch=4, seed=5)
     lengths = mask.sum(axis=1)
@@ -98,7 +99,8 @@ def test_padded_batch_equals_pytorch(tiny_onnx_model, hf_model):
 def test_cli_export_fp32(cli_exports, hf_model):
     rc, path, printed = cli_exports["fp32"]
     assert rc == 0 and path.is_file()
-    from saprot_scan.models.export import sample_batch, torch_logits
+    from saprot_scan.models.export import sample_batch
+    from support.core_reference import torch_logits
 
     ids, mask = sample_batch(length=20, batch=3, seed=9)
     got = load_model(str(path), device="cpu").logits(ids, mask)
@@ -108,7 +110,7 @@ def test_cli_export_fp32(cli_exports, hf_model):
 
 def test_cli_export_fp16_loads_and_runs(cli_exports, example_structure, monkeypatch, tmp_path):
     rc, path, printed = cli_exports["fp16"]
-    assert rc == 0 and path.is_file() and "max |logit - PyTorch|" in printed
+    assert rc == 0 and path.is_file() and "max |logit - reference|" in printed
     fp16 = load_model(str(path), device="cpu")
     assert fp16.precision == "fp16"
     from saprot_scan.pipeline import scan_chain

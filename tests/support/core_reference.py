@@ -72,3 +72,12 @@ def variant_score(model, aa: str, struct: str, variant: str) -> float:
         masked[i + 1] = INDEX["#" + struct[i].lower()]
     lp = _log_p_aa(model, masked, [i for _, i, _ in sites])
     return float(sum(lp[k, TWENTY.index(mt)] - lp[k, TWENTY.index(wt)] for k, (wt, _, mt) in enumerate(sites)))
+
+
+def torch_logits(model, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Reference logits of transformers' EsmForMaskedLM (fp32) for a padded batch."""
+    import torch
+
+    with torch.no_grad():
+        out = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits
+    return out.float().numpy()

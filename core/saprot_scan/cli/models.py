@@ -19,11 +19,13 @@ def _list() -> int:
 
 
 def _export(args) -> int:
+    need_fetch_extra("models export", ("onnx",))
     from saprot_scan.models.export import export_onnx
+    from saprot_scan.models.stages import Stages
 
-    report = export_onnx(args.hf_dir, args.out, fp16=args.fp16)
+    report = export_onnx(args.hf_dir, args.out, fp16=args.fp16, stages=Stages())
     diff = report["max_abs_logit_diff"]
-    print(f"wrote {report['path']} (sha256 {report['sha256']}); max |logit - PyTorch| = {diff:.2e} "
+    print(f"wrote {report['path']} (sha256 {report['sha256']}); max |logit - reference| = {diff:.2e} "
           f"({report['relative_logit_diff']:.2e} of the logit scale {report['logit_scale']:.3g}); "
           f"max log-probability-difference error = {report['max_score_diff']:.2e}")
     if args.int8:
@@ -60,28 +62,28 @@ def _info(args) -> int:
     return 0
 
 
-#: What fetch, import and export need beyond the core: the ``export`` extra.
-EXPORT_MODULES = ("torch", "transformers", "onnx", "onnxscript", "huggingface_hub", "safetensors")
+#: What fetch, import and export need beyond the core: the ``fetch`` extra (no torch: see models/esm_graph.py).
+FETCH_MODULES = ("onnx", "huggingface_hub")
 
 
-def need_export_extra(command: str) -> None:
+def need_fetch_extra(command: str, modules: tuple[str, ...] = FETCH_MODULES) -> None:
     """Name the extra to install, in one line, before any work, when one of its packages is missing."""
     import importlib.util
 
     missing = []
-    for module in EXPORT_MODULES:
+    for module in modules:
         try:
             if importlib.util.find_spec(module) is None:
                 missing.append(module)
         except (ImportError, ValueError):  # a module set to None in sys.modules, or a broken install
             missing.append(module)
     if missing:
-        raise InputError(f"{command} needs the export extra: pip install 'saprot-scan[export]' "
+        raise InputError(f"{command} needs the fetch extra: pip install 'saprot-scan[fetch]' "
                          f"(missing: {', '.join(missing)})")
 
 
 def _fetch(args) -> int:
-    need_export_extra("models fetch")
+    need_fetch_extra("models fetch")
     from saprot_scan.models.hub import fetch_model
 
     path = fetch_model(args.name, fp16=args.fp16)
@@ -94,7 +96,7 @@ def _fetch(args) -> int:
 
 
 def _import(args) -> int:
-    need_export_extra("models import")
+    need_fetch_extra("models import", ("onnx",))
     from saprot_scan.models.importer import import_checkpoint
     from saprot_scan.models.registry import cached_model
 

@@ -5,13 +5,12 @@ Why it is built this way:
   pointers, their SHA-256) cannot change under us; every downloaded file is hashed and checked against the
   hub's LFS record and against any hash the registry lists, and all hashes go into the cache manifest.
 - Safetensors are preferred. Pickled PyTorch weights (``pytorch_model.bin``, all SaProt's hub repos have)
-  are never unpickled freely, because unpickling runs code from whoever wrote the file: they are read with
-  ``torch.load(weights_only=True)``, whose restricted unpickler only rebuilds tensors, and rewritten as
-  safetensors before the exporter sees them.
+  are never unpickled freely, because unpickling runs code from whoever wrote the file: models/checkpoint.py's
+  restricted unpickler only rebuilds tensors (as numpy arrays) and refuses every other name.
 - Downloads go to a staging folder beside the cache entry (resumable: a rerun continues), the export is
   built in another one, and the manifest is written last before the folder is moved into place, so a
   half-done fetch is never listed as cached.
-Needs the ``export`` extra (torch, transformers, onnx, huggingface_hub).
+Needs the ``fetch`` extra (onnx, huggingface_hub); no torch.
 """
 from __future__ import annotations
 
@@ -144,52 +143,6 @@ def _check_hashes(folder: Path, files: list[str], expected: dict[str, str | None
     return hashes
 
 
-def _pickle_to_safetensors(bin_files: list[str], source: Path, out_dir: Path) -> None:
-    """Rewrite pickled weights as model.safetensors, reading them with the restricted (tensor-only) unpickler."""
-    import pickle
-
-    import torch
-    from safetensors.torch import save_file
-
-    state: dict = {}
-    for name in bin_files:
-        if not name.endswith(".bin"):
-            continue
-        try:
-            try:
-                part = torch.load(source / name, map_location="cpu", weights_only=True, mmap=True)
-            except RuntimeError as err:  # files from before torch 1.6's zip format cannot be memory-mapped
-                if "mmap" not in str(err):
-                    raise
-                part = torch.load(source / name, map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError) as err:
-            raise ModelError(f"{name}: refused; it is not a plain tensor checkpoint (the restricted loader said: "
-                             f"{_one_line(err)})") from None
-        if not isinstance(part, dict) or not all(isinstance(v, torch.Tensor) for v in part.values()):
-            raise ModelError(f"{name}: refused; expected a dictionary of tensors")
-        state.update(part)
-    seen: set[int] = set()
-    for key, tensor in state.items():  # safetensors stores no shared storage (tied embeddings)
-        pointer = tensor.untyped_storage().data_ptr()
-        state[key] = tensor.contiguous().clone() if pointer in seen else tensor.contiguous()
-        seen.add(pointer)
-    save_file(state, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
-
-
-def _checkpoint_dir(snapshot: Path, files: list[str], pickled: bool, work: Path) -> Path:
-    """A folder the exporter can read: the snapshot itself, or a safetensors copy of pickled weights."""
-    if not pickled:
-        return snapshot
-    converted = work / "checkpoint"
-    shutil.rmtree(converted, ignore_errors=True)
-    converted.mkdir(parents=True)
-    for name in CONFIG_FILES:
-        if (snapshot / name).is_file():
-            shutil.copy2(snapshot / name, converted / name)
-    _pickle_to_safetensors(files, snapshot, converted)
-    return converted
-
-
 def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: str | None = None,
                            revision: str | None = None, fp16: bool = False,
                            expected_sha256: dict[str, str | None] | None = None) -> Path:
@@ -224,7 +177,7 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
     shutil.rmtree(build, ignore_errors=True)
     build.mkdir(parents=True)
     try:
-        checkpoint = _checkpoint_dir(snapshot, weights, pickled, work)
+        checkpoint = snapshot  # pickled weights are read by models/checkpoint.py's restricted reader
         onnx_name = f"{name}.onnx"
         report = export_onnx(checkpoint, build / onnx_name)
         manifest = {
@@ -233,7 +186,7 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
             "external_data": bool(report["external_data"]),
             "max_abs_logit_diff": report["max_abs_logit_diff"],
             "relative_logit_diff": report.get("relative_logit_diff"), "max_score_diff": report.get("max_score_diff"),
-            "weights": weights, "weights_format": "pickle, read with torch.load(weights_only=True)"
+            "weights": weights, "weights_format": "pickle, read by the tensor-only reader"
             if pickled else "safetensors",
             "files": hashes, "saprot_scan_version": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
