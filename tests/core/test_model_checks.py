@@ -40,23 +40,13 @@ def _one_error_line(proc, status: int = 2) -> str:
 def realistic_checkpoint(tmp_path_factory) -> Path:
     """A small SaProt-format model with realistic magnitudes: weights drawn at std 0.5 and, in every layer, two
     outlier channels (LayerNorm gain 25, residual bias 40), as trained ESM-2-style models carry."""
-    from transformers import EsmForMaskedLM
-
     from saprot_scan.models.architectures import random_checkpoint
+    from support.core_reference import add_outlier_channels
 
     out = tmp_path_factory.mktemp("realistic") / "hf"
     random_checkpoint(out, dict(num_hidden_layers=4, hidden_size=96, num_attention_heads=4, intermediate_size=192),
                       seed=1)
-    model = EsmForMaskedLM.from_pretrained(out, attn_implementation="eager").eval()
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for name, parameter in model.named_parameters():
-            if parameter.dim() == 2 and "embeddings" not in name:
-                parameter.normal_(0.0, 0.5, generator=generator)
-        for layer in model.esm.encoder.layer:
-            layer.attention.LayerNorm.weight[[3, 17]] = 25.0
-            layer.output.dense.bias[[3, 17]] = 40.0
-    model.save_pretrained(out, safe_serialization=True)
+    add_outlier_channels(out)
     return out
 
 

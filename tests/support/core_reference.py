@@ -81,3 +81,34 @@ def torch_logits(model, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         out = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits
     return out.float().numpy()
+
+
+def hf_default_checkpoint(out, dims: dict, seed: int = 0):
+    """A checkpoint exactly as transformers initialises EsmForMaskedLM (no widened head), with SaProt's files."""
+    import torch
+    from transformers import EsmForMaskedLM
+
+    from saprot_scan.models.architectures import esm_config, write_tokenizer_files
+
+    torch.manual_seed(seed)
+    EsmForMaskedLM(esm_config(**dims)).eval().save_pretrained(out, safe_serialization=True)
+    write_tokenizer_files(out)
+    return out
+
+
+def add_outlier_channels(folder) -> None:
+    """Give a saved checkpoint realistic magnitudes: weights drawn at std 0.5 and, in every layer, two outlier
+    channels (LayerNorm gain 25, residual bias 40), as trained ESM-2-style models carry."""
+    import torch
+    from transformers import EsmForMaskedLM
+
+    model = EsmForMaskedLM.from_pretrained(folder, attn_implementation="eager").eval()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if parameter.dim() == 2 and "embeddings" not in name:
+                parameter.normal_(0.0, 0.5, generator=generator)
+        for layer in model.esm.encoder.layer:
+            layer.attention.LayerNorm.weight[[3, 17]] = 25.0
+            layer.output.dense.bias[[3, 17]] = 40.0
+    model.save_pretrained(folder, safe_serialization=True)

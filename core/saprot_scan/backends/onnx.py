@@ -302,7 +302,7 @@ def load_model_file(path: str | os.PathLike, device: str = "auto", name: str | N
         session, used = open_session(path, device)
         file, kind = path, session.get_modelmeta().custom_metadata_map.get(PRECISION_KEY, "fp32")
         if explicit and kind != wanted:
-            hint = f"; make one with: python -m saprot_scan.models.quantize {path}" if wanted == "int8" else ""
+            hint = f"; make one with: saprot-scan models quantize {path}" if wanted == "int8" else ""
             raise ModelError(f"no usable {wanted} copy of {path.name}: {problem}{hint}")
     runner = cuda.BatchRunner(cuda.iobinding_runner(session)) if used == "cuda" else None
     return LoadedModel(name=name or path.stem, path=file, sha256=digest, device=used, session=session,

@@ -36,8 +36,9 @@ def _export(args) -> int:
 def _quantize_file(path) -> None:
     """The int8 copy beside ``path``; the runtime uses it on the CPU from then on."""
     from saprot_scan.models.quantize import quantize_int8
+    from saprot_scan.models.stages import Stages
 
-    report = quantize_int8(path)
+    report = quantize_int8(path, stages=Stages())
     print(f"wrote {report['path']} (sha256 {report['sha256'][:12]}); {report['agreement'].line()}")
 
 
@@ -100,7 +101,9 @@ def _import(args) -> int:
     from saprot_scan.models.importer import import_checkpoint
     from saprot_scan.models.registry import cached_model
 
-    path = import_checkpoint(args.path, name=args.name, fp16=args.fp16)
+    from saprot_scan.models.stages import Stages
+
+    path = import_checkpoint(args.path, name=args.name, fp16=args.fp16, stages=Stages())
     print(f"cached {path.name} at {path}", file=sys.stderr)
     if args.int8:
         _quantize_file(cached_model(path.name).path)

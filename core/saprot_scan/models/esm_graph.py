@@ -213,10 +213,12 @@ def _attention(b: _Builder, weights: Weights, prefix: str, normed: str, query_so
     q = _heads(b, b.linear(query_source, weights, f"{prefix}.self.query", width, width))
     k = _heads(b, b.linear(normed, weights, f"{prefix}.self.key", width, width))
     v = _heads(b, b.linear(normed, weights, f"{prefix}.self.value", width, width))
-    q = _rotate(b, b.op("Mul", [q, "c_query_scale"]), cos_q, sin_q)
-    k = _rotate(b, k, cos_k, sin_k)
+    # Rotary positions, scores and softmax in float32 in every precision: query-key products of real
+    # checkpoints (outlier channels) overflow float16's 65504; they are a small share of the work.
+    q = _rotate(b, b.op("Mul", [_to_float32(b, q), "c_query_scale"]), cos_q, sin_q)
+    k = _rotate(b, _to_float32(b, k), cos_k, sin_k)
     scores = b.op("Add", [b.op("MatMul", [q, b.op("Transpose", [k], perm=[0, 1, 3, 2])]), "additive_mask"])
-    context = b.op("MatMul", [b.op("Softmax", [scores], axis=-1), v])
+    context = b.op("MatMul", [_cast(b, b.op("Softmax", [scores], axis=-1)), v])
     return b.op("Reshape", [b.op("Transpose", [context], perm=[0, 2, 1, 3]), "c_hidden_shape"])
 
 
@@ -246,8 +248,8 @@ def _constants(b: _Builder, shape: EsmShape) -> None:
     inits.const("c_half", 0.5)
     inits.const("c_one", 1.0)
     inits.const("c_sqrt2", math.sqrt(2.0))
-    inits.const("c_query_scale", shape.head_size ** -0.5)
-    inits.const("c_mask_min", np.finfo(dtype).min)
+    inits.const("c_query_scale", shape.head_size ** -0.5, np.float32)
+    inits.const("c_mask_min", np.finfo(np.float32).min, np.float32)
     inits.const("c_heads_shape", [0, 0, shape.heads, shape.head_size], np.int64)
     inits.const("c_hidden_shape", [0, 0, shape.hidden], np.int64)
     inits.const("c_zero_1", [0], np.int64)
@@ -286,8 +288,8 @@ def _embeddings(b: _Builder, weights: Weights) -> tuple[str, str]:
         hidden = b.op("Div", [hidden, _cast(b, factor)])
     if shape.layer_norm_before:
         hidden = b.layer_norm(hidden, weights, "embeddings.layer_norm", shape.eps)
-    mask = _cast(b, mask_f32)
-    return b.op("Mul", [hidden, b.op("Unsqueeze", [mask, "c_axis_last"])]), mask
+    hidden = b.op("Mul", [hidden, b.op("Unsqueeze", [_cast(b, mask_f32), "c_axis_last"])])
+    return hidden, mask_f32
 
 
 def _cast(b: _Builder, name: str) -> str:
@@ -297,6 +299,12 @@ def _cast(b: _Builder, name: str) -> str:
     if b.inits.dtype == np.float32:
         return name
     return b.op("Cast", [name], to=helper.np_dtype_to_tensor_dtype(b.inits.dtype))
+
+
+def _to_float32(b: _Builder, name: str) -> str:
+    from onnx import TensorProto
+
+    return name if b.inits.dtype == np.float32 else b.op("Cast", [name], to=TensorProto.FLOAT)
 
 
 def _rotary_tables(b: _Builder, shape: EsmShape) -> dict[str, str]:
@@ -311,7 +319,7 @@ def _rotary_tables(b: _Builder, shape: EsmShape) -> dict[str, str]:
     angles = b.op("Concat", [freqs, freqs], axis=-1)
     tables = {}
     for part in ("cos", "sin"):
-        table = _cast(b, b.op(part.capitalize(), [angles]))  # (T, head_size)
+        table = b.op(part.capitalize(), [angles])  # (T, head_size), float32 like the attention scores
         tables[part] = b.op("Unsqueeze", [table, "c_axes_01"])  # (1, 1, T, head_size)
         tables[f"{part}_rows"] = b.op("Unsqueeze", [b.op("Gather", [table, QUERY_ROWS], axis=0), "c_axis_1"])
     return tables
@@ -350,7 +358,7 @@ def build_model(folder: str | Path, out_path: str | Path, precision: str = "fp32
         _constants(b, shape)
         tables = _rotary_tables(b, shape)
         hidden, mask = _embeddings(b, weights)
-        b.op("Unsqueeze", [b.op("Mul", [b.op("Sub", ["c_one", mask]), "c_mask_min"]), "c_axes_12"],
+        b.op("Unsqueeze", [b.op("Mul", [b.op("Sub", ["c_one_f32", mask]), "c_mask_min"]), "c_axes_12"],
              name="additive_mask")
         rows = b.op("Unsqueeze", [QUERY_ROWS, "c_axis_last"])
         for index in range(shape.layers):

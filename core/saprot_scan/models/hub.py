@@ -145,13 +145,14 @@ def _check_hashes(folder: Path, files: list[str], expected: dict[str, str | None
 
 def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: str | None = None,
                            revision: str | None = None, fp16: bool = False,
-                           expected_sha256: dict[str, str | None] | None = None) -> Path:
+                           expected_sha256: dict[str, str | None] | None = None, stages=None) -> Path:
     """Hash, check, export and cache a downloaded (or local) checkpoint under ``models_dir()/name``.
 
     The cache entry appears only complete: built in a staging folder, manifest written last, then moved.
     """
     from saprot_scan import __version__
     from saprot_scan.models.export import export_onnx
+    from saprot_scan.models.stages import QUIET
 
     entry = registry_entry(name)
     snapshot = Path(snapshot_dir)
@@ -179,7 +180,7 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
     try:
         checkpoint = snapshot  # pickled weights are read by models/checkpoint.py's restricted reader
         onnx_name = f"{name}.onnx"
-        report = export_onnx(checkpoint, build / onnx_name)
+        report = export_onnx(checkpoint, build / onnx_name, stages=stages or QUIET)
         manifest = {
             "name": name, "repo": repo or entry["repo"], "revision": revision or entry["revision"],
             "onnx": onnx_name, "sha256": report["sha256"], "precision": "fp32",
@@ -192,7 +193,7 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         if fp16:
-            half = export_onnx(checkpoint, build / f"{name}-fp16.onnx", fp16=True)
+            half = export_onnx(checkpoint, build / f"{name}-fp16.onnx", fp16=True, stages=stages or QUIET)
             manifest.update(onnx_fp16=f"{name}-fp16.onnx", sha256_fp16=half["sha256"],
                             max_abs_logit_diff_fp16=half["max_abs_logit_diff"])
         (build / "manifest.json").write_text(json.dumps(manifest, indent=1))

@@ -61,7 +61,7 @@ def infer_name(folder: Path) -> str:
                      f"name it with --name ({', '.join(registry())})")
 
 
-def import_checkpoint(path: str | Path, name: str | None = None, fp16: bool = False) -> Path:
+def import_checkpoint(path: str | Path, name: str | None = None, fp16: bool = False, stages=None) -> Path:
     """Check, export and cache a local checkpoint (folder or zip) as registry model ``name``; the cache folder."""
     from saprot_scan.models.checks import check_vocab
     from saprot_scan.models.hub import install_from_snapshot, registry_entry
@@ -84,7 +84,8 @@ def import_checkpoint(path: str | Path, name: str | None = None, fp16: bool = Fa
             raise InputError(f"{source}: neither a checkpoint folder nor a zip of one")
         chosen = name or infer_name(folder)
         check_vocab(folder, required=True)
-        return install_from_snapshot(chosen, folder, revision=f"imported from {source.name}", fp16=fp16)
+        return install_from_snapshot(chosen, folder, revision=f"imported from {source.name}", fp16=fp16,
+                                    stages=stages)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         for work in root.glob(".*.work"):  # the export's scratch folder; a fetch's partial download is kept
