@@ -4,9 +4,6 @@ readers (safetensors, pickled zip) read what PyTorch wrote and run no pickled co
 where torch and transformers cannot be imported at all."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -173,30 +170,14 @@ def test_a_pickle_naming_anything_but_tensors_is_refused_unrun(tmp_path):
         read_torch_zip(tmp_path / "junk.bin")
 
 
-_NO_TORCH = """
-import importlib.abc, sys
-class NoTorch(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('torch', 'transformers', 'safetensors'):
-            raise ImportError(f'{name} is blocked: this run stands for an install without torch')
-sys.meta_path.insert(0, NoTorch())
-from saprot_scan.cli import main
-code = main(sys.argv[1:])
-assert not any(m.split('.')[0] in ('torch', 'transformers') for m in sys.modules), 'torch was imported'
-sys.exit(code)
-"""
-
-
 def test_models_import_runs_where_torch_cannot_be_imported(checkpoints, tmp_path):
     """``models import`` with fp16 and int8 copies, then a scan, with torch/transformers/safetensors unimportable
     (an import hook refuses them, as a venv with only core[fetch] would); the cached fp32 model scores like
     transformers (the checkpoint's own logits, compared in test_graph_equals_transformers)."""
-    env = dict(os.environ, SAPROT_SCAN_CACHE=str(tmp_path / "cache"), SAPROT_SCAN_THREADS="1")
-    env.pop("SAPROT_SCAN_DEBUG", None)
+    from support.no_torch import run_without_torch
 
     def run(*args):
-        return subprocess.run([sys.executable, "-c", _NO_TORCH, *map(str, args)], capture_output=True, text=True,
-                              env=env, timeout=600)
+        return run_without_torch(args, tmp_path / "cache", SAPROT_SCAN_THREADS="1")
 
     proc = run("models", "import", checkpoints["hf-default"], "--name", "saprot-35m", "--fp16", "--int8")
     assert proc.returncode == 0, proc.stderr

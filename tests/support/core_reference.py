@@ -45,15 +45,17 @@ def _log_p_aa(model, ids: list[int], positions: list[int]) -> np.ndarray:
     return np.array(out)
 
 
-def masked_marginal(model, aa: str, struct: str) -> np.ndarray:
-    """(L, 20) scores: for each site, mask it ("#" + 3Di letter) and compare every aa with the wild type."""
+def masked_marginal(model, aa: str, struct: str, positions=None) -> np.ndarray:
+    """(L, 20) scores: for each site, mask it ("#" + 3Di letter) and compare every aa with the wild type;
+    with ``positions`` (0-based), (len(positions), 20) scores of those sites only."""
     ids = token_ids(aa, struct)
-    scores = np.zeros((len(aa), 20))
-    for i in range(len(aa)):
+    sites = range(len(aa)) if positions is None else list(positions)
+    scores = np.zeros((len(sites), 20))
+    for row, i in enumerate(sites):
         masked = list(ids)
         masked[i + 1] = INDEX["#" + struct[i].lower()]
         lp = _log_p_aa(model, masked, [i])[0]
-        scores[i] = lp - lp[TWENTY.index(aa[i])]
+        scores[row] = lp - lp[TWENTY.index(aa[i])]
     return scores
 
 
