@@ -38,8 +38,11 @@ BEFORE = {("saprot-650m", "export fp32"): "3:25, 5.95 GB (torch export)",
 STEPS = ("export fp32", "export fp16", "int8 copy", "scan fp32", "scan int8", "batch int8")
 
 
+CLI_PYTHON = [sys.executable]
+
+
 def _cli(*args) -> list[str]:
-    return [sys.executable, "-m", "saprot_scan", *map(str, args)]
+    return [*CLI_PYTHON, "-m", "saprot_scan", *map(str, args)]
 
 
 def measured(command: list[str], env: dict) -> dict:
@@ -111,7 +114,10 @@ def markdown(results: dict, sizes: list[str]) -> str:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [MARK_START, "## SaProt at full size: import, fp16, int8, scan (issue 18)", "",
              f"Machine: {cpu_name()}, {os.cpu_count()} cores, shared with other jobs. Date: {now}. "
-             f"Command: `python bench/fullsize.py --markdown --sizes {' '.join(sizes)}`.", "",
+             f"Command: `python bench/fullsize.py --markdown --sizes {' '.join(sizes)}"
+             + (" --cli-python VENV/bin/python`, the steps run by a fresh venv holding only "
+                "`pip install 'core[fetch,batch]'` (no torch importable)." if CLI_PYTHON[0] != sys.executable
+                else "`.") + f" Steps done: {', '.join(STEPS)}.", "",
              "Random-weight checkpoints with the exact configs (35M: 12 x 480; 650M: 33 x 1280, 20 heads, 5120 FFN, "
              "pickled `pytorch_model.bin` as on the hub). Each step is one command in its own process; cells are "
              "wall time and peak resident memory (GNU time). Exports include their check against the float64 "
@@ -138,7 +144,11 @@ def main() -> int:
     parser.add_argument("--sizes", nargs="+", default=["saprot-35m", "saprot-650m"])
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--cli-python", help="the Python whose saprot-scan runs the steps, e.g. a fresh venv with "
+                                             "only core[fetch,batch] (no torch); default: this one")
     args = parser.parse_args()
+    if args.cli_python:
+        CLI_PYTHON[0] = args.cli_python
     if args.fresh:
         shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True, exist_ok=True)

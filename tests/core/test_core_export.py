@@ -137,3 +137,13 @@ def test_models_info(cli_exports, tiny_onnx_model, capsys):
     assert info["saprot_scan.format"] == FORMAT_TAG and info["saprot_scan.vocab_size"] == "446"
     assert cli.main(["models", "info", str(cli_exports["fp16"][1])]) == 0
     assert "precision\tfp16" in capsys.readouterr().out
+
+
+def test_models_info_describes_a_precision_or_names_the_command_that_makes_it(tiny_onnx_model, capsys):
+    assert cli.main(["models", "info", str(tiny_onnx_model), "--precision", "fp32"]) == 0
+    info = dict(line.split("\t", 1) for line in capsys.readouterr().out.strip().split("\n"))
+    assert info["precision"] == "fp32" and info["used on"].startswith("CPU")
+    assert cli.main(["models", "info", str(tiny_onnx_model), "--precision", "int8"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == (f"saprot-scan: error: no int8 copy of tiny.onnx; make one with: saprot-scan models quantize "
+                     f"{tiny_onnx_model}")

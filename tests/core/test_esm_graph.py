@@ -186,6 +186,9 @@ def test_models_import_runs_where_torch_cannot_be_imported(checkpoints, tmp_path
     assert "Warning" not in proc.stderr, proc.stderr
     folder = tmp_path / "cache" / "models" / "saprot-35m"
     assert {"saprot-35m.onnx", "saprot-35m-fp16.onnx", "saprot-35m.int8.onnx"} <= {p.name for p in folder.iterdir()}
+    info = run("models", "info", "saprot-35m", "--precision", "fp16")
+    assert info.returncode == 0 and "precision\tfp16" in info.stdout, info.stderr
+    assert "used on\tCUDA (chosen automatically; not run on the CPU)" in info.stdout
     for precision in ("fp32", "int8"):
         scan = run("scan", structure("1aki"), "--model", "saprot-35m", "--precision", precision, "--method", "wt",
                    "--residues", "1-3")

@@ -52,6 +52,9 @@ def _quantize(args) -> int:
 def _info(args) -> int:
     from saprot_scan.backends.onnx import load_model
 
+    if getattr(args, "precision", None):
+        return _info_precision(args.model, args.precision)
+
     model = load_model(args.model, device="cpu")
     meta = model.session.get_modelmeta().custom_metadata_map
     print(f"name\t{model.name}")
@@ -60,6 +63,25 @@ def _info(args) -> int:
     print(f"precision\t{model.precision}")
     for key in sorted(meta):
         print(f"{key}\t{meta[key]}")
+    return 0
+
+
+def _info_precision(spec: str, precision: str) -> int:
+    """One precision of a model (fp32 file, int8 or fp16 copy) described from its file, whichever device is here."""
+    from saprot_scan.backends.onnx import copy_report
+    from saprot_scan.models.registry import resolve_model
+    from saprot_scan.models.stages import human_bytes
+
+    ref = resolve_model(spec)
+    report = copy_report(ref.path, precision)
+    print(f"name\t{ref.name}")
+    print(f"path\t{report['path']}")
+    print(f"sha256\t{report['sha256']}")
+    print(f"precision\t{report['precision']}")
+    print(f"size\t{human_bytes(report['bytes'])}")
+    print(f"used on\t{report['used']}")
+    for key in sorted(report["metadata"]):
+        print(f"{key}\t{report['metadata'][key]}")
     return 0
 
 
