@@ -193,3 +193,17 @@ def test_models_import_runs_where_torch_cannot_be_imported(checkpoints, tmp_path
         scan = run("scan", structure("1aki"), "--model", "saprot-35m", "--precision", precision, "--method", "wt",
                    "--residues", "1-3")
         assert scan.returncode == 0 and len(scan.stdout.splitlines()) == 1 + 3 * 19, scan.stderr
+
+
+def test_int8_copy_of_a_model_with_external_weights(checkpoints, tmp_path, monkeypatch):
+    """As for SaProt 650M: the fp32 weights live in ``.onnx.data``; the int8 copy fuses the graph without
+    loading them and passes the same score check."""
+    from saprot_scan.models import esm_graph
+    from saprot_scan.models.quantize import quantize_int8
+
+    monkeypatch.setattr(esm_graph, "EXTERNAL_DATA_THRESHOLD", 0)
+    esm_graph.build_model(checkpoints["hf-default"], tmp_path / "m.onnx")
+    report = quantize_int8(tmp_path / "m.onnx")
+    assert report["fused_layers"] == DIMS["num_hidden_layers"] - 1
+    assert report["agreement"].mean_spearman >= 0.99
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.int8.onnx", "m.onnx", "m.onnx.data"]

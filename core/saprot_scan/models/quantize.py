@@ -89,13 +89,16 @@ def quantize_int8(onnx_in: str | os.PathLike, onnx_out: str | os.PathLike | None
     staged = out.with_name(f".{out.name}.{os.getpid()}.fused.onnx")
     try:
         stages.say(f"int8 copy of {src.name}: fusing attention")
-        model = onnx.load(str(src))
+        # Weights in a .data file beside the model stay there: the fused graph is written next to it and
+        # points at the same file, so the weights are neither loaded here nor copied (one load, by the quantizer).
+        in_place = src.with_name(src.name + ".data").is_file() and staged.parent.resolve() == src.parent.resolve()
+        model = onnx.load(str(src), load_external_data=not in_place)
         fused = fuse_attention(model) if fuse else 0
         weight_nodes = _weight_matmuls(model)
         if not weight_nodes:
             raise ModelError(f"{src.name}: no weight matrix multiplies to quantize")
         large = sum(len(t.raw_data) for t in model.graph.initializer) > EXTERNAL_DATA_THRESHOLD
-        onnx.save(model, str(staged), save_as_external_data=large, all_tensors_to_one_file=True,
+        onnx.save(model, str(staged), save_as_external_data=large and not in_place, all_tensors_to_one_file=True,
                   location=staged.name + ".data")
         del model
         stages.say(f"int8 copy: quantizing {len(weight_nodes)} weight matrix multiplies")
