@@ -40,7 +40,7 @@ def saprot_models_fetch(session, name: str):
         try:
             return fetch_model(name, progress=False, report=report)
         except ImportError as err:
-            raise InputError("fetching needs the core's export extra (torch, transformers, huggingface_hub) "
+            raise InputError("fetching needs the core's fetch extra (onnx, huggingface_hub) "
                              f"in ChimeraX's Python; missing {err.name}") from None
 
     def done(path) -> None:
@@ -67,7 +67,7 @@ def saprot_models_export(session, hf_dir: str, out: str):
             from saprot_scan import export_onnx
             return export_onnx(hf_dir, out)
         except ImportError as err:
-            raise InputError(f"export needs torch and transformers in ChimeraX's Python; missing {err.name}") from None
+            raise InputError(f"export needs the core's fetch extra (onnx) in ChimeraX's Python; missing {err.name}") from None
 
     def done(report_dict) -> None:
         session.logger.info(f"SaProt model exported to {out}")

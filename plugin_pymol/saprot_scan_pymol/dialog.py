@@ -294,7 +294,7 @@ def build_dialog(parent=None):
             try:
                 from saprot_scan import fetch_model
             except ImportError as err:
-                self.status.setText(f"fetching needs saprot-scan's export extra (missing {err.name})")
+                self.status.setText(f"fetching needs saprot-scan's fetch extra (missing {err.name})")
                 return
             if not spec or spec == "default" or spec.endswith(".onnx"):
                 self.status.setText("choose a registry model (saprot-35m, saprot-650m) to fetch")
@@ -318,7 +318,7 @@ def build_dialog(parent=None):
             try:
                 from saprot_scan import export_onnx
             except ImportError as err:
-                self.status.setText(f"export needs saprot-scan's export extra (missing {err.name})")
+                self.status.setText(f"export needs saprot-scan's fetch extra (missing {err.name})")
                 return
             self._start_helper(f"exporting {hf_dir}", lambda: export_onnx(hf_dir, target) and target)
 

@@ -96,7 +96,7 @@ def _listed(cache: Path) -> list[str]:
 
 
 def _one_error_line(run: subprocess.CompletedProcess) -> str:
-    errors = [line for line in run.stderr.splitlines() if line.startswith("saprot-scan: ")]
+    errors = [line for line in run.stderr.splitlines() if line.startswith("saprot-scan: error: ")]
     assert len(errors) == 1 and "Traceback" not in run.stderr, run.stderr
     return errors[0]
 
@@ -144,10 +144,10 @@ def test_dropped_connection_resumes_from_the_bytes_on_disk_across_runs(hub, cach
     assert all(r["authorization"] == "Bearer hf_test_token" for r in hub.requests if "/resolve/" in r["path"])
     assert not any(r["authorization"] for r in hub.requests if r["path"].startswith("/store/"))
     _assert_cached_from_hub(cache, hub)
-    for stage in ("downloading saprot-35m from", "downloaded saprot-35m", "exporting saprot-35m to ONNX",
-                  "cached saprot-35m at"):
-        assert stage in second.stderr
-    assert "Warning" not in second.stderr
+    for stage in ("downloading saprot-35m from", "downloading pytorch_model.bin", "downloaded saprot-35m",
+                  "checking the SHA-256 of 5 files", "cached saprot-35m at"):
+        assert f"saprot-scan: {stage}" in second.stderr
+    assert "Warning" not in second.stderr and "W1" not in second.stderr  # no third-party warnings or log lines
 
 
 def test_corrupted_download_is_refused_and_nothing_is_cached(hub, cache):

@@ -158,7 +158,7 @@ def test_open_dialog_is_one_window(qt_pm):
 
 
 def test_dialog_fetch_without_hub_access_reports_one_line(qt_pm, monkeypatch):
-    pytest.importorskip("huggingface_hub", reason="fetching needs the export extra")
+    pytest.importorskip("huggingface_hub", reason="fetching needs the fetch extra")
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # this machine cannot reach the hub anyway

@@ -1,7 +1,7 @@
 """SaProt-format Hugging Face checkpoints: the known architectures and random-weight ones for tests and benchmarks.
 
-Architecture numbers from SaProt's released configs (shared/docs/saprot-reference.md). Needs the
-``export`` extra (torch, transformers).
+Architecture numbers from SaProt's released configs (shared/docs/saprot-reference.md). Making checkpoints
+needs torch and transformers (tests, bench, training); nothing here is used to export them.
 """
 from __future__ import annotations
 
@@ -53,8 +53,10 @@ def write_tokenizer_files(out_dir: str | os.PathLike) -> None:
         "mask_token": "<mask>"}, indent=1))
 
 
-def random_checkpoint(out_dir: str | os.PathLike, architecture: str | dict = "tiny", seed: int = 0) -> Path:
-    """Write a random-weight SaProt-format checkpoint (config, safetensors, tokenizer) to ``out_dir``."""
+def random_checkpoint(out_dir: str | os.PathLike, architecture: str | dict = "tiny", seed: int = 0,
+                      pickled: bool = False) -> Path:
+    """Write a random-weight SaProt-format checkpoint (config, safetensors or with ``pickled`` the
+    pytorch_model.bin SaProt's hub repos hold, tokenizer) to ``out_dir``."""
     import torch
     from transformers import EsmForMaskedLM
 
@@ -67,7 +69,7 @@ def random_checkpoint(out_dir: str | os.PathLike, architecture: str | dict = "ti
             p.normal_(0.0, 0.5)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out, safe_serialization=True)
+    model.save_pretrained(out, safe_serialization=not pickled)
     write_tokenizer_files(out)
     return out
 

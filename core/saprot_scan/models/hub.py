@@ -9,25 +9,20 @@ Why it is built this way:
   Ctrl-C keeps what arrived and the next fetch continues from there, under every huggingface_hub version.
 - One fetch or import of a model at a time (``models.locking``): a second waits, then uses the first's result.
 - Safetensors are preferred. Pickled PyTorch weights (``pytorch_model.bin``, all SaProt's hub repos have)
-  are never unpickled freely, because unpickling runs code from whoever wrote the file: they are read with
-  ``torch.load(weights_only=True)``, whose restricted unpickler only rebuilds tensors, and rewritten as
-  safetensors before the exporter sees them.
+  are never unpickled freely, because unpickling runs code from whoever wrote the file: models/checkpoint.py's
+  restricted unpickler only rebuilds tensors (as numpy arrays) and refuses every other name.
 - The export is built in a staging folder and the manifest is written last before the folder is moved into
   place, so a half-done fetch is never listed as cached.
 - Errors are one line that says what to do: gated (log in / ``HF_TOKEN``), pinned revision gone (``models
   import``), damaged download (deleted; rerun), hub unreachable (rerun; the bytes are kept).
-Needs the ``export`` extra (torch, transformers, onnx, huggingface_hub).
+Needs the ``fetch`` extra (onnx, huggingface_hub); no torch.
 """
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
-import sys
 import time
-import warnings
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -35,6 +30,7 @@ from saprot_scan.errors import HubUnreachable, InputError, ModelError
 from saprot_scan.models.download import ConnectionLost, Damaged, HttpRefusal, RemoteFile, download
 from saprot_scan.models.hashing import sha256_file
 from saprot_scan.models.locking import model_lock
+from saprot_scan.models.stages import QUIET, Stages, human_bytes
 from saprot_scan.settings import models_dir
 
 #: The only files taken from a hub repo: config, tokenizer, and weights (never code, never the ESM .pt copy).
@@ -76,10 +72,6 @@ def _hub_offline() -> bool:
     from huggingface_hub import constants
 
     return bool(constants.HF_HUB_OFFLINE)
-
-
-def _megabytes(size: int | None) -> str:
-    return "unknown size" if size is None else f"{size / 1e6:.1f} MB"
 
 
 def _refusal(name: str, repo: str, revision: str, status: int, error_code: str | None,
@@ -135,25 +127,18 @@ def _remote_files(name: str, repo: str, revision: str) -> dict[str, RemoteFile]:
             for s in info.siblings or []}
 
 
-class _Stages:
-    """What fetch says while it works: one line per stage (logs, viewers), plus a byte bar on a terminal."""
+class _Report(Stages):
+    """Stage lines to a callback (a viewer's message area) instead of a stream."""
 
-    def __init__(self, report: Callable[[str], None] | None, bar: bool):
-        self.line = report or (lambda text: None)
-        self.bar = bar
+    def __init__(self, report: Callable[[str], None]):
+        super().__init__(None)
+        self.report = report
 
-    def file_bar(self, remote: RemoteFile, have: int):
-        """A ``bytes -> None`` callback for one file's download (a tqdm bar on a terminal, else nothing)."""
-        if not self.bar:
-            return (lambda n: None), (lambda: None)
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=remote.size, initial=have, unit="B", unit_scale=True, desc=remote.name, leave=False,
-                   file=sys.stderr, mininterval=0.3, dynamic_ncols=True)
-        return bar.update, bar.close
+    def say(self, text: str) -> None:
+        self.report(text)
 
 
-def _download(name: str, entry: dict, target: Path, stages: _Stages) -> dict[str, str | None]:
+def _download(name: str, entry: dict, target: Path, stages: Stages) -> dict[str, str | None]:
     """Download config, tokenizer and weight files of the pinned revision into ``target`` (resumable)."""
     from huggingface_hub import hf_hub_url
     from huggingface_hub.utils import build_hf_headers
@@ -166,8 +151,8 @@ def _download(name: str, entry: dict, target: Path, stages: _Stages) -> dict[str
     weights, _ = _weight_files(list(remote))
     wanted = [remote[n] for n in [n for n in CONFIG_FILES if n in remote] + weights]
     total = sum(f.size or 0 for f in wanted)
-    stages.line(f"downloading {name} from {repo} at {revision[:12]}: {len(wanted)} files, {_megabytes(total)}"
-                + (f" ({entry['size_warning']})" if entry.get("size_warning") else ""))
+    stages.say(f"downloading {name} from {repo} at {revision[:12]}: {len(wanted)} files, {human_bytes(total)}"
+               + (f" ({entry['size_warning']})" if entry.get("size_warning") else ""))
     target.mkdir(parents=True, exist_ok=True)
     headers = build_hf_headers()
     start = time.monotonic()
@@ -177,25 +162,25 @@ def _download(name: str, entry: dict, target: Path, stages: _Stages) -> dict[str
             continue
         part = path.with_name(path.name + ".part")
         have = part.stat().st_size if part.exists() else 0
-        if remote_file.sha256:  # the large files get their own line; config and tokenizer files are tiny
-            kept = f"; {_megabytes(have)} already here, continuing" if have else ""
-            stages.line(f"downloading {remote_file.name} ({_megabytes(remote_file.size)}{kept})")
-        update, close = stages.file_bar(remote_file, have)
+        url = hf_hub_url(repo, remote_file.name, revision=revision)
         try:
-            download(hf_hub_url(repo, remote_file.name, revision=revision), headers, remote_file, path, update)
+            if remote_file.sha256:  # the large files get their own stage and byte bar; the rest are tiny
+                kept = f", {human_bytes(have)} already here, continuing" if have else ""
+                with stages.writing(f"downloading {remote_file.name}{kept}", (remote_file.size or 0) - have) as update:
+                    download(url, headers, remote_file, path, update)
+            else:
+                download(url, headers, remote_file, path)
         except HttpRefusal as err:
             raise _refusal(name, repo, revision, err.status, err.error_code, remote_file.name) from None
         except ConnectionLost as err:
-            kept = f"; {_megabytes(err.kept)} of {remote_file.name} kept, the next fetch continues from there" \
+            kept = f"; {human_bytes(err.kept)} of {remote_file.name} kept, the next fetch continues from there" \
                 if err.kept else ""
             raise _unreachable(name, repo, revision, f"{err}{kept}") from None
         except Damaged as err:
             raise ModelError(f"cannot fetch {name}: {err}; the damaged download was deleted, run the same "
                              "command again") from None
-        finally:
-            close()
-    stages.line(f"downloaded {name}: {len(wanted)} files, {_megabytes(total)} in {time.monotonic() - start:.1f} s; "
-                "hashes match the hub's records")
+    stages.say(f"downloaded {name}: {len(wanted)} files, {human_bytes(total)} in {time.monotonic() - start:.1f} s; "
+               "hashes match the hub's records")
     return {f.name: f.sha256 for f in wanted}
 
 
@@ -216,88 +201,18 @@ def _check_hashes(folder: Path, files: list[str], expected: dict[str, str | None
     return hashes
 
 
-def _pickle_to_safetensors(bin_files: list[str], source: Path, out_dir: Path) -> None:
-    """Rewrite pickled weights as model.safetensors, reading them with the restricted (tensor-only) unpickler."""
-    import pickle
-
-    import torch
-    from safetensors.torch import save_file
-
-    state: dict = {}
-    for name in bin_files:
-        if not name.endswith(".bin"):
-            continue
-        try:
-            try:
-                part = torch.load(source / name, map_location="cpu", weights_only=True, mmap=True)
-            except RuntimeError as err:  # files from before torch 1.6's zip format cannot be memory-mapped
-                if "mmap" not in str(err):
-                    raise
-                part = torch.load(source / name, map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError) as err:
-            raise ModelError(f"{name}: refused; it is not a plain tensor checkpoint (the restricted loader said: "
-                             f"{_one_line(err)})") from None
-        if not isinstance(part, dict) or not all(isinstance(v, torch.Tensor) for v in part.values()):
-            raise ModelError(f"{name}: refused; expected a dictionary of tensors")
-        state.update(part)
-    seen: set[int] = set()
-    for key, tensor in state.items():  # safetensors stores no shared storage (tied embeddings)
-        pointer = tensor.untyped_storage().data_ptr()
-        state[key] = tensor.contiguous().clone() if pointer in seen else tensor.contiguous()
-        seen.add(pointer)
-    save_file(state, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
-
-
-def _checkpoint_dir(snapshot: Path, files: list[str], pickled: bool, work: Path) -> Path:
-    """A folder the exporter can read: the snapshot itself, or a safetensors copy of pickled weights."""
-    if not pickled:
-        return snapshot
-    converted = work / "checkpoint"
-    shutil.rmtree(converted, ignore_errors=True)
-    converted.mkdir(parents=True)
-    for name in CONFIG_FILES:
-        if (snapshot / name).is_file():
-            shutil.copy2(snapshot / name, converted / name)
-    _pickle_to_safetensors(files, snapshot, converted)
-    return converted
-
-
-@contextmanager
-def _quiet_libraries():
-    """Keep the exporter's libraries from printing their own warnings, log lines and progress bars between
-    the stage lines (their internals, nothing the user can act on); restored afterwards."""
-    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
-
-    loggers = [logging.getLogger(name) for name in ("torch", "transformers", "onnxscript")]
-    levels = [logger.level for logger in loggers]
-    bars_were_off = are_progress_bars_disabled()
-    disable_progress_bars()  # transformers takes this setting when it is first imported (by the exporter)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for logger in loggers:
-                logger.setLevel(logging.ERROR)
-            yield
-    finally:
-        for logger, level in zip(loggers, levels):
-            logger.setLevel(level)
-        if not bars_were_off:
-            enable_progress_bars()
-
-
 def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: str | None = None,
                            revision: str | None = None, fp16: bool = False,
-                           expected_sha256: dict[str, str | None] | None = None,
-                           report: Callable[[str], None] | None = None) -> Path:
+                           expected_sha256: dict[str, str | None] | None = None, stages: Stages | None = None) -> Path:
     """Hash, check, export and cache a downloaded (or local) checkpoint under ``models_dir()/name``.
 
     The cache entry appears only complete: built in a staging folder, manifest written last, then moved.
-    The caller holds ``model_lock(name)``. ``report`` gets one line per stage.
+    The caller holds ``model_lock(name)``; ``stages`` tells each stage.
     """
     from saprot_scan import __version__
     from saprot_scan.models.export import export_onnx
 
-    say = report or (lambda text: None)
+    stages = stages or QUIET
     entry = registry_entry(name)
     snapshot = Path(snapshot_dir)
     if not (snapshot / "config.json").is_file():
@@ -313,7 +228,7 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
         if expected.get(file_name) and expected[file_name] != digest:
             raise ModelError(f"{file_name}: the registry and the hub disagree on its SHA-256; refusing it")
         expected[file_name] = digest
-    say(f"checking the SHA-256 of {len(files)} files")
+    stages.say(f"checking the SHA-256 of {len(files)} files")
     hashes = _check_hashes(snapshot, files, expected)
 
     root = models_dir()
@@ -323,28 +238,22 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
     shutil.rmtree(build, ignore_errors=True)
     build.mkdir(parents=True)
     try:
-        if pickled:
-            say(f"reading {', '.join(w for w in weights if w.endswith('.bin'))} with the tensor-only loader")
-        checkpoint = _checkpoint_dir(snapshot, weights, pickled, work)
+        checkpoint = snapshot  # pickled weights are read by models/checkpoint.py's restricted reader
         onnx_name = f"{name}.onnx"
-        say(f"exporting {name} to ONNX (fp32) and checking it against the checkpoint")
-        with _quiet_libraries():
-            exported = export_onnx(checkpoint, build / onnx_name)
+        exported = export_onnx(checkpoint, build / onnx_name, stages=stages)
         manifest = {
             "name": name, "repo": repo or entry["repo"], "revision": revision or entry["revision"],
             "onnx": onnx_name, "sha256": exported["sha256"], "precision": "fp32",
             "external_data": bool(exported["external_data"]),
             "max_abs_logit_diff": exported["max_abs_logit_diff"],
             "relative_logit_diff": exported.get("relative_logit_diff"), "max_score_diff": exported.get("max_score_diff"),
-            "weights": weights, "weights_format": "pickle, read with torch.load(weights_only=True)"
+            "weights": weights, "weights_format": "pickle, read by the tensor-only reader"
             if pickled else "safetensors",
             "files": hashes, "saprot_scan_version": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         if fp16:
-            say(f"exporting the fp16 copy of {name}")
-            with _quiet_libraries():
-                half = export_onnx(checkpoint, build / f"{name}-fp16.onnx", fp16=True)
+            half = export_onnx(checkpoint, build / f"{name}-fp16.onnx", fp16=True, stages=stages)
             manifest.update(onnx_fp16=f"{name}-fp16.onnx", sha256_fp16=half["sha256"],
                             max_abs_logit_diff_fp16=half["max_abs_logit_diff"])
         (build / "manifest.json").write_text(json.dumps(manifest, indent=1))
@@ -357,7 +266,6 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(build, ignore_errors=True)
-        shutil.rmtree(work / "checkpoint", ignore_errors=True)
     return final
 
 
@@ -405,23 +313,21 @@ def fetch_model(name: str, fp16: bool = False, progress: bool = True,
         raise InputError(f"{name} has no pinned revision to fetch (no full commit hash of {entry['repo']} could be "
                          f"confirmed); download it yourself (e.g. 'hf download {entry['repo']} --local-dir FOLDER') "
                          f"and run 'saprot-scan models import FOLDER --name {name}'")
-    if report is None and progress:
-        report = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
-    stages = _Stages(report, bar=progress and report is not None and sys.stderr.isatty())
-    with model_lock(name, stages.line) as waited:
+    stages = _Report(report) if report is not None else Stages() if progress else QUIET
+    with model_lock(name, stages.say) as waited:
         if waited and (done := _already_fetched(name, entry)) is not None:
-            stages.line(f"{name} was fetched by the other process")
+            stages.say(f"{name} was fetched by the other process")
             return done
         download_dir = _download_folder(name, entry["revision"])
         try:
             expected = _download(name, entry, download_dir, stages)
         except KeyboardInterrupt:
-            stages.line(f"stopped; the bytes downloaded so far are kept, 'saprot-scan models fetch {name}' continues")
+            stages.say(f"stopped; the bytes downloaded so far are kept, 'saprot-scan models fetch {name}' continues")
             raise
         finally:
             _remove_empty(models_dir() / f".{name}.work")
         final = install_from_snapshot(name, download_dir, repo=entry["repo"], revision=entry["revision"], fp16=fp16,
-                                      expected_sha256=expected, report=stages.line)
+                                      expected_sha256=expected, stages=stages)
         shutil.rmtree(models_dir() / f".{name}.work", ignore_errors=True)  # the ONNX export is what scores
-        stages.line(f"cached {name} at {final}")
+        stages.say(f"cached {name} at {final}")
         return final
