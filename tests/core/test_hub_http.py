@@ -114,8 +114,9 @@ def _assert_cached_from_hub(cache: Path, hub: FakeHub) -> None:
 
 
 def test_the_stand_in_speaks_huggingface_hubs_protocol(hub, tmp_path):
-    """huggingface_hub's own model_info and hf_hub_download (HEAD, LFS redirect, X-Linked-*) work against it."""
-    from huggingface_hub import HfApi, hf_hub_download
+    """huggingface_hub's own model_info, hf_hub_download and snapshot_download (HEAD, LFS redirect,
+    X-Linked-*) work against it."""
+    from huggingface_hub import HfApi, hf_hub_download, snapshot_download
 
     info = HfApi(endpoint=hub.url).model_info(hub.repo, revision=hub.revision, files_metadata=True)
     weights = next(s for s in info.siblings if s.rfilename == WEIGHTS)
@@ -123,6 +124,8 @@ def test_the_stand_in_speaks_huggingface_hubs_protocol(hub, tmp_path):
     path = hf_hub_download(hub.repo, WEIGHTS, revision=hub.revision, endpoint=hub.url, cache_dir=tmp_path / "hf")
     assert Path(path).read_bytes() == hub.files[WEIGHTS]
     assert any(r["method"] == "HEAD" for r in hub.requests)
+    snapshot = Path(snapshot_download(hub.repo, revision=hub.revision, endpoint=hub.url, cache_dir=tmp_path / "snap"))
+    assert {p.name: p.read_bytes() for p in snapshot.iterdir()} == hub.files
 
 
 def test_dropped_connection_resumes_from_the_bytes_on_disk_across_runs(hub, cache):
@@ -217,4 +220,27 @@ def test_ctrl_c_stops_the_download_at_once_and_a_rerun_continues(hub, cache):
     rerun = _fetch(hub, cache)
     assert rerun.returncode == 0, rerun.stderr
     assert _store_ranges(hub)[-1] == f"bytes={kept}-"
+    _assert_cached_from_hub(cache, hub)
+
+
+VIEWER_FETCH = """
+import json, sys
+from saprot_scan import fetch_model
+lines = []
+fetch_model("saprot-35m", progress=False, report=lines.append)
+print(json.dumps(lines))
+"""
+
+
+def test_viewers_get_one_line_per_stage_and_nothing_else(hub, cache):
+    """What the Fetch buttons run: stage lines go to their callback; nothing reaches the console."""
+    run = subprocess.run([sys.executable, "-c", VIEWER_FETCH], capture_output=True, text=True,
+                         env=_env(hub, cache), timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""  # no bar, no third-party warning or log line
+    lines = json.loads(run.stdout)
+    assert lines[0].startswith("downloading saprot-35m from westlake-repl/SaProt_35M_AF2 at 316cd4017d29")
+    assert lines[-1].startswith("cached saprot-35m at")
+    assert any(line.startswith("downloading pytorch_model.bin") for line in lines)
+    assert all("\n" not in line and "\r" not in line for line in lines)
     _assert_cached_from_hub(cache, hub)

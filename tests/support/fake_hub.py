@@ -3,7 +3,7 @@
 It serves one repo at one commit, the way huggingface.co does (read from huggingface_hub's own client code:
 ``HfApi.model_info``, ``get_hf_file_metadata``, ``http_get``):
 - ``GET /api/models/{repo}/revision/{rev}?blobs=True``: model info whose ``siblings`` carry size, Git blob id
-  and, for LFS files, ``lfs.sha256``;
+  and, for LFS files, ``lfs.sha256``; ``GET /api/models/{repo}/tree/{rev}``: the file listing;
 - ``GET|HEAD /{repo}/resolve/{rev}/{file}``: small files directly (``ETag`` = blob id), LFS files as a 302 to a
   content-addressed file store (``/store/{sha256}``, another host name in the URL: ``localhost`` instead of
   ``127.0.0.1``), with ``X-Repo-Commit``, ``X-Linked-Etag`` and ``X-Linked-Size``;
@@ -92,6 +92,16 @@ class FakeHub:
     def is_lfs(self, name: str) -> bool:
         return len(self.files[name]) >= LFS_THRESHOLD
 
+    def tree(self) -> list[dict]:
+        """The repo's file listing (``/api/models/{repo}/tree/{rev}``, what snapshot_download reads)."""
+        entries = []
+        for name, data in self.files.items():
+            entry = {"type": "file", "oid": _blob_id(data), "size": len(data), "path": name}
+            if self.is_lfs(name):
+                entry["lfs"] = {"oid": self.sha256[name], "size": len(data), "pointerSize": 134}
+            entries.append(entry)
+        return entries
+
     def model_info(self) -> dict:
         siblings = []
         for name, data in self.files.items():
@@ -124,7 +134,12 @@ def _handler(hub: FakeHub):
             hub.log(method=self.command, path=path, range=self.headers.get("Range"),
                     authorization=self.headers.get("Authorization"))
             api = f"/api/models/{hub.repo}/revision/"
+            tree = f"/api/models/{hub.repo}/tree/"
             resolve = f"/{hub.repo}/resolve/"
+            if path.startswith(tree):
+                if path[len(tree):].rstrip("/") != hub.revision:
+                    return self._error(404, "RevisionNotFound", f"Invalid rev id: {path[len(tree):]}")
+                return self._send(200, json.dumps(hub.tree()).encode(), body, {"Content-Type": "application/json"})
             if path.startswith(api):
                 if path[len(api):] != hub.revision:
                     return self._error(404, "RevisionNotFound", f"Invalid rev id: {path[len(api):]}")
