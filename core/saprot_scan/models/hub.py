@@ -83,7 +83,8 @@ def _refusal(name: str, repo: str, revision: str, status: int, error_code: str |
         login = ("the token in use has no access; " if has_token and status == 403 else
                  "no access with the token in use; " if has_token else "")
         return InputError(f"cannot fetch {name}: {repo} is gated or private (HTTP {status}); {login}accept its "
-                          f"terms on https://huggingface.co/{repo}, then log in with 'hf auth login' or set HF_TOKEN")
+                          f"terms on https://huggingface.co/{repo}, then log in with '{_login_command()}' or set "
+                          "HF_TOKEN")
     if error_code == "RevisionNotFound":
         return ModelError(f"cannot fetch {name}: {repo} no longer has the pinned revision {revision[:12]} "
                           f"(HTTP 404); download the checkpoint yourself and run "
@@ -96,6 +97,17 @@ def _refusal(name: str, repo: str, revision: str, status: int, error_code: str |
                           "run the same command again later")
 
 
+def _login_command() -> str:
+    """The login command of the installed huggingface_hub (its ``hf`` command arrived in 0.34)."""
+    import huggingface_hub
+
+    try:
+        major, minor = (int(part) for part in huggingface_hub.__version__.split(".")[:2])
+    except ValueError:
+        return "hf auth login"
+    return "hf auth login" if (major, minor) >= (0, 34) else "huggingface-cli login"
+
+
 def _stored_token() -> bool:
     try:
         from huggingface_hub import get_token
@@ -105,9 +117,10 @@ def _stored_token() -> bool:
         return False
 
 
-def _unreachable(name: str, repo: str, revision: str, reason: str) -> HubUnreachable:
-    return HubUnreachable(f"cannot fetch {name} from {repo}@{revision[:12]}: the Hugging Face hub is not "
-                          f"reachable ({reason}); check the network (or HF_ENDPOINT) and run the same command again")
+def _unreachable(name: str, repo: str, revision: str, reason: str, broke_off: bool = False) -> HubUnreachable:
+    what = "the connection to the Hugging Face hub broke off" if broke_off else "the Hugging Face hub is not reachable"
+    return HubUnreachable(f"cannot fetch {name} from {repo}@{revision[:12]}: {what} ({reason}); check the network "
+                          "(or HF_ENDPOINT) and run the same command again")
 
 
 def _remote_files(name: str, repo: str, revision: str) -> dict[str, RemoteFile]:
@@ -175,7 +188,7 @@ def _download(name: str, entry: dict, target: Path, stages: Stages) -> dict[str,
         except ConnectionLost as err:
             kept = f"; {human_bytes(err.kept)} of {remote_file.name} kept, the next fetch continues from there" \
                 if err.kept else ""
-            raise _unreachable(name, repo, revision, f"{err}{kept}") from None
+            raise _unreachable(name, repo, revision, f"{err}{kept}", broke_off=bool(err.kept)) from None
         except Damaged as err:
             raise ModelError(f"cannot fetch {name}: {err}; the damaged download was deleted, run the same "
                              "command again") from None
