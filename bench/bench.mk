@@ -38,3 +38,9 @@ FIT_MODEL ?=
 .PHONY: bench-fit
 bench-fit: venv
 	$(PY) bench/fit_dms.py $(if $(FIT_MODEL),--model '$(FIT_MODEL)') --markdown BENCHMARKS.md
+
+# Issue 18: the weight download of models fetch against huggingface_hub's hf_hub_download, over loopback from
+# the tests' hub stand-in: what a connection broken half-way costs on the rerun; rewrites its block in BENCHMARKS.md.
+.PHONY: bench-hub
+bench-hub: venv
+	$(PY) bench/hub_download.py --size-mb 256 --markdown

@@ -11,8 +11,10 @@ It serves one repo at one commit, the way huggingface.co does (read from hugging
 Errors carry the hub's ``X-Error-Code`` (RevisionNotFound, EntryNotFound, GatedRepo).
 
 Faults (attributes, changeable while it runs): ``drop_after`` (close the connection after N body bytes, for
-the next ``drops`` store requests), ``corrupt`` (file names served with one byte flipped), ``gated`` (401
-without a token, 403 with one), ``trickle`` (seconds between 1 KiB blocks). ``requests`` logs what arrived.
+the next ``drops`` store requests), ``down`` (the store closes every connection; ``down_after_drop`` sets it
+after a drop: the network went away), ``corrupt`` (file names served with one byte flipped), ``gated`` (401
+without a token, 403 with one), ``trickle`` (seconds between 1 KiB blocks). ``requests`` logs what arrived,
+``served`` counts the store's body bytes.
 It listens on 127.0.0.1 only and shuts itself down after ``lifetime`` seconds.
 Standard library only.
 """
@@ -43,6 +45,9 @@ class FakeHub:
         self.corrupt: set[str] = set()
         self.gated = False
         self.trickle = 0.0
+        self.down = False  # the file store closes every connection at once (the network is gone)
+        self.down_after_drop = False  # set ``down`` once a connection has been dropped
+        self.served = 0  # body bytes the file store sent
         self.requests: list[dict] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -80,6 +85,10 @@ class FakeHub:
     def log(self, **entry) -> None:
         with self._lock:
             self.requests.append(entry)
+
+    def count(self, sent: int) -> None:
+        with self._lock:
+            self.served += sent
 
     def take_drop(self) -> int | None:
         """The byte count after which to drop this response, if a drop is still owed."""
@@ -170,6 +179,10 @@ def _handler(hub: FakeHub):
                                                 "X-Linked-Size": str(len(data))}))
 
         def _store(self, sha: str, body: bool) -> None:
+            if hub.down:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             names = [n for n, digest in hub.sha256.items() if digest == sha.split("?")[0]]
             if not names:
                 return self._error(404, None, "no such object")
@@ -187,7 +200,10 @@ def _handler(hub: FakeHub):
             part = data[start:]
             headers = dict(extra, ETag=f'"{hub.sha256[name]}"', **{"Accept-Ranges": "bytes",
                                                                      "Content-Type": "application/octet-stream"})
-            self._send(status, part, body, headers, drop=hub.take_drop() if body else None)
+            drop = hub.take_drop() if body else None
+            self._send(status, part, body, headers, drop=drop, count=True)
+            if drop is not None and hub.down_after_drop:
+                hub.down = True
 
         def _error(self, status: int, code: str | None, message: str) -> None:
             headers = {"Content-Type": "application/json", "X-Error-Message": message}
@@ -195,7 +211,8 @@ def _handler(hub: FakeHub):
                 headers["X-Error-Code"] = code
             self._send(status, json.dumps({"error": message}).encode(), True, headers)
 
-        def _send(self, status: int, data: bytes, body: bool, headers: dict, drop: int | None = None) -> None:
+        def _send(self, status: int, data: bytes, body: bool, headers: dict, drop: int | None = None,
+                  count: bool = False) -> None:
             self.send_response(status)
             for key, value in headers.items():
                 self.send_header(key, value)
@@ -209,6 +226,8 @@ def _handler(hub: FakeHub):
                 for offset in range(0, limit, step):
                     self.wfile.write(data[offset:min(offset + step, limit)])
                     self.wfile.flush()
+                    if count:
+                        hub.count(min(offset + step, limit) - offset)
                     if hub.trickle:
                         time.sleep(hub.trickle)
                 if drop is not None:
