@@ -118,7 +118,7 @@ def _fetch(args) -> int:
 
 
 def _import(args) -> int:
-    need_fetch_extra("models import", ("onnx",))
+    need_fetch_extra("models import", ("onnx", "filelock"))
     from saprot_scan.models.importer import import_checkpoint
     from saprot_scan.models.registry import cached_model
 

@@ -1,9 +1,9 @@
 """One fetch or import of a model at a time, across processes (a terminal and a viewer's Fetch button).
 
 Both write the same staging folders beside the cache entry; without a lock the second deleted the first's
-work folder and both failed. The lock is an OS file lock (``filelock``, which huggingface_hub itself depends
-on), so it is released when its process ends, even on a crash; the lock file itself stays, in the cache's
-``locks`` folder, out of the models folder the model list reads.
+work folder and both failed. The lock is an OS file lock (``filelock``, in the fetch extra; huggingface_hub
+depends on it too), so it is released when its process ends, even on a crash; the lock file itself stays,
+in the cache's ``locks`` folder, out of the models folder the model list reads.
 """
 from __future__ import annotations
 
