@@ -32,7 +32,7 @@ test-core: venv pymol-sysdeps
 # Issue 18: SaProt 35M and 650M at their real size through models import (no torch), fp16 and int8, scans
 # against PyTorch. About 30 minutes and 9 GB of memory on 2 cores: run it before each release.
 test-fullsize: venv
-	$(PY) -m pytest tests/core/test_fullsize.py -q -rs -p no:cacheprovider -m fullsize -s
+	SAPROT_SCAN_FULLSIZE_DIR=$(CURDIR)/bench/_work/fullsize $(PY) -m pytest tests/core/test_fullsize.py -q -rs -p no:cacheprovider -m fullsize -s
 
 test: test-core
 	$(MAKE) test-chimerax

@@ -64,8 +64,8 @@ def saprot_models_export(session, hf_dir: str, out: str):
         from saprot_scan import InputError
         report(f"exporting {hf_dir} ...")
         try:
-            from saprot_scan import export_onnx
-            return export_onnx(hf_dir, out)
+            from saprot_scan import Stages, export_onnx
+            return export_onnx(hf_dir, out, stages=Stages(None, sink=report))
         except ImportError as err:
             raise InputError(f"export needs the core's fetch extra (onnx) in ChimeraX's Python; missing {err.name}") from None
 

@@ -96,6 +96,7 @@ _EXPORTS = {
     "embedded_model": "models.registry",
     "encode": "encoding.tokens",
     "export_onnx": "models.export",
+    "Stages": "models.stages",
     "fetch_model": "models.hub",
     "import_checkpoint": "models.importer",
     "check_vocab": "models.checks",

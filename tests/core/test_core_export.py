@@ -147,3 +147,14 @@ def test_models_info_describes_a_precision_or_names_the_command_that_makes_it(ti
     error = capsys.readouterr().err.strip()
     assert error == (f"saprot-scan: error: no int8 copy of tiny.onnx; make one with: saprot-scan models quantize "
                      f"{tiny_onnx_model}")
+
+
+def test_export_tells_its_stages_to_a_viewer(tiny_hf_checkpoint, tmp_path):
+    """What a viewer's status line shows during an export: one line per stage, the weights with their size."""
+    from saprot_scan import Stages, export_onnx
+
+    lines: list[str] = []
+    export_onnx(tiny_hf_checkpoint, tmp_path / "m.onnx", stages=Stages(None, sink=lines.append))
+    assert lines[0] == "reading hf (2 layers x 32) and building the fp32 graph"
+    assert re.fullmatch(r"writing fp32 weights \(\d+\.\d KB\)", lines[1])
+    assert lines[-1].startswith("check passed: ") and len(lines) == 5

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,7 +31,11 @@ def imported(request, tmp_path_factory):
 
     name = request.param
     root = tmp_path_factory.mktemp(name)
-    checkpoint = random_checkpoint(root / "checkpoint", name, seed=3, pickled=name == "saprot-650m")
+    # $SAPROT_SCAN_FULLSIZE_DIR keeps the checkpoints between runs (bench/fullsize.py makes the same ones there)
+    kept = os.environ.get("SAPROT_SCAN_FULLSIZE_DIR")
+    checkpoint = Path(kept) / name / "checkpoint" if kept else root / "checkpoint"
+    if not (checkpoint / "config.json").is_file():
+        random_checkpoint(checkpoint, name, seed=3, pickled=name == "saprot-650m")
     proc = run_without_torch(["models", "import", checkpoint, "--name", name, "--fp16", "--int8"], root / "cache",
                              timeout=3600)
     assert proc.returncode == 0, proc.stderr

@@ -20,13 +20,16 @@ def human_bytes(count: float) -> str:
 
 
 class Stages:
-    """One line per stage on ``stream`` (None: silent)."""
+    """One line per stage on ``stream`` (None: silent), or handed to ``sink`` (a viewer's status line)."""
 
-    def __init__(self, stream: TextIO | None = sys.stderr, prefix: str = "saprot-scan"):
-        self.stream, self.prefix = stream, prefix
+    def __init__(self, stream: TextIO | None = sys.stderr, prefix: str = "saprot-scan",
+                 sink: Callable[[str], None] | None = None):
+        self.stream, self.prefix, self.sink = stream, prefix, sink
 
     def say(self, text: str) -> None:
-        if self.stream is not None:
+        if self.sink is not None:
+            self.sink(text)
+        elif self.stream is not None:
             print(f"{self.prefix}: {text}", file=self.stream, flush=True)
 
     @contextlib.contextmanager
