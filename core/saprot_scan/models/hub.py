@@ -140,17 +140,6 @@ def _remote_files(name: str, repo: str, revision: str) -> dict[str, RemoteFile]:
             for s in info.siblings or []}
 
 
-class _Report(Stages):
-    """Stage lines to a callback (a viewer's message area) instead of a stream."""
-
-    def __init__(self, report: Callable[[str], None]):
-        super().__init__(None)
-        self.report = report
-
-    def say(self, text: str) -> None:
-        self.report(text)
-
-
 def _download(name: str, entry: dict, target: Path, stages: Stages) -> dict[str, str | None]:
     """Download config, tokenizer and weight files of the pinned revision into ``target`` (resumable)."""
     from huggingface_hub import hf_hub_url
@@ -326,7 +315,7 @@ def fetch_model(name: str, fp16: bool = False, progress: bool = True,
         raise InputError(f"{name} has no pinned revision to fetch (no full commit hash of {entry['repo']} could be "
                          f"confirmed); download it yourself (e.g. 'hf download {entry['repo']} --local-dir FOLDER') "
                          f"and run 'saprot-scan models import FOLDER --name {name}'")
-    stages = _Report(report) if report is not None else Stages() if progress else QUIET
+    stages = Stages(None, sink=report) if report is not None else Stages() if progress else QUIET
     with model_lock(name, stages.say) as waited:
         if waited and (done := _already_fetched(name, entry)) is not None:
             stages.say(f"{name} was fetched by the other process")
