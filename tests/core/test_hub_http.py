@@ -153,6 +153,19 @@ def test_dropped_connection_resumes_from_the_bytes_on_disk_across_runs(hub, cach
     assert "Warning" not in second.stderr and "W1" not in second.stderr  # no third-party warnings or log lines
 
 
+def test_a_server_that_ignores_range_gets_a_clean_restart(hub, cache):
+    """Some proxies answer a ranged GET with the whole file (200): what is on disk is replaced, not appended to."""
+    size = len(hub.files[WEIGHTS])
+    hub.drop_after, hub.drops = size // 5, 3
+    assert _fetch(hub, cache).returncode == 1
+    assert _part(cache).stat().st_size == size // 5 * 3
+    hub.ranges = False
+    rerun = _fetch(hub, cache)
+    assert rerun.returncode == 0, rerun.stderr
+    assert _store_ranges(hub)[-1] == f"bytes={size // 5 * 3}-"  # asked for the rest, got the whole file
+    _assert_cached_from_hub(cache, hub)
+
+
 def test_corrupted_download_is_refused_and_nothing_is_cached(hub, cache):
     hub.corrupt = {WEIGHTS}
     run = _fetch(hub, cache)
@@ -203,6 +216,7 @@ def test_second_fetch_waits_for_the_first_and_uses_its_result(hub, cache):
     _assert_cached_from_hub(cache, hub)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Ctrl-C is a console event on Windows, not SIGINT")
 def test_ctrl_c_stops_the_download_at_once_and_a_rerun_continues(hub, cache):
     hub.trickle = 0.05
     proc = _start_fetch(hub, cache)

@@ -12,7 +12,7 @@ Errors carry the hub's ``X-Error-Code`` (RevisionNotFound, EntryNotFound, GatedR
 
 Faults (attributes, changeable while it runs): ``drop_after`` (close the connection after N body bytes, for
 the next ``drops`` store requests), ``down`` (the store closes every connection; ``down_after_drop`` sets it
-after a drop: the network went away), ``corrupt`` (file names served with one byte flipped), ``gated`` (401
+after a drop: the network went away), ``ranges`` (False: Range ignored, 200 with the whole file), ``corrupt`` (file names served with one byte flipped), ``gated`` (401
 without a token, 403 with one), ``trickle`` (seconds between 1 KiB blocks). ``requests`` logs what arrived,
 ``served`` counts the store's body bytes.
 It listens on 127.0.0.1 only and shuts itself down after ``lifetime`` seconds.
@@ -45,6 +45,7 @@ class FakeHub:
         self.corrupt: set[str] = set()
         self.gated = False
         self.trickle = 0.0
+        self.ranges = True  # False: the store ignores Range and always sends the whole file (some proxies do)
         self.down = False  # the file store closes every connection at once (the network is gone)
         self.down_after_drop = False  # set ``down`` once a connection has been dropped
         self.served = 0  # body bytes the file store sent
@@ -192,7 +193,7 @@ def _handler(hub: FakeHub):
                 data = data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0xFF]) + data[len(data) // 2 + 1:]
             start, status, extra = 0, 200, {}
             wanted = self.headers.get("Range")
-            if wanted and wanted.startswith("bytes=") and wanted.endswith("-"):
+            if hub.ranges and wanted and wanted.startswith("bytes=") and wanted.endswith("-"):
                 start = int(wanted[len("bytes="):-1])
                 if start >= len(data):
                     return self._error(416, None, "range not satisfiable")
