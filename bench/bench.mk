@@ -44,3 +44,9 @@ bench-fit: venv
 .PHONY: bench-long-chains
 bench-long-chains: venv
 	$(PY) bench/long_chains.py
+
+# Issue 18: the weight download of models fetch against huggingface_hub's hf_hub_download, over loopback from
+# the tests' hub stand-in: what a connection broken half-way costs on the rerun; rewrites its block in BENCHMARKS.md.
+.PHONY: bench-hub
+bench-hub: venv
+	$(PY) bench/hub_download.py --size-mb 256 --markdown

@@ -23,11 +23,15 @@ except ImportError:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Markers from where a test lives: every PyMOL test needs PyMOL, the window tests a display (gui)."""
+    """Markers from where a test lives: every PyMOL test needs PyMOL, the window tests a display (gui).
+    The full-size tier runs only when asked for by marker (make test-fullsize)."""
+    wants_fullsize = "fullsize" in (config.getoption("-m") or "").replace("not fullsize", "")
     for item in items:
         path = Path(str(item.fspath))
         if path.parent.name == "pymol":
             item.add_marker(pytest.mark.pymol)
+        if "fullsize" in item.keywords and not wants_fullsize:
+            item.add_marker(pytest.mark.skip(reason="full-size tier (SaProt 35M and 650M): make test-fullsize"))
 
 
 @pytest.fixture(scope="session", autouse=True)

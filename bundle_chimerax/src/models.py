@@ -14,8 +14,10 @@ def saprot_models(session):
     from html import escape
     from saprot_scan import models_dir
     from saprot_scan import default_model_line, model_list
-    rows = [(row.name, row.status if row.available or row.kind == "embedded"
-             else f"{row.status} (saprot models fetch {row.name})", row.source) for row in model_list()]
+    rows = [(row.name, row.status if row.available or row.kind != "registry"
+             else f"{row.status} (saprot models fetch {row.name})" if row.fetchable
+             else f"{row.status} (download it, then: saprot-scan models import FOLDER --name {row.name})", row.source)
+            for row in model_list()]
     default = default_model_line()
     table = "".join(f"<tr><td>{escape(a)}</td><td>{escape(b)}</td><td>{escape(c)}</td></tr>" for a, b, c in rows)
     session.logger.info(
@@ -31,11 +33,11 @@ models_desc = CmdDesc(synopsis="list SaProt models and which one scores by defau
 def saprot_models_fetch(session, name: str):
     """Download a registry model from the Hugging Face hub, export it to ONNX and cache it."""
     def work(report, cancel):
-        from saprot_scan import fetch_model, need_export_extra, registry_entry
+        from saprot_scan import fetch_model, need_fetch_extra, registry_entry
         registry_entry(name)  # an unknown name fails here, before anything is downloaded
-        need_export_extra("saprot models fetch")  # the CLI's words: which extra to install in ChimeraX's Python
+        need_fetch_extra("saprot models fetch")  # the CLI's words: which extra to install in ChimeraX's Python
         report(f"fetching {name} ...")
-        return fetch_model(name, progress=False)
+        return fetch_model(name, progress=False, report=report)
 
     def done(path) -> None:
         session.logger.info(f"SaProt model {name} cached at {path}")
@@ -58,10 +60,10 @@ def saprot_models_export(session, hf_dir: str, out: str):
         from saprot_scan import InputError
         report(f"exporting {hf_dir} ...")
         try:
-            from saprot_scan import export_onnx
-            return export_onnx(hf_dir, out)
+            from saprot_scan import Stages, export_onnx
+            return export_onnx(hf_dir, out, stages=Stages(None, sink=report))
         except ImportError as err:
-            raise InputError(f"export needs torch and transformers in ChimeraX's Python; missing {err.name}") from None
+            raise InputError(f"export needs the core's fetch extra (onnx) in ChimeraX's Python; missing {err.name}") from None
 
     def done(report_dict) -> None:
         session.logger.info(f"SaProt model exported to {out}")

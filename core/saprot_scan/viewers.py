@@ -105,7 +105,8 @@ def model_choices() -> list[tuple[str, str]]:
         elif row.kind == "embedded":
             choices.append(("saprot-scan-default (small embedded language model, not SaProt)", "default"))
         else:
-            choices.append((f"{row.name} ({'cached' if row.available else 'not cached: Fetch'})", row.name))
+            missing = "not cached: Fetch" if row.fetchable else "not cached: saprot-scan models import"
+            choices.append((f"{row.name} ({'cached' if row.available else missing})", row.name))
     return choices
 
 

@@ -62,8 +62,9 @@ def model_choices() -> list[tuple[str, str]]:
 class _Background:
     """A helper thread for model fetch/export whose result the GUI timer picks up."""
 
-    def __init__(self, label, work):
+    def __init__(self, label, work, lines=None):
         self.label, self.result, self.error, self.done = label, None, None, False
+        self.lines = lines if lines is not None else []  # stage lines the work appends; the timer shows the last
         self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
         self._thread.start()
 
@@ -336,11 +337,13 @@ def build_dialog(parent=None):
             if not spec or spec == "default" or spec.endswith(".onnx"):
                 self.status.setText("choose a registry model (saprot-35m, saprot-650m) to fetch")
                 return
-            if self._refused(lambda: core().need_export_extra("Fetch")):
+            if self._refused(lambda: core().need_fetch_extra("Fetch")):
                 return
             from saprot_scan import fetch_model
 
-            self._start_helper(f"fetching {spec}", lambda: fetch_model(spec, progress=False) and spec)
+            stages: list = []
+            self._start_helper(f"fetching {spec}",
+                               lambda: fetch_model(spec, progress=False, report=stages.append) and spec, stages)
 
         def _refused(self, check) -> bool:
             """Run ``check``; when it fails for the user (no core, a missing extra), say why here and in the log."""
@@ -364,19 +367,19 @@ def build_dialog(parent=None):
 
         def export_to(self, hf_dir: str, target: str):
             """Export a checkpoint folder in the background; the model box then points at it."""
-            if self._refused(lambda: core().need_export_extra("Export")):
+            if self._refused(lambda: core().need_fetch_extra("Export", ("onnx",))):
                 return
             from saprot_scan import export_onnx
 
             self._start_helper(f"exporting {hf_dir}", lambda: export_onnx(hf_dir, target) and target)
 
-        def _start_helper(self, label, work):
+        def _start_helper(self, label, work, lines=None):
             if self._helper is not None and not self._helper.done:
                 self.status.setText(f"still {self._helper.label}")
                 return
             self.status.setText(label + " ...")
             feedback.say(label + " ...")
-            self._helper = _Background(label, work)
+            self._helper = _Background(label, work, lines)
 
         # --- progress -----------------------------------------------------------------------
         def poll(self):
@@ -393,6 +396,8 @@ def build_dialog(parent=None):
             elif self._outputs_pending or RUNNER.last_outcome not in ("", "running"):
                 self._scan_ended()
             helper = self._helper
+            if helper is not None and not helper.done and helper.lines:
+                self.status.setText(f"{helper.label}: {helper.lines[-1]}")
             if helper is not None and helper.done:
                 self._helper = None
                 if helper.error is not None:

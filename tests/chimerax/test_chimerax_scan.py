@@ -250,6 +250,8 @@ out["models"] = log.html()
     assert out["help_page"]
     assert "saprot.html" in (out["url"] or "")
     assert "SaProt models" in out["models"] and "default:" in out["models"]
+    assert "saprot models fetch saprot-35m" in out["models"]  # fetchable: the command that gets it
+    assert "saprot-scan models import FOLDER --name saprot-1.3b" in out["models"]  # import only: how to import it
 
 
 def test_partial_spec_scores_whole_chain_but_colours_only_the_spec(chimerax):
@@ -275,7 +277,6 @@ out["key"] = get_model(session, create=False) is not None
 def test_models_fetch_and_export_fail_in_one_line_without_their_extras(chimerax):
     out = chimerax("""
 import importlib.util
-out["has_torch"] = importlib.util.find_spec("torch") is not None
 out["has_hub"] = importlib.util.find_spec("huggingface_hub") is not None
 out["unknown"] = user_error("saprot models fetch no-such-model")
 out["fetch"] = user_error("saprot models fetch saprot-35m") if not out["has_hub"] else "skipped"
@@ -283,17 +284,15 @@ out["no_folder"] = user_error("saprot models export " + params["work"] + "/nothi
 import os
 os.makedirs(params["work"] + "/ckpt", exist_ok=True)
 out["bad_suffix"] = user_error("saprot models export " + params["work"] + "/ckpt out " + params["work"] + "/m.txt")
-out["export"] = (user_error("saprot models export " + params["work"] + "/ckpt out " + params["work"] + "/m.onnx")
-                 if not out["has_torch"] else "skipped")
+out["export"] = user_error("saprot models export " + params["work"] + "/ckpt out " + params["work"] + "/m.onnx")
 out["written"] = os.path.exists(params["work"] + "/m.onnx")
 """)
     assert "unknown model 'no-such-model'" in out["unknown"]
-    if not out["has_hub"]:   # .venv-chimerax carries no torch/huggingface_hub: a clear line, no download
-        assert "export extra" in out["fetch"]
+    if not out["has_hub"]:   # .venv-chimerax carries no huggingface_hub: a clear line, no download
+        assert "fetch extra" in out["fetch"]
     assert "does not exist" in out["no_folder"] or "not a folder" in out["no_folder"]
     assert ".onnx" in out["bad_suffix"]
-    if not out["has_torch"]:
-        assert "torch" in out["export"]
+    assert "no config.json" in out["export"]  # the empty folder is refused first; export needs no torch
     assert not out["written"]
 
 

@@ -50,7 +50,7 @@ def test_export_report(cli_exports):
 
     rc, path, printed = cli_exports["fp32"]
     assert rc == 0
-    match = re.fullmatch(r"wrote (\S+) \(sha256 ([0-9a-f]{64})\); max \|logit - PyTorch\| = ([0-9.e+-]+) "
+    match = re.fullmatch(r"wrote (\S+) \(sha256 ([0-9a-f]{64})\); max \|logit - reference\| = ([0-9.e+-]+) "
                          r"\(([0-9.e+-]+) of the logit scale ([0-9.e+-]+)\); "
                          r"max log-probability-difference error = ([0-9.e+-]+)\n", printed)
     assert match, printed
@@ -79,7 +79,8 @@ def test_export_refuses_bad_destinations_and_folders(tiny_hf_checkpoint, tmp_pat
 def test_padded_batch_equals_pytorch(tiny_onnx_model, hf_model):
     """A batch of different lengths, padded: every real position equals PyTorch, and equals that
     sequence run alone (the attention mask really hides the padding)."""
-    from saprot_scan.models.export import sample_batch, torch_logits
+    from saprot_scan.models.export import sample_batch
+    from support.core_reference import torch_logits
 
     ids, mask = sample_batch(length=30, batch=4, seed=5)
     lengths = mask.sum(axis=1)
@@ -98,7 +99,8 @@ def test_padded_batch_equals_pytorch(tiny_onnx_model, hf_model):
 def test_cli_export_fp32(cli_exports, hf_model):
     rc, path, printed = cli_exports["fp32"]
     assert rc == 0 and path.is_file()
-    from saprot_scan.models.export import sample_batch, torch_logits
+    from saprot_scan.models.export import sample_batch
+    from support.core_reference import torch_logits
 
     ids, mask = sample_batch(length=20, batch=3, seed=9)
     got = load_model(str(path), device="cpu").logits(ids, mask)
@@ -108,7 +110,7 @@ def test_cli_export_fp32(cli_exports, hf_model):
 
 def test_cli_export_fp16_loads_and_runs(cli_exports, example_structure, monkeypatch, tmp_path):
     rc, path, printed = cli_exports["fp16"]
-    assert rc == 0 and path.is_file() and "max |logit - PyTorch|" in printed
+    assert rc == 0 and path.is_file() and "max |logit - reference|" in printed
     fp16 = load_model(str(path), device="cpu")
     assert fp16.precision == "fp16"
     from saprot_scan.pipeline import scan_chain
@@ -135,3 +137,24 @@ def test_models_info(cli_exports, tiny_onnx_model, capsys):
     assert info["saprot_scan.format"] == FORMAT_TAG and info["saprot_scan.vocab_size"] == "446"
     assert cli.main(["models", "info", str(cli_exports["fp16"][1])]) == 0
     assert "precision\tfp16" in capsys.readouterr().out
+
+
+def test_models_info_describes_a_precision_or_names_the_command_that_makes_it(tiny_onnx_model, capsys):
+    assert cli.main(["models", "info", str(tiny_onnx_model), "--precision", "fp32"]) == 0
+    info = dict(line.split("\t", 1) for line in capsys.readouterr().out.strip().split("\n"))
+    assert info["precision"] == "fp32" and info["used on"].startswith("CPU")
+    assert cli.main(["models", "info", str(tiny_onnx_model), "--precision", "int8"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == (f"saprot-scan: error: no int8 copy of tiny.onnx; make one with: saprot-scan models quantize "
+                     f"{tiny_onnx_model}")
+
+
+def test_export_tells_its_stages_to_a_viewer(tiny_hf_checkpoint, tmp_path):
+    """What a viewer's status line shows during an export: one line per stage, the weights with their size."""
+    from saprot_scan import Stages, export_onnx
+
+    lines: list[str] = []
+    export_onnx(tiny_hf_checkpoint, tmp_path / "m.onnx", stages=Stages(None, sink=lines.append))
+    assert lines[0] == "reading hf (2 layers x 32) and building the fp32 graph"
+    assert re.fullmatch(r"writing fp32 weights \(\d+\.\d KB\)", lines[1])
+    assert lines[-1].startswith("check passed: ") and len(lines) == 5

@@ -18,7 +18,7 @@ import pytest
 
 from saprot_scan.errors import InputError, ModelError
 
-pytest.importorskip("huggingface_hub", reason="models fetch needs the export extra (huggingface_hub)")
+pytest.importorskip("huggingface_hub", reason="models fetch needs the fetch extra (huggingface_hub)")
 torch = pytest.importorskip("torch", reason="models fetch needs the export extra (torch)")
 
 
@@ -78,14 +78,41 @@ def test_unknown_name_lists_known_models(cache):
     run = _cli(["models", "fetch", "esm2"], cache, HF_HUB_OFFLINE="1")
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == ["saprot-scan: error: unknown model 'esm2'; "
-                                               "fetchable models: saprot-35m, saprot-650m"]
+                                               "fetchable models: saprot-35m, saprot-650m; "
+                                               "import only: saprot-1.3b, saprot-650m-if"]
 
 
-def test_registry_pins_commit_hashes():
+def test_registry_pins_commit_hashes_or_says_import_only():
+    from saprot_scan.models.architectures import ARCHITECTURES
     from saprot_scan.models.registry import registry
 
     for name, entry in registry().items():
-        assert len(entry["revision"]) == 40 and int(entry["revision"], 16) >= 0, name
+        assert entry["architecture"] in ARCHITECTURES and entry["download_size"], name
+        if entry["revision"] is None:  # no full commit hash confirmed: never a guessed one
+            assert entry["revision_note"].startswith("import only") and "models import" in entry["revision_note"]
+        else:
+            assert len(entry["revision"]) == 40 and int(entry["revision"], 16) >= 0, name
+
+
+def test_import_only_models_are_listed_and_refused_by_fetch_in_one_line(cache):
+    listing = _cli(["models", "list"], cache)
+    assert "saprot-1.3b\tnot cached\twestlake-repl/SaProt_1.3B_AF2 (no pinned revision: models import only)" \
+        in listing.stdout
+    run = _cli(["models", "fetch", "saprot-1.3b"], cache, HF_HUB_OFFLINE="1")
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "saprot-1.3b has no pinned revision" in lines[0]
+    assert "saprot-scan models import FOLDER --name saprot-1.3b" in lines[0]
+    assert _listed_entries(cache) == []
+
+
+def test_import_recognises_the_1_3b_shape(tmp_path):
+    from saprot_scan.models.importer import infer_name
+
+    (tmp_path / "config.json").write_text(json.dumps({"num_hidden_layers": 66, "hidden_size": 1280}))
+    assert infer_name(tmp_path) == "saprot-1.3b"
+    (tmp_path / "config.json").write_text(json.dumps({"num_hidden_layers": 33, "hidden_size": 1280}))
+    assert infer_name(tmp_path) == "saprot-650m"  # the inverse-folding model has this shape too: named with --name
 
 
 def test_install_from_snapshot_caches_verified_model(cache, tiny_hf_checkpoint):
@@ -153,7 +180,7 @@ def test_pickled_weights_are_read_as_tensors_only(cache, tmp_path, tiny_hf_check
     folder = install_from_snapshot("saprot-650m", snapshot)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["weights"] == ["pytorch_model.bin"]
-    assert "weights_only=True" in manifest["weights_format"]
+    assert manifest["weights_format"] == "pickle, read by the tensor-only reader"
     assert "pytorch_model.bin" in manifest["files"]
     # Same weights, same model: the export from the pickle scores exactly like the safetensors one.
     np.testing.assert_allclose(_logits(folder / manifest["onnx"]), _logits(tiny_onnx_model), atol=1e-5)

@@ -1,7 +1,7 @@
 """Issue 13, item 3: real checkpoints, not only random tiny ones. The export check is judged on scale
 (logit difference relative to the logit scale, and the log-probability differences users see); vocab.txt must
 be SaProt's 446 tokens in SaProt's order; ``models import`` caches a checkpoint downloaded elsewhere (folder or
-zip); fetch without the export extra names the extra; an unreachable hub is exit status 1 (tests/core/test_hub.py)."""
+zip); fetch without the fetch extra names the extra; an unreachable hub is exit status 1 (tests/core/test_hub.py)."""
 from __future__ import annotations
 
 import json
@@ -40,30 +40,20 @@ def _one_error_line(proc, status: int = 2) -> str:
 def realistic_checkpoint(tmp_path_factory) -> Path:
     """A small SaProt-format model with realistic magnitudes: weights drawn at std 0.5 and, in every layer, two
     outlier channels (LayerNorm gain 25, residual bias 40), as trained ESM-2-style models carry."""
-    from transformers import EsmForMaskedLM
-
     from saprot_scan.models.architectures import random_checkpoint
+    from support.core_reference import add_outlier_channels
 
     out = tmp_path_factory.mktemp("realistic") / "hf"
     random_checkpoint(out, dict(num_hidden_layers=4, hidden_size=96, num_attention_heads=4, intermediate_size=192),
                       seed=1)
-    model = EsmForMaskedLM.from_pretrained(out, attn_implementation="eager").eval()
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for name, parameter in model.named_parameters():
-            if parameter.dim() == 2 and "embeddings" not in name:
-                parameter.normal_(0.0, 0.5, generator=generator)
-        for layer in model.esm.encoder.layer:
-            layer.attention.LayerNorm.weight[[3, 17]] = 25.0
-            layer.output.dense.bias[[3, 17]] = 40.0
-    model.save_pretrained(out, safe_serialization=True)
+    add_outlier_channels(out)
     return out
 
 
 def test_realistic_magnitudes_pass_the_scale_aware_check(realistic_checkpoint, tmp_path):
     proc = _cli(["models", "export", realistic_checkpoint, "--out", tmp_path / "m.onnx"], tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
-    match = re.search(r"max \|logit - PyTorch\| = (\S+) \((\S+) of the logit scale (\S+)\); "
+    match = re.search(r"max \|logit - reference\| = (\S+) \((\S+) of the logit scale (\S+)\); "
                       r"max log-probability-difference error = (\S+)", proc.stdout)
     absolute, relative, scale, score = (float(match.group(k)) for k in range(1, 5))
     assert absolute > 1e-4  # the old absolute check (1e-4) refused this correct export
@@ -80,7 +70,8 @@ def test_agreement_measures_scores_users_see(tiny_hf_checkpoint):
     from saprot_scan.encoding.tokens import aa_token_ids
     from saprot_scan.errors import ModelError
     from saprot_scan.models.checks import agreement, check_agreement
-    from saprot_scan.models.export import sample_batch, torch_logits
+    from saprot_scan.models.export import sample_batch
+    from support.core_reference import torch_logits
 
     model = EsmForMaskedLM.from_pretrained(tiny_hf_checkpoint, attn_implementation="eager").eval()
     ids, mask = sample_batch()
@@ -94,7 +85,7 @@ def test_agreement_measures_scores_users_see(tiny_hf_checkpoint):
     broken[:, aa_token_ids("W")] += 0.5
     report = agreement(want, broken)
     assert 0.3 < report["max_score_diff"] <= 0.5 + 1e-9
-    with pytest.raises(ModelError, match="disagrees with PyTorch"):
+    with pytest.raises(ModelError, match="disagrees with the reference evaluation"):
         check_agreement(report, "fp32")
 
 
@@ -165,14 +156,16 @@ def test_import_refuses_a_zip_that_escapes(tmp_path, tiny_hf_checkpoint):
     assert not (tmp_path / "config.json").exists()
 
 
-@pytest.mark.parametrize("command", [["models", "fetch", "saprot-35m"], ["models", "import", "x.zip"]])
-def test_without_the_export_extra_the_extra_is_named(command, tmp_path):
-    """huggingface_hub made unimportable in the child (a None entry in sys.modules is Python's own way to
-    say "not installed"); the command names the extra to install, in one line, exit status 2."""
-    code = ("import sys; sys.modules['huggingface_hub'] = None; from saprot_scan.cli import main; "
+@pytest.mark.parametrize("command, module", [(["models", "fetch", "saprot-35m"], "huggingface_hub"),
+                                             (["models", "import", "x.zip"], "onnx")])
+def test_without_the_fetch_extra_the_extra_is_named(command, module, tmp_path):
+    """A package of the extra made unimportable in the child (a None entry in sys.modules is Python's own way
+    to say "not installed"); the command names the extra to install, in one line, exit status 2. Importing
+    needs no huggingface_hub (nothing is downloaded)."""
+    code = (f"import sys; sys.modules[{module!r}] = None; from saprot_scan.cli import main; "
             f"sys.exit(main({command!r}))")
     env = dict(os.environ, SAPROT_SCAN_CACHE=str(tmp_path / "cache"))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     line = _one_error_line(proc)
-    assert line == (f"saprot-scan: error: {' '.join(command[:2])} needs the export extra: "
-                    "pip install 'saprot-scan[export]' (missing: huggingface_hub)")
+    assert line == (f"saprot-scan: error: {' '.join(command[:2])} needs the fetch extra: "
+                    f"pip install 'saprot-scan[fetch]' (missing: {module})")

@@ -21,7 +21,8 @@ def session(tiny_onnx_model):
 
 
 def test_export_takes_query_rows_and_matches_pytorch_at_them(session, torch_model):
-    from saprot_scan.models.export import sample_batch, torch_logits
+    from saprot_scan.models.export import sample_batch
+    from support.core_reference import torch_logits
 
     assert takes_query_rows(session)
     ids, mask = sample_batch(40, 4, seed=3)

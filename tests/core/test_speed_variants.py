@@ -109,7 +109,7 @@ def test_int8_copy_of_another_model_is_not_used(model_pair, tmp_path):
 
 def test_missing_int8_copy_explicitly_requested_says_how_to_make_one(tiny_onnx_model, tmp_path):
     shutil.copy(tiny_onnx_model, tmp_path / "lonely.onnx")
-    with pytest.raises(ModelError, match="saprot_scan.models.quantize"):
+    with pytest.raises(ModelError, match="saprot-scan models quantize"):
         load_model_file(tmp_path / "lonely.onnx", device="cpu", precision="int8")
 
 

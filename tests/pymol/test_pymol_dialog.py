@@ -158,7 +158,7 @@ def test_open_dialog_is_one_window(qt_pm):
 
 
 def test_dialog_fetch_without_hub_access_reports_one_line(qt_pm, monkeypatch):
-    pytest.importorskip("huggingface_hub", reason="fetching needs the export extra")
+    pytest.importorskip("huggingface_hub", reason="fetching needs the fetch extra")
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # this machine cannot reach the hub anyway
@@ -188,13 +188,13 @@ def test_closing_with_an_uncached_model_keeps_the_default(qt_pm, capsys):
     assert json.loads((settings.settings_file()).read_text())["model"] == "saprot-35m"  # the dialog's own field
 
 
-def test_fetch_without_the_export_extra_names_the_extra(qt_pm, monkeypatch):
+def test_fetch_without_the_fetch_extra_names_the_extra(qt_pm, monkeypatch):
     monkeypatch.setitem(sys.modules, "huggingface_hub", None)  # Python's own "not installed"
     dlg = dialog.build_dialog()
     dlg.set_model_spec("saprot-35m")
     dlg.fetch_model.click()
     assert dlg._helper is None  # nothing started
-    assert dlg.status.text() == ("Fetch needs the export extra: pip install 'saprot-scan[export]' "
+    assert dlg.status.text() == ("Fetch needs the fetch extra: pip install 'saprot-scan[fetch]' "
                                  "(missing: huggingface_hub)")
     dlg.close()
 

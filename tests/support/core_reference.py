@@ -45,15 +45,17 @@ def _log_p_aa(model, ids: list[int], positions: list[int]) -> np.ndarray:
     return np.array(out)
 
 
-def masked_marginal(model, aa: str, struct: str) -> np.ndarray:
-    """(L, 20) scores: for each site, mask it ("#" + 3Di letter) and compare every aa with the wild type."""
+def masked_marginal(model, aa: str, struct: str, positions=None) -> np.ndarray:
+    """(L, 20) scores: for each site, mask it ("#" + 3Di letter) and compare every aa with the wild type;
+    with ``positions`` (0-based), (len(positions), 20) scores of those sites only."""
     ids = token_ids(aa, struct)
-    scores = np.zeros((len(aa), 20))
-    for i in range(len(aa)):
+    sites = range(len(aa)) if positions is None else list(positions)
+    scores = np.zeros((len(sites), 20))
+    for row, i in enumerate(sites):
         masked = list(ids)
         masked[i + 1] = INDEX["#" + struct[i].lower()]
         lp = _log_p_aa(model, masked, [i])[0]
-        scores[i] = lp - lp[TWENTY.index(aa[i])]
+        scores[row] = lp - lp[TWENTY.index(aa[i])]
     return scores
 
 
@@ -72,3 +74,43 @@ def variant_score(model, aa: str, struct: str, variant: str) -> float:
         masked[i + 1] = INDEX["#" + struct[i].lower()]
     lp = _log_p_aa(model, masked, [i for _, i, _ in sites])
     return float(sum(lp[k, TWENTY.index(mt)] - lp[k, TWENTY.index(wt)] for k, (wt, _, mt) in enumerate(sites)))
+
+
+def torch_logits(model, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Reference logits of transformers' EsmForMaskedLM (fp32) for a padded batch."""
+    import torch
+
+    with torch.no_grad():
+        out = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits
+    return out.float().numpy()
+
+
+def hf_default_checkpoint(out, dims: dict, seed: int = 0):
+    """A checkpoint exactly as transformers initialises EsmForMaskedLM (no widened head), with SaProt's files."""
+    import torch
+    from transformers import EsmForMaskedLM
+
+    from saprot_scan.models.architectures import esm_config, write_tokenizer_files
+
+    torch.manual_seed(seed)
+    EsmForMaskedLM(esm_config(**dims)).eval().save_pretrained(out, safe_serialization=True)
+    write_tokenizer_files(out)
+    return out
+
+
+def add_outlier_channels(folder) -> None:
+    """Give a saved checkpoint realistic magnitudes: weights drawn at std 0.5 and, in every layer, two outlier
+    channels (LayerNorm gain 25, residual bias 40), as trained ESM-2-style models carry."""
+    import torch
+    from transformers import EsmForMaskedLM
+
+    model = EsmForMaskedLM.from_pretrained(folder, attn_implementation="eager").eval()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if parameter.dim() == 2 and "embeddings" not in name:
+                parameter.normal_(0.0, 0.5, generator=generator)
+        for layer in model.esm.encoder.layer:
+            layer.attention.LayerNorm.weight[[3, 17]] = 25.0
+            layer.output.dense.bias[[3, 17]] = 40.0
+    model.save_pretrained(folder, safe_serialization=True)

@@ -248,6 +248,35 @@ def _copy_problem(meta: dict, precision: str, parent: Path, parent_sha: str, dig
     return None
 
 
+def copy_report(path: str | os.PathLike, precision: str) -> dict:
+    """What ``models info --precision`` shows of one precision of the fp32 model at ``path``, without running it:
+    the file, its SHA-256 and metadata, and whether the runtime would use it (and on what), or why not."""
+    from saprot_scan.backends.copies import read_metadata
+    from saprot_scan.models.hashing import cached_sha256
+
+    path = Path(path)
+    if precision == "fp32":
+        file, expected = path, None
+    else:
+        candidate = _find_copy(path, precision)
+        if candidate is None:
+            make = (f"saprot-scan models quantize {path}" if precision == "int8"
+                    else "saprot-scan models import/fetch ... --fp16, or saprot-scan models export ... --fp16")
+            raise ModelError(f"no {precision} copy of {path.name}; make one with: {make}")
+        file, expected = candidate.path, candidate.expected_sha256
+    digest = cached_sha256(file)
+    meta = read_metadata(file)
+    problem = None if file == path else _copy_problem(meta, precision, path, cached_sha256(path), digest, expected)
+    if problem is None and meta.get(PRECISION_KEY, "fp32") != precision:
+        problem = f"it is {meta.get(PRECISION_KEY, 'fp32')}, not {precision}"
+    data = file.with_name(file.name + ".data")
+    used = {"fp32": "CPU and CUDA when asked for (--precision fp32)", "int8": "CPU (chosen automatically)",
+            "fp16": "CUDA (chosen automatically; not run on the CPU)"}[precision]
+    return {"path": file, "sha256": digest, "precision": precision, "metadata": meta,
+            "bytes": file.stat().st_size + (data.stat().st_size if data.is_file() else 0),
+            "used": f"no: {problem}" if problem else used}
+
+
 def _wanted_precision(precision: str | None, device: str) -> tuple[str, bool]:
     """(precision to look for, whether the user asked for it explicitly)."""
     if precision in (None, "auto"):
@@ -302,7 +331,7 @@ def load_model_file(path: str | os.PathLike, device: str = "auto", name: str | N
         session, used = open_session(path, device)
         file, kind = path, session.get_modelmeta().custom_metadata_map.get(PRECISION_KEY, "fp32")
         if explicit and kind != wanted:
-            hint = f"; make one with: python -m saprot_scan.models.quantize {path}" if wanted == "int8" else ""
+            hint = f"; make one with: saprot-scan models quantize {path}" if wanted == "int8" else ""
             raise ModelError(f"no usable {wanted} copy of {path.name}: {problem}{hint}")
     runner = cuda.BatchRunner(cuda.iobinding_runner(session)) if used == "cuda" else None
     return LoadedModel(name=name or path.stem, path=file, sha256=digest, device=used, session=session,

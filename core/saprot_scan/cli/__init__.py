@@ -173,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("model")
     i = msub.add_parser("info", help="check an .onnx file or registry name and describe it")
     i.add_argument("model")
+    i.add_argument("--precision", choices=("fp32", "fp16", "int8"),
+                   help="describe this precision's file (the int8 or fp16 copy) without running it")
     u = msub.add_parser("use", help="save the model used when none is named (CLI, PyMOL and ChimeraX); 'auto' forgets it")
     u.add_argument("model")
     from saprot_scan.cli import batch

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from saprot_scan.models.extras import need_export_extra
+from saprot_scan.models.extras import need_fetch_extra
 
 
 def _list() -> int:
@@ -20,11 +20,13 @@ def _list() -> int:
 
 
 def _export(args) -> int:
+    need_fetch_extra("models export", ("onnx",))
     from saprot_scan.models.export import export_onnx
+    from saprot_scan.models.stages import Stages
 
-    report = export_onnx(args.hf_dir, args.out, fp16=args.fp16)
+    report = export_onnx(args.hf_dir, args.out, fp16=args.fp16, stages=Stages())
     diff = report["max_abs_logit_diff"]
-    print(f"wrote {report['path']} (sha256 {report['sha256']}); max |logit - PyTorch| = {diff:.2e} "
+    print(f"wrote {report['path']} (sha256 {report['sha256']}); max |logit - reference| = {diff:.2e} "
           f"({report['relative_logit_diff']:.2e} of the logit scale {report['logit_scale']:.3g}); "
           f"max log-probability-difference error = {report['max_score_diff']:.2e}")
     if args.int8:
@@ -35,8 +37,9 @@ def _export(args) -> int:
 def _quantize_file(path) -> None:
     """The int8 copy beside ``path``; the runtime uses it on the CPU from then on."""
     from saprot_scan.models.quantize import quantize_int8
+    from saprot_scan.models.stages import Stages
 
-    report = quantize_int8(path)
+    report = quantize_int8(path, stages=Stages())
     print(f"wrote {report['path']} (sha256 {report['sha256'][:12]}); {report['agreement'].line()}")
 
 
@@ -50,6 +53,9 @@ def _quantize(args) -> int:
 def _info(args) -> int:
     from saprot_scan.backends.onnx import load_model
 
+    if getattr(args, "precision", None):
+        return _info_precision(args.model, args.precision)
+
     model = load_model(args.model, device="cpu")
     meta = model.session.get_modelmeta().custom_metadata_map
     print(f"name\t{model.name}")
@@ -61,12 +67,30 @@ def _info(args) -> int:
     return 0
 
 
+def _info_precision(spec: str, precision: str) -> int:
+    """One precision of a model (fp32 file, int8 or fp16 copy) described from its file, whichever device is here."""
+    from saprot_scan.backends.onnx import copy_report
+    from saprot_scan.models.registry import resolve_model
+    from saprot_scan.models.stages import human_bytes
+
+    ref = resolve_model(spec)
+    report = copy_report(ref.path, precision)
+    print(f"name\t{ref.name}")
+    print(f"path\t{report['path']}")
+    print(f"sha256\t{report['sha256']}")
+    print(f"precision\t{report['precision']}")
+    print(f"size\t{human_bytes(report['bytes'])}")
+    print(f"used on\t{report['used']}")
+    for key in sorted(report["metadata"]):
+        print(f"{key}\t{report['metadata'][key]}")
+    return 0
+
+
 def _fetch(args) -> int:
-    need_export_extra("models fetch")
+    need_fetch_extra("models fetch")
     from saprot_scan.models.hub import fetch_model
 
-    path = fetch_model(args.name, fp16=args.fp16)
-    print(f"cached {args.name} at {path}", file=sys.stderr)
+    fetch_model(args.name, fp16=args.fp16)
     if args.int8:
         from saprot_scan.models.registry import cached_model
 
@@ -75,11 +99,13 @@ def _fetch(args) -> int:
 
 
 def _import(args) -> int:
-    need_export_extra("models import")
+    need_fetch_extra("models import", ("onnx", "filelock"))
     from saprot_scan.models.importer import import_checkpoint
     from saprot_scan.models.registry import cached_model
 
-    path = import_checkpoint(args.path, name=args.name, fp16=args.fp16)
+    from saprot_scan.models.stages import Stages
+
+    path = import_checkpoint(args.path, name=args.name, fp16=args.fp16, stages=Stages())
     print(f"cached {path.name} at {path}", file=sys.stderr)
     if args.int8:
         _quantize_file(cached_model(path.name).path)

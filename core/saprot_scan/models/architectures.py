@@ -1,7 +1,7 @@
 """SaProt-format Hugging Face checkpoints: the known architectures and random-weight ones for tests and benchmarks.
 
-Architecture numbers from SaProt's released configs (shared/docs/saprot-reference.md). Needs the
-``export`` extra (torch, transformers).
+Architecture numbers from SaProt's released configs (shared/docs/saprot-reference.md). Making checkpoints
+needs torch and transformers (tests, bench, training); nothing here is used to export them.
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from saprot_scan.encoding.tokens import CLS_ID, EOS_ID, MASK_ID, MAX_POSITIONS, 
 ARCHITECTURES: dict[str, dict[str, int]] = {
     "saprot-35m": dict(num_hidden_layers=12, hidden_size=480, num_attention_heads=20, intermediate_size=1920),
     "saprot-650m": dict(num_hidden_layers=33, hidden_size=1280, num_attention_heads=20, intermediate_size=5120),
+    # SaProt 1.3B: 650M's width with twice the layers (issue 18; the model card of westlake-repl/SaProt_1.3B_AF2)
+    "saprot-1.3b": dict(num_hidden_layers=66, hidden_size=1280, num_attention_heads=20, intermediate_size=5120),
     "tiny": dict(num_hidden_layers=2, hidden_size=32, num_attention_heads=4, intermediate_size=64),
 }
 
@@ -51,8 +53,10 @@ def write_tokenizer_files(out_dir: str | os.PathLike) -> None:
         "mask_token": "<mask>"}, indent=1))
 
 
-def random_checkpoint(out_dir: str | os.PathLike, architecture: str | dict = "tiny", seed: int = 0) -> Path:
-    """Write a random-weight SaProt-format checkpoint (config, safetensors, tokenizer) to ``out_dir``."""
+def random_checkpoint(out_dir: str | os.PathLike, architecture: str | dict = "tiny", seed: int = 0,
+                      pickled: bool = False) -> Path:
+    """Write a random-weight SaProt-format checkpoint (config, safetensors or with ``pickled`` the
+    pytorch_model.bin SaProt's hub repos hold, tokenizer) to ``out_dir``."""
     import torch
     from transformers import EsmForMaskedLM
 
@@ -65,7 +69,7 @@ def random_checkpoint(out_dir: str | os.PathLike, architecture: str | dict = "ti
             p.normal_(0.0, 0.5)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out, safe_serialization=True)
+    model.save_pretrained(out, safe_serialization=not pickled)
     write_tokenizer_files(out)
     return out
 

@@ -66,7 +66,7 @@ def check_agreement(report: dict[str, float], precision: str) -> None:
     relative_limit, score_limit = LIMITS[precision]
     relative, score = report["relative_logit_diff"], report["max_score_diff"]
     if not (relative <= relative_limit and score <= score_limit):
-        raise ModelError(f"exported {precision} model disagrees with PyTorch: logits differ by "
+        raise ModelError(f"exported {precision} model disagrees with the reference evaluation: logits differ by "
                          f"{report['max_abs_logit_diff']:.2e} ({relative:.2e} of the logit scale "
                          f"{report['logit_scale']:.3g}; limit {relative_limit:g}), log-probability differences by "
                          f"{score:.2e} (limit {score_limit:g})")

@@ -172,8 +172,8 @@ def _projection_width(g: _Graph, bsd: str) -> int:
     seen = 0
     while node is not None and seen < 4:
         for name in node.input:
-            if name in g.inits and g.const(name).ndim == 2:
-                return int(g.const(name).shape[1])
+            if name in g.inits and len(g.inits[name].dims) == 2:  # dims only: weights may be on disk
+                return int(g.inits[name].dims[1])
         node = g.producer.get(node.input[0])
         seen += 1
     raise _NoMatch("projection width")

@@ -2,28 +2,35 @@
 
 Why it is built this way:
 - The revision is a commit hash from ``models/registry.json``, so the files (and, through their Git LFS
-  pointers, their SHA-256) cannot change under us; every downloaded file is hashed and checked against the
-  hub's LFS record and against any hash the registry lists, and all hashes go into the cache manifest.
+  pointers, their SHA-256) cannot change under us; every downloaded file is checked against the hub's record
+  for that commit (LFS SHA-256, or the Git blob id of small files) and against any hash the registry lists,
+  and all hashes go into the cache manifest.
+- Files are downloaded by ``models.download`` (ranged GETs into ``FILE.part``): a dropped connection or
+  Ctrl-C keeps what arrived and the next fetch continues from there, under every huggingface_hub version.
+- One fetch or import of a model at a time (``models.locking``): a second waits, then uses the first's result.
 - Safetensors are preferred. Pickled PyTorch weights (``pytorch_model.bin``, all SaProt's hub repos have)
-  are never unpickled freely, because unpickling runs code from whoever wrote the file: they are read with
-  ``torch.load(weights_only=True)``, whose restricted unpickler only rebuilds tensors, and rewritten as
-  safetensors before the exporter sees them.
-- Downloads go to a staging folder beside the cache entry (resumable: a rerun continues), the export is
-  built in another one, and the manifest is written last before the folder is moved into place, so a
-  half-done fetch is never listed as cached.
-Needs the ``export`` extra (torch, transformers, onnx, huggingface_hub).
+  are never unpickled freely, because unpickling runs code from whoever wrote the file: models/checkpoint.py's
+  restricted unpickler only rebuilds tensors (as numpy arrays) and refuses every other name.
+- The export is built in a staging folder and the manifest is written last before the folder is moved into
+  place, so a half-done fetch is never listed as cached.
+- Errors are one line that says what to do: gated (log in / ``HF_TOKEN``), pinned revision gone (``models
+  import``), damaged download (deleted; rerun), hub unreachable (rerun; the bytes are kept).
+Needs the ``fetch`` extra (onnx, huggingface_hub); no torch.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 from saprot_scan.errors import HubUnreachable, InputError, ModelError
+from saprot_scan.models.download import ConnectionLost, Damaged, HttpRefusal, RemoteFile, download
 from saprot_scan.models.hashing import sha256_file
+from saprot_scan.models.locking import model_lock
+from saprot_scan.models.stages import QUIET, Stages, human_bytes
 from saprot_scan.settings import models_dir
 
 #: The only files taken from a hub repo: config, tokenizer, and weights (never code, never the ESM .pt copy).
@@ -38,7 +45,10 @@ def registry_entry(name: str) -> dict:
 
     known = registry()
     if name not in known:
-        raise InputError(f"unknown model {name!r}; fetchable models: {', '.join(known)}")
+        fetchable = [n for n, entry in known.items() if entry.get("revision")]
+        others = [n for n in known if n not in fetchable]
+        raise InputError(f"unknown model {name!r}; fetchable models: {', '.join(fetchable)}"
+                         + (f"; import only: {', '.join(others)}" if others else ""))
     return known[name]
 
 
@@ -64,67 +74,116 @@ def _hub_offline() -> bool:
     return bool(constants.HF_HUB_OFFLINE)
 
 
-def _remote_files(repo: str, revision: str) -> dict[str, str | None]:
-    """File name -> LFS SHA-256 (None for small non-LFS files) of the repo at ``revision``."""
+def _refusal(name: str, repo: str, revision: str, status: int, error_code: str | None,
+             file: str | None = None) -> InputError:
+    """The one line for an HTTP error from the hub: what went wrong and what the user can do about it."""
+    where = f"{repo}@{revision[:12]}"
+    if error_code == "GatedRepo" or status in (401, 403):
+        has_token = bool(os.environ.get("HF_TOKEN")) or _stored_token()
+        login = ("the token in use has no access; " if has_token and status == 403 else
+                 "no access with the token in use; " if has_token else "")
+        return InputError(f"cannot fetch {name}: {repo} is gated or private (HTTP {status}); {login}accept its "
+                          f"terms on https://huggingface.co/{repo}, then log in with '{_login_command()}' or set "
+                          "HF_TOKEN")
+    if error_code == "RevisionNotFound":
+        return ModelError(f"cannot fetch {name}: {repo} no longer has the pinned revision {revision[:12]} "
+                          f"(HTTP 404); download the checkpoint yourself and run "
+                          f"'saprot-scan models import FOLDER --name {name}'")
+    if error_code == "EntryNotFound" or (status == 404 and file):
+        return ModelError(f"cannot fetch {name}: {file} is missing from {where} (HTTP 404)")
+    if status == 404:
+        return ModelError(f"cannot fetch {name}: {repo} is not on the Hugging Face hub (HTTP 404)")
+    return HubUnreachable(f"cannot fetch {name} from {where}: the Hugging Face hub answered HTTP {status}; "
+                          "run the same command again later")
+
+
+def _login_command() -> str:
+    """The login command of the installed huggingface_hub (its ``hf`` command arrived in 0.34)."""
+    import huggingface_hub
+
+    try:
+        major, minor = (int(part) for part in huggingface_hub.__version__.split(".")[:2])
+    except ValueError:
+        return "hf auth login"
+    return "hf auth login" if (major, minor) >= (0, 34) else "huggingface-cli login"
+
+
+def _stored_token() -> bool:
+    try:
+        from huggingface_hub import get_token
+
+        return get_token() is not None
+    except Exception:  # an unreadable token file: treated as no token
+        return False
+
+
+def _unreachable(name: str, repo: str, revision: str, reason: str, broke_off: bool = False) -> HubUnreachable:
+    what = "the connection to the Hugging Face hub broke off" if broke_off else "the Hugging Face hub is not reachable"
+    return HubUnreachable(f"cannot fetch {name} from {repo}@{revision[:12]}: {what} ({reason}); check the network "
+                          "(or HF_ENDPOINT) and run the same command again")
+
+
+def _remote_files(name: str, repo: str, revision: str) -> dict[str, RemoteFile]:
+    """File name -> size and hashes of the repo's files at ``revision`` (the hub's model info)."""
     from huggingface_hub import HfApi
 
-    info = HfApi().model_info(repo, revision=revision, files_metadata=True, timeout=30)
-    return {s.rfilename: (s.lfs.sha256 if s.lfs else None) for s in info.siblings or []}
-
-
-def _remove_if_empty(folder: Path) -> None:
-    """Drop a staging folder holding no downloaded bytes, so a failed first fetch leaves nothing behind.
-
-    Partly downloaded files (``*.incomplete``) are kept: the next fetch resumes them.
-    """
-    if not folder.is_dir():
-        return
-    if any(p.is_file() and (p.suffix == ".incomplete" or ".cache" not in p.relative_to(folder).parts)
-           for p in folder.rglob("*")):
-        return
-    shutil.rmtree(folder, ignore_errors=True)
     try:
-        folder.parent.rmdir()
-    except OSError:
-        pass
+        info = HfApi().model_info(repo, revision=revision, files_metadata=True, timeout=30)
+    except Exception as err:  # typed hub errors carry the response; anything else is the network
+        response = getattr(err, "response", None)
+        if response is not None and getattr(response, "status_code", None):
+            raise _refusal(name, repo, revision, response.status_code,
+                           response.headers.get("X-Error-Code")) from None
+        raise _unreachable(name, repo, revision, _one_line(err)) from None
+    return {s.rfilename: RemoteFile(s.rfilename, s.lfs.size if s.lfs else s.size,
+                                    s.lfs.sha256 if s.lfs else None, None if s.lfs else s.blob_id)
+            for s in info.siblings or []}
 
 
-def _download(name: str, entry: dict, target: Path, progress: bool) -> dict[str, str | None]:
-    """Download config, tokenizer and weight files of the pinned revision into ``target``."""
-    from huggingface_hub import snapshot_download
+def _download(name: str, entry: dict, target: Path, stages: Stages) -> dict[str, str | None]:
+    """Download config, tokenizer and weight files of the pinned revision into ``target`` (resumable)."""
+    from huggingface_hub import hf_hub_url
+    from huggingface_hub.utils import build_hf_headers
 
     repo, revision = entry["repo"], entry["revision"]
     if _hub_offline():
         raise InputError(f"cannot fetch {name}: the Hugging Face hub is switched off (HF_HUB_OFFLINE is set); "
-                         "unset it, or export a local checkpoint with 'saprot-scan models export'")
+                         "unset it, or import a checkpoint you have with 'saprot-scan models import FOLDER'")
+    remote = _remote_files(name, repo, revision)
+    weights, _ = _weight_files(list(remote))
+    wanted = [remote[n] for n in [n for n in CONFIG_FILES if n in remote] + weights]
+    total = sum(f.size or 0 for f in wanted)
+    stages.say(f"downloading {name} from {repo} at {revision[:12]}: {len(wanted)} files, {human_bytes(total)}"
+               + (f" ({entry['size_warning']})" if entry.get("size_warning") else ""))
     target.mkdir(parents=True, exist_ok=True)
-    try:
-        remote = _remote_files(repo, revision)
-        weights, _ = _weight_files(list(remote))
-        wanted = [n for n in CONFIG_FILES if n in remote] + weights
-        if progress:
-            print(f"downloading {', '.join(wanted)} from {repo} at revision {revision}", file=sys.stderr)
-        kwargs = {} if progress else {"tqdm_class": _quiet_bar()}
-        snapshot_download(repo, revision=revision, local_dir=target, allow_patterns=wanted, **kwargs)
-    except (InputError, KeyboardInterrupt):
-        raise
-    except Exception as err:  # offline, DNS, refused connection, 404, timeout: all one line for the user
-        _remove_if_empty(target)
-        raise HubUnreachable(f"cannot fetch {name} from {repo}@{revision[:12]}: the Hugging Face hub is not "
-                             f"reachable or refused ({_one_line(err)})") from None
-    return {n: remote[n] for n in wanted}
-
-
-def _quiet_bar():
-    """A tqdm class that draws nothing (``progress=False``), leaving global tqdm settings alone."""
-    from tqdm.auto import tqdm
-
-    class Quiet(tqdm):
-        def __init__(self, *args, **kwargs):
-            kwargs["disable"] = True
-            super().__init__(*args, **kwargs)
-
-    return Quiet
+    headers = build_hf_headers()
+    start = time.monotonic()
+    for remote_file in wanted:
+        path = target / remote_file.name
+        if path.is_file() and path.stat().st_size == remote_file.size:
+            continue
+        part = path.with_name(path.name + ".part")
+        have = part.stat().st_size if part.exists() else 0
+        url = hf_hub_url(repo, remote_file.name, revision=revision)
+        try:
+            if remote_file.sha256:  # the large files get their own stage and byte bar; the rest are tiny
+                kept = f", {human_bytes(have)} already here, continuing" if have else ""
+                with stages.writing(f"downloading {remote_file.name}{kept}", (remote_file.size or 0) - have) as update:
+                    download(url, headers, remote_file, path, update)
+            else:
+                download(url, headers, remote_file, path)
+        except HttpRefusal as err:
+            raise _refusal(name, repo, revision, err.status, err.error_code, remote_file.name) from None
+        except ConnectionLost as err:
+            kept = f"; {human_bytes(err.kept)} of {remote_file.name} kept, the next fetch continues from there" \
+                if err.kept else ""
+            raise _unreachable(name, repo, revision, f"{err}{kept}", broke_off=bool(err.kept)) from None
+        except Damaged as err:
+            raise ModelError(f"cannot fetch {name}: {err}; the damaged download was deleted, run the same "
+                             "command again") from None
+    stages.say(f"downloaded {name}: {len(wanted)} files, {human_bytes(total)} in {time.monotonic() - start:.1f} s; "
+               "hashes match the hub's records")
+    return {f.name: f.sha256 for f in wanted}
 
 
 def _check_hashes(folder: Path, files: list[str], expected: dict[str, str | None]) -> dict[str, str]:
@@ -144,62 +203,18 @@ def _check_hashes(folder: Path, files: list[str], expected: dict[str, str | None
     return hashes
 
 
-def _pickle_to_safetensors(bin_files: list[str], source: Path, out_dir: Path) -> None:
-    """Rewrite pickled weights as model.safetensors, reading them with the restricted (tensor-only) unpickler."""
-    import pickle
-
-    import torch
-    from safetensors.torch import save_file
-
-    state: dict = {}
-    for name in bin_files:
-        if not name.endswith(".bin"):
-            continue
-        try:
-            try:
-                part = torch.load(source / name, map_location="cpu", weights_only=True, mmap=True)
-            except RuntimeError as err:  # files from before torch 1.6's zip format cannot be memory-mapped
-                if "mmap" not in str(err):
-                    raise
-                part = torch.load(source / name, map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError) as err:
-            raise ModelError(f"{name}: refused; it is not a plain tensor checkpoint (the restricted loader said: "
-                             f"{_one_line(err)})") from None
-        if not isinstance(part, dict) or not all(isinstance(v, torch.Tensor) for v in part.values()):
-            raise ModelError(f"{name}: refused; expected a dictionary of tensors")
-        state.update(part)
-    seen: set[int] = set()
-    for key, tensor in state.items():  # safetensors stores no shared storage (tied embeddings)
-        pointer = tensor.untyped_storage().data_ptr()
-        state[key] = tensor.contiguous().clone() if pointer in seen else tensor.contiguous()
-        seen.add(pointer)
-    save_file(state, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
-
-
-def _checkpoint_dir(snapshot: Path, files: list[str], pickled: bool, work: Path) -> Path:
-    """A folder the exporter can read: the snapshot itself, or a safetensors copy of pickled weights."""
-    if not pickled:
-        return snapshot
-    converted = work / "checkpoint"
-    shutil.rmtree(converted, ignore_errors=True)
-    converted.mkdir(parents=True)
-    for name in CONFIG_FILES:
-        if (snapshot / name).is_file():
-            shutil.copy2(snapshot / name, converted / name)
-    _pickle_to_safetensors(files, snapshot, converted)
-    return converted
-
-
 def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: str | None = None,
                            revision: str | None = None, fp16: bool = False,
-                           expected_sha256: dict[str, str | None] | None = None) -> Path:
+                           expected_sha256: dict[str, str | None] | None = None, stages: Stages | None = None) -> Path:
     """Hash, check, export and cache a downloaded (or local) checkpoint under ``models_dir()/name``.
 
     The cache entry appears only complete: built in a staging folder, manifest written last, then moved.
+    The caller holds ``model_lock(name)``; ``stages`` tells each stage.
     """
     from saprot_scan import __version__
     from saprot_scan.models.export import export_onnx
 
+    stages = stages or QUIET
     entry = registry_entry(name)
     snapshot = Path(snapshot_dir)
     if not (snapshot / "config.json").is_file():
@@ -215,6 +230,7 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
         if expected.get(file_name) and expected[file_name] != digest:
             raise ModelError(f"{file_name}: the registry and the hub disagree on its SHA-256; refusing it")
         expected[file_name] = digest
+    stages.say(f"checking the SHA-256 of {len(files)} files")
     hashes = _check_hashes(snapshot, files, expected)
 
     root = models_dir()
@@ -224,22 +240,22 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
     shutil.rmtree(build, ignore_errors=True)
     build.mkdir(parents=True)
     try:
-        checkpoint = _checkpoint_dir(snapshot, weights, pickled, work)
+        checkpoint = snapshot  # pickled weights are read by models/checkpoint.py's restricted reader
         onnx_name = f"{name}.onnx"
-        report = export_onnx(checkpoint, build / onnx_name)
+        exported = export_onnx(checkpoint, build / onnx_name, stages=stages)
         manifest = {
             "name": name, "repo": repo or entry["repo"], "revision": revision or entry["revision"],
-            "onnx": onnx_name, "sha256": report["sha256"], "precision": "fp32",
-            "external_data": bool(report["external_data"]),
-            "max_abs_logit_diff": report["max_abs_logit_diff"],
-            "relative_logit_diff": report.get("relative_logit_diff"), "max_score_diff": report.get("max_score_diff"),
-            "weights": weights, "weights_format": "pickle, read with torch.load(weights_only=True)"
+            "onnx": onnx_name, "sha256": exported["sha256"], "precision": "fp32",
+            "external_data": bool(exported["external_data"]),
+            "max_abs_logit_diff": exported["max_abs_logit_diff"],
+            "relative_logit_diff": exported.get("relative_logit_diff"), "max_score_diff": exported.get("max_score_diff"),
+            "weights": weights, "weights_format": "pickle, read by the tensor-only reader"
             if pickled else "safetensors",
             "files": hashes, "saprot_scan_version": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         if fp16:
-            half = export_onnx(checkpoint, build / f"{name}-fp16.onnx", fp16=True)
+            half = export_onnx(checkpoint, build / f"{name}-fp16.onnx", fp16=True, stages=stages)
             manifest.update(onnx_fp16=f"{name}-fp16.onnx", sha256_fp16=half["sha256"],
                             max_abs_logit_diff_fp16=half["max_abs_logit_diff"])
         (build / "manifest.json").write_text(json.dumps(manifest, indent=1))
@@ -252,23 +268,68 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(build, ignore_errors=True)
-        shutil.rmtree(work / "checkpoint", ignore_errors=True)
     return final
 
 
-def fetch_model(name: str, fp16: bool = False, progress: bool = True) -> Path:
+def _already_fetched(name: str, entry: dict) -> Path | None:
+    """The cache entry another process made of the same pinned revision while this one waited for it."""
+    from saprot_scan.models.registry import cached_manifest
+
+    manifest = cached_manifest(name)
+    if manifest and manifest.get("revision") == entry["revision"]:
+        return models_dir() / name
+    return None
+
+
+def _download_folder(name: str, revision: str) -> Path:
+    """Where the pinned revision's files arrive; another revision's partial files are dropped."""
+    work = models_dir() / f".{name}.work"
+    if work.is_dir():
+        for old in work.glob("download-*"):
+            if old.name != f"download-{revision[:12]}":
+                shutil.rmtree(old, ignore_errors=True)
+    return work / f"download-{revision[:12]}"
+
+
+def _remove_empty(folder: Path) -> None:
+    """Drop staging folders left without a single downloaded byte (a fetch that failed at once)."""
+    for path in sorted((folder, *folder.rglob("*")), key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir():
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+
+
+def fetch_model(name: str, fp16: bool = False, progress: bool = True,
+                report: Callable[[str], None] | None = None) -> Path:
     """Download ``name``'s pinned checkpoint, export it to ONNX and cache it; return the cache folder.
 
-    Fails with one line (InputError) when the name is unknown or the hub cannot be reached, leaving no
-    listed cache entry; partial downloads stay in a staging folder so the next fetch resumes them.
+    ``progress`` prints one line per stage on stderr, with a byte bar when stderr is a terminal; ``report``
+    receives the stage lines instead (viewers). Fails with one line (InputError) and leaves no listed cache
+    entry; downloaded bytes stay in a staging folder so the next fetch continues them. A fetch that finds
+    another fetch or import of ``name`` running waits for it, and uses its result when it cached this revision.
     """
     entry = registry_entry(name)
-    work = models_dir() / f".{name}.work"
-    download = work / "download"
-    expected = _download(name, entry, download, progress)
-    if progress:
-        print(f"exporting {name} to ONNX (checked against PyTorch)", file=sys.stderr)
-    final = install_from_snapshot(name, download, repo=entry["repo"], revision=entry["revision"], fp16=fp16,
-                                   expected_sha256=expected)
-    shutil.rmtree(work, ignore_errors=True)  # the ONNX export is what scores; the downloaded weights are not needed
-    return final
+    if not entry.get("revision"):
+        raise InputError(f"{name} has no pinned revision to fetch (no full commit hash of {entry['repo']} could be "
+                         f"confirmed); download it yourself (e.g. 'hf download {entry['repo']} --local-dir FOLDER') "
+                         f"and run 'saprot-scan models import FOLDER --name {name}'")
+    stages = Stages(None, sink=report) if report is not None else Stages() if progress else QUIET
+    with model_lock(name, stages.say) as waited:
+        if waited and (done := _already_fetched(name, entry)) is not None:
+            stages.say(f"{name} was fetched by the other process")
+            return done
+        download_dir = _download_folder(name, entry["revision"])
+        try:
+            expected = _download(name, entry, download_dir, stages)
+        except KeyboardInterrupt:
+            stages.say(f"stopped; the bytes downloaded so far are kept, 'saprot-scan models fetch {name}' continues")
+            raise
+        finally:
+            _remove_empty(models_dir() / f".{name}.work")
+        final = install_from_snapshot(name, download_dir, repo=entry["repo"], revision=entry["revision"], fp16=fp16,
+                                      expected_sha256=expected, stages=stages)
+        shutil.rmtree(models_dir() / f".{name}.work", ignore_errors=True)  # the ONNX export is what scores
+        stages.say(f"cached {name} at {final}")
+        return final

@@ -61,10 +61,15 @@ def infer_name(folder: Path) -> str:
                      f"name it with --name ({', '.join(registry())})")
 
 
-def import_checkpoint(path: str | Path, name: str | None = None, fp16: bool = False) -> Path:
-    """Check, export and cache a local checkpoint (folder or zip) as registry model ``name``; the cache folder."""
+def import_checkpoint(path: str | Path, name: str | None = None, fp16: bool = False, stages=None) -> Path:
+    """Check, export and cache a local checkpoint (folder or zip) as registry model ``name``; the cache folder.
+
+    Holds the model's lock (``models.locking``) while it writes, as fetch does; ``stages`` tells the stages.
+    """
     from saprot_scan.models.checks import check_vocab
     from saprot_scan.models.hub import install_from_snapshot, registry_entry
+    from saprot_scan.models.locking import model_lock
+    from saprot_scan.models.stages import QUIET
 
     source = Path(path)
     if not source.exists():
@@ -84,11 +89,18 @@ def import_checkpoint(path: str | Path, name: str | None = None, fp16: bool = Fa
             raise InputError(f"{source}: neither a checkpoint folder nor a zip of one")
         chosen = name or infer_name(folder)
         check_vocab(folder, required=True)
-        return install_from_snapshot(chosen, folder, revision=f"imported from {source.name}", fp16=fp16)
+        stages = stages or QUIET
+        warning = registry_entry(chosen).get("size_warning")
+        if warning:
+            stages.say(f"importing {chosen}: {warning}")
+        with model_lock(chosen, stages.say):
+            try:
+                return install_from_snapshot(chosen, folder, revision=f"imported from {source.name}", fp16=fp16,
+                                             stages=stages)
+            finally:
+                try:  # the export's scratch folder; a fetch's partial download in it is kept
+                    (root / f".{chosen}.work").rmdir()
+                except OSError:
+                    pass
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        for work in root.glob(".*.work"):  # the export's scratch folder; a fetch's partial download is kept
-            try:
-                work.rmdir()
-            except OSError:
-                pass

@@ -7,7 +7,7 @@ about twice as fast as fp32. Attention is first rewritten onto onnxruntime's fus
 models; the copy is refused unless the mean per-position Spearman rho of the 19 substitution scores
 is at least 0.99. The result is recorded in the file's metadata so the runtime can trust it.
 
-``python -m saprot_scan.models.quantize MODEL.onnx [OUT.onnx]`` (default OUT: MODEL.int8.onnx beside it).
+``saprot-scan models quantize MODEL`` (or ``models export/import/fetch ... --int8``) makes it beside the model.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import numpy as np
 from saprot_scan.scoring.agreement import Agreement, compare_scores
 from saprot_scan.errors import InputError, ModelError
 from saprot_scan.models.fuse import fuse_attention
+from saprot_scan.models.stages import QUIET, Stages
 from saprot_scan.backends.feeding import SessionModel
 from saprot_scan.backends.copies import (CHECK_KEY, CHECK_MIN_KEY, MIN_INT8_SPEARMAN, PARENT_SHA_KEY, PRECISION_KEY,
                                         copy_path)
@@ -61,7 +62,8 @@ def _weight_matmuls(model) -> list[str]:
 
 
 def quantize_int8(onnx_in: str | os.PathLike, onnx_out: str | os.PathLike | None = None, check: bool = True,
-                  min_spearman: float = MIN_SPEARMAN, threads: int | None = None, fuse: bool = True) -> dict:
+                  min_spearman: float = MIN_SPEARMAN, threads: int | None = None, fuse: bool = True,
+                  stages: Stages = QUIET) -> dict:
     """Write an int8 copy of ``onnx_in`` (default ``X.int8.onnx`` beside it); return a report.
 
     Raises ModelError, leaving nothing behind, when the copy's scores disagree with fp32 (see module doc).
@@ -86,15 +88,20 @@ def quantize_int8(onnx_in: str | os.PathLike, onnx_out: str | os.PathLike | None
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.onnx")
     staged = out.with_name(f".{out.name}.{os.getpid()}.fused.onnx")
     try:
-        model = onnx.load(str(src))
+        stages.say(f"int8 copy of {src.name}: fusing attention")
+        # Weights in a .data file beside the model stay there: the fused graph is written next to it and
+        # points at the same file, so the weights are neither loaded here nor copied (one load, by the quantizer).
+        in_place = src.with_name(src.name + ".data").is_file() and staged.parent.resolve() == src.parent.resolve()
+        model = onnx.load(str(src), load_external_data=not in_place)
         fused = fuse_attention(model) if fuse else 0
         weight_nodes = _weight_matmuls(model)
         if not weight_nodes:
             raise ModelError(f"{src.name}: no weight matrix multiplies to quantize")
         large = sum(len(t.raw_data) for t in model.graph.initializer) > EXTERNAL_DATA_THRESHOLD
-        onnx.save(model, str(staged), save_as_external_data=large, all_tensors_to_one_file=True,
+        onnx.save(model, str(staged), save_as_external_data=large and not in_place, all_tensors_to_one_file=True,
                   location=staged.name + ".data")
         del model
+        stages.say(f"int8 copy: quantizing {len(weight_nodes)} weight matrix multiplies")
         root = logging.getLogger()
         level, root.level = root.level, logging.ERROR  # the quantizer logs a generic pre-processing hint
         try:
@@ -108,6 +115,8 @@ def quantize_int8(onnx_in: str | os.PathLike, onnx_out: str | os.PathLike | None
             root.setLevel(level)
         report: dict = {"path": str(out), "parent_sha256": parent_sha, "agreement": None, "fused_layers": fused}
         if check:
+            stages.say("int8 copy: checking its scores against fp32 (check chain of "
+                       f"{CHECK_LENGTH} residues)")
             agreement = compare_models(src, tmp, threads=threads)
             report["agreement"] = agreement
             if not agreement.passes(min_spearman):

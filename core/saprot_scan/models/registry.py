@@ -31,7 +31,11 @@ class ModelRef:
 
 
 def registry() -> dict[str, dict]:
-    """Known hub models (name -> repo, pinned revision, architecture)."""
+    """Known hub models (name -> repo, pinned revision, architecture, sizes).
+
+    An entry whose ``revision`` is null is import only: no full commit hash could be confirmed to pin, so
+    ``models fetch`` refuses it and ``models import FOLDER --name NAME`` takes a copy the user downloaded.
+    """
     return json.loads((_PACKAGE_MODELS / "registry.json").read_text())
 
 
@@ -97,8 +101,8 @@ def _named(spec: str, origin: str) -> ModelRef:
 
 
 def best_cached_saprot(origin: str = "best cached SaProt model") -> ModelRef | None:
-    """The largest SaProt model in the user's cache, if any."""
-    for name in ("saprot-650m", "saprot-35m"):
+    """The largest SaProt model in the user's cache, if any (the inverse-folding model is chosen by name only)."""
+    for name in ("saprot-1.3b", "saprot-650m", "saprot-35m"):
         ref = cached_model(name, origin)
         if ref is not None:
             return ref
@@ -130,6 +134,7 @@ class ModelListing:
     kind: str  # "registry", "embedded" (the small language model) or "built-in" (the structure scorer)
     available: bool  # cached (registry) or shipped (embedded)
     source: str  # hub repo@revision, or what the embedded model is
+    fetchable: bool = True  # False: a registry model with no pinned revision (models import only)
 
     @property
     def status(self) -> str:
@@ -143,7 +148,9 @@ class ModelListing:
 def model_list() -> list[ModelListing]:
     """Registry models (cached or not), then the embedded default: the CLI's, PyMOL's and ChimeraX's list."""
     rows = [ModelListing(name, "registry", cached_manifest(name) is not None,
-                         f"{entry.get('repo', '')}@{str(entry.get('revision', ''))[:12]}")
+                         f"{entry.get('repo', '')}@{entry['revision'][:12]}" if entry.get("revision")
+                         else f"{entry.get('repo', '')} (no pinned revision: models import only)",
+                         fetchable=bool(entry.get("revision")))
             for name, entry in registry().items()]
     embedded = embedded_model()
     rows.append(ModelListing(embedded.name if embedded else DEFAULT_MODEL_NAME, "embedded", embedded is not None,

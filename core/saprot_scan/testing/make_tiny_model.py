@@ -1,5 +1,6 @@
 """``python -m saprot_scan.testing.make_tiny_model OUT_DIR``: a small random SaProt-format checkpoint
-(OUT_DIR/hf) and its ONNX export by the core's exporter (OUT_DIR/tiny.onnx). Needs the export extra."""
+(OUT_DIR/hf) and its ONNX export by the core's exporter (OUT_DIR/tiny.onnx). Making the checkpoint needs torch and
+transformers (the test extra); the export itself does not."""
 from __future__ import annotations
 
 import sys
