@@ -64,7 +64,7 @@ def example_structure() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
-    pytest.importorskip("torch", reason="building a test model needs the export extra (torch)")
+    pytest.importorskip("torch", reason="building a test model needs the test extra (torch)")
     from saprot_scan.testing.make_tiny_model import make_tiny_model
 
     out = tmp_path_factory.mktemp("tiny-model")

@@ -14,7 +14,7 @@ from saprot_scan import cli
 from saprot_scan.errors import InputError
 from saprot_scan.backends.onnx import load_model
 
-torch = pytest.importorskip("torch", reason="export needs the export extra (torch)")
+torch = pytest.importorskip("torch", reason="export needs the test extra (torch)")
 
 
 @pytest.fixture(scope="module")

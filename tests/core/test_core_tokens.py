@@ -46,7 +46,7 @@ def test_combined_sequence_and_ids():
 
 def test_esm_tokenizer_from_written_files_gives_same_ids(example_structure, tmp_path):
     """SaProt's own tokenizer class (transformers' EsmTokenizer) over the vocabulary files we write."""
-    transformers = pytest.importorskip("transformers", reason="needs the export extra (transformers)")
+    transformers = pytest.importorskip("transformers", reason="needs the test extra (transformers)")
     from saprot_scan.models.architectures import write_tokenizer_files
 
     write_tokenizer_files(tmp_path)

@@ -58,8 +58,8 @@ def test_registry_resolves_the_embedded_default(manifest, onnx_path):
 
 
 def test_onnx_logits_match_the_pytorch_checkpoint(onnx_path, fold_split):
-    torch = pytest.importorskip("torch", reason="comparing with the checkpoint needs torch (export extra)")
-    transformers = pytest.importorskip("transformers", reason="needs transformers (export extra)")
+    torch = pytest.importorskip("torch", reason="comparing with the checkpoint needs torch (test extra)")
+    transformers = pytest.importorskip("transformers", reason="needs transformers (test extra)")
     model = transformers.EsmForMaskedLM.from_pretrained(DEFAULT_DIR / "checkpoint").eval()
     # Three held-out domains of different lengths in one padded batch, some sites hidden as in a scan.
     chains = [d.token_ids() for d in fold_split.test[:3]]

@@ -19,7 +19,7 @@ import pytest
 from saprot_scan.errors import InputError, ModelError
 
 pytest.importorskip("huggingface_hub", reason="models fetch needs the fetch extra (huggingface_hub)")
-torch = pytest.importorskip("torch", reason="models fetch needs the export extra (torch)")
+torch = pytest.importorskip("torch", reason="models fetch needs the test extra (torch)")
 
 
 @pytest.fixture

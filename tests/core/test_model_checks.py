@@ -18,7 +18,7 @@ import pytest
 
 from support.data import structure
 
-torch = pytest.importorskip("torch", reason="export needs the export extra (torch)")
+torch = pytest.importorskip("torch", reason="export needs the test extra (torch)")
 
 
 def _cli(args, cache_root: Path, **env) -> subprocess.CompletedProcess:

@@ -10,7 +10,7 @@ import pytest
 
 from saprot_scan.backends.feeding import QUERY_ROWS, EveryRowModel, SessionModel, all_rows, pick_rows, run_logits, takes_query_rows
 
-pytest.importorskip("torch", reason="the reference logits come from PyTorch (export extra)")
+pytest.importorskip("torch", reason="the reference logits come from PyTorch (test extra)")
 
 
 @pytest.fixture(scope="module")
