@@ -41,7 +41,7 @@ def run(args) -> int:
     from saprot_scan.backends.base import load_scorer
     from saprot_scan.outputs import HEATMAP_SUFFIXES
     from saprot_scan.outputs.files import check_writable
-    from saprot_scan.pipeline import scan_chain, scan_residues
+    from saprot_scan.pipeline import check_method, scan_chain, scan_residues
 
     outputs = [p for p in (args.csv, args.summary_csv, args.json, args.heatmap) if p]
     for path in outputs:
@@ -60,6 +60,7 @@ def run(args) -> int:
         raise InputError(f"--fitted applies to one chain; the structure has {len(chains)}: choose one with --chain")
     model = load_scorer(args.model, device=args.device, precision=args.precision)
     model.check()
+    check_method(model, args.method)
     check_fitted_for_scan(args, fitted, chains, model)
     note(args, f"scoring with {model.describe()}")
     results = []

@@ -20,18 +20,20 @@ from saprot_scan.encoding.tokens import AMINO_ACIDS
 from saprot_scan.viewers import plddt_masked
 
 FORMATS = HEATMAP_SUFFIXES
-COLORMAP = "RdBu"  # red = low score = substitution predicted deleterious; white = 0; blue = tolerated/favoured
+COLORMAP = "RdBu"  # red = low score = less tolerated; white = 0 (the scorer's own 0, see its ScoreMeaning); blue = more
 MISSING_COLOR = UNSCORED_HEX  # residues without a score (unknown wild type): the viewers' grey
 MASKED_MARK_COLOR = "#404040"  # the triangle over pLDDT-masked columns (struct token '#')
 MASKED_ROW_Y = -1.05  # in data units: just above the first amino-acid row, in the gap above each panel
-COLORBAR_LABEL = "SaProt log-ratio log P(mt)/P(wt)"
+UNMEASURED_ROW_Y = -1.75  # one row higher: the fitted model's unmeasured-site crosses
+MIXED_LABEL = "scores of different scorers (see each panel's header)"
+UNMEASURED_MARK_COLOR = "#9a6700"  # the cross under fitted columns no assay label touched
 MAX_PER_ROW = 130
 DPI = 150
 
 # Layout in inches: fixed cell size keeps labels readable whatever the chain length.
 _CELL = 0.13
 _LEFT, _RIGHT, _MIN_PLOT = 0.55, 1.45, 6.6
-_TOP, _HEADER, _LABELS, _GAP, _FOOTER = 0.15, 0.45, 0.55, 0.2, 0.35
+_TOP, _HEADER, _LABELS, _GAP, _FOOTER = 0.15, 0.45, 0.55, 0.2, 0.55
 
 
 def _rows(length: int, per_row: int) -> list[tuple[int, int]]:
@@ -143,6 +145,11 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
                 marks = ax.scatter(masked, [MASKED_ROW_Y] * len(masked), s=9, c=MASKED_MARK_COLOR,
                                    marker="v", linewidths=0, clip_on=False)
                 marks.set_gid(f"saprot-plddt-masked:{result.chain_id}:{start}")
+            unmeasured = [i for i in range(start, stop) if result.measured and not result.measured[i]]
+            if unmeasured:  # fitted scores: a cross above each column without any assay label
+                marks = ax.scatter(unmeasured, [UNMEASURED_ROW_Y] * len(unmeasured), s=7, c=UNMEASURED_MARK_COLOR,
+                                   marker="x", linewidths=0.6, clip_on=False)
+                marks.set_gid(f"saprot-unmeasured:{result.chain_id}:{start}")
             ax.set_xlim(start - 0.5, stop - 0.5)
             ax.set_ylim(len(AMINO_ACIDS) - 0.5, -0.5)
             ax.set_xticks(range(start, stop))
@@ -163,14 +170,28 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
                                                                                    "neither")
     bar = fig.colorbar(image, cax=cax, extend=extend)
     bar.set_ticks(_bar_ticks(low, high), labels=[f"{t:g}".replace("-", "\u2212") for t in _bar_ticks(low, high)])
-    labels = sorted({r.score_label for r in results})
-    bar.set_label(labels[0] if len(labels) == 1 else COLORBAR_LABEL, fontsize=8)
+    meanings = list(dict.fromkeys(r.meaning for r in results))
+    bar.set_label(meanings[0].label if len(meanings) == 1 else MIXED_LABEL, fontsize=8)
     bar.ax.tick_params(labelsize=7)
-    fig.text(_LEFT / width, 1 - (height - _FOOTER * 0.5) / height,
-             "red: substitution predicted deleterious (score < 0)  ·  blue: tolerated or favoured  ·  "
-             "\u25cf wild type  ·  grey: not scored (unknown wild type)"
-             + ("  ·  \u25bc pLDDT-masked (low confidence)" if any_masked else ""), fontsize=7, va="center", ha="left")
+    for line, text in enumerate(_legend(results, meanings, any_masked)):
+        fig.text(_LEFT / width, 1 - (height - _FOOTER * (0.75 - 0.5 * line)) / height, text, fontsize=7,
+                 va="center", ha="left")
     return fig
+
+
+def _legend(results: Sequence[ScanResult], meanings: list, any_masked: bool) -> list[str]:
+    """Two footer lines: what the colours say (from the scorers' declared meaning) and the marks; then the
+    percentile classes and their measured precision (``scoring.percentiles``)."""
+    from saprot_scan.scoring.percentiles import precision_text
+
+    colours = (meanings[0].legend_text if len(meanings) == 1
+               else "red: less tolerated  ·  blue: more tolerated (each panel in its scorer's units)")
+    marks = "\u25cf wild type  ·  grey: not scored (unknown wild type)"
+    if any_masked:
+        marks += "  ·  \u25bc pLDDT-masked (low confidence)"
+    if any(r.measured and not all(r.measured) for r in results):
+        marks += "  ·  \u00d7 no assay label at this site (fitted score rests on the zero-shot term)"
+    return [f"{colours}  ·  {marks}", "Classes by percentile within the chain: " + precision_text(short=True)]
 
 
 def _bar_ticks(low: float, high: float) -> list[float]:
