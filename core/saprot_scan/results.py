@@ -5,7 +5,6 @@ is saved and restored (the JSON output, the viewers' sessions).
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field, replace
 from typing import Sequence
@@ -161,16 +160,6 @@ class ScanResult:
         if self.windows > 1:
             parts.append(f"scored in {self.windows} overlapping windows of up to {MAX_RESIDUES} residues")
         return "; ".join(parts)
-
-    def write_csv(self, path: str | os.PathLike) -> None:
-        from saprot_scan.outputs.tables import write_csv
-
-        write_csv([self], path)
-
-    def write_json(self, path: str | os.PathLike) -> None:
-        from saprot_scan.outputs.tables import write_json
-
-        write_json([self], path)
 
     def to_dict(self, rounded: bool = True) -> dict:
         """JSON-able form (the ``--json`` output); ``rounded=False`` keeps every score exactly, for sessions."""

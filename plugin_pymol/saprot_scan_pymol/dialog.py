@@ -9,8 +9,10 @@ from __future__ import annotations
 import threading
 
 import pymol
+from pymol import cmd
 
 from . import feedback, settings
+from .arguments import user_command
 from .core_install import pymol_python, terminal_command
 from .core_link import PluginError
 from .jobs import RUNNER
@@ -248,7 +250,7 @@ def build_dialog(parent=None):
                 return None, False
 
         def on_score(self):
-            from .commands import saprot_scan
+            from .scan_commands import saprot_scan
 
             self.remember()
             v = self.values
@@ -262,12 +264,12 @@ def build_dialog(parent=None):
             self.poll()
 
         def on_cancel(self):
-            from .commands import saprot_cancel
+            from .scan_commands import saprot_cancel
 
             self.status.setText("cancelling ..." if saprot_cancel() else "no scan is running")
 
         def on_recolour(self):
-            from .commands import saprot_color
+            from .scan_commands import saprot_color
 
             self.remember()
             v = self.values
@@ -276,7 +278,7 @@ def build_dialog(parent=None):
                 self.status.setText(f"recoloured by {v['summary']} ({v['palette']})")
 
         def on_restore(self):
-            from .commands import saprot_restore
+            from .scan_commands import saprot_restore
 
             restored, ok = self._run_command(saprot_restore)
             if ok:
@@ -368,7 +370,7 @@ def build_dialog(parent=None):
                 self.status.setText(outcome)
 
         def _write_outputs(self):
-            from .commands import saprot_csv, saprot_heatmap
+            from .export_commands import saprot_csv, saprot_heatmap
 
             written = []
             if self.values["csv"]:
@@ -386,3 +388,17 @@ def build_dialog(parent=None):
 
     return SaprotScanDialog(parent)
 
+
+@user_command
+def saprot_dialog(*, _self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_dialog" opens the saprot-scan window (needs PyMOL's Qt GUI; PyPI's
+    pymol-open-source needs PyQt5 installed beside it).
+
+USAGE
+
+    saprot_dialog
+    '''
+    open_dialog()

@@ -6,7 +6,9 @@ from pymol import cmd
 
 from . import feedback
 from .atoms import ChainKey, count_atoms, insertion_code, read_chain
+from .arguments import flag, user_command
 from .core_link import PluginError, core
+from .guards import forget_deleted_objects, not_while_scanning
 from .store import STORE
 
 SELECTION = "saprot_suggested"
@@ -72,3 +74,38 @@ def suggest(avoid: str = "", radius: float = 5.0, top: int = 10, per_position: i
         for where, names in labels.items():
             _self.label(f"{where}/CA", repr(" ".join(names)))
     return [(key.label, s.author, s.score) for key, s in found]
+
+
+@user_command
+def saprot_suggest(avoid: str = "", radius: float = 5.0, top: int = 10, per_position: int = 1, allow: str = "",
+                   label=1, *, _self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_suggest" lists the best single substitutions of the scored chains (score > 0:
+    predicted better than the wild type; by a fitted model when saprot_scan used fitted=),
+    with no mutation to P, G or C unless allowed, at most per_position per residue, and none
+    in the avoid selection (e.g. an active site or an interface) or within radius A of it.
+    The residues are put in the selection saprot_suggested and labelled with their mutations.
+
+USAGE
+
+    saprot_suggest [ avoid [, radius [, top [, per_position [, allow [, label ]]]]]]
+
+EXAMPLES
+
+    saprot_suggest
+    saprot_suggest sele, 6
+    saprot_suggest chain B, 5, 20, allow=PG
+
+SEE ALSO
+
+    saprot_scan, saprot_mutations
+    '''
+    try:
+        radius, top, per_position = float(radius), int(top), int(per_position)
+    except (TypeError, ValueError):
+        raise PluginError("radius must be a number, top and per_position whole numbers") from None
+    not_while_scanning()
+    forget_deleted_objects(_self=_self)
+    return suggest(str(avoid or ""), radius, top, per_position, str(allow or ""), flag(label, True), _self=_self)

@@ -7,8 +7,9 @@ Two levels:
   built on. The ONNX SaProt models implement it (``backends.onnx.LoadedModel``); a scorer that needs no
   language model (for example one built from the structure alone) implements the same five methods and
   registers its kind with ``register_scorer``.
-- ``LogitsModel``: what the SaProt scoring maths (``scoring``) needs from a masked language model:
-  logits for a batch of token ids. ONNX sessions and the benchmarks' other back ends provide it.
+- ``LogitsModel`` (defined in ``scoring.logits``, below this module): what the SaProt scoring maths needs
+  from a masked language model: logits for a batch of token ids. ONNX sessions and the benchmarks' other
+  back ends provide it.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import os
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
+
+from saprot_scan.scoring.logits import LogitsModel, ProgressFn  # noqa: F401 (part of the scorer interface)
 
 if TYPE_CHECKING:  # only for annotations: base stays importable without the rest of the core
     from saprot_scan.encoding.structure import Chain
@@ -27,18 +30,6 @@ if TYPE_CHECKING:  # only for annotations: base stays importable without the res
 DEVICES = ("auto", "cpu", "cuda")
 #: Precisions of a model file; "auto" is the checked int8 copy on the CPU, the fp16 copy on CUDA, else fp32.
 PRECISIONS = ("auto", "fp32", "fp16", "int8")
-#: ``progress(done, total)`` callbacks, in residues.
-ProgressFn = Callable[[int, int], None]
-
-
-class LogitsModel(Protocol):
-    """A SaProt-vocabulary masked language model, as the scoring maths uses it."""
-
-    def logits(self, ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """float32 logits (B, R, 446) at ``rows`` (B, R), or (B, T, 446) for every row when ``rows`` is None."""
-
-    def default_batch_size(self, length: int) -> int:
-        """Sequences per run for sequences of ``length`` tokens."""
 
 
 @runtime_checkable
@@ -176,3 +167,21 @@ def load_scorer(spec=None, device: str = "auto", precision: str | None = "auto")
             return scorer
     kind, arg = split_spec(None if spec is None else str(spec))
     return _loader(kind)(arg, device, precision)
+
+
+def default_model_line() -> str:
+    """Which scorer runs when none is named, and why: ``"name (origin)"``, or ``"none (reason)"``."""
+    from saprot_scan.errors import ModelError
+    from saprot_scan.models.registry import best_cached_saprot, resolve_model
+    from saprot_scan.settings import default_model_spec
+
+    chosen = default_model_spec()
+    if chosen is None and best_cached_saprot() is None:
+        return f"{OFFLINE_DEFAULT} (offline default; 'saprot-scan models fetch saprot-35m' gives SaProt itself)"
+    if chosen is not None and split_spec(chosen[0])[0] != DEFAULT_KIND:
+        return f"{chosen[0]} ({chosen[1]})"
+    try:
+        ref = resolve_model(None)
+    except ModelError as err:
+        return f"none ({err})"
+    return f"{ref.name} ({ref.origin})"

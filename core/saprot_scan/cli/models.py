@@ -7,7 +7,8 @@ from saprot_scan.errors import InputError
 
 
 def _list() -> int:
-    from saprot_scan.models.registry import default_model_line, model_list
+    from saprot_scan.backends.base import default_model_line
+    from saprot_scan.models.registry import model_list
     from saprot_scan.settings import models_dir
 
     print("name\tstatus\tsource")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from saprot_scan.backends.base import LogitsModel, ProgressFn
+from saprot_scan.scoring.logits import LogitsModel, ProgressFn
 from saprot_scan.encoding.structure import ResidueId
 from saprot_scan.encoding.tokens import AMINO_ACIDS, StructureTokens
 from saprot_scan.errors import InputError

@@ -150,20 +150,3 @@ def model_list() -> list[ModelListing]:
     rows.append(ModelListing("burial-blosum", "built-in", True,
                              "structure-based scorer: burial + BLOSUM62, no download (not SaProt; models/README.md)"))
     return rows
-
-
-def default_model_line() -> str:
-    """Which model scores when none is named, and why: ``"name (origin)"``, or ``"none (reason)"``."""
-    chosen = default_model_spec()
-    if chosen is None and best_cached_saprot() is None:
-        return "burial-blosum (offline default; 'saprot-scan models fetch saprot-35m' gives SaProt itself)"
-    if chosen is not None:
-        from saprot_scan.backends.base import DEFAULT_KIND, split_spec
-
-        if split_spec(chosen[0])[0] != DEFAULT_KIND:
-            return f"{chosen[0]} ({chosen[1]})"
-    try:
-        ref = resolve_model(None)
-    except ModelError as err:
-        return f"none ({err})"
-    return f"{ref.name} ({ref.origin})"

@@ -13,11 +13,11 @@ from typing import Sequence
 
 import numpy as np
 
-from saprot_scan.errors import InputError
-from saprot_scan.outputs import HEATMAP_SUFFIXES, UNSCORED_HEX
-from saprot_scan.results import ScanResult
+from saprot_scan.colours import UNSCORED_HEX, colour_scale, plddt_masked
 from saprot_scan.encoding.tokens import AMINO_ACIDS
-from saprot_scan.viewers import plddt_masked
+from saprot_scan.errors import InputError
+from saprot_scan.outputs.suffixes import HEATMAP_SUFFIXES
+from saprot_scan.results import ScanResult
 
 FORMATS = HEATMAP_SUFFIXES
 COLORMAP = "RdBu"  # red = low score = less tolerated; white = 0 (the scorer's own 0, see its ScoreMeaning); blue = more
@@ -44,11 +44,9 @@ def _rows(length: int, per_row: int) -> list[tuple[int, int]]:
 
 
 def _color_limits(results: Sequence[ScanResult]) -> tuple[float, float, bool, bool]:
-    """Colour range shared by all chains: the viewers' rule (``saprot_scan.viewers.colour_scale``, symmetric
+    """Colour range shared by all chains: the viewers' rule (``saprot_scan.colours.colour_scale``, symmetric
     for substitution scores: -limit..+limit with limit the 95th percentile of |score| over the coloured cells,
     wild-type cells left out), so the heatmap and the structure agree; clipping reported."""
-    from saprot_scan.viewers import colour_scale
-
     values = []
     for r in results:
         masked = np.array(r.scores, dtype=float)
