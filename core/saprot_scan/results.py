@@ -83,19 +83,13 @@ class ScanResult:
 
         Residues with an unknown wild type give NaN; a target equal to the wild type gives 0.
         """
-        kind = check_summary(kind)
-        if kind in AMINO_ACIDS:
-            return self.scores[:, AMINO_ACIDS.index(kind)].copy()
-        others = self.scores.copy()
-        for i, aa in enumerate(self.wt):
-            if aa in AMINO_ACIDS:
-                others[i, AMINO_ACIDS.index(aa)] = np.nan
-        with np.errstate(all="ignore"):
-            import warnings
+        return _summarise(self.scores, self.wt, kind)
 
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return {"mean": np.nanmean, "min": np.nanmin, "max": np.nanmax}[kind](others, axis=1)
+    def percentile_summary(self, kind: str = "mean") -> np.ndarray:
+        """The same per-residue summary over the substitutions' percentiles within the chain (a viewer's
+        ``saprot_percentile``): the same meaning for every scorer. NaN at unknown wild types and for a target
+        equal to the wild type."""
+        return _summarise(self.percentiles(), self.wt, kind)
 
     def index_of(self, residue: ResidueId | str | int) -> int:
         """Index of a residue given as ResidueId, author label ("52A") or int author number."""
@@ -217,3 +211,20 @@ def _saved_ranks(residues: list, columns: list[int]) -> np.ndarray | None:
         return None
     return np.array([[np.nan if r["percentiles"][k] is None else r["percentiles"][k] for k in columns]
                      for r in residues], dtype=float)
+
+
+def _summarise(matrix: np.ndarray, wt: str, kind: str) -> np.ndarray:
+    """mean/min/max over each row's 19 substitutions (the wild type's cell left out), or one column."""
+    kind = check_summary(kind)
+    if kind in AMINO_ACIDS:
+        return np.array(matrix[:, AMINO_ACIDS.index(kind)], dtype=float)
+    others = np.array(matrix, dtype=float)
+    for i, aa in enumerate(wt):
+        if aa in AMINO_ACIDS:
+            others[i, AMINO_ACIDS.index(aa)] = np.nan
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return {"mean": np.nanmean, "min": np.nanmin, "max": np.nanmax}[kind](others, axis=1)

@@ -85,7 +85,7 @@ def run(args) -> int:
             f"{joint_rule(model, args.method, fitted is not None)}")
     banned = "".join(c for c in "PGC" if c not in args.allow.upper())
     meaning = next(iter(results.values())).meaning
-    sys.stdout.write(f"# {heading(meaning, len(singles), args.min_score, fitted is not None)}"
+    sys.stdout.write(f"# {heading(meaning, len(singles), args.min_score)}"
                      f"{f', none to {banned}' if banned else ''}, at most {args.per_position} per residue"
                      "; residues in author numbering\n")
     site_note = unmeasured_note(singles)

@@ -171,7 +171,7 @@ def suggest_singles(results: Sequence[ScanResult], excluded: dict[str, np.ndarra
     return found[:top]
 
 
-def heading(meaning, count: int, min_score: float, fitted: bool) -> str:
+def heading(meaning, count: int, min_score: float) -> str:
     """What the list claims, from the scores' declared meaning: never "better than the wild type" for a
     scorer whose 0 is not the wild type."""
     if meaning.vs_wild_type:
