@@ -166,9 +166,11 @@ def test_fitted_model_file_is_checked(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- issue 19, item 3
 
-def test_the_closed_form_leave_one_out_ridge_equals_scikit_learns_ridgecv():
+@pytest.mark.parametrize("doubles", [0, 25], ids=["singles (low-rank spectrum)", "with doubles (full eigh)"])
+def test_the_closed_form_leave_one_out_ridge_equals_scikit_learns_ridgecv(doubles):
     """The reference is scikit-learn's RidgeCV (efficient LOO) on the dense one-hot matrix, for every zero-shot
-    scale the fit tries; the closed form must pick the same penalty and the same weights."""
+    scale the fit tries; the closed form must pick the same penalty and the same weights, on the fast path
+    (single mutants, each labelled once) and on the general one."""
     from sklearn.linear_model import RidgeCV
 
     from saprot_scan.design.fitting import ALPHAS, ZS_BOOSTS, RidgeKernel
@@ -176,11 +178,16 @@ def test_the_closed_form_leave_one_out_ridge_equals_scikit_learns_ridgecv():
     zs = _zero_shot(4)
     mutants = _singles(300, seed=5)
     site_effect = {i: v for i, v in enumerate(np.random.default_rng(6).normal(0, 1.0, len(SEQ)))}
-    y = np.array([0.8 * _zs_of(zs, m) + site_effect[int(m[1:-1]) - 1] for m in mutants])
-    y += np.random.default_rng(7).normal(0, 0.3, len(y))
+    y = [0.8 * _zs_of(zs, m) + site_effect[int(m[1:-1]) - 1] for m in mutants]
+    for a, b in zip(mutants[:doubles], mutants[-doubles:] if doubles else []):
+        if a[1:-1] != b[1:-1]:
+            mutants.append(f"{a}:{b}")
+            y.append(y[mutants.index(a)] + y[mutants.index(b)])
+    y = np.array(y) + np.random.default_rng(7).normal(0, 0.3, len(y))
     labels = _labels(mutants, y)
-    z = np.array([_zs_of(zs, m) for m in mutants])
+    z = np.array([sum(_zs_of(zs, p) for p in m.split(":")) for m in mutants])
     kernel = RidgeKernel(labels.sites, y)
+    assert (kernel.q.shape[1] < 150) == (doubles == 0)  # which path was taken
     mine = kernel.fit(z)
     dense = kernel.x.toarray()
     best = None
