@@ -36,7 +36,7 @@ UNMEASURED_NAME = "saprot_unmeasured"
 
 def score_words(result) -> str:
     """What the numbers are and what their sign says, from the result's declared meaning (never hard-coded)."""
-    return f"score = {result.meaning.label}; {result.meaning.sign_text}"
+    return result.meaning.describe()
 
 
 def substitution_rows(result, index: int) -> list[tuple[str, float, float, str]]:

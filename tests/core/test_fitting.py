@@ -229,6 +229,14 @@ def test_fitted_scores_know_which_sites_were_measured(tmp_path):
     assert rows[0][-1] == "measured"
     assert {r[-1] for r in rows[1:] if int(r[1]) <= 30 and int(r[1]) - 1 in measured} == {"yes"}
     assert {r[-1] for r in rows[1:] if int(r[1]) > 30} == {"no"}
+    # the heatmap crosses each unmeasured column, and says what the cross means
+    from saprot_scan.outputs.heatmap import heatmap_figure
+
+    fig = heatmap_figure([result])
+    crosses = sum(len(c.get_offsets()) for ax in fig.axes for c in ax.collections
+                  if (c.get_gid() or "").startswith("saprot-unmeasured:"))
+    assert crosses == len(SEQ) - len(measured)
+    assert "no assay label at this site" in " ".join(t.get_text() for t in fig.texts)
     # suggestions: every measured site ranks before any unmeasured one, and the count is said
     singles = suggest_singles([result], top=40, min_score=-1e9)
     flags = [s.measured for s in singles]

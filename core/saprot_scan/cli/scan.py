@@ -79,6 +79,8 @@ def run(args) -> int:
         result = apply_for_scan(args, fitted, result)
         note(args, result.describe() + "".join(f"; {n}" for n in result.notes))
         results.append(result)
+    for words in dict.fromkeys(r.meaning.describe() for r in results):
+        note(args, words)
     alignments = [n.alignment for n in numberings] if args.reference else None
     written = write_scan_outputs(args, results, alignments)
     if args.csv_hgvs:

@@ -33,7 +33,9 @@ DPI = 150
 # Layout in inches: fixed cell size keeps labels readable whatever the chain length.
 _CELL = 0.13
 _LEFT, _RIGHT, _MIN_PLOT = 0.55, 1.45, 6.6
-_TOP, _HEADER, _LABELS, _GAP, _FOOTER = 0.15, 0.45, 0.55, 0.2, 0.55
+_TOP, _HEADER, _LABELS, _GAP = 0.15, 0.45, 0.55, 0.2
+_FOOTER_LINE, _FOOTER_PAD, _FOOTER_CHAR = 0.16, 0.12, 0.052  # inches per legend line, around them, per 7-pt char
+_SEP = "  \u00b7  "  # between the legend's items
 
 
 def _rows(length: int, per_row: int) -> list[tuple[int, int]]:
@@ -112,7 +114,11 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
     plot_w = max(widest * _CELL, _MIN_PLOT)
     row_h = len(AMINO_ACIDS) * _CELL
     width = _LEFT + plot_w + _RIGHT
-    height = _TOP + _FOOTER + sum(_HEADER + len(rows) * (row_h + _LABELS + _GAP) for _, rows in layout)
+    meanings = list(dict.fromkeys(r.meaning for r in results))
+    any_masked = any(any(plddt_masked(r)) for r in results)
+    legend = _wrapped(_legend(results, meanings, any_masked), int((width - _LEFT) / _FOOTER_CHAR))
+    footer = 2 * _FOOTER_PAD + _FOOTER_LINE * len(legend)
+    height = _TOP + footer + sum(_HEADER + len(rows) * (row_h + _LABELS + _GAP) for _, rows in layout)
 
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
@@ -161,20 +167,37 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
                 first_row = y
             y += row_h + _LABELS + _GAP
 
-    any_masked = any(any(plddt_masked(r)) for r in results)
     bar_h = max(row_h, 1.6)
     cax = fig.add_axes(frac(_LEFT + plot_w + 0.3, first_row, 0.15, bar_h))
     extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get((clip_low, clip_high),
                                                                                    "neither")
     bar = fig.colorbar(image, cax=cax, extend=extend)
     bar.set_ticks(_bar_ticks(low, high), labels=[f"{t:g}".replace("-", "\u2212") for t in _bar_ticks(low, high)])
-    meanings = list(dict.fromkeys(r.meaning for r in results))
     bar.set_label(meanings[0].label if len(meanings) == 1 else MIXED_LABEL, fontsize=8)
     bar.ax.tick_params(labelsize=7)
-    for line, text in enumerate(_legend(results, meanings, any_masked)):
-        fig.text(_LEFT / width, 1 - (height - _FOOTER * (0.75 - 0.5 * line)) / height, text, fontsize=7,
-                 va="center", ha="left")
+    for line, text in enumerate(legend):
+        below_top = height - footer + _FOOTER_PAD + _FOOTER_LINE * (line + 0.5)
+        fig.text(_LEFT / width, 1 - below_top / height, text, fontsize=7, va="center", ha="left")
     return fig
+
+
+def _wrapped(lines: list[str], width: int) -> list[str]:
+    """The legend's lines wrapped to the figure's width (a short chain's figure is narrow): between its
+    "  ·  "-separated items where possible, so no item is cut in two unless it is wider than the figure."""
+    import textwrap
+
+    width, out = max(width, 40), []
+    for line in lines:
+        current = ""
+        for item in line.split(_SEP):
+            joined = f"{current}{_SEP}{item}" if current else item
+            if len(joined) <= width or not current:
+                current = joined
+            else:
+                out.append(current)
+                current = item
+        out.extend(textwrap.wrap(current, width) if len(current) > width else [current])
+    return out
 
 
 def _legend(results: Sequence[ScanResult], meanings: list, any_masked: bool) -> list[str]:
@@ -189,7 +212,7 @@ def _legend(results: Sequence[ScanResult], meanings: list, any_masked: bool) -> 
         marks += "  ·  \u25bc pLDDT-masked (low confidence)"
     if any(r.measured and not all(r.measured) for r in results):
         marks += "  ·  \u00d7 no assay label at this site (fitted score rests on the zero-shot term)"
-    return [f"{colours}  ·  {marks}", "Classes by percentile within the chain: " + precision_text(short=True)]
+    return [f"{colours}  ·  {marks}", "Classes by percentile within the chain: " + precision_text(short=True).replace("; ", _SEP)]
 
 
 def _bar_ticks(low: float, high: float) -> list[float]:

@@ -26,6 +26,10 @@ class ScoreMeaning:
         return (f"> 0: more tolerated than {self.zero}, < 0: less; not a comparison with the wild type "
                 f"({self.unit})")
 
+    def describe(self) -> str:
+        """One line for logs and viewer summaries: what the numbers are and what their sign says."""
+        return f"score = {self.label}; {self.sign_text}"
+
     @property
     def legend_text(self) -> str:
         """The colour legend's words for red and blue."""
@@ -56,7 +60,7 @@ UNDECLARED = ScoreMeaning(label="score (higher = more tolerated)", unit="the sco
 
 def chain_z(label: str) -> ScoreMeaning:
     """Per-chain z-scores: 0 is the chain's typical substitution, the wild type is not on the scale."""
-    return ScoreMeaning(label=label, unit="z units (SDs of the chain's substitutions)",
+    return ScoreMeaning(label=label, unit="z units, SDs of the chain's substitutions",
                         zero="the chain's typical substitution", vs_wild_type=False)
 
 

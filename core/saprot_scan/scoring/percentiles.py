@@ -82,7 +82,7 @@ def precision_text(short: bool = False) -> str:
     if short:
         figures = ", ".join(f"{name} {row['damaging_precision']:.0%} / {row['tolerated_precision']:.0%}"
                             for name, row in scorers.items())
-        return (f"{cuts}; right (in the assay's worst / best quarter; random 25%) on {data.get('assays', '?')} "
+        return (f"{cuts}; right (in the assay's worst / best quarter, random 25%) on {data.get('assays', '?')} "
                 f"deep mutational scans: {figures}; not measured for SaProt")
     figures = "; ".join(f"`{name}`: {row['damaging_precision']:.0%} of its '{DAMAGING}' calls are in the assay's "
                         f"most damaging quarter, {row['tolerated_precision']:.0%} of its '{TOLERATED}' calls in "
