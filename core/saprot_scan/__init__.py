@@ -41,7 +41,7 @@ _EXPORTS = {
     "AMINO_ACIDS": "encoding.tokens", "MAX_RESIDUES": "encoding.tokens",
     # scorers
     "Scorer": "backends.base", "LogitsModel": "scoring.logits", "load_scorer": "backends.base",
-    "register_scorer": "backends.base", "unregister_scorer": "backends.base", "DEVICES": "backends.base", "PRECISIONS": "backends.base",
+    "register_scorer": "kinds", "unregister_scorer": "kinds", "DEVICES": "backends.base", "PRECISIONS": "backends.base",
     "StructureScorer": "backends.structure", "structure_scores": "backends.structure",
     "structure_features": "backends.structure", "blosum62": "backends.structure",
     "EnsembleScorer": "backends.ensemble",
@@ -98,6 +98,7 @@ _EXPORTS = {
     "encode": "encoding.tokens",
     "export_onnx": "models.export",
     "fetch_model": "models.hub",
+    "need_export_extra": "models.extras",
     "import_checkpoint": "models.importer",
     "check_vocab": "models.checks",
     "fuse_attention": "models.fuse",

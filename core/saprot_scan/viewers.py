@@ -144,9 +144,14 @@ def model_choices() -> list[tuple[str, str]]:
     return choices
 
 
-def save_model_choice(spec: str | None) -> None:
-    """Make ``spec`` the default model for the CLI and both viewers (None or "" forgets the choice)."""
+def save_model_choice(spec: str | None) -> str | None:
+    """Make ``spec`` the default model for the CLI and both viewers (None or "" forgets the choice) and return
+    what was saved. A model that cannot load now (not cached, a missing file) is refused with ``ModelError``
+    and nothing is saved: the saved choice is the default of every later scan."""
+    from saprot_scan.backends.base import checked_preference
     from saprot_scan.settings import save_preference
 
-    save_preference(spec or None)
+    saved = checked_preference(str(spec).strip()) if spec and str(spec).strip() else None
+    save_preference(saved)
     MODEL_POOL.clear()
+    return saved

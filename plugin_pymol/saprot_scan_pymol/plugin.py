@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pymol
 
-from . import commands, core_offer, menus
+from . import commands, core_offer, feedback, menus
 from .jobs import gui_running
 from .store import saprot_native, saprot_percentile, saprot_score
 
@@ -13,6 +13,7 @@ MENU_LABEL = "saprot-scan"
 def install() -> None:
     commands.register()
     menus.install()
+    feedback.show_core_warnings()
     # open-source PyMOL has no atom properties: make the number readable in iterate/alter
     pymol.saprot_score = saprot_score
     pymol.saprot_native = saprot_native

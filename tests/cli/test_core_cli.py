@@ -221,6 +221,20 @@ def test_score_single_and_multi_mutants(example_structure, tiny_onnx_model, torc
         assert float(got[variant]) == pytest.approx(want, abs=1e-4)
 
 
+def test_score_commas_separate_variants_never_sites(example_structure, capsys):
+    """'K1A,V2G' is two single mutants (as a list on most command lines), never the double mutant K1A:V2G;
+    inside brackets the HGVS form keeps its sites together."""
+    def scored(text: str) -> dict[str, str]:
+        assert cli.main(["score", str(example_structure), "--mutations", text]) == 0
+        return dict(line.split(",") for line in capsys.readouterr().out.strip().split("\n")[1:])
+
+    singles = scored("K1A,V2G")
+    assert list(singles) == ["K1A", "V2G"]
+    assert scored("K1A, V2G") == singles == {**scored("K1A"), **scored("V2G")}
+    assert list(scored("K1A:V2G")) == ["K1A:V2G"]
+    assert list(scored("p.[Lys1Ala;Val2Gly],R5G")) == ["K1A:V2G", "R5G"]
+
+
 def test_score_mutations_file_and_out(example_structure, tiny_onnx_model, tmp_path, capsys):
     listing = tmp_path / "variants.csv"
     listing.write_text("mutant,DMS_score\nK1A,0.3\nR5G:W28F,-1.2\n")

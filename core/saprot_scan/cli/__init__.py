@@ -8,9 +8,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from typing import Sequence
 
-from saprot_scan.errors import HubUnreachable, InputError, ScanCancelled
+from saprot_scan.errors import HubUnreachable, InputError, ScanCancelled, SettingsWarning
 from saprot_scan.settings import ENV_DEBUG
 
 from saprot_scan.backends.base import DEVICES, PRECISIONS
@@ -94,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_structure_args(p)
     _add_model_args(p)
     group = p.add_mutually_exclusive_group(required=True)
-    group.add_argument("--mutations", help='variants separated by spaces or newlines, e.g. "A23G:L45P A30V"')
+    group.add_argument("--mutations", help='variants separated by spaces, commas or newlines; the sites of one multi-mutant '
+                                            'joined by ":", e.g. "A23G:L45P A30V" (K48R,K63R is two singles)')
     group.add_argument("--mutations-file", help="one variant per line (a CSV with a 'mutant' column also works)")
     p.add_argument("--out", help="write 'mutant,score' CSV here instead of stdout")
     _add_numbering_args(p)
@@ -190,9 +192,20 @@ def _run(args) -> int:
     return importlib.import_module(f"saprot_scan.cli.{args.command}").run(args)
 
 
+_PYTHON_FORMAT = warnings.formatwarning
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """saprot-scan's own warnings as one line, like its errors; other warnings as Python prints them."""
+    if issubclass(category, SettingsWarning):
+        return f"saprot-scan: warning: {message}\n"
+    return _PYTHON_FORMAT(message, category, filename, lineno, line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; turns every expected failure into one line on stderr."""
     debug = bool(os.environ.get(ENV_DEBUG))
+    warnings.formatwarning = _one_line_warning
     try:
         args = build_parser().parse_args(argv)
         return _run(args)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saprot_scan.cli.common import EXIT_OK, note, read_chains, write_scan_outputs
+from saprot_scan.cli.common import EXIT_OK, note, only_chain, read_chains, write_scan_outputs
 from saprot_scan.errors import InputError
 
 
@@ -62,10 +62,7 @@ def run(args) -> int:
         raise InputError("--predict/--predict-file need --predictions FILE.csv")
     if args.folds < 2:
         raise InputError(f"--folds must be at least 2, not {args.folds}")
-    chains = read_chains(args)
-    if len(chains) > 1:
-        raise InputError(f"the structure has {len(chains)} protein chains; choose one with --chain")
-    chain = chains[0]
+    chain = only_chain(read_chains(args))
     labels_of = [r.label for r in chain.residue_ids]
     labels = read_labels(args.labels, chain.sequence, labels_of, args.numbering)  # all checked before model work
     to_predict = {}

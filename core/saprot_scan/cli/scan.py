@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from saprot_scan.cli.common import EXIT_OK, note, progress_bar, read_chains, write_scan_outputs
+from saprot_scan.cli.common import EXIT_OK, note, only_chain, progress_bar, read_chains, write_scan_outputs
 from saprot_scan.cli.fit import apply_for_scan, check_fitted_for_scan, fitted_for_scan
 from saprot_scan.errors import InputError
 
@@ -56,8 +56,8 @@ def run(args) -> int:
 
         for path in hgvs_paths(args.csv_hgvs, [c.chain_id for c in chains]):
             check_writable(path)
-    if fitted is not None and len(chains) > 1:
-        raise InputError(f"--fitted applies to one chain; the structure has {len(chains)}: choose one with --chain")
+    if fitted is not None:
+        only_chain(chains, "--fitted")
     model = load_scorer(args.model, device=args.device, precision=args.precision)
     model.check()
     check_method(model, args.method)

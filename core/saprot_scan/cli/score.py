@@ -5,16 +5,18 @@ import re
 import sys
 from pathlib import Path
 
-from saprot_scan.cli.common import EXIT_OK, note, read_chains
+from saprot_scan.cli.common import EXIT_OK, note, only_chain, read_chains
 from saprot_scan.errors import InputError
 
 
 def _read_variants(args) -> list[str]:
-    if args.mutations is not None:  # split at spaces, except inside brackets: "p.[R175H; G245S]" is one variant
+    if args.mutations is not None:
+        # Variants are separated by spaces or commas ("K48R,K63R" is two singles, as in most command lines),
+        # except inside brackets: "p.[R175H;G245S]" is one variant; the sites of one are joined by ":".
         text = args.mutations
         if text.count("[") != text.count("]") or text.count("(") != text.count(")"):
-            return text.split()  # the notation reports the unbalanced bracket
-        return re.findall(r"(?:\[[^\]]*\]|\([^)]*\)|[^\s\[(])+", text)
+            return text.replace(",", " ").split()  # the notation reports the unbalanced bracket
+        return re.findall(r"(?:\[[^\]]*\]|\([^)]*\)|[^\s,\[(])+", text)
     path = Path(args.mutations_file)
     if not path.is_file():
         raise InputError(f"{path}: no such mutations file")
@@ -40,9 +42,7 @@ def run(args) -> int:
     variants = _read_variants(args)
     if not variants:
         raise InputError("no mutations given")
-    chains = read_chains(args)
-    if len(chains) > 1:
-        raise InputError(f"the structure has {len(chains)} protein chains; choose one with --chain")
+    chains = [only_chain(read_chains(args))]
     reference = read_reference(args.reference) if args.reference else None
     numbering = chain_numbering(chains[0], args.numbering, reference)
     resolved = resolve_variants(variants, numbering)  # every mutation is checked before any model work
@@ -64,7 +64,8 @@ def run(args) -> int:
     notes.append(meaning_of(model).describe())
     synonymous = sum(v.synonymous for v in resolved)
     if synonymous:
-        notes.append(f"{synonymous} synonymous sites left unmasked (they add 0)")
+        notes.append(f"{synonymous} synonymous site{'s' if synonymous != 1 else ''} left unmasked "
+                     f"({'they add' if synonymous != 1 else 'it adds'} 0)")
     note(args, "; ".join(notes))
     scores = score_resolved(chain, resolved, model, tokens=tokens, batch_size=args.batch_size)
     text = "mutant,score\n" + "".join(f"{v.text},{s:.6f}\n" for v, s in zip(resolved, scores))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from saprot_scan.cli.common import EXIT_OK, note, read_chains
+from saprot_scan.cli.common import EXIT_OK, note, only_chain, read_chains
 from saprot_scan.cli.fit import apply_for_scan, check_fitted_for_scan, fitted_for_scan
 from saprot_scan.errors import InputError
 
@@ -42,8 +42,8 @@ def run(args) -> int:
         raise InputError("--top and --per-position must be at least 1")
     fitted = fitted_for_scan(args)
     chains = read_chains(args)
-    if fitted is not None and len(chains) > 1:
-        raise InputError(f"--fitted applies to one chain; the structure has {len(chains)}: choose one with --chain")
+    if fitted is not None:
+        only_chain(chains, "--fitted")
     everything = read_structure(args.structure, model=args.model_number) if args.avoid else chains
     avoid = parse_residue_set(args.avoid, everything) if args.avoid else set()
     model = load_scorer(args.model, device=args.device, precision=args.precision)

@@ -16,6 +16,7 @@ from saprot_scan.scoring.logits import LogitsModel, ProgressFn
 from saprot_scan.encoding.structure import ResidueId
 from saprot_scan.encoding.tokens import AMINO_ACIDS, StructureTokens
 from saprot_scan.errors import InputError
+from saprot_scan.models.registry import DEFAULT_MODEL_NAME
 from saprot_scan.results import ScanResult
 from saprot_scan.scoring.marginals import masked_token, unmasked_log_probs
 from saprot_scan.scoring.meaning import ScoreMeaning
@@ -31,8 +32,9 @@ def check_designs(model) -> None:
     """A SaProt-format language model, or one clear InputError: a scorer without an amino-acid distribution
     (the structure scorer, an ensemble) scores substitutions but cannot propose a sequence."""
     if getattr(model, "kind", "language-model") != "language-model" or not hasattr(model, "logits"):
-        raise InputError(f"design needs a SaProt-format language model (--model saprot-35m, saprot-650m or an .onnx "
-                         f"file); {model.name} scores substitutions but cannot propose a sequence")
+        raise InputError(f"design needs a SaProt-format language model; {model.name} scores substitutions but cannot "
+                         f"propose a sequence. Offline: --model {DEFAULT_MODEL_NAME} (the small embedded model); "
+                         "better: saprot-35m or saprot-650m (saprot-scan models fetch), or an .onnx file")
 
 
 def design_log_probs(model: LogitsModel, tokens: StructureTokens, progress: ProgressFn | None = None) -> np.ndarray:

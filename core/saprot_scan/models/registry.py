@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from saprot_scan.errors import ModelError
+from saprot_scan.kinds import scorer_names
 from saprot_scan.settings import default_model_spec, models_dir
 
 DEFAULT_MODEL_NAME = "saprot-scan-default"
@@ -91,8 +92,8 @@ def _named(spec: str, origin: str) -> ModelRef:
         if not path.is_file():
             raise ModelError(f"model file {path} does not exist")
         return ModelRef(path.stem, path, None, origin or "file")
-    names = ", ".join([DEFAULT_MODEL_NAME, *registry()])
-    raise ModelError(f"unknown model {spec!r}; use one of {names} or a path to an .onnx file")
+    names = ", ".join([*scorer_names(), DEFAULT_MODEL_NAME, *registry()])
+    raise ModelError(f"unknown model {spec!r}; use one of {names}, an .onnx file, or A+B for an ensemble")
 
 
 def best_cached_saprot(origin: str = "best cached SaProt model") -> ModelRef | None:

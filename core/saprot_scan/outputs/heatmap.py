@@ -172,7 +172,8 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
     extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get((clip_low, clip_high),
                                                                                    "neither")
     bar = fig.colorbar(image, cax=cax, extend=extend)
-    bar.set_ticks(_bar_ticks(low, high), labels=[f"{t:g}".replace("-", "\u2212") for t in _bar_ticks(low, high)])
+    ticks = bar_ticks(low, high)
+    bar.set_ticks(ticks, labels=[f"{t:g}".replace("-", "\u2212") for t in ticks])
     bar.set_label(meanings[0].label if len(meanings) == 1 else MIXED_LABEL, fontsize=8)
     bar.ax.tick_params(labelsize=7)
     for line, text in enumerate(legend):
@@ -215,13 +216,29 @@ def _legend(results: Sequence[ScanResult], meanings: list, any_masked: bool) -> 
     return [f"{colours}  ·  {marks}", "Classes by percentile within the chain: " + precision_text(short=True).replace("; ", _SEP)]
 
 
-def _bar_ticks(low: float, high: float) -> list[float]:
-    """Evenly spaced ticks on each side of 0 (the two halves of the colour bar have different scales)."""
+#: Tick steps the colour bar may use, largest first (colour limits are multiples of a half unit).
+_TICK_STEPS = (50.0, 25.0, 20.0, 10.0, 5.0, 2.5, 2.0, 1.0, 0.5, 0.25, 0.2, 0.1)
+
+
+def bar_ticks(low: float, high: float) -> list[float]:
+    """Ticks at one even step on both sides of 0, so the bar never reads 1-unit steps above 0 and 0.6-unit
+    steps below: the largest round step that reaches the longer end in 2 to 5 ticks (the end then labelled),
+    else matplotlib's choice of a round step."""
     from matplotlib.ticker import MaxNLocator
 
-    negative = [t for t in MaxNLocator(5).tick_values(low, 0.0) if low <= t < 0]
-    positive = [t for t in MaxNLocator(3).tick_values(0.0, high) if 0 < t <= high]
-    return [*negative, 0.0, *positive]
+    span = max(-low, high)
+    if span <= 0:
+        return [0.0]
+    for step in _TICK_STEPS:
+        count = span / step
+        if abs(count - round(count)) < 1e-9 and 2 <= round(count) <= 5:
+            break
+    else:
+        nice = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, span)
+        step = float(nice[1] - nice[0])
+    below = [-k * step for k in range(int(math.floor(-low / step + 1e-9)), 0, -1)]
+    above = [k * step for k in range(1, int(math.floor(high / step + 1e-9)) + 1)]
+    return [round(t, 10) for t in (*below, 0.0, *above)]
 
 
 def cell_pixel(fig, chain_id: str, index: int, aa: str) -> tuple[int, int]:
