@@ -87,7 +87,9 @@ def build_dialog(parent=None):
             self.values = settings.load()
             self._outputs_pending = False
             self._helper: _Background | None = None
-            self._painted: tuple[str, str] | None = None  # (summary, palette) last shown from the scene
+            # (summary, palette) of the scene when last looked at: the boxes open with the remembered choices
+            # and follow the scene only when it changes afterwards (saprot_color min typed meanwhile)
+            self._painted: tuple[str, str] | None = (STORE.summary, STORE.palette) if STORE.painted else None
             self._done_text = "scored and coloured"  # the status when the running scan or design ends
             self._build()
             self._apply(self.values)

@@ -142,6 +142,10 @@ def test_scan_fitted_refuses_another_model_or_structure(lysozyme_fit, test_data,
     assert_one_line_error(proc, "another sequence")
     proc = run_cli("scan", example_structure, "--fitted", out / "labels.csv", "--csv", "x.csv", cwd=workdir)
     assert_one_line_error(proc, "not a fitted-model JSON file")
+    for command in ("scan", "suggest"):  # several chains: the message names them, to pick one with --chain
+        proc = run_cli(command, other, "--fitted", out / "model.json", "--csv", "x.csv", cwd=workdir)
+        assert_one_line_error(proc, "--fitted applies to one chain; the structure has 4 protein chains "
+                                    "(A, B, C, D); choose one with --chain")
     assert list(workdir.iterdir()) == []
 
 
