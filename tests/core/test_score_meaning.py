@@ -53,7 +53,7 @@ def test_a_result_keeps_its_meaning_through_its_dict_form_and_older_files_get_th
 
 def test_no_front_end_or_output_hard_codes_saprots_unit():
     """Only the meaning module names SaProt's log-ratio; everything else asks the result or the scorer."""
-    pattern = re.compile(r"log P\(mt\) ?/ ?P\(wt\)")
+    pattern = re.compile(r"log P\((mt|mutant)\) ?/ ?P\((wt|wild type)\)")
     offenders = []
     for folder in ("core/saprot_scan", "plugin_pymol", "bundle_chimerax/src"):
         for path in (REPO / folder).rglob("*.py"):
