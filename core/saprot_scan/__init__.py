@@ -61,6 +61,9 @@ _EXPORTS = {
     "align_to_reference": "conventions.reference",
     # results and files
     "ScanResult": "results", "SUMMARIES": "results", "check_summary": "results",
+    # what the numbers mean, and their percentile within the chain (the same meaning for every scorer)
+    "ScoreMeaning": "scoring.meaning", "meaning_of": "scoring.meaning", "chain_percentiles": "scoring.percentiles",
+    "class_of": "scoring.percentiles", "CLASSES": "scoring.percentiles", "class_precision": "scoring.percentiles",
     "write_results": "outputs", "write_csv": "outputs.tables", "write_json": "outputs.tables",
     "read_json": "outputs.tables", "save_heatmap": "outputs.heatmap", "check_writable": "outputs.files",
     "write_hgvs": "outputs.hgvs", "hgvs_table": "outputs.hgvs",

@@ -20,6 +20,7 @@ from saprot_scan.backends.base import DEVICES, PRECISIONS, Scorer  # noqa: F401 
 from saprot_scan.colours import (CENTRE_HEX, INTOLERANT_HEX, LIMIT_PERCENTILE, MASKED_3DI, RGB,  # noqa: F401
                                  TOLERATED_HEX, UNSCORED_HEX, UNSCORED_RGB, UNSCORED_RGB8, ColourScale, colour_for,
                                  colour_limit, colour_scale, hex_rgb, plddt_masked)
+from saprot_scan.design.suggest import heading as suggestion_heading, unmeasured_note  # noqa: F401
 from saprot_scan.encoding.structure import Chain, chain_from_arrays
 from saprot_scan.outputs.suffixes import HEATMAP_SUFFIXES  # noqa: F401
 from saprot_scan.results import SUMMARIES, check_summary  # noqa: F401
@@ -27,6 +28,40 @@ from saprot_scan.scoring.marginals import METHODS  # noqa: F401
 
 #: The per-residue number a design view stores (PyMOL: saprot_native(model, chain, resi); ChimeraX: an attribute).
 NATIVE_ATTR = "saprot_native"
+#: The per-residue percentile summary both viewers store beside the score (same summary, over percentiles).
+PERCENTILE_ATTR = "saprot_percentile"
+#: The selection / name both viewers give the residues a fitted model had no assay label for.
+UNMEASURED_NAME = "saprot_unmeasured"
+
+
+def score_words(result) -> str:
+    """What the numbers are and what their sign says, from the result's declared meaning (never hard-coded)."""
+    return result.meaning.describe()
+
+
+def substitution_rows(result, index: int) -> list[tuple[str, float, float, str]]:
+    """The 19 substitutions of row ``index``, most tolerated first: (mutant letter, score, percentile within the
+    chain, class), so both viewers list the same four things."""
+    from saprot_scan.encoding.tokens import AMINO_ACIDS
+    from saprot_scan.scoring.percentiles import class_of
+
+    ranks = result.percentiles()[index]
+    return [(mt, score, float(ranks[AMINO_ACIDS.index(mt)]), class_of(ranks[AMINO_ACIDS.index(mt)]))
+            for mt, score in result.substitutions(index)]
+
+
+def classes_line() -> str:
+    """The classes' cut-offs and measured precision, one line for viewer summaries (from class_precision.json)."""
+    from saprot_scan.scoring.percentiles import precision_text
+
+    return "classes: " + precision_text(short=True)
+
+
+def unmeasured_labels(result) -> list[str]:
+    """Author labels of the residues a fitted model had no assay label for ([] when not fitted or not known)."""
+    if not result.measured:
+        return []
+    return [rid.label for rid, flag in zip(result.residue_ids, result.measured) if not flag]
 
 
 def native_fit(p_native) -> np.ndarray:

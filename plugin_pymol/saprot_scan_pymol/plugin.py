@@ -5,7 +5,7 @@ import pymol
 
 from . import commands, core_offer, feedback, menus
 from .jobs import gui_running
-from .store import saprot_native, saprot_score
+from .store import saprot_native, saprot_percentile, saprot_score
 
 MENU_LABEL = "saprot-scan"
 
@@ -17,6 +17,7 @@ def install() -> None:
     # open-source PyMOL has no atom properties: make the number readable in iterate/alter
     pymol.saprot_score = saprot_score
     pymol.saprot_native = saprot_native
+    pymol.saprot_percentile = saprot_percentile
     _add_plugin_menu_item()
     core_offer.offer_at_start(gui=gui_running())  # last: the commands exist when the user is asked
 

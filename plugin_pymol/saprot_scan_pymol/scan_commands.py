@@ -103,6 +103,7 @@ SEE ALSO
         for entry in entries:  # what the core read differently from the atoms (e.g. MSE as M), never silent
             for note in entry.result.notes:
                 feedback.say(f"{entry.key.label}: {note}")
+        _say_meaning([entry.result for entry in entries])
         if focus is not None:
             show_mutations(focus)
 
@@ -147,6 +148,21 @@ SEE ALSO
     feedback.say(f"recoloured {len(values)} residues by {summary} score ({palette}, {_scale_text()})")
 
 
+def _say_meaning(results) -> None:
+    """What the numbers mean (from the scorer's declaration), the percentile attribute, the classes' measured
+    precision, and the unmeasured residues of a fitted scan: the summary every scan ends with."""
+    from saprot_scan.viewers import PERCENTILE_ATTR, UNMEASURED_NAME, classes_line, score_words, unmeasured_labels
+
+    for words in dict.fromkeys(score_words(r) for r in results):
+        feedback.say(words)
+    feedback.say(f"{PERCENTILE_ATTR}(model, chain, resi): the same summary over each substitution's percentile "
+                 f"within its chain (0-100, higher = more tolerated); {classes_line()}")
+    missing = sum(len(unmeasured_labels(r)) for r in results)
+    if missing:
+        feedback.say(f"{missing} residues had no assay label (selection {UNMEASURED_NAME}): their fitted scores "
+                     "rest on the zero-shot score and the amino-acid term only")
+
+
 def _scale_text() -> str:
     """The colour scale just painted, as the key object saprot_key shows it."""
     scale = STORE.scale
@@ -165,16 +181,21 @@ def show_mutations(residue: PickedResidue) -> list[tuple[str, float]]:
         index = entry.result.index_of(rid)
     except (KeyError, ValueError, IndexError):
         raise PluginError(f"{residue.label} has no score (not an amino acid with a CA atom)") from None
+    from saprot_scan.viewers import classes_line, score_words, substitution_rows
+
     wt = entry.result.wt[index]
-    subs = entry.result.substitutions(index)
+    rows = substitution_rows(entry.result, index)
+    site = ""
+    if entry.result.measured:
+        site = "; measured site" if entry.result.measured[index] else "; no assay label at this site"
     feedback.say(f"{residue.label} ({wt}): 19 substitutions, most tolerated first "
-                 f"(score = log P(mt)/P(wt), {entry.method}):")
-    for mt, value in subs:
-        print(f"   {wt}{residue.resi}{mt}  {value:+.3f}")
-    best, worst = subs[0], subs[-1]
+                 f"({score_words(entry.result)}; {entry.method}{site}); percentile within the chain, class:")
+    for mt, value, percentile, kind in rows:
+        print(f"   {wt}{residue.resi}{mt}  {value:+.3f}  {percentile:5.1f}  {kind}")
+    best, worst = rows[0], rows[-1]
     feedback.say(f"best {wt}{residue.resi}{best[0]} {best[1]:+.3f}, "
-                 f"worst {wt}{residue.resi}{worst[0]} {worst[1]:+.3f}")
-    return subs
+                 f"worst {wt}{residue.resi}{worst[0]} {worst[1]:+.3f}; {classes_line()}")
+    return [(mt, value) for mt, value, _, _ in rows]
 
 
 @user_command

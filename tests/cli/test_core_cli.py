@@ -64,7 +64,8 @@ def test_scan_csv_columns_and_values(scanned, torch_model, lysozyme_3di):
     rc, out, _ = scanned
     assert rc == 0
     rows = _read_csv(out / "s.csv")
-    assert list(rows[0].keys()) == ["chain", "position", "residue", "wt", "mt", "mutant", "score"]
+    assert list(rows[0].keys()) == ["chain", "position", "residue", "wt", "mt", "mutant", "score", "percentile",
+                                    "class"]
     assert len(rows) == 129 * 19
     expected = ref.masked_marginal(torch_model, LYSOZYME, lysozyme_3di)
     for row in rows:
@@ -126,7 +127,7 @@ def test_scan_to_stdout_and_cache(example_structure, tiny_onnx_model, capsys):
     argv = ["scan", str(example_structure), "--model", str(tiny_onnx_model), "--method", "wt"]
     assert cli.main(argv) == 0
     first = capsys.readouterr()
-    assert first.out.startswith("chain,position,residue,wt,mt,mutant,score\n")
+    assert first.out.startswith("chain,position,residue,wt,mt,mutant,score,percentile,class\n")
     assert len(first.out.strip().split("\n")) == 1 + 129 * 19
     assert "wt-marginal" in first.err and "result cache" not in first.err
     assert cli.main(argv) == 0

@@ -41,8 +41,11 @@ class Scorer(Protocol):
     where the wild type is unknown; higher means more tolerated.
 
     Optional attributes the front ends read when present: ``kind`` ("language-model", "structure",
-    "ensemble"), ``score_label`` (what the numbers are, for colour bars; default SaProt's log-ratio) and
-    ``cacheable`` (False: never cache this scorer's results by tokens, e.g. when they depend on coordinates).
+    "ensemble"), ``score_meaning`` (a ``scoring.meaning.ScoreMeaning``: what the numbers are, what their 0
+    is and whether > 0 means "better than the wild type"; every label, legend and file header takes it from
+    there; a scorer that declares none gets ``meaning.UNDECLARED``, which compares nothing with the wild type)
+    ``methods`` (the ``scoring.METHODS`` it honours; default both: a scorer without a language model has
+    only "masked", and ``--method wt`` is refused for it rather than ignored) and ``cacheable`` (False: never cache this scorer's results by tokens, e.g. when they depend on coordinates).
     """
 
     name: str  #: shown to the user ("saprot-35m", a file stem, a scorer's own name)
@@ -75,6 +78,13 @@ class Scorer(Protocol):
 _WARNED_PREFERENCES: set[str] = set()
 #: What the user runs to forget a saved preference that no longer works.
 FORGET_PREFERENCE = "saprot-scan models use auto"
+
+
+def scorer_methods(scorer) -> tuple[str, ...]:
+    """The scan methods a scorer honours: its ``methods``, else all of ``scoring.METHODS``."""
+    from saprot_scan.scoring.marginals import METHODS
+
+    return tuple(getattr(scorer, "methods", METHODS))
 
 
 def _load(text: str, device: str, precision: str | None, origin: str = "") -> Scorer:

@@ -131,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=20, help="how many single substitutions (default 20)")
     p.add_argument("--per-position", type=int, default=1, help="at most this many per residue (default 1)")
     p.add_argument("--min-score", type=float, default=0.0,
-                   help="keep scores above this (default 0: predicted better than the wild type)")
+                   help="keep scores above this (default 0: the scorer's own 0, the wild type for SaProt and fitted "
+                        "models, the chain's typical substitution for burial-blosum and ensembles)")
     p.add_argument("--allow", default="", help="also suggest these of P, G, C (left out by default), e.g. --allow PG")
     p.add_argument("--avoid", help='residues to keep away from, author numbering, e.g. "A:45-50,B:12"')
     p.add_argument("--avoid-radius", type=float, default=5.0,

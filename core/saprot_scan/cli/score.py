@@ -29,6 +29,7 @@ def _read_variants(args) -> list[str]:
 
 def run(args) -> int:
     from saprot_scan.backends.base import load_scorer
+    from saprot_scan.scoring.meaning import meaning_of
     from saprot_scan.conventions.numbering import chain_numbering, resolve_variants
     from saprot_scan.conventions.reference import read_reference
     from saprot_scan.encoding.plddt import chain_tokens
@@ -60,6 +61,7 @@ def run(args) -> int:
     if len(chain) > MAX_RESIDUES:
         notes.append(f"each variant scored in the {MAX_RESIDUES}-residue window centred nearest its sites")
     notes.append(f"residues in {numbering.kind} numbering")
+    notes.append(meaning_of(model).describe())
     synonymous = sum(v.synonymous for v in resolved)
     if synonymous:
         notes.append(f"{synonymous} synonymous site{'s' if synonymous != 1 else ''} left unmasked "
