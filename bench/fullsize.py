@@ -8,7 +8,7 @@ Per size: a random-weight checkpoint with the exact config (650M pickled, as SaP
 with torch, not timed as a product step), then through the command line, each step in its own process with GNU
 time's peak resident memory: ``models export`` (fp32), ``models export --fp16``, ``models quantize`` (int8),
 ``scan`` of 1AKI residues 1-8 (masked marginal) with the fp32 and int8 files, and ``batch`` (wt marginal, one
-worker) over the repository's example structures for structures per hour. Steps already measured for a size
+worker) over 20 real structures (bench/batch.py's set) for structures per hour. Steps already measured for a size
 are kept in bench/_work/fullsize/results.json and skipped on a rerun (``--fresh`` starts over).
 """
 from __future__ import annotations
@@ -35,6 +35,7 @@ BEFORE = {("saprot-650m", "export fp32"): "3:25, 5.95 GB (torch export)",
           ("saprot-650m", "export fp16"): "failed after 5:29, 12.75 GB (EncodeError: proto > 2 GB)",
           ("saprot-650m", "int8 copy"): "5:22, 8.03 GB",
           ("saprot-35m", "export fp32"): "~88 s inside a 90.6 s fetch (torch export)"}
+BATCH_STRUCTURES = 20
 STEPS = ("export fp32", "export fp16", "int8 copy", "scan fp32", "scan int8", "batch int8")
 
 
@@ -71,7 +72,9 @@ def run_size(name: str, results: dict, env: dict) -> None:
     weights = sum(p.stat().st_size for p in checkpoint.iterdir() if p.suffix in (".bin", ".safetensors"))
     done["checkpoint bytes"] = weights
     fp32, fp16 = folder / "m.onnx", folder / "m.fp16.onnx"
-    examples = sorted(REPO.glob("examples/*.cif"))
+    from batch import real_structures  # the real protein structures bench/batch.py uses
+
+    examples = real_structures()[:BATCH_STRUCTURES]
     commands = {
         "export fp32": _cli("models", "export", checkpoint, "--out", fp32),
         "export fp16": _cli("models", "export", checkpoint, "--out", fp16, "--fp16"),
