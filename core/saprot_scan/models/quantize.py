@@ -2,7 +2,7 @@
 
 Dynamic quantization of the weight matrix multiplies (per output channel, int8 weights, uint8
 activations quantized on the fly): on CPUs with VNNI/AMX onnxruntime runs these as integer GEMMs,
-about twice as fast as fp32. Attention is first rewritten onto onnxruntime's fused kernels
+about twice as fast as fp32; the LM head (two small matrix multiplies on the query rows) stays fp32. Attention is first rewritten onto onnxruntime's fused kernels
 (fuse_attention.py) and stays fp32; together about 3x less CPU time per pass (BENCHMARKS.md). Before the file is kept, a masked-marginal scan of a fixed check sequence is scored by both
 models; the copy is refused unless the mean per-position Spearman rho of the 19 substitution scores
 is at least 0.99. The result is recorded in the file's metadata so the runtime can trust it.
