@@ -107,7 +107,8 @@ def cell(entry: dict | None) -> str:
     if not entry:
         return "not measured"
     if entry.get("rc", 0) != 0:
-        return f"failed (exit {entry['rc']}: {' '.join(entry.get('stderr_tail', []))[:120]})"
+        last = (entry.get("stderr_tail") or [""])[-1].replace("saprot-scan: error: ", "")
+        return f"failed after {entry['seconds']:.0f} s, {entry['peak_gb']:.2f} GB (exit {entry['rc']}: {last[:200]})"
     seconds = entry["seconds"]
     wall = f"{int(seconds // 60)}:{seconds % 60:04.1f}" if seconds >= 60 else f"{seconds:.1f} s"
     return f"{wall}, {entry['peak_gb']:.2f} GB"
@@ -135,7 +136,7 @@ def markdown(results: dict, sizes: list[str]) -> str:
         batch = done.get("batch int8")
         if batch and batch.get("rc") == 0:
             per_hour = batch["structures"] * 3600 / batch["seconds"]
-            lines.append(f"| {name} | batch throughput (wt, int8, 1 worker, {batch['structures']} structures, "
+            lines.append(f"| {name} | batch throughput (wt, int8, 1 worker, {batch['structures']} real structures, "
                          f"start-up included) | {per_hour:,.0f} structures/hour | |")
     lines += ["", "CUDA rows (fp16 on a GPU): not measured, no GPU here; the CUDA path runs the same fp16 file "
               "whose CPU run `make test-fullsize` checks.", MARK_END]
@@ -147,6 +148,7 @@ def main() -> int:
     parser.add_argument("--sizes", nargs="+", default=["saprot-35m", "saprot-650m"])
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--report-only", action="store_true", help="write the table from the recorded results, run nothing")
     parser.add_argument("--cli-python", help="the Python whose saprot-scan runs the steps, e.g. a fresh venv with "
                                              "only core[fetch,batch] (no torch); default: this one")
     args = parser.parse_args()
@@ -158,7 +160,7 @@ def main() -> int:
     path = WORK / "results.json"
     results = json.loads(path.read_text()) if path.is_file() else {}
     env = dict(os.environ, SAPROT_SCAN_CACHE=str(WORK / "cache"))
-    for name in args.sizes:
+    for name in [] if args.report_only else args.sizes:
         run_size(name, results, env)
     table = markdown(results, args.sizes)
     print(table)
