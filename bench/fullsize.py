@@ -108,6 +108,7 @@ def cell(entry: dict | None) -> str:
         return "not measured"
     if entry.get("rc", 0) != 0:
         last = (entry.get("stderr_tail") or [""])[-1].replace("saprot-scan: error: ", "")
+        last = last.replace(str(REPO) + "/", "").replace("|", "\\|")  # repository-relative; no table breaks
         return f"failed after {entry['seconds']:.0f} s, {entry['peak_gb']:.2f} GB (exit {entry['rc']}: {last[:200]})"
     seconds = entry["seconds"]
     wall = f"{int(seconds // 60)}:{seconds % 60:04.1f}" if seconds >= 60 else f"{seconds:.1f} s"
