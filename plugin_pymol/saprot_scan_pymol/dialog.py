@@ -62,6 +62,7 @@ class _Background:
 
     def __init__(self, label, work):
         self.label, self.result, self.error, self.done = label, None, None, False
+        self.stage = ""  # the job's latest stage line (export: reading, writing weights, check), shown by poll
         self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
         self._thread.start()
 
@@ -317,7 +318,18 @@ def build_dialog(parent=None):
             except ImportError as err:
                 self.status.setText(f"export needs saprot-scan's fetch extra (missing {err.name})")
                 return
-            self._start_helper(f"exporting {hf_dir}", lambda: export_onnx(hf_dir, target) and target)
+            from saprot_scan import Stages
+
+            def work():
+                return export_onnx(hf_dir, target, stages=Stages(None, sink=self._stage_line)) and target
+
+            self._start_helper(f"exporting {hf_dir}", work)
+
+        def _stage_line(self, text: str) -> None:
+            """A stage of the background job (its thread): to PyMOL's log now, to the status line at the next poll."""
+            feedback.say(text)
+            if self._helper is not None:
+                self._helper.stage = text
 
         def _start_helper(self, label, work):
             if self._helper is not None and not self._helper.done:
@@ -340,6 +352,8 @@ def build_dialog(parent=None):
             elif self._outputs_pending or RUNNER.last_outcome not in ("", "running"):
                 self._scan_ended()
             helper = self._helper
+            if helper is not None and not helper.done and helper.stage:
+                self.status.setText(f"{helper.label}: {helper.stage}")
             if helper is not None and helper.done:
                 self._helper = None
                 if helper.error is not None:
