@@ -113,10 +113,6 @@ class Weights:
             raise ModelError(f"{self.source}: weight {key} holds NaN or infinite values")
         return array
 
-    @property
-    def nbytes(self) -> int:
-        return sum(t.nbytes for t in self.tensors.values())
-
 
 class _Initializers:
     """Graph constants: small ones inline, weights inline or appended to one external data file."""
