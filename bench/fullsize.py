@@ -134,6 +134,13 @@ def markdown(results: dict, sizes: list[str]) -> str:
         done = results.get(name, {})
         for step in STEPS:
             lines.append(f"| {name} | {step} | {cell(done.get(step))} | {BEFORE.get((name, step), '')} |")
+        copy = WORK / name / "m.int8.onnx"
+        if copy.is_file():
+            from saprot_scan.backends.copies import CHECK_KEY, CHECK_MIN_KEY, read_metadata
+
+            meta = read_metadata(copy)
+            lines.append(f"| {name} | int8 copy's own check (64-residue check chain vs fp32) | per-position Spearman "
+                         f"mean {meta.get(CHECK_KEY)}, min {meta.get(CHECK_MIN_KEY)} | |")
         batch = done.get("batch int8")
         if batch and batch.get("rc") == 0:
             per_hour = batch["structures"] * 3600 / batch["seconds"]
