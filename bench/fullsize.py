@@ -8,7 +8,7 @@ Per size: a random-weight checkpoint with the exact config (650M pickled, as SaP
 with torch, not timed as a product step), then through the command line, each step in its own process with GNU
 time's peak resident memory: ``models export`` (fp32), ``models export --fp16``, ``models quantize`` (int8),
 ``scan`` of 1AKI residues 1-8 (masked marginal) with the fp32 and int8 files, and ``batch`` (wt marginal, one
-worker) over the repository's example structures for structures per hour. Steps already measured for a size
+worker) over 20 real structures (bench/batch.py's set) for structures per hour. Steps already measured for a size
 are kept in bench/_work/fullsize/results.json and skipped on a rerun (``--fresh`` starts over).
 """
 from __future__ import annotations
@@ -35,6 +35,7 @@ BEFORE = {("saprot-650m", "export fp32"): "3:25, 5.95 GB (torch export)",
           ("saprot-650m", "export fp16"): "failed after 5:29, 12.75 GB (EncodeError: proto > 2 GB)",
           ("saprot-650m", "int8 copy"): "5:22, 8.03 GB",
           ("saprot-35m", "export fp32"): "~88 s inside a 90.6 s fetch (torch export)"}
+BATCH_STRUCTURES = 20
 STEPS = ("export fp32", "export fp16", "int8 copy", "scan fp32", "scan int8", "batch int8")
 
 
@@ -71,7 +72,9 @@ def run_size(name: str, results: dict, env: dict) -> None:
     weights = sum(p.stat().st_size for p in checkpoint.iterdir() if p.suffix in (".bin", ".safetensors"))
     done["checkpoint bytes"] = weights
     fp32, fp16 = folder / "m.onnx", folder / "m.fp16.onnx"
-    examples = sorted(REPO.glob("examples/*.cif"))
+    from batch import real_structures  # the real protein structures bench/batch.py uses
+
+    examples = real_structures()[:BATCH_STRUCTURES]
     commands = {
         "export fp32": _cli("models", "export", checkpoint, "--out", fp32),
         "export fp16": _cli("models", "export", checkpoint, "--out", fp16, "--fp16"),
@@ -104,7 +107,9 @@ def cell(entry: dict | None) -> str:
     if not entry:
         return "not measured"
     if entry.get("rc", 0) != 0:
-        return f"failed (exit {entry['rc']}: {' '.join(entry.get('stderr_tail', []))[:120]})"
+        last = (entry.get("stderr_tail") or [""])[-1].replace("saprot-scan: error: ", "")
+        last = last.replace(str(REPO) + "/", "").replace("|", "\\|")  # repository-relative; no table breaks
+        return f"failed after {entry['seconds']:.0f} s, {entry['peak_gb']:.2f} GB (exit {entry['rc']}: {last[:200]})"
     seconds = entry["seconds"]
     wall = f"{int(seconds // 60)}:{seconds % 60:04.1f}" if seconds >= 60 else f"{seconds:.1f} s"
     return f"{wall}, {entry['peak_gb']:.2f} GB"
@@ -129,10 +134,17 @@ def markdown(results: dict, sizes: list[str]) -> str:
         done = results.get(name, {})
         for step in STEPS:
             lines.append(f"| {name} | {step} | {cell(done.get(step))} | {BEFORE.get((name, step), '')} |")
+        copy = WORK / name / "m.int8.onnx"
+        if copy.is_file():
+            from saprot_scan.backends.copies import CHECK_KEY, CHECK_MIN_KEY, read_metadata
+
+            meta = read_metadata(copy)
+            lines.append(f"| {name} | int8 copy's own check (64-residue check chain vs fp32) | per-position Spearman "
+                         f"mean {meta.get(CHECK_KEY)}, min {meta.get(CHECK_MIN_KEY)} | |")
         batch = done.get("batch int8")
         if batch and batch.get("rc") == 0:
             per_hour = batch["structures"] * 3600 / batch["seconds"]
-            lines.append(f"| {name} | batch throughput (wt, int8, 1 worker, {batch['structures']} structures, "
+            lines.append(f"| {name} | batch throughput (wt, int8, 1 worker, {batch['structures']} real structures, "
                          f"start-up included) | {per_hour:,.0f} structures/hour | |")
     lines += ["", "CUDA rows (fp16 on a GPU): not measured, no GPU here; the CUDA path runs the same fp16 file "
               "whose CPU run `make test-fullsize` checks.", MARK_END]
@@ -144,6 +156,7 @@ def main() -> int:
     parser.add_argument("--sizes", nargs="+", default=["saprot-35m", "saprot-650m"])
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--report-only", action="store_true", help="write the table from the recorded results, run nothing")
     parser.add_argument("--cli-python", help="the Python whose saprot-scan runs the steps, e.g. a fresh venv with "
                                              "only core[fetch,batch] (no torch); default: this one")
     args = parser.parse_args()
@@ -155,7 +168,7 @@ def main() -> int:
     path = WORK / "results.json"
     results = json.loads(path.read_text()) if path.is_file() else {}
     env = dict(os.environ, SAPROT_SCAN_CACHE=str(WORK / "cache"))
-    for name in args.sizes:
+    for name in [] if args.report_only else args.sizes:
         run_size(name, results, env)
     table = markdown(results, args.sizes)
     print(table)

@@ -369,9 +369,18 @@ def build_dialog(parent=None):
             """Export a checkpoint folder in the background; the model box then points at it."""
             if self._refused(lambda: core().need_fetch_extra("Export", ("onnx",))):
                 return
-            from saprot_scan import export_onnx
+            from saprot_scan import Stages, export_onnx
 
-            self._start_helper(f"exporting {hf_dir}", lambda: export_onnx(hf_dir, target) and target)
+            lines: list = []  # the export's stage lines: the status line shows the latest at each poll
+
+            def stage_line(text: str) -> None:  # called from the job's thread
+                feedback.say(text)
+                lines.append(text)
+
+            def work():
+                return export_onnx(hf_dir, target, stages=Stages(None, sink=stage_line)) and target
+
+            self._start_helper(f"exporting {hf_dir}", work, lines)
 
         def _start_helper(self, label, work, lines=None):
             if self._helper is not None and not self._helper.done:

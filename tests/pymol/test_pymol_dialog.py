@@ -140,11 +140,15 @@ def test_dialog_lists_models_and_exports_a_checkpoint(qt_pm, tmp_path, tiny_hf_c
     target = tmp_path / "exported.onnx"
     dlg.export_to(str(tiny_hf_checkpoint), str(target))
     end = time.monotonic() + 300
+    shown = set()
     while dlg._helper is not None and time.monotonic() < end:
         qt_pm.processEvents()
         time.sleep(0.1)
         dlg.poll()
+        shown.add(dlg.status.text())
     assert target.is_file(), dlg.status.text()
+    stages = [line for line in shown if line.startswith(f"exporting {tiny_hf_checkpoint}: ")]
+    assert stages, shown  # the export's stage lines reach the status line while it runs
     assert dlg.model_spec() == str(target)
     assert "done" in dlg.status.text()
     dlg.close()
