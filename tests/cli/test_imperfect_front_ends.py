@@ -81,7 +81,7 @@ def test_score_of_a_truncated_side_chain_equals_scan(files):
 def test_batch_makes_each_defect_one_failed_row_with_scans_reason(files, tmp_path):
     pytest.importorskip("pyarrow", reason="batch output needs the batch extra (pyarrow)")
     out = tmp_path / "run"
-    proc = br.run_batch(files["nan"], files["unk"], files["no_cb"], "--out", out, "--method", "wt")
+    proc = br.run_batch(files["nan"], files["unk"], files["no_cb"], "--out", out)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "Warning" not in proc.stderr
     manifest = {r["structure_id"]: r for r in br.manifest(out)}
