@@ -87,12 +87,14 @@ def design_note(model) -> str:
 
 def chain_from_viewer(chain_id: str, res_numbers: Sequence[int], icodes: Sequence[str], res_names: Sequence[str],
                       atom_names: Sequence[str], coords, b_factors: Sequence[float], source: str,
-                      alphafold: bool = False, experimental_method: str = "") -> Chain:
+                      alphafold: bool = False, experimental_method: str = "",
+                      altlocs: Sequence[str] | None = None) -> Chain:
     """A Chain from a viewer's per-atom arrays plus what its header says, so the pLDDT rule decides as it would
     for the file: ``alphafold`` when the structure mentions AlphaFold, ``experimental_method`` as declared
-    (EXPDTA / _exptl.method; then B-factors are never read as pLDDT)."""
+    (EXPDTA / _exptl.method; then B-factors are never read as pLDDT). ``altlocs``: each atom's alternate
+    location id when the viewer holds several (PyMOL), so they are not taken for residues sharing a number."""
     chain = chain_from_arrays(chain_id, res_numbers, icodes, res_names, atom_names, np.asarray(coords, dtype=float),
-                              b_factors, source=source, alphafold_text=alphafold)
+                              b_factors, source=source, alphafold_text=alphafold, altlocs=altlocs)
     chain.experimental_method = experimental_method or ""
     return chain
 

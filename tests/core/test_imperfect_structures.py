@@ -218,3 +218,23 @@ def test_one_unknown_residue_is_context_without_rows_and_said(tmp_path, lysozyme
     chain = read_structure(_write(tmp_path, "unk5.cif", atoms))[0]
     assert len(chain) == len(lysozyme) and chain.sequence[4] == "X"
     assert any("1 residue(s) that are no standard amino acid (UNK 5)" in n for n in chain.notes), chain.notes
+
+
+def test_viewer_altlocs_named_are_not_collapsed_numbering(lysozyme):
+    """PyMOL hands over every alternate location; with their ids the last one wins, without them one atom
+    name twice in a residue can only mean two residues share a number."""
+    import biotite.structure as struc
+    from biotite.structure.io import pdbx
+
+    atoms = pdbx.get_structure(pdbx.CIFFile.read(str(_intact_path())), model=1, use_author_fields=True,
+                               extra_fields=["b_factor"])
+    atoms = atoms[struc.filter_amino_acids(atoms)]
+    ca = int(np.flatnonzero((atoms.res_id == 6) & (atoms.atom_name == "CA"))[0])
+    order = np.insert(np.arange(atoms.array_length()), ca + 1, ca)  # residue 6's CA twice: altlocs A and B
+    atoms = atoms[order]
+    alt = np.full(atoms.array_length(), "")
+    alt[[ca, ca + 1]] = ["A", "B"]
+    arrays = ("A", atoms.res_id, atoms.ins_code, atoms.res_name, atoms.atom_name, atoms.coord, atoms.b_factor)
+    assert len(chain_from_arrays(*arrays, source="viewer", altlocs=alt)) == len(lysozyme)
+    with pytest.raises(InputError, match="numbering collapsed"):
+        chain_from_arrays(*arrays, source="viewer")

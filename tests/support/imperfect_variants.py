@@ -3,7 +3,7 @@
 Every variant is named ``<source>-<family>-<k>`` and built from that name alone (the random generator is
 seeded with it), so a failing variant reproduces from its name:
 
-    python tests/support/imperfect_variants.py 1aki.cif-nan_coordinate-3 /tmp/out   # writes the file
+    python tests/support/imperfect_variants.py 1aki.cif-nonfinite_coordinate-0 OUT_DIR   # writes the file
 
 Each family says what the right answer is where it is known (``Expect``): a refusal, a note on stderr,
 or scores identical to the intact file's. Families without a known answer only get the CLI contract.

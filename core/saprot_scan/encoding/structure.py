@@ -320,10 +320,12 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
 def chain_from_arrays(chain_id: str, res_numbers: Sequence[int], icodes: Sequence[str],
                       res_names: Sequence[str], atom_names: Sequence[str], coords: np.ndarray,
                       b_factors: Sequence[float], source: str = "viewer",
-                      alphafold_text: bool = False) -> Chain:
+                      alphafold_text: bool = False, altlocs: Sequence[str] | None = None) -> Chain:
     """Build a Chain from per-atom arrays as a viewer holds them (no temporary file).
 
-    Atoms must be grouped by residue, in chain order; alternate locations already resolved.
+    Atoms must be grouped by residue, in chain order. Alternate locations are either resolved already or
+    named in ``altlocs`` (then the last one wins, as for files); without ids, one atom name twice in a
+    residue means two residues share its number.
     """
     import biotite.structure as struc
 
@@ -342,4 +344,9 @@ def chain_from_arrays(chain_id: str, res_numbers: Sequence[int], icodes: Sequenc
     atoms.atom_name = np.asarray([str(a) for a in atom_names])
     atoms.add_annotation("b_factor", dtype=float)
     atoms.b_factor = np.asarray(b_factors, dtype=float)
+    if altlocs is not None:
+        if len(altlocs) != n:
+            raise InputError("per-atom arrays have different lengths")
+        atoms.add_annotation("altloc_id", dtype="U4")
+        atoms.altloc_id = np.asarray([str(a or "").strip() for a in altlocs])
     return chains_from_atoms(atoms, chains=[chain_id], source=source, alphafold_text=alphafold_text)[0]
