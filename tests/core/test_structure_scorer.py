@@ -13,6 +13,7 @@ import pytest
 
 from saprot_scan import (AMINO_ACIDS, EnsembleScorer, StructureScorer, blosum62, chain_tokens, load_scorer,
                          read_structure, scan_chain, score_mutations, structure_scores)
+from saprot_scan.backends.learned import LEARNED_SCORER_NAME
 from saprot_scan.backends.structure import STRUCTURE_SCORER_NAME, disulfide_cysteines
 
 
@@ -31,9 +32,10 @@ def lysozyme_atoms(example_structure):
     return atoms
 
 
-@pytest.fixture(scope="module")
-def lysozyme_scores(lysozyme):
-    return scan_chain(lysozyme, STRUCTURE_SCORER_NAME, use_cache=False).scores
+@pytest.fixture(scope="module", params=[STRUCTURE_SCORER_NAME, LEARNED_SCORER_NAME])
+def lysozyme_scores(lysozyme, request):
+    """Both structure scorers must pass the same biology (issue 20: the learned one too)."""
+    return scan_chain(lysozyme, request.param, use_cache=False).scores
 
 
 def _substitution_means(scores: np.ndarray, wt: str) -> np.ndarray:

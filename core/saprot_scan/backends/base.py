@@ -85,9 +85,11 @@ ScorerLoader = Callable[[str | None, str, str | None], Scorer]
 #: kind -> loader, or "module:function" imported on first use (keeps heavy imports out of start-up).
 _KINDS: dict[str, ScorerLoader | str] = {"onnx": "saprot_scan.backends.onnx:load_model",
                                          "structure": "saprot_scan.backends.structure:load_structure_scorer",
+                                         "learned": "saprot_scan.backends.learned:load_learned_scorer",
                                          "ensemble": "saprot_scan.backends.ensemble:load_ensemble"}
 #: names a kind answers to (``load_scorer("structure")``), besides the ``kind:spec`` form.
-_NAMES: dict[str, str] = {"structure": "structure", "burial-blosum": "structure"}
+_NAMES: dict[str, str] = {"structure": "structure", "burial-blosum": "structure",
+                          "learned": "learned", "learned-structure": "learned"}
 #: the scorer that runs when nothing is named, set, preferred or cached: the best measured offline one.
 OFFLINE_DEFAULT = "burial-blosum"
 DEFAULT_KIND = "onnx"

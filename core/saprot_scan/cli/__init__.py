@@ -45,7 +45,8 @@ def _add_structure_args(p: argparse.ArgumentParser) -> None:
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None,
-                   help="registry name, .onnx path, burial-blosum (structure scorer), or A+B for an ensemble "
+                   help="registry name, .onnx path, burial-blosum or learned-structure (structure scorers), or A+B "
+                        "for an ensemble "
                         "(default: see 'models list')")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--batch-size", type=int, default=None)

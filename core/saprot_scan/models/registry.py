@@ -149,6 +149,9 @@ def model_list() -> list[ModelListing]:
                              "shipped with saprot-scan (not SaProt; see models/README.md)"))
     rows.append(ModelListing("burial-blosum", "built-in", True,
                              "structure-based scorer: burial + BLOSUM62, no download (not SaProt; models/README.md)"))
+    rows.append(ModelListing("learned-structure", "built-in", True,
+                             "structure-based scorer: trees learned from deep mutational scans, no download "
+                             "(not SaProt; models/README.md)"))
     return rows
 
 
@@ -156,7 +159,9 @@ def default_model_line() -> str:
     """Which model scores when none is named, and why: ``"name (origin)"``, or ``"none (reason)"``."""
     chosen = default_model_spec()
     if chosen is None and best_cached_saprot() is None:
-        return "burial-blosum (offline default; 'saprot-scan models fetch saprot-35m' gives SaProt itself)"
+        from saprot_scan.backends.base import OFFLINE_DEFAULT
+
+        return f"{OFFLINE_DEFAULT} (offline default; 'saprot-scan models fetch saprot-35m' gives SaProt itself)"
     if chosen is not None:
         from saprot_scan.backends.base import DEFAULT_KIND, split_spec
 
