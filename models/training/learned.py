@@ -103,7 +103,7 @@ def product_scores(model, block: dict) -> dict[str, np.ndarray]:
     from saprot_scan.backends.learned_features import FEATURE_NAMES
 
     length, sequence = block["length"], block["sequence"]
-    learned = standardise(model.predict(block["table"]).reshape(length, 20), sequence)
+    learned = standardise(model.predict(block["table"][:, block["keep"]]).reshape(length, 20), sequence)
     baseline = block["table"][:, FEATURE_NAMES.index("burial_blosum")].reshape(length, 20)
     blend = (learned + standardise(baseline, sequence)) / 2
     positions, columns = block["cells"]
@@ -203,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
                              "(a design of the model card)")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                         help="with --evaluate-only: another gradient-boosting setting (a design of the model card)")
+    parser.add_argument("--save-table", type=Path, default=None,
+                        help="also write the leave-assay-out table and its design (JSON) to this file")
+    parser.add_argument("--table", type=Path, default=None,
+                        help="reuse a table saved by --save-table for exactly this design (features, settings, "
+                             "data) instead of recomputing it; refused if anything differs")
     args = parser.parse_args(argv)
     if (args.drop or args.param) and not args.evaluate_only:
         parser.error("--drop and --param are for --evaluate-only runs: the shipped model uses PARAMS and every feature")
@@ -216,12 +221,22 @@ def main(argv: list[str] | None = None) -> int:
         names = sorted(p.stem for p in (folder / "assays").glob("*.csv"))
         data = {name: assay_rows(folder, name) for name in names}
     for block in data.values():
-        block["x"] = block["x"][:, keep]
+        block["x"], block["keep"] = block["x"][:, keep], keep
     print(f"features: {len(FEATURE_NAMES)}, rows: {sum(len(b['y']) for b in data.values())}, "
           f"{time.time() - started:.0f} s", flush=True)
     print(f"design: params {params}, dropped {args.drop or 'nothing'}", flush=True)
-    table = leave_assay_out(data, params, log=lambda line: print(line, flush=True))
+    design = {"params": params, "features": [FEATURE_NAMES[k] for k in keep],
+              "archive_sha256": hashlib.sha256(ARCHIVE.read_bytes()).hexdigest() if args.data is None else None}
+    if args.table is not None:
+        saved = json.loads(args.table.read_text())
+        if saved["design"] != design:
+            parser.error(f"{args.table} was computed for another design: run without --table")
+        table = saved["table"]
+    else:
+        table = leave_assay_out(data, params, log=lambda line: print(line, flush=True))
     noise, blend = paired_noise(table), paired_noise(table, "learned+burial-blosum")
+    if args.save_table is not None:
+        args.save_table.write_text(json.dumps({"design": design, "table": table}, indent=1) + "\n")
     text = markdown_table(table, noise, blend)
     print(text)
     print(json.dumps({"learned": noise, "learned+burial-blosum": blend}, indent=1), flush=True)
@@ -237,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                 "sha256": sha256_file(args.out / TREES_FILE), "bytes": (args.out / TREES_FILE).stat().st_size,
                 "trees": len(trees["trees"]), "features": len(FEATURE_NAMES), "params": PARAMS, "seed": SEED,
                 "training_data": "26 ProteinGym dev assays (models/training/data/dms_dev.tar.xz), single substitutions",
-                "archive_sha256": hashlib.sha256(ARCHIVE.read_bytes()).hexdigest() if args.data is None else None,
+                "archive_sha256": design["archive_sha256"],
                 "target": "within-assay fitness rank, -0.5..0.5, every assay weighted equally",
                 "leave_assay_out": table, "noise": noise, "noise_ensemble": blend,
                 "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",

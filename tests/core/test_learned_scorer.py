@@ -67,7 +67,12 @@ def test_exporter_and_evaluator_agree_with_scikit_learn_including_missing_values
     data = recipe.export_trees(model, names, x[:10])
     probe = rng.normal(size=(5000, 5))
     probe[rng.random(probe.shape) < 0.1] = np.nan
-    np.testing.assert_allclose(TreeEnsemble.from_json(data).predict(probe, chunk=777), model.predict(probe),
+    trees = TreeEnsemble.from_json(data)
+    np.testing.assert_allclose(trees.predict(probe, chunk=777), model.predict(probe), atol=1e-9)
+    # the scorer's path: tests on per-residue columns once per residue, the rest per cell
+    per_residue, per_cell = probe[:150, :2], probe[:3000, 2:].reshape(150, 20, 3)
+    flat = np.concatenate([np.repeat(per_residue, 20, axis=0), per_cell.reshape(3000, 3)], axis=1)
+    np.testing.assert_allclose(trees.predict_grid(per_residue, per_cell, chunk=7).ravel(), model.predict(flat),
                                atol=1e-9)
 
 

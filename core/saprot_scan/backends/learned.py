@@ -32,71 +32,111 @@ SCORE_LABEL = "learned structure score (z units; trees trained on deep mutationa
 
 
 @dataclass(frozen=True)
+class SplitTable:
+    """Split nodes of every tree in layers: layer j holds the j-th test of each tree that has one, so the
+    work is one pass per real test (no padding), however unevenly the tests are spread over the trees."""
+
+    trees: int
+    dtype: type
+    layers: tuple  # per layer: (tree indices, features, thresholds, NaN goes right, surviving-leaf masks)
+
+    @classmethod
+    def build(cls, nodes: list[list[tuple[int, float, bool, int]]], dtype) -> "SplitTable":
+        every = np.iinfo(dtype).max
+        layers = []
+        for j in range(max([0] + [len(n) for n in nodes])):
+            owners = [k for k, tree in enumerate(nodes) if len(tree) > j]
+            tests = [nodes[k][j] for k in owners]
+            layers.append((np.array(owners), np.array([t[0] for t in tests], dtype=np.int64),
+                           np.array([t[1] for t in tests], dtype=float), np.array([t[2] for t in tests]),
+                           np.array([every & ~t[3] for t in tests], dtype=np.uint64).astype(dtype)))
+        return cls(len(nodes), dtype, tuple(layers))
+
+    def alive(self, rows: np.ndarray) -> np.ndarray:
+        """(T, R) bits of the leaves each row can still reach; data rows as columns so each test reads one
+        contiguous feature row."""
+        columns = np.ascontiguousarray(rows.T)
+        every = np.iinfo(self.dtype).max
+        alive = np.full((self.trees, len(rows)), every, dtype=self.dtype)
+        for owners, feature, threshold, missing_right, mask in self.layers:
+            x = columns[feature]
+            failed = x > threshold[:, None]
+            if np.isnan(x).any():
+                failed |= np.isnan(x) & missing_right[:, None]
+            alive[owners] &= np.where(failed, mask[:, None], every)
+        return alive
+
+
+@dataclass(frozen=True)
 class TreeEnsemble:
     """Regression trees, evaluated the QuickScorer way (Lucchese et al. 2015) so numpy does it in bulk.
 
     Leaves are numbered left to right; every split node carries a bit mask that clears the leaves of its
     left subtree. A row's leaf in a tree is the leftmost leaf that survives the masks of all the tree's nodes
     whose test it fails (x > threshold, or a missing x the node sends right): no walk from node to node,
-    only one comparison per (row, split node), an AND per tree and a lowest-bit lookup.
+    only one comparison per (row, split node), an AND per tree and a lowest-bit lookup. Tests on features
+    of the residue (the same for its 20 substitutions) run once per residue (``predict_grid``).
     """
 
-    feature: np.ndarray  # int (T, K): each tree's split nodes, padded with never-failing tests
-    threshold: np.ndarray  # float (T, K); +inf on padding
-    missing_right: np.ndarray  # bool (T, K): a NaN fails the test (goes right)
-    mask: np.ndarray  # unsigned (T, K): the leaves that survive when the test fails
+    nodes: tuple  # per tree: ((feature, threshold, NaN goes right, left-subtree leaf bits), ...)
     leaf_value: np.ndarray  # float (T, leaves), leaves left to right
     baseline: float
+    dtype: type
+    _tables: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_json(cls, data: dict) -> "TreeEnsemble":
         packed = [_tree_masks(tree) for tree in data["trees"]]
-        splits = max(1, max(len(p[0]) for p in packed))
-        leaves = max(len(p[4]) for p in packed)
+        leaves = max(len(values) for _, values in packed)
         if leaves > 64:
             raise ModelError(f"a tree with {leaves} leaves is more than this evaluator handles (64)")
-        dtype = np.uint16 if leaves <= 16 else np.uint32 if leaves <= 32 else np.uint64
-        every = np.iinfo(dtype).max
-        shape = (len(packed), splits)
-        feature, threshold = np.zeros(shape, dtype=np.int64), np.full(shape, np.inf)
-        missing_right, mask = np.zeros(shape, dtype=bool), np.full(shape, every, dtype=dtype)
         leaf_value = np.zeros((len(packed), leaves))
-        for k, (feat, thr, right, bits, values) in enumerate(packed):
-            n = len(feat)
-            feature[k, :n], threshold[k, :n], missing_right[k, :n] = feat, thr, right
-            mask[k, :n] = np.array([every & ~b for b in bits], dtype=np.uint64).astype(dtype)
+        for k, (_, values) in enumerate(packed):
             leaf_value[k, :len(values)] = values
-        return cls(feature, threshold, missing_right, mask, leaf_value, float(data["baseline"]))
+        dtype = np.uint16 if leaves <= 16 else np.uint32 if leaves <= 32 else np.uint64
+        return cls(tuple(tuple(nodes) for nodes, _ in packed), leaf_value, float(data["baseline"]), dtype)
+
+    def _split_tables(self, first_cell_feature: int) -> tuple[SplitTable, SplitTable]:
+        """(tests on features < first_cell_feature, tests on the others renumbered from 0), built once."""
+        if first_cell_feature not in self._tables:
+            low = [[n for n in tree if n[0] < first_cell_feature] for tree in self.nodes]
+            high = [[(f - first_cell_feature, *rest) for f, *rest in tree if f >= first_cell_feature]
+                    for tree in self.nodes]
+            self._tables[first_cell_feature] = (SplitTable.build(low, self.dtype), SplitTable.build(high, self.dtype))
+        return self._tables[first_cell_feature]
+
+    def _leaf_sum(self, alive: np.ndarray) -> np.ndarray:
+        alive = alive.astype(np.uint64)
+        leaf = np.log2((alive & (~alive + np.uint64(1))).astype(float)).astype(np.int64)
+        return self.baseline + self.leaf_value[np.arange(len(self.nodes))[:, None], leaf].sum(axis=0)
 
     def predict(self, rows: np.ndarray, chunk: int = 1024) -> np.ndarray:
         """Sum of the leaves each row reaches, plus the baseline; rows in chunks so memory stays flat in L."""
         rows = np.asarray(rows, dtype=float)
-        parts = [self._leaves_sum(rows[start:start + chunk]) for start in range(0, len(rows), chunk)]
+        table = self._split_tables(rows.shape[1])[0]
+        parts = [self._leaf_sum(table.alive(rows[start:start + chunk])) for start in range(0, len(rows), chunk)]
         return np.concatenate(parts) if parts else np.zeros(0)
 
-    def _leaves_sum(self, rows: np.ndarray) -> np.ndarray:
-        """Split nodes as rows and data rows as columns: each feature row is copied whole, tests run in bulk."""
-        trees, splits = self.feature.shape
-        columns = np.ascontiguousarray(rows.T)
-        x = columns[self.feature.T.ravel()].reshape(splits, trees, len(rows))
-        failed = x > self.threshold.T[:, :, None]
-        if np.isnan(x).any():
-            failed |= np.isnan(x) & self.missing_right.T[:, :, None]
-        every = np.iinfo(self.mask.dtype).max
-        alive = np.full((trees, len(rows)), every, dtype=self.mask.dtype)
-        for k in range(splits):
-            alive &= np.where(failed[k], self.mask[:, k, None], every)
-        alive = alive.astype(np.uint64)
-        leaf = np.log2((alive & (~alive + np.uint64(1))).astype(float)).astype(np.int64)
-        return self.baseline + self.leaf_value[np.arange(trees)[:, None], leaf].sum(axis=0)
+    def predict_grid(self, per_residue: np.ndarray, per_cell: np.ndarray, chunk: int = 64) -> np.ndarray:
+        """(L, C) predictions for rows [per_residue[i], per_cell[i, c]]: the residue tests once per residue."""
+        per_residue, per_cell = np.asarray(per_residue, dtype=float), np.asarray(per_cell, dtype=float)
+        length, cells = per_cell.shape[:2]
+        residue_table, cell_table = self._split_tables(per_residue.shape[1])
+        out = np.empty((length, cells))
+        for start in range(0, length, chunk):
+            stop = min(start + chunk, length)
+            alive = np.repeat(residue_table.alive(per_residue[start:stop]), cells, axis=1)
+            alive &= cell_table.alive(per_cell[start:stop].reshape((stop - start) * cells, -1))
+            out[start:stop] = self._leaf_sum(alive).reshape(stop - start, cells)
+        return out
 
 
-def _tree_masks(tree: dict) -> tuple[list[int], list[float], list[bool], list[int], list[float]]:
+def _tree_masks(tree: dict) -> tuple[list[tuple[int, float, bool, int]], list[float]]:
     """One tree's split nodes (feature, threshold, NaN goes right, bits of its left subtree's leaves) and
     its leaf values, leaves numbered left to right."""
     left, right, is_leaf = tree["left"], tree["right"], tree["leaf"]
     order: list[int] = []  # leaves, left to right
-    below: dict[int, list[int]] = {}  # node -> leaf ranks under it
+    below: dict[int, list[int]] = {}  # split node -> leaf ranks of its left subtree
 
     def visit(node: int) -> list[int]:
         if is_leaf[node]:
@@ -107,10 +147,9 @@ def _tree_masks(tree: dict) -> tuple[list[int], list[float], list[bool], list[in
         return under_left + visit(right[node])
 
     visit(0)
-    splits = sorted(below)
-    return ([tree["feature"][n] for n in splits], [tree["threshold"][n] for n in splits],
-            [not tree["missing_left"][n] for n in splits], [sum(1 << r for r in below[n]) for n in splits],
-            [tree["value"][n] for n in order])
+    nodes = [(tree["feature"][n], tree["threshold"][n], not tree["missing_left"][n], sum(1 << r for r in below[n]))
+             for n in sorted(below)]
+    return nodes, [tree["value"][n] for n in order]
 
 
 @lru_cache(maxsize=4)
@@ -144,8 +183,8 @@ def learned_scores(ensemble: TreeEnsemble, sequence: str, coords: np.ndarray, pl
     length = len(sequence)
     if length == 0:
         return np.zeros((0, 20))
-    features = substitution_features(sequence, coords, plddt, struct)
-    predicted = ensemble.predict(features.reshape(length * 20, -1)).reshape(length, 20)
+    per_residue, per_cell = substitution_features(sequence, coords, plddt, struct, split=True)
+    predicted = ensemble.predict_grid(per_residue, per_cell)
     known = np.array([a in AMINO_ACIDS for a in sequence])
     scores = standardise(np.where(known[:, None], predicted, np.nan), sequence)
     return np.where(known[:, None], scores, np.nan)

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from saprot_scan.backends.structure import (_neighbour_pairs, _side_chain_directions, blosum62, contact_counts,
-                                            structure_features, structure_scores)
+from saprot_scan.backends.structure import (_neighbour_pairs, _side_chain_directions, blosum62, structure_features,
+                                            structure_scores)
 from saprot_scan.encoding.tokens import AMINO_ACIDS
 
 #: Kyte & Doolittle (1982) hydropathy.
@@ -74,10 +74,16 @@ def half_spheres(coords: np.ndarray, radius: float = HSE_RADIUS) -> tuple[np.nda
             np.bincount(i[~up], minlength=length).astype(float))
 
 
-def environment_counts(sequence: str, coords: np.ndarray, radius: float = ENVIRONMENT_RADIUS
-                       ) -> dict[str, np.ndarray]:
-    """Per residue, how many neighbours of each chemical group sit within ``radius`` (Cbeta-Cbeta)."""
-    i, j = _neighbour_pairs(_beta(coords), radius)
+def beta_pairs(coords: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (i, j) of Cbeta atoms (CA for glycine) within ``radius`` and their distances: one neighbour search
+    serves every smaller radius."""
+    beta = _beta(coords).astype(np.float32)
+    i, j = _neighbour_pairs(beta, radius)
+    return i, j, np.linalg.norm(beta[i] - beta[j], axis=1)
+
+
+def environment_counts(sequence: str, i: np.ndarray, j: np.ndarray) -> dict[str, np.ndarray]:
+    """Per residue, how many neighbours (pairs i, j) of each chemical group surround it."""
     length = len(sequence)
     letters = np.array(list(sequence))
     out = {}
@@ -109,15 +115,16 @@ def residue_features(sequence: str, coords: np.ndarray, plddt: np.ndarray | None
     length = len(sequence)
     feats = structure_features(sequence, coords, plddt)
     hse_up, hse_down = half_spheres(coords)
-    env = environment_counts(sequence, coords)
+    i, j, distance = beta_pairs(coords, max(BURIAL_RADII))
+    near = distance <= ENVIRONMENT_RADIUS
+    env = environment_counts(sequence, i[near], j[near])
     position = np.arange(length)
     terminus = np.minimum(np.minimum(position, length - 1 - position), TERMINUS_CAP).astype(float)
     confidence = np.full(length, PLDDT_UNKNOWN) if plddt is None else np.clip(np.nan_to_num(
         np.asarray(plddt, dtype=float), nan=PLDDT_UNKNOWN), 0.0, 100.0)
-    letters = (struct or "#" * length).lower()
-    threedi = np.array([[letter == c for c in THREEDI_LETTERS] for letter in letters], dtype=float)
-    threedi = threedi.reshape(length, len(THREEDI_LETTERS))
-    columns = [contact_counts(coords, r) for r in BURIAL_RADII] + [
+    letters = np.array(list((struct or "#" * length).lower()), dtype="<U1")
+    threedi = (letters[:, None] == np.array(list(THREEDI_LETTERS))[None, :]).astype(float)
+    columns = [np.bincount(i[distance <= r], minlength=length).astype(float) for r in BURIAL_RADII] + [
         hse_up, hse_down, feats.burial, _window_mean(feats.burial), feats.disulfide.astype(float),
         (feats.sse == "a").astype(float), (feats.sse == "b").astype(float), terminus,
         np.full(length, np.log(max(length, 1))), confidence,
@@ -126,8 +133,9 @@ def residue_features(sequence: str, coords: np.ndarray, plddt: np.ndarray | None
 
 
 def substitution_features(sequence: str, coords: np.ndarray, plddt: np.ndarray | None = None,
-                          struct: str | None = None) -> np.ndarray:
-    """(L, 20, len(FEATURE_NAMES)) features of every substitution, columns in AMINO_ACIDS order."""
+                          struct: str | None = None, split: bool = False):
+    """(L, 20, len(FEATURE_NAMES)) features of every substitution, columns in AMINO_ACIDS order; with
+    ``split`` the two parts instead: (L, residue features) and (L, 20, substitution features)."""
     length = len(sequence)
     per_residue = residue_features(sequence, coords, plddt, struct)
     wt = np.array([AMINO_ACIDS.find(a) for a in sequence])
@@ -143,8 +151,11 @@ def substitution_features(sequence: str, coords: np.ndarray, plddt: np.ndarray |
         blosum62()[w, mt], hydro[w], hydro[mt], hydro[mt] - hydro[w], volume[w], volume[mt], volume[mt] - volume[w],
         charge[w], charge[mt], helix[w], helix[mt], is_mt["P"], is_mt["G"], is_wt["P"], is_wt["G"], is_wt["C"],
         aromatic, baseline], axis=-1)
+    if split:
+        return per_residue, substitution
     residue = np.broadcast_to(per_residue[:, None, :], (length, 20, per_residue.shape[1]))
     return np.concatenate([residue, substitution], axis=-1)
 
 
-__all__ = ["FEATURE_NAMES", "substitution_features", "residue_features", "half_spheres", "environment_counts"]
+__all__ = ["FEATURE_NAMES", "substitution_features", "residue_features", "half_spheres", "environment_counts",
+           "beta_pairs"]
