@@ -13,6 +13,9 @@ coordinates the core already reads (N, CA, C, CB) plus the 3Di letters and pLDDT
   charge, helix propensity (Pace & Scholtz 1998) of wild type and mutant, and proline/glycine flags;
 - the burial-blosum score of the same cell, so the model starts from the hand-made rule.
 
+Nothing constant over a chain (its length, say): with within-assay targets such a feature can only let the
+trees recognise the training proteins (the first design used log(length) in 522 of its 4,200 splits).
+
 No distance to ligands: the core keeps no HETATM records (a chain is N, CA, C, CB per residue).
 Every feature is finite for any input the core accepts (NaN coordinates give zero counts).
 """
@@ -46,7 +49,7 @@ TERMINUS_CAP = 30  # residues; farther from a terminus than this is "interior"
 PLDDT_UNKNOWN = 90.0  # experimental structures carry no pLDDT: treated as a confident model
 
 _PER_RESIDUE = ([f"cb_count_{r:g}" for r in BURIAL_RADII] + ["hse_up", "hse_down", "burial_z", "burial_window",
-                "disulfide", "helix", "strand", "terminus_distance", "log_length", "plddt"]
+                "disulfide", "helix", "strand", "terminus_distance", "plddt"]
                 + [f"env_{g}" for g in GROUPS] + ["opposite_charges", "wt_charge_environment"]
                 + [f"3di_{c}" for c in THREEDI_LETTERS])
 _PER_SUBSTITUTION = ["blosum62", "hydropathy_wt", "hydropathy_mt", "hydropathy_delta", "volume_wt", "volume_mt",
@@ -126,8 +129,7 @@ def residue_features(sequence: str, coords: np.ndarray, plddt: np.ndarray | None
     threedi = (letters[:, None] == np.array(list(THREEDI_LETTERS))[None, :]).astype(float)
     columns = [np.bincount(i[distance <= r], minlength=length).astype(float) for r in BURIAL_RADII] + [
         hse_up, hse_down, feats.burial, _window_mean(feats.burial), feats.disulfide.astype(float),
-        (feats.sse == "a").astype(float), (feats.sse == "b").astype(float), terminus,
-        np.full(length, np.log(max(length, 1))), confidence,
+        (feats.sse == "a").astype(float), (feats.sse == "b").astype(float), terminus, confidence,
         *(env[g] for g in GROUPS), env["opposite_charges"], env["residue_charge"] * env["charge_environment"]]
     return np.column_stack([np.nan_to_num(np.column_stack(columns)), threedi])
 
