@@ -90,6 +90,14 @@ def test_scores_shape_wild_type_zero_unknown_rows_nan_and_z_units(lysozyme):
     assert abs(np.nanmean(subs)) < 1e-9 and np.nanstd(subs) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("length", [1, 2, 6, 7])
+def test_short_chains_are_scored(lysozyme, length):
+    """Chains shorter than the 7-residue burial window (peptides) get a table like any other."""
+    trees = load_trees(str(MODEL_FOLDER))[0]
+    scores = learned_scores(trees, lysozyme.sequence[:length], lysozyme.coords[:length])
+    assert scores.shape == (length, 20) and np.isfinite(scores).all()
+
+
 def test_features_finite_when_side_chains_are_missing(lysozyme):
     """No CB on any residue but the cysteines still gives finite features: CA stands in for the counts and
     the ideal CB direction for the half spheres. (Cysteines keep theirs: burial-blosum's disulfide search

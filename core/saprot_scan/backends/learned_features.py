@@ -106,6 +106,8 @@ def environment_counts(sequence: str, i: np.ndarray, j: np.ndarray) -> dict[str,
 def _window_mean(values: np.ndarray, half_width: int = 3) -> np.ndarray:
     """Mean over residues i-3..i+3 (edges use what exists): how buried the whole segment is."""
     kernel = np.ones(2 * half_width + 1)
+    if len(values) < len(kernel):  # np.convolve's "same" would return the kernel's length
+        return np.array([values[max(0, i - half_width):i + half_width + 1].mean() for i in range(len(values))])
     total = np.convolve(values, kernel, mode="same")
     count = np.convolve(np.ones_like(values), kernel, mode="same")
     return total / count
