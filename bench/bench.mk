@@ -27,7 +27,7 @@ install-gpu: venv
 
 # Issue 12: zero-shot Spearman on the dev deep mutational scans (../shared/data/dms_dev), through the
 # product's own scan path, beside BLOSUM62 and the published anchors; rewrites its block in BENCHMARKS.md.
-DMS_MODELS ?= burial-blosum learned-structure saprot-scan-default burial-blosum+saprot-scan-default burial-blosum*0.8+saprot-scan-default*0.2
+DMS_MODELS ?= burial-blosum learned-structure learned-structure+burial-blosum saprot-scan-default burial-blosum+saprot-scan-default burial-blosum*0.8+saprot-scan-default*0.2
 .PHONY: bench-dms
 bench-dms: venv
 	$(PY) bench/dms.py --split dev $(foreach m,$(DMS_MODELS),--model '$(m)') --write

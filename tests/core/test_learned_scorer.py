@@ -131,6 +131,22 @@ def test_damaged_trees_are_refused_with_one_clear_error(tmp_path):
         LearnedStructureScorer(folder=str(folder)).check()
 
 
+def test_cli_refuses_damaged_trees_in_one_line(tmp_path, monkeypatch, capsys, example_structure):
+    from saprot_scan.backends import learned
+    from saprot_scan.cli import main
+
+    folder = tmp_path / "learned"
+    shutil.copytree(MODEL_FOLDER, folder)
+    path = folder / json.loads((folder / MANIFEST).read_text())["file"]
+    path.write_bytes(path.read_bytes()[:-10])
+    monkeypatch.setattr(learned, "MODEL_FOLDER", folder)
+    out = tmp_path / "scan.csv"
+    assert main(["scan", str(example_structure), "--model", LEARNED_SCORER_NAME, "--csv", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("saprot-scan: error:") and "SHA-256" in err[0]
+    assert not out.exists()
+
+
 def test_ensemble_with_a_language_model(lysozyme, tiny_onnx_model):
     ensemble = load_scorer(f"{LEARNED_SCORER_NAME}+{tiny_onnx_model}", device="cpu")
     assert isinstance(ensemble, EnsembleScorer)

@@ -231,6 +231,6 @@ class LearnedStructureScorer(StructureScorer):
 def load_learned_scorer(spec: str | None = None, device: str = "auto", precision: str | None = "auto"
                         ) -> LearnedStructureScorer:
     """``load_scorer``'s loader for the learned kind (device and precision do not apply)."""
-    scorer = LearnedStructureScorer(origin="named" if spec else "")
+    scorer = LearnedStructureScorer(origin="named" if spec else "", folder=str(MODEL_FOLDER))
     scorer.check()
     return scorer
