@@ -25,7 +25,7 @@ $(STAMP): core/pyproject.toml $(wildcard plugin_pymol/requirements-test.txt)
 	$(PIP) install -q -e 'core[export,test,ray]' pymol-open-source $(if $(wildcard plugin_pymol/requirements-test.txt),-r plugin_pymol/requirements-test.txt)
 	touch $(STAMP)
 
-test-core: venv pymol-sysdeps
+test-core: venv pymol-test-sysdeps
 	$(PY) -m pytest tests -q -rs -p no:cacheprovider
 
 test: test-core

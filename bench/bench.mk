@@ -32,6 +32,12 @@ DMS_MODELS ?= burial-blosum learned-structure learned-structure+burial-blosum sa
 bench-dms: venv
 	$(PY) bench/dms.py --split dev $(foreach m,$(DMS_MODELS),--model '$(m)') --write
 
+# Issue 19: how long a fit takes (closed-form leave-one-out ridge) against the previous RidgeCV loop, same labels.
+FIT_SPEED_ASSAY ?= RL401_YEAST_Roscoe_2014
+.PHONY: bench-fit-speed
+bench-fit-speed: venv
+	$(PY) bench/fit_speed.py --assay $(FIT_SPEED_ASSAY) --write
+
 # Issue 14: few-shot fitting on ../shared/data/dms_dev (zero-shot vs one-hot ridge vs augmented); resumable,
 # cached per zero-shot model under bench/_work/fit_dms. FIT_MODEL= picks the zero-shot model (default: the product's).
 FIT_MODEL ?=

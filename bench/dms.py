@@ -8,7 +8,13 @@ with means over all assays and over those marked comparable.
     python bench/dms.py --model burial-blosum --model saprot-scan-default --split dev
     python bench/dms.py --model burial-blosum --write      # also rewrite the block in BENCHMARKS.md
 
-Results go to bench/results/dms-<split>-<stamp>.json; --write renders the newest run per scorer.
+Beside Spearman it measures the precision of the three percentile classes (``saprot_scan.scoring.percentiles``):
+of the substitutions a scorer calls "likely damaging", the share in the assay's most damaging quarter, and of
+those it calls "likely tolerated", the share in its most tolerated quarter (random: 25% each).
+
+Results go to bench/results/dms-<split>-<stamp>.json; --write renders the newest run per scorer, and writes
+the class precision to models/class_precision.json (read by the heatmap legend and the viewers) and to the
+README's "Reading the scores".
 """
 from __future__ import annotations
 
@@ -32,6 +38,7 @@ DATA = {"dev": REPO.parent / "shared" / "data" / "dms_dev"}
 RESULTS = REPO / "bench" / "results"
 ARCHIVE = REPO / "models" / "training" / "data" / "dms_dev.tar.xz"  # the same 26 assays, shipped
 BEGIN, END = "<!-- dms:begin -->", "<!-- dms:end -->"
+CLASSES_BEGIN, CLASSES_END = "<!-- classes:begin -->", "<!-- classes:end -->"
 ANCHOR_COLUMNS = ("ESM2 (8M)", "ProteinMPNN", "ESM2 (35M)", "SaProt (35M)", "SaProt (650M)")
 #: scorers fitted on the dev assays: their rows here are in-sample, the honest figure is leave-assay-out.
 TRAINED_ON_DEV = {"learned-structure": "trained on these 26 assays, so this row is in-sample (fit, not "
@@ -76,6 +83,40 @@ def lookup(scores: np.ndarray, mutants: list[str]) -> np.ndarray:
     return out
 
 
+def class_counts(percentiles: np.ndarray, mutants: list[str], measured: np.ndarray) -> dict:
+    """Flagged and correct counts of both classes over the assay's single substitutions."""
+    from saprot_scan.scoring.percentiles import DAMAGING_AT, TOLERATED_AT
+
+    singles = [k for k, m in enumerate(mutants) if ":" not in m]
+    ranks = lookup(percentiles, [mutants[k] for k in singles])
+    values = measured[singles]
+    keep = np.isfinite(ranks)
+    ranks, values = ranks[keep], values[keep]
+    low, high = np.quantile(values, 0.25), np.quantile(values, 0.75)
+    damaging, tolerated = ranks <= DAMAGING_AT, ranks >= TOLERATED_AT
+    return {"damaging_flagged": int(damaging.sum()), "damaging_right": int((damaging & (values <= low)).sum()),
+            "tolerated_flagged": int(tolerated.sum()), "tolerated_right": int((tolerated & (values >= high)).sum())}
+
+
+def precision_summary(run: dict) -> dict:
+    """Per scorer: pooled precision of both classes over the assays, and the mean of the per-assay precisions."""
+    out = {}
+    for spec in run["names"]:
+        rows = [row[spec] for row in (run.get("classes") or {}).values() if spec in row]
+        if not rows:
+            continue
+        total = {k: sum(r[k] for r in rows) for k in rows[0]}
+        per = {c: [r[f"{c}_right"] / r[f"{c}_flagged"] for r in rows if r[f"{c}_flagged"]]
+               for c in ("damaging", "tolerated")}
+        out[run["names"][spec]] = {
+            "damaging_precision": round(total["damaging_right"] / max(total["damaging_flagged"], 1), 4),
+            "tolerated_precision": round(total["tolerated_right"] / max(total["tolerated_flagged"], 1), 4),
+            "damaging_precision_mean_per_assay": round(float(np.mean(per["damaging"])), 4),
+            "tolerated_precision_mean_per_assay": round(float(np.mean(per["tolerated"])), 4),
+            "damaging_flagged": total["damaging_flagged"], "tolerated_flagged": total["tolerated_flagged"]}
+    return out
+
+
 def blosum_scores(sequence: str) -> np.ndarray:
     from saprot_scan import AMINO_ACIDS, blosum62
 
@@ -93,6 +134,7 @@ def score_split(folder: Path, specs: list[str], method: str, only: list[str] | N
     per_assay: dict[str, dict[str, float]] = {}
     seconds = {spec: 0.0 for spec in specs}
     timing: dict[str, dict] = {}
+    classes: dict[str, dict] = {}
     for name in names:
         mutants, measured = read_assay(folder / "assays" / f"{name}.csv")
         chain = read_structure(folder / "structures" / f"{name}.pdb", chains=["A"])[0]
@@ -104,11 +146,13 @@ def score_split(folder: Path, specs: list[str], method: str, only: list[str] | N
             seconds[spec] += took
             timing.setdefault(name, {"residues": len(chain)})[spec] = took
             row[spec] = spearman(lookup(result.scores, mutants), measured)
+            classes.setdefault(name, {})[spec] = class_counts(result.percentiles(), mutants, measured)
         per_assay[name] = row
         print(name, " ".join(f"{k}={v:+.3f}" for k, v in row.items()), file=sys.stderr, flush=True)
     described = {spec: s.describe() for spec, s in scorers.items()}
     names_used = {spec: s.name for spec, s in scorers.items()}
-    return {"per_assay": per_assay, "seconds": seconds, "timing": timing, "describe": described, "names": names_used}
+    return {"per_assay": per_assay, "seconds": seconds, "timing": timing, "describe": described, "names": names_used,
+            "classes": classes}
 
 
 def merge_runs(runs: list[dict]) -> dict:
@@ -119,8 +163,9 @@ def merge_runs(runs: list[dict]) -> dict:
             merged["per_assay"].setdefault(name, {}).update(row)
         for key in ("seconds", "describe", "names"):
             merged[key].update(run[key])
-        for name, row in (run.get("timing") or {}).items():
-            merged.setdefault("timing", {}).setdefault(name, {}).update(row)
+        for key in ("timing", "classes"):
+            for name, row in (run.get(key) or {}).items():
+                merged.setdefault(key, {}).setdefault(name, {}).update(row)
         merged["command"] = " ; ".join(filter(None, (merged.get("command"), run.get("command"))))
         merged["date"] = run["date"]
     return merged
@@ -177,8 +222,41 @@ def write_benchmarks(run: dict, text: str, command: str) -> None:
              f"Machine: {run['machine']}; {stamp}; command: `{command}`.\n\n{scorers}\n\n"
              + "\n".join(f"- `{spec}`: {sec:.1f} s for all assays{_longest(run, spec)}"
                          for spec, sec in run["seconds"].items())
-             + f"\n\n{text}\n{END}")
+             + f"\n\n{text}\n\n{classes_markdown(run)}\n{END}")
     replace_block(path, BEGIN, END, block)
+
+
+def classes_markdown(run: dict) -> str:
+    """The class-precision table for BENCHMARKS.md."""
+    summary = precision_summary(run)
+    if not summary:
+        return ""
+    lines = ["Percentile classes (likely damaging: bottom 25% of the chain's substitutions; likely tolerated: "
+             "top 25%): the share of each class in the assay's most damaging / most tolerated quarter of its "
+             "single substitutions, pooled over the assays (mean of the per-assay shares in brackets); random = "
+             "25%.", "", "| scorer | likely damaging | likely tolerated | flagged (damaging / tolerated) |",
+             "|---|---|---|---|"]
+    for name, row in summary.items():
+        lines.append(f"| {name} | {row['damaging_precision']:.1%} ({row['damaging_precision_mean_per_assay']:.1%}) | "
+                     f"{row['tolerated_precision']:.1%} ({row['tolerated_precision_mean_per_assay']:.1%}) | "
+                     f"{row['damaging_flagged']} / {row['tolerated_flagged']} |")
+    return "\n".join(lines)
+
+
+def write_class_precision(run: dict) -> None:
+    """models/class_precision.json (the one place the product reads the figures from) and the README block
+    generated from it."""
+    from saprot_scan.scoring.percentiles import PRECISION_FILE, precision_text, class_precision
+
+    summary = precision_summary(run)
+    if not summary:
+        return
+    data = {"measured_by": "bench/dms.py (make bench-dms)", "split": run["split"], "assays": len(run["per_assay"]),
+            "date": run["date"], "method": run["method"], "random": 0.25, "scorers": summary}
+    PRECISION_FILE.write_text(json.dumps(data, indent=1) + "\n")
+    class_precision.cache_clear()
+    block = f"{CLASSES_BEGIN}\n{precision_text()}\n{CLASSES_END}"
+    replace_block(REPO / "README.md", CLASSES_BEGIN, CLASSES_END, block)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         print(text)
         if args.write:
             write_benchmarks(run, text, run.get("command", ""))
+            write_class_precision(run)
         return 0
     folder = args.data or DATA[args.split]
     if not (folder / "anchors.tsv").is_file() and args.data is None and ARCHIVE.is_file():
@@ -220,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.write:
         write_benchmarks(run, text, command)
+        write_class_precision(run)
     return 0
 
 

@@ -94,8 +94,10 @@ def apply_scan(session, scan: StoredScan, kind: str, colormap, color_residues=No
 
     Returns counts for the log: scored, coloured, grey.
     """
+    from saprot_scan.viewers import PERCENTILE_ATTR
     register_attribute(session)
     scored = attach_values(scan.target, scan.result.residue_ids, ATTR_NAME, summary_values(scan, kind))
+    attach_values(scan.target, scan.result.residue_ids, PERCENTILE_ATTR, scan.result.percentile_summary(kind))
     targets = scan.target.spec_residues if color_residues is None else color_residues
     coloured, grey = paint(targets, scored, colormap)
     return {"scored": len(scored), "coloured": coloured, "grey": grey}
@@ -118,25 +120,39 @@ def name_masked(session, scans) -> int:
     """A selector ``saprot_plddt_masked`` (``select saprot_plddt_masked``) for the pLDDT-masked residues of
     ``scans`` (the heatmap's triangle row, PyMOL's selection of the same name); removed when none is masked.
     Returns how many residues it names."""
+    from saprot_scan.viewers import plddt_masked
+    return _name_residues(session, scans, MASKED_NAME, plddt_masked, "residues SaProt masked for low pLDDT")
+
+
+def name_unmeasured(session, scans) -> int:
+    """A selector ``saprot_unmeasured`` for the residues of fitted scans no assay label touched (the heatmap's
+    crosses, PyMOL's selection of the same name); removed when there are none. Returns how many it names."""
+    from saprot_scan.viewers import UNMEASURED_NAME
+    return _name_residues(session, scans, UNMEASURED_NAME,
+                          lambda result: [not flag for flag in result.measured] if result.measured else [],
+                          "residues a fitted model had no assay label for")
+
+
+def _name_residues(session, scans, name: str, flags_of, desc: str) -> int:
+    """Register selector ``name`` for the residues ``flags_of(result)`` marks True (deregistered when none)."""
     from chimerax.core.commands import deregister_selector, register_selector
     from chimerax.core.commands.atomspec import get_selector
-    from saprot_scan.viewers import plddt_masked
     from .targets import residue_lookup
     residues = []
     for scan in scans:
         lookup = residue_lookup(scan.target)
-        for rid, flag in zip(scan.result.residue_ids, plddt_masked(scan.result)):
+        for rid, flag in zip(scan.result.residue_ids, flags_of(scan.result)):
             residue = lookup.get((rid.number, rid.icode)) if flag else None
             if residue is not None:
                 residues.append(residue)
-    if get_selector(MASKED_NAME) is not None:
-        deregister_selector(MASKED_NAME, session.logger)
+    if get_selector(name) is not None:
+        deregister_selector(name, session.logger)
     if residues:
         def select(session, models, results, residues=tuple(residues)):
             for residue in residues:
                 if not residue.deleted and residue.structure in models:
                     results.add_atoms(residue.atoms)
-        register_selector(MASKED_NAME, select, session.logger, desc="residues SaProt masked for low pLDDT")
+        register_selector(name, select, session.logger, desc=desc)
     return len(residues)
 
 
@@ -154,6 +170,11 @@ def color_and_log(session, scans, kind: str, palette, key: bool, heatmap: str | 
         show_key(session, colormap)
     if name_masked(session, scans):
         session.logger.info(f"pLDDT-masked residues: named {MASKED_NAME} (select {MASKED_NAME})")
+    unmeasured = name_unmeasured(session, scans)
+    if unmeasured:
+        from saprot_scan.viewers import UNMEASURED_NAME
+        session.logger.info(f"{unmeasured} residues had no assay label: their fitted scores rest on the zero-shot "
+                            f"score and the amino-acid term only (select {UNMEASURED_NAME})")
     scale = scale_for(values, kind)
     session.logger.info(report.scan_summary_html(scans, kind, counts, heatmap, csv, -scale.low, scale.describe()),
                         is_html=True)

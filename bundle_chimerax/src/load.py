@@ -16,7 +16,7 @@ from . import args, coloring
 def _read_batch(folder: str, structure_id: str, model: str | None, method: str | None) -> tuple[Path, dict]:
     """chain id -> ``ScanResult`` of ``structure_id`` in the batch folder; one ``UserError`` line otherwise."""
     from saprot_scan import InputError
-    from saprot_scan.batch import load_results
+    from saprot_scan import load_results
     path = Path(folder).expanduser()
     if not path.is_dir():
         raise UserError(f"saprot load: {folder}: no such folder")

@@ -31,15 +31,11 @@ models_desc = CmdDesc(synopsis="list SaProt models and which one scores by defau
 def saprot_models_fetch(session, name: str):
     """Download a registry model from the Hugging Face hub, export it to ONNX and cache it."""
     def work(report, cancel):
-        from saprot_scan import InputError
-        from saprot_scan import fetch_model, registry_entry
+        from saprot_scan import fetch_model, need_export_extra, registry_entry
         registry_entry(name)  # an unknown name fails here, before anything is downloaded
+        need_export_extra("saprot models fetch")  # the CLI's words: which extra to install in ChimeraX's Python
         report(f"fetching {name} ...")
-        try:
-            return fetch_model(name, progress=False)
-        except ImportError as err:
-            raise InputError("fetching needs the core's export extra (torch, transformers, huggingface_hub) "
-                             f"in ChimeraX's Python; missing {err.name}") from None
+        return fetch_model(name, progress=False)
 
     def done(path) -> None:
         session.logger.info(f"SaProt model {name} cached at {path}")
@@ -81,7 +77,7 @@ export_desc = CmdDesc(required=[("hf_dir", OpenFolderNameArg)], keyword=[("out",
 
 def saprot_models_use(session, model: str):
     """Save ``model`` as the default for ChimeraX, PyMOL and the command line ("auto" forgets the choice)."""
-    from saprot_scan import InputError, resolve_model
+    from saprot_scan import InputError
     from saprot_scan.viewers import save_model_choice
     spec = model.strip()
     if spec.lower() in ("auto", "none", ""):
@@ -89,12 +85,9 @@ def saprot_models_use(session, model: str):
         session.logger.info("saprot models use: forgot the saved model; the default order applies")
         return None
     try:
-        ref = resolve_model(spec)  # an unknown name, an uncached model or a missing file fails here
+        spec = save_model_choice(spec)  # an unknown name, an uncached model or a missing file fails here
     except InputError as err:
         raise UserError(f"saprot models use: {err}") from None
-    if ref.origin == "file":
-        spec = str(ref.path.resolve())
-    save_model_choice(spec)
     session.logger.info(f"saprot models use: {spec} now scores by default (ChimeraX, PyMOL, saprot-scan)")
     return spec
 

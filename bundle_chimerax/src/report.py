@@ -64,10 +64,13 @@ def scan_summary_html(scans: list[StoredScan], kind: str, counts: list[dict], he
     if csv_path:
         extra.append(f"scores written to {escape(csv_path)}")
     extra.append(_link(f"select ::{'saprot_score'}<-{limit / 2:g}", f"select residues scoring below -{limit / 2:g}"))
+    from saprot_scan.viewers import PERCENTILE_ATTR, classes_line, score_words
+    words = "<br>".join(escape(w) for w in dict.fromkeys(score_words(s.result) for s in scans))
     return (
         f"<p><b>SaProt scan</b>: {model}<br>colour = {escape(describe_summary(kind))} "
         f"(red intolerant, blue tolerated, {escape(scale_text)}, beyond clipped; grey unscored); "
-        "residue attribute <i>saprot_score</i></p>"
+        f"residue attributes <i>saprot_score</i> and <i>{PERCENTILE_ATTR}</i> (the same summary over each "
+        f"substitution's percentile within its chain)<br>{words}<br>{escape(classes_line())}</p>"
         "<table border=1 cellpadding=2 style='border-collapse:collapse'>"
         "<tr><th>chain</th><th>structure</th><th>scored</th><th>method</th>"
         "<th>most intolerant</th><th>actions</th></tr>"
@@ -76,15 +79,20 @@ def scan_summary_html(scans: list[StoredScan], kind: str, counts: list[dict], he
 
 def mutations_html(scan: StoredScan, index: int) -> str:
     """The 19 substitution scores of one residue, best tolerated first."""
+    from saprot_scan.viewers import classes_line, score_words, substitution_rows
     rid = scan.result.residue_ids[index]
     wt = scan.result.wt[index]
-    rows = "".join(f"<tr><td>{escape(wt)}{escape(rid.label)}{escape(mt)}</td><td>{score:.3f}</td></tr>"
-                   for mt, score in scan.result.substitutions(index))
+    rows = "".join(f"<tr><td>{escape(wt)}{escape(rid.label)}{escape(mt)}</td><td>{score:.3f}</td>"
+                   f"<td>{percentile:.1f}</td><td>{escape(kind)}</td></tr>"
+                   for mt, score, percentile, kind in substitution_rows(scan.result, index))
+    site = ""
+    if scan.result.measured:
+        site = "; measured site" if scan.result.measured[index] else "; no assay label at this site"
     return (f"<p><b>SaProt substitutions of {escape(scan.target.label)}:{escape(rid.label)} ({escape(wt)})</b>, "
-            f"best tolerated first; score = log P(mutant)/P(wild type), {escape(scan.result.method)}-marginal, "
-            f"{escape(scan.model_line)}</p>"
+            f"best tolerated first; {escape(score_words(scan.result))}; {escape(scan.result.method)}-marginal, "
+            f"{escape(scan.model_line)}{site}<br>{escape(classes_line())}</p>"
             f"<table border=1 cellpadding=2 style='border-collapse:collapse'>"
-            f"<tr><th>mutant</th><th>score</th></tr>{rows}</table>")
+            f"<tr><th>mutant</th><th>score</th><th>percentile</th><th>class</th></tr>{rows}</table>")
 
 
 def _quote(path: str) -> str:

@@ -82,9 +82,12 @@ def _scan_from_data(item: dict) -> StoredScan | None:
 
 
 def register_attribute(session) -> None:
-    """Register ``saprot_score`` so ChimeraX knows its type (``color byattribute``, ``select``, sessions)."""
+    """Register ``saprot_score`` and ``saprot_percentile`` so ChimeraX knows their type (``color byattribute``,
+    ``select``, sessions)."""
     from chimerax.atomic import Residue
-    Residue.register_attr(session, ATTR_NAME, REGISTRANT, attr_type=float, can_return_none=True)
+    from saprot_scan.viewers import PERCENTILE_ATTR
+    for name in (ATTR_NAME, PERCENTILE_ATTR):
+        Residue.register_attr(session, name, REGISTRANT, attr_type=float, can_return_none=True)
 
 
 def _manager(session) -> SaprotScans:

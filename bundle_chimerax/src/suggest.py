@@ -42,10 +42,15 @@ def _spec_of(found) -> str:
     return "".join(f"{chain}:{','.join(labels)}" for chain, labels in chains.items())
 
 
+_SITE = {True: "measured", False: "no data", None: ""}  # a fitted scan's site column
+
+
 def saprot_suggest(session, avoid=None, radius: float = 5.0, top: int = 10, per_position: int = 1,
                    allow: str = "", label: bool = True):
-    """List the best substitutions (score > 0; no P/G/C unless allowed; at most ``per_position`` per residue),
-    none in ``avoid`` nor within ``radius`` Å of it; returns (chain, mutant, score) best first."""
+    """List the best substitutions (above the scorer's 0, worded by its declared meaning: "better than the wild
+    type" only where 0 is the wild type; no P/G/C unless allowed; at most ``per_position`` per residue; a fitted
+    scan's measured residues first), none in ``avoid`` nor within ``radius`` Å of it; returns (chain, mutant,
+    score) best first."""
     from saprot_scan import InputError, check_allow, near_residues, suggest_singles
 
     from .store import stored_scans
@@ -70,10 +75,12 @@ def saprot_suggest(session, avoid=None, radius: float = 5.0, top: int = 10, per_
             excluded = {scan.result.chain_id: near_residues(mine, ids, [mine, *others], float(radius))}
         for s in suggest_singles([scan.result], excluded, top=top, per_position=per_position, allow=allow):
             found.append((scan, s))
-    found.sort(key=lambda p: (-p[1].score, p[0].target.structure.id, p[0].target.chain_id, p[1].index, p[1].mt))
+    found.sort(key=lambda p: (p[1].measured is False, -p[1].score, p[0].target.structure.id, p[0].target.chain_id,
+                              p[1].index, p[1].mt))
     found = found[:top]
     if not found:
-        session.logger.info("saprot suggest: no substitution passes the filters (none scores above 0 there)")
+        session.logger.info("saprot suggest: no substitution passes the filters (none scores above the scorer's 0 "
+                            "there)")
         return []
     by_residue: dict[str, list[str]] = {}
     rows = []
@@ -81,7 +88,8 @@ def saprot_suggest(session, avoid=None, radius: float = 5.0, top: int = 10, per_
         spec = f"{scan.target.label}:{s.residue.label}"
         by_residue.setdefault(spec, []).append(s.author)
         rows.append(f"<tr><td>{rank}</td><td>{_link('select ' + spec, spec)}</td><td>{escape(s.author)}</td>"
-                    f"<td>{s.score:+.3f}</td><td>{_link('saprot mutations ' + spec, 'all 19')}</td></tr>")
+                    f"<td>{s.score:+.3f}</td><td>{_SITE[s.measured]}</td>"
+                    f"<td>{_link('saprot mutations ' + spec, 'all 19')}</td></tr>")
     from chimerax.core.commands import run
     everything = _spec_of(found)
     if label:
@@ -92,12 +100,19 @@ def saprot_suggest(session, avoid=None, radius: float = 5.0, top: int = 10, per_
             session.logger.info(f"saprot suggest: residues not labelled ({err})")
     banned = "".join(c for c in "PGC" if c not in allow)
     where_not = f", away from {len(avoid)} residues and {float(radius):g} Å around them" if avoid is not None else ""
+    from saprot_scan.viewers import suggestion_heading, unmeasured_note
+    meanings = list(dict.fromkeys(scan.result.meaning for scan, _ in found))
+    what = (suggestion_heading(meanings[0], len(found), 0.0) if len(meanings) == 1
+            else f"top {len(found)} substitutions above each scorer's own 0 (the scorers differ)")
+    site_note = unmeasured_note([s for _, s in found])
     session.logger.info(
-        f"<p><b>SaProt suggestions</b>: {len(found)} single substitutions scoring above 0"
+        f"<p><b>SaProt suggestions</b>: {escape(what)}"
         f"{', none to ' + banned if banned else ''}, at most {per_position} per residue{where_not}; "
-        f"{escape(found[0][0].model_line)}; {_link('select ' + everything, 'select them all')}</p>"
+        f"{escape(found[0][0].model_line)}; {_link('select ' + everything, 'select them all')}"
+        f"{'<br>' + escape(site_note) if site_note else ''}</p>"
         "<table border=1 cellpadding=2 style='border-collapse:collapse'>"
-        "<tr><th>rank</th><th>residue</th><th>mutant</th><th>score</th><th></th></tr>" + "".join(rows) + "</table>",
+        "<tr><th>rank</th><th>residue</th><th>mutant</th><th>score</th><th>site</th><th></th></tr>"
+        + "".join(rows) + "</table>",
         is_html=True)
     return [(scan.target.label, s.author, s.score) for scan, s in found]
 

@@ -40,13 +40,13 @@ _EXPORTS = {
     "chain_tokens": "encoding.plddt", "StructureTokens": "encoding.tokens", "encode_3di": "encoding.threedi",
     "AMINO_ACIDS": "encoding.tokens", "MAX_RESIDUES": "encoding.tokens",
     # scorers
-    "Scorer": "backends.base", "LogitsModel": "backends.base", "load_scorer": "backends.base",
-    "register_scorer": "backends.base", "unregister_scorer": "backends.base", "DEVICES": "backends.base", "PRECISIONS": "backends.base",
+    "Scorer": "backends.base", "LogitsModel": "scoring.logits", "load_scorer": "backends.base",
+    "register_scorer": "kinds", "unregister_scorer": "kinds", "DEVICES": "backends.base", "PRECISIONS": "backends.base",
     "StructureScorer": "backends.structure", "structure_scores": "backends.structure",
     "structure_features": "backends.structure", "blosum62": "backends.structure",
     "EnsembleScorer": "backends.ensemble",
     "LoadedModel": "backends.onnx", "load_model": "backends.onnx", "load_model_file": "backends.onnx",
-    "resolve_model": "models.registry", "model_list": "models.registry", "default_model_line": "models.registry",
+    "resolve_model": "models.registry", "model_list": "models.registry", "default_model_line": "backends.base",
     # scoring
     "scan_chain": "pipeline", "score_mutations": "pipeline", "METHODS": "scoring.marginals",
     "parse_variant": "scoring.variants", "masked_marginal": "scoring.marginals", "wt_marginal": "scoring.marginals",
@@ -61,9 +61,13 @@ _EXPORTS = {
     "align_to_reference": "conventions.reference",
     # results and files
     "ScanResult": "results", "SUMMARIES": "results", "check_summary": "results",
+    # what the numbers mean, and their percentile within the chain (the same meaning for every scorer)
+    "ScoreMeaning": "scoring.meaning", "meaning_of": "scoring.meaning", "chain_percentiles": "scoring.percentiles",
+    "class_of": "scoring.percentiles", "CLASSES": "scoring.percentiles", "class_precision": "scoring.percentiles",
     "write_results": "outputs", "write_csv": "outputs.tables", "write_json": "outputs.tables",
     "read_json": "outputs.tables", "save_heatmap": "outputs.heatmap", "check_writable": "outputs.files",
     "write_hgvs": "outputs.hgvs", "hgvs_table": "outputs.hgvs",
+    "load_results": "batch.reading",  # one structure's chains from a 'saprot-scan batch' output folder
     # beyond zero-shot: assay labels, fitted models, suggestions, inverse folding
     "read_labels": "design.labels", "parse_labels": "design.labels", "normalise_variant": "design.labels",
     "Labels": "design.labels",
@@ -97,6 +101,7 @@ _EXPORTS = {
     "encode": "encoding.tokens",
     "export_onnx": "models.export",
     "fetch_model": "models.hub",
+    "need_export_extra": "models.extras",
     "import_checkpoint": "models.importer",
     "check_vocab": "models.checks",
     "fuse_attention": "models.fuse",

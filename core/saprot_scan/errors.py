@@ -16,3 +16,7 @@ class ModelError(InputError):
 class HubUnreachable(InputError):
     """The model hub could not be reached: the user's input was fine, so the CLI exits with status 1 (not 2);
     front ends still show its message as one line (it is an InputError for them)."""
+
+
+class SettingsWarning(UserWarning):
+    """A saved setting could not be used and the default was used instead (shown once, never an error)."""

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from saprot_scan import cache
-from saprot_scan.backends.base import ProgressFn, Scorer, load_scorer
+from saprot_scan.backends.base import ProgressFn, Scorer, load_scorer, scorer_methods
 from saprot_scan.encoding.plddt import DEFAULT_PLDDT_THRESHOLD, chain_tokens
 from saprot_scan.encoding.structure import Chain
 from saprot_scan.encoding.tokens import StructureTokens
 from saprot_scan.errors import InputError
-from saprot_scan.results import LOG_RATIO_LABEL, ScanResult
+from saprot_scan.results import ScanResult
 from saprot_scan.scoring.marginals import METHODS, plan_windows
+from saprot_scan.scoring.meaning import meaning_of
 from saprot_scan.scoring.variants import parse_variant
 
 if TYPE_CHECKING:
@@ -31,15 +32,23 @@ def as_scorer(model: Scorer | str | os.PathLike | None, device: str = "auto") ->
     return model
 
 
+def check_method(scorer, method: str) -> None:
+    """``method`` is one the scorer honours, or one clear InputError (never a method silently ignored)."""
+    if method not in METHODS:
+        raise InputError(f"method must be masked or wt, not {method!r}")
+    if method not in scorer_methods(scorer):
+        raise InputError(f"--method {method} needs a language model; {scorer.name} has only "
+                         f"{' and '.join(scorer_methods(scorer))} (leave --method out)")
+
+
 def scan_chain(chain: Chain, model: Scorer | str | None = None, method: str = "masked",
                plddt_mask: str = "auto", plddt_threshold: float = DEFAULT_PLDDT_THRESHOLD,
                device: str = "auto", batch_size: int | None = None,
                progress: ProgressFn | None = None, cancel=None,
                use_cache: bool = True, backend: str = "auto") -> ScanResult:
     """Score all 19 substitutions at every residue of ``chain``."""
-    if method not in METHODS:
-        raise InputError(f"method must be masked or wt, not {method!r}")
     scorer = as_scorer(model, device)
+    check_method(scorer, method)
     tokens = chain_tokens(chain, plddt_mask, plddt_threshold, backend)
     use_cache = use_cache and getattr(scorer, "cacheable", True)  # scorers reading coordinates opt out
     key = cache.cache_key(tokens.combined, scorer.cache_identity(), method)
@@ -62,7 +71,7 @@ def _result(chain: Chain, scorer: Scorer, tokens: StructureTokens, method: str, 
                       method=method, model_name=scorer.name, model_sha256=scorer.sha256, struct=tokens.struct,
                       plddt_mask_applied=tokens.plddt_masked, plddt_masked_count=tokens.masked_count,
                       windows=len(plan_windows(len(chain))) if _reads_windows(scorer) else 1,
-                      source=chain.source, notes=notes, score_label=getattr(scorer, "score_label", LOG_RATIO_LABEL))
+                      source=chain.source, notes=notes, meaning=meaning_of(scorer))
 
 
 def scan_residues(chain: Chain, indices: Sequence[int], model: Scorer | str | None = None, method: str = "masked",
@@ -76,12 +85,11 @@ def scan_residues(chain: Chain, indices: Sequence[int], model: Scorer | str | No
     cache, the one-pass wt marginal and the other scorer kinds (the structure scorer and ensembles standardise
     over the whole chain) are computed whole and cut down.
     """
-    if method not in METHODS:
-        raise InputError(f"method must be masked or wt, not {method!r}")
     indices = sorted({int(i) for i in indices})
     if any(not 0 <= i < len(chain) for i in indices):
         raise InputError(f"residue indices must lie in 0..{len(chain) - 1} for chain {chain.chain_id}")
     scorer = as_scorer(model, device)
+    check_method(scorer, method)
     per_residue = getattr(scorer, "kind", "") == "language-model" and hasattr(scorer, "logits")
     if method != "masked" or len(indices) == len(chain) or not per_residue:
         whole = scan_chain(chain, scorer, method=method, plddt_mask=plddt_mask, plddt_threshold=plddt_threshold,
@@ -102,6 +110,8 @@ def scan_residues(chain: Chain, indices: Sequence[int], model: Scorer | str | No
     else:  # a part of the chain is not stored: the cache holds whole chains only
         scores = masked_marginal(scorer, tokens.ids(), tokens.struct, tokens.aa, batch_size, progress, cancel,
                                  positions=indices)
+        notes.append("percentiles rank among the selected residues' substitutions only (the rest of the chain "
+                     "was not scored)")
     return _result(chain, scorer, tokens, method, scores, notes).subset(indices)
 
 

@@ -5,7 +5,6 @@ is saved and restored (the JSON output, the viewers' sessions).
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field, replace
 from typing import Sequence
@@ -15,6 +14,7 @@ import numpy as np
 from saprot_scan.encoding.structure import ResidueId
 from saprot_scan.encoding.tokens import AMINO_ACIDS, MAX_RESIDUES
 from saprot_scan.errors import InputError
+from saprot_scan.scoring.meaning import LOG_RATIO, ScoreMeaning, meaning_from_saved
 
 #: Per-residue summaries over the 19 substitutions; a single amino-acid letter is also accepted.
 SUMMARIES = ("mean", "min", "max")
@@ -29,10 +29,6 @@ def check_summary(kind: str) -> str:
     if len(kind) == 1 and kind.upper() in AMINO_ACIDS:
         return kind.upper()
     raise InputError(f"summary must be mean, min, max or one amino-acid letter, not {kind!r}")
-
-
-#: What a language model's numbers are; other scorers carry their own label (``ScanResult.score_label``).
-LOG_RATIO_LABEL = "SaProt log-ratio log P(mt)/P(wt)"
 
 
 @dataclass
@@ -52,9 +48,18 @@ class ScanResult:
     windows: int = 1
     source: str = ""
     notes: list[str] = field(default_factory=list)
-    score_label: str = LOG_RATIO_LABEL  # what the numbers are: colour bars, logs and JSON name it
+    meaning: ScoreMeaning = LOG_RATIO  # what the numbers are and what 0 is: colour bars, logs and files say it
     #: 1-based chain positions of the rows when only some residues were scanned (empty: all, in order).
     positions: tuple[int, ...] = ()
+    #: per row, whether assay labels touched the residue (fitted scores only; empty: not known / not fitted).
+    measured: tuple[bool, ...] = ()
+    #: (L, 20) percentiles kept from the whole chain when this result is a selection of it (None: compute).
+    ranks: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def score_label(self) -> str:
+        """What the numbers are, in a few words (the meaning's label)."""
+        return self.meaning.label
 
     def __len__(self) -> int:
         return len(self.wt)
@@ -69,26 +74,22 @@ class ScanResult:
         return replace(self, residue_ids=tuple(self.residue_ids[i] for i in indices),
                        wt="".join(self.wt[i] for i in indices), scores=np.asarray(self.scores)[indices],
                        struct="".join(self.struct[i] for i in indices) if self.struct else "",
-                       positions=tuple(self.position(i) for i in indices), notes=list(self.notes))
+                       positions=tuple(self.position(i) for i in indices), notes=list(self.notes),
+                       measured=tuple(self.measured[i] for i in indices) if self.measured else (),
+                       ranks=self.percentiles()[indices])
 
     def summary(self, kind: str = "mean") -> np.ndarray:
         """Per-residue number for colouring: mean/min/max over the 19 substitutions, or one target aa's score.
 
         Residues with an unknown wild type give NaN; a target equal to the wild type gives 0.
         """
-        kind = check_summary(kind)
-        if kind in AMINO_ACIDS:
-            return self.scores[:, AMINO_ACIDS.index(kind)].copy()
-        others = self.scores.copy()
-        for i, aa in enumerate(self.wt):
-            if aa in AMINO_ACIDS:
-                others[i, AMINO_ACIDS.index(aa)] = np.nan
-        with np.errstate(all="ignore"):
-            import warnings
+        return _summarise(self.scores, self.wt, kind)
 
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return {"mean": np.nanmean, "min": np.nanmin, "max": np.nanmax}[kind](others, axis=1)
+    def percentile_summary(self, kind: str = "mean") -> np.ndarray:
+        """The same per-residue summary over the substitutions' percentiles within the chain (a viewer's
+        ``saprot_percentile``): the same meaning for every scorer. NaN at unknown wild types and for a target
+        equal to the wild type."""
+        return _summarise(self.percentiles(), self.wt, kind)
 
     def index_of(self, residue: ResidueId | str | int) -> int:
         """Index of a residue given as ResidueId, author label ("52A") or int author number."""
@@ -108,7 +109,11 @@ class ScanResult:
         return sorted(pairs, key=lambda p: (-p[1] if np.isfinite(p[1]) else np.inf, p[0]))
 
     def rows(self) -> list[tuple]:
-        """CSV rows: one per substitution of every residue whose wild type is known."""
+        """CSV rows: one per substitution of every residue whose wild type is known: the seven contract
+        columns, then the percentile within the chain and its class (``scoring.percentiles``)."""
+        from saprot_scan.scoring.percentiles import class_of
+
+        percentile = self.percentiles()
         out = []
         for i, (rid, wt) in enumerate(zip(self.residue_ids, self.wt)):
             if wt not in AMINO_ACIDS:
@@ -116,20 +121,31 @@ class ScanResult:
             position = self.position(i)
             for k, mt in enumerate(AMINO_ACIDS):
                 if mt != wt:
+                    p = percentile[i, k]
                     out.append((self.chain_id, position, rid.label, wt, mt, f"{wt}{position}{mt}",
-                                f"{self.scores[i, k]:.6f}"))
+                                f"{self.scores[i, k]:.6f}", f"{p:.2f}" if np.isfinite(p) else "", class_of(p)))
         return out
+
+    def percentiles(self) -> np.ndarray:
+        """(L, 20) percentile of each substitution among the chain's scored substitutions (0-100, higher = more
+        tolerated; NaN at the wild type and unscored cells): the same meaning whatever the scorer. A selection
+        (``subset``) keeps the percentiles of the result it was cut from."""
+        from saprot_scan.scoring.percentiles import chain_percentiles
+
+        if self.ranks is not None:
+            return np.array(self.ranks, dtype=float)
+        return chain_percentiles(self.scores, self.wt)
 
     @property
     def method_text(self) -> str:
         """How the numbers were made, as a person reads it: "masked marginal", or the scorer's own label."""
-        if self.score_label != LOG_RATIO_LABEL:
+        if self.meaning != LOG_RATIO:
             return self.score_label
         return {"masked": "masked marginal", "wt": "wild-type marginal"}.get(self.method, self.method)
 
     def describe(self) -> str:
         """One line on what was scored and how (masking, windows)."""
-        how = f"{self.method}-marginal" if self.score_label == LOG_RATIO_LABEL else self.score_label
+        how = f"{self.method}-marginal" if self.meaning == LOG_RATIO else self.score_label
         parts = [f"chain {self.chain_id}: {len(self)} residues, {how}, model {self.model_name}"]
         if self.plddt_mask_applied:
             parts.append(f"pLDDT masking applied to {self.plddt_masked_count} residues")
@@ -139,16 +155,6 @@ class ScanResult:
             parts.append(f"scored in {self.windows} overlapping windows of up to {MAX_RESIDUES} residues")
         return "; ".join(parts)
 
-    def write_csv(self, path: str | os.PathLike) -> None:
-        from saprot_scan.outputs.tables import write_csv
-
-        write_csv([self], path)
-
-    def write_json(self, path: str | os.PathLike) -> None:
-        from saprot_scan.outputs.tables import write_json
-
-        write_json([self], path)
-
     def to_dict(self, rounded: bool = True) -> dict:
         """JSON-able form (the ``--json`` output); ``rounded=False`` keeps every score exactly, for sessions."""
         def number(value: float) -> float | None:
@@ -157,16 +163,20 @@ class ScanResult:
             return round(float(value), 6) if rounded else float(value)
 
         mean, low, high = self.summary("mean"), self.summary("min"), self.summary("max")
+        percentile = self.percentiles()
         return {
             "chain": self.chain_id, "method": self.method, "model": self.model_name,
             "model_sha256": self.model_sha256, "source": self.source, "sequence": self.wt,
             "structure_3di": self.struct, "plddt_mask_applied": self.plddt_mask_applied,
             "plddt_masked_residues": self.plddt_masked_count, "windows": self.windows,
             "amino_acids": AMINO_ACIDS, "notes": self.notes, "score_label": self.score_label,
+            "score_meaning": self.meaning.to_dict(),
             "residues": [
                 {"position": self.position(i), "residue": rid.label, "wt": self.wt[i],
                  "scores": [number(v) for v in self.scores[i]],
-                 "mean": number(mean[i]), "min": number(low[i]), "max": number(high[i])}
+                 "percentiles": [None if not np.isfinite(v) else round(float(v), 2) for v in percentile[i]],
+                 "mean": number(mean[i]), "min": number(low[i]), "max": number(high[i]),
+                 **({"measured": self.measured[i]} if self.measured else {})}
                 for i, rid in enumerate(self.residue_ids)
             ],
         }
@@ -188,5 +198,33 @@ class ScanResult:
                    struct=data.get("structure_3di", ""), plddt_mask_applied=bool(data.get("plddt_mask_applied")),
                    plddt_masked_count=int(data.get("plddt_masked_residues", 0)), windows=int(data.get("windows", 1)),
                    source=data.get("source", ""), notes=list(data.get("notes", [])),
-                   score_label=data.get("score_label", LOG_RATIO_LABEL),
-                   positions=() if positions == tuple(range(1, len(positions) + 1)) else positions)
+                   meaning=meaning_from_saved(data),
+                   positions=() if positions == tuple(range(1, len(positions) + 1)) else positions,
+                   measured=tuple(bool(r["measured"]) for r in data["residues"])
+                   if data["residues"] and all("measured" in r for r in data["residues"]) else (),
+                   ranks=_saved_ranks(data["residues"], columns))
+
+
+def _saved_ranks(residues: list, columns: list[int]) -> np.ndarray | None:
+    """The percentiles a saved result carried (None when it carried none: they are computed again)."""
+    if not residues or not all("percentiles" in r for r in residues):
+        return None
+    return np.array([[np.nan if r["percentiles"][k] is None else r["percentiles"][k] for k in columns]
+                     for r in residues], dtype=float)
+
+
+def _summarise(matrix: np.ndarray, wt: str, kind: str) -> np.ndarray:
+    """mean/min/max over each row's 19 substitutions (the wild type's cell left out), or one column."""
+    kind = check_summary(kind)
+    if kind in AMINO_ACIDS:
+        return np.array(matrix[:, AMINO_ACIDS.index(kind)], dtype=float)
+    others = np.array(matrix, dtype=float)
+    for i, aa in enumerate(wt):
+        if aa in AMINO_ACIDS:
+            others[i, AMINO_ACIDS.index(aa)] = np.nan
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return {"mean": np.nanmean, "min": np.nanmin, "max": np.nanmax}[kind](others, axis=1)

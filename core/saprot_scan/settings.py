@@ -63,6 +63,10 @@ def save_preference(spec: str | None) -> None:
     write_text_atomic(path, json.dumps(data, indent=1))
 
 
+#: The origin ``default_model_spec`` gives the saved preference (the one default that may fall back).
+PREFERENCE_ORIGIN = "saved preference"
+
+
 def default_model_spec() -> tuple[str, str] | None:
     """(spec, why) from ``$SAPROT_SCAN_MODEL`` or the saved preference, the first two steps of the default order;
     None when neither is set (the model registry then picks a cached or the embedded model)."""
@@ -70,5 +74,5 @@ def default_model_spec() -> tuple[str, str] | None:
         return os.environ[ENV_MODEL], f"from {ENV_MODEL}"
     preference = saved_preference()
     if preference:
-        return preference, "saved preference"
+        return preference, PREFERENCE_ORIGIN
     return None

@@ -4,113 +4,64 @@ the same residue gets the same number and the same colour.
 A viewer reads its atoms into ``chain_from_viewer`` (with what the structure's header says: AlphaFold,
 an experimental method), scores through a ``ModelPool`` (each scorer loaded once per session), picks a
 summary with ``check_summary``, colours ``colour_for(value, colour_scale(values, summary))`` on a diverging
-palette (robust limit: the 95th percentile of |value|; one-sided for ``min``), shows a key of that scale,
+palette (the rule lives in ``saprot_scan.colours``, shared with the heatmap), shows a key of that scale,
 greys unscored residues ``UNSCORED_RGB``, marks ``plddt_masked`` residues, and lists models with
 ``model_choices``.
 It only has to read atoms, paint and register its commands.
 """
 from __future__ import annotations
 
-import math
 import threading
-from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from saprot_scan.backends.base import DEVICES, PRECISIONS, Scorer  # noqa: F401 (re-exported for viewers)
+from saprot_scan.colours import (CENTRE_HEX, INTOLERANT_HEX, LIMIT_PERCENTILE, MASKED_3DI, RGB,  # noqa: F401
+                                 TOLERATED_HEX, UNSCORED_HEX, UNSCORED_RGB, UNSCORED_RGB8, ColourScale, colour_for,
+                                 colour_limit, colour_scale, hex_rgb, plddt_masked)
+from saprot_scan.design.suggest import heading as suggestion_heading, unmeasured_note  # noqa: F401
 from saprot_scan.encoding.structure import Chain, chain_from_arrays
-from saprot_scan.outputs import HEATMAP_SUFFIXES, UNSCORED_HEX  # noqa: F401
+from saprot_scan.outputs.suffixes import HEATMAP_SUFFIXES  # noqa: F401
 from saprot_scan.results import SUMMARIES, check_summary  # noqa: F401
 from saprot_scan.scoring.marginals import METHODS  # noqa: F401
 
-RGB = tuple[float, float, float]
-
-#: Residues without a score (unknown wild type, outside the scored chain): one grey everywhere.
-UNSCORED_RGB8 = (160, 160, 160)
-UNSCORED_RGB: RGB = tuple(c / 255.0 for c in UNSCORED_RGB8)  # type: ignore[assignment]
-#: The default diverging palette (ColorBrewer RdBu ends): damaging, 0, tolerated.
-INTOLERANT_HEX, CENTRE_HEX, TOLERATED_HEX = "#b2182b", "#ffffff", "#2166ac"
-
-
-#: The colour limit ignores the most extreme 5% of |values|, so one outlier residue cannot wash the rest out.
-LIMIT_PERCENTILE = 95.0
-#: pLDDT-masked positions: ``ScanResult.struct`` carries this 3Di letter there (SaProt's low-confidence mask).
-MASKED_3DI = "#"
-
-
-def _finite(values: Iterable[float]) -> np.ndarray:
-    out = []
-    for v in values:
-        if v is None:
-            continue
-        v = float(v)
-        if math.isfinite(v):
-            out.append(v)
-    return np.asarray(out, dtype=float)
-
-
-def colour_limit(values: Iterable[float]) -> float:
-    """The size of the colour scale: the 95th percentile of |value| over the coloured numbers, rounded up to
-    a half unit, at least 0.5; 1.0 when nothing is scored.
-
-    A percentile rather than the largest |value|: with the maximum, one residue at -12 turns every other
-    residue (scores around -1..-3) pale pink. Values beyond the limit clip to the end colour of the palette.
-    numpy's default (linear) percentile: from about 20 numbers on, a single outlier no longer sets the limit;
-    below that the limit stays near the largest values, so tiny selections are not clipped."""
-    finite = np.abs(_finite(values))
-    if finite.size == 0:
-        return 1.0
-    return max(0.5, math.ceil(float(np.percentile(finite, LIMIT_PERCENTILE)) * 2) / 2)
-
-
-@dataclass(frozen=True)
-class ColourScale:
-    """Where the palette's three colours sit: ``low`` (intolerant end), ``centre``, ``high`` (tolerated end)."""
-
-    low: float
-    centre: float
-    high: float
-
-    @property
-    def one_sided(self) -> bool:
-        return self.centre != 0.0
-
-    def fraction(self, value: float) -> float:
-        """-1 at (or below) ``low``, 0 at ``centre``, +1 at (or above) ``high``."""
-        if value < self.centre:
-            t = (value - self.centre) / (self.centre - self.low)
-        else:
-            t = (value - self.centre) / (self.high - self.centre)
-        return max(-1.0, min(1.0, t))
-
-    def stops(self) -> tuple[float, float, float]:
-        return (self.low, self.centre, self.high)
-
-    def describe(self) -> str:
-        """For logs: ``"-2.5 to 2.5, white at 0"`` (values beyond clip to the end colours)."""
-        return f"{self.low:g} to {self.high:g}, white at {self.centre:g}"
-
-
-def colour_scale(values: Iterable[float], summary: str = "mean") -> ColourScale:
-    """The one colour rule every viewer and the heatmap use, with ``limit = colour_limit(values)``.
-
-    - signed summaries (``mean``, ``max``, one amino acid, and substitution scores in the heatmap): symmetric,
-      ``-limit .. 0 .. +limit``, so white is always "as likely as the wild type";
-    - ``min`` (the worst substitution at each residue, <= 0 almost everywhere): one-sided, ``-limit .. 0``
-      spread over the whole palette (centre colour at ``-limit/2``). A symmetric scale would leave the
-      tolerated half of the palette unused and squeeze every residue into red..white; one-sided, the
-      residues whose worst substitution is harmless (near 0) take the tolerated colour. The colour key shows
-      the numbers, so the shifted centre is visible. Positive minima clip to the tolerated end.
-    """
-    limit = colour_limit(values)
-    if str(summary).strip().lower() == "min":
-        return ColourScale(-limit, -limit / 2, 0.0)
-    return ColourScale(-limit, 0.0, limit)
-
-
 #: The per-residue number a design view stores (PyMOL: saprot_native(model, chain, resi); ChimeraX: an attribute).
 NATIVE_ATTR = "saprot_native"
+#: The per-residue percentile summary both viewers store beside the score (same summary, over percentiles).
+PERCENTILE_ATTR = "saprot_percentile"
+#: The selection / name both viewers give the residues a fitted model had no assay label for.
+UNMEASURED_NAME = "saprot_unmeasured"
+
+
+def score_words(result) -> str:
+    """What the numbers are and what their sign says, from the result's declared meaning (never hard-coded)."""
+    return result.meaning.describe()
+
+
+def substitution_rows(result, index: int) -> list[tuple[str, float, float, str]]:
+    """The 19 substitutions of row ``index``, most tolerated first: (mutant letter, score, percentile within the
+    chain, class), so both viewers list the same four things."""
+    from saprot_scan.encoding.tokens import AMINO_ACIDS
+    from saprot_scan.scoring.percentiles import class_of
+
+    ranks = result.percentiles()[index]
+    return [(mt, score, float(ranks[AMINO_ACIDS.index(mt)]), class_of(ranks[AMINO_ACIDS.index(mt)]))
+            for mt, score in result.substitutions(index)]
+
+
+def classes_line() -> str:
+    """The classes' cut-offs and measured precision, one line for viewer summaries (from class_precision.json)."""
+    from saprot_scan.scoring.percentiles import precision_text
+
+    return "classes: " + precision_text(short=True)
+
+
+def unmeasured_labels(result) -> list[str]:
+    """Author labels of the residues a fitted model had no assay label for ([] when not fitted or not known)."""
+    if not result.measured:
+        return []
+    return [rid.label for rid, flag in zip(result.residue_ids, result.measured) if not flag]
 
 
 def native_fit(p_native) -> np.ndarray:
@@ -132,30 +83,6 @@ def design_note(model) -> str:
         return f"note: {DEFAULT_MODEL_NOTE}"
     return ("note: designs are only as good as the model: a SaProt model (saprot-35m, saprot-650m) gives far "
             "better designs than the embedded default")
-
-
-def hex_rgb(code: str) -> RGB:
-    """``"#rrggbb"`` -> (r, g, b) in 0..1."""
-    return tuple(int(code[i:i + 2], 16) / 255.0 for i in (1, 3, 5))  # type: ignore[return-value]
-
-
-def colour_for(value: float, limit: "float | ColourScale", palette: Sequence[RGB] | None = None) -> RGB:
-    """The colour of ``value`` on a (low, centre, high) palette: over ``-limit..+limit`` for a number, over
-    the scale's stops for a ``ColourScale``; values beyond clip to the end colours; grey when not finite."""
-    if value is None or not math.isfinite(value):
-        return UNSCORED_RGB
-    scale = limit if isinstance(limit, ColourScale) else ColourScale(-float(limit), 0.0, float(limit))
-    low, mid, high = palette or (hex_rgb(INTOLERANT_HEX), hex_rgb(CENTRE_HEX), hex_rgb(TOLERATED_HEX))
-    t = scale.fraction(float(value))
-    end = low if t < 0 else high
-    t = abs(t)
-    return tuple(m + (e - m) * t for m, e in zip(mid, end))  # type: ignore[return-value]
-
-
-def plddt_masked(result) -> list[bool]:
-    """Per residue of a ScanResult: True where SaProt's pLDDT mask replaced the structure token (``#``)."""
-    struct = getattr(result, "struct", "") or ""
-    return [i < len(struct) and struct[i] == MASKED_3DI for i in range(len(result.residue_ids))]
 
 
 def chain_from_viewer(chain_id: str, res_numbers: Sequence[int], icodes: Sequence[str], res_names: Sequence[str],
@@ -221,9 +148,14 @@ def model_choices() -> list[tuple[str, str]]:
     return choices
 
 
-def save_model_choice(spec: str | None) -> None:
-    """Make ``spec`` the default model for the CLI and both viewers (None or "" forgets the choice)."""
+def save_model_choice(spec: str | None) -> str | None:
+    """Make ``spec`` the default model for the CLI and both viewers (None or "" forgets the choice) and return
+    what was saved. A model that cannot load now (not cached, a missing file) is refused with ``ModelError``
+    and nothing is saved: the saved choice is the default of every later scan."""
+    from saprot_scan.backends.base import checked_preference
     from saprot_scan.settings import save_preference
 
-    save_preference(spec or None)
+    saved = checked_preference(str(spec).strip()) if spec and str(spec).strip() else None
+    save_preference(saved)
     MODEL_POOL.clear()
+    return saved

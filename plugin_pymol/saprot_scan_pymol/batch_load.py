@@ -7,7 +7,7 @@ from pymol import cmd
 
 from . import feedback, painting
 from .atoms import protein_chains, read_chain
-from .commands import user_command
+from .arguments import user_command
 from .core_link import PluginError, core
 from .jobs import RUNNER
 from .palettes import DEFAULT_PALETTE, check_palette
@@ -57,7 +57,7 @@ SEE ALSO
     STORE.forget_objects_not_in(set(_self.get_names("objects")))
     keys = protein_chains(selection, _self=_self)
     core()
-    from saprot_scan.batch import load_results
+    from saprot_scan import load_results
 
     path = Path(_self.exp_path(str(folder).strip())).expanduser()
     results = {r.chain_id: r for r in load_results(path, str(structure).strip(), model=model.strip() or None,

@@ -93,7 +93,8 @@ def requirements(wheel: Path | None) -> list[str]:
 
 def pip_command(python: str, target: str, *, for_terminal: bool = False) -> list[str]:
     """pip install in that Python; run by the plugin it must never stop to ask (no terminal to answer in)."""
-    flags = [] if for_terminal else ["--disable-pip-version-check", "--no-input"]
+    # PyMOL's log shows pip's box-drawing progress bars as "???": the plugin's own pip prints none.
+    flags = [] if for_terminal else ["--disable-pip-version-check", "--no-input", "--progress-bar", "off"]
     return [python, "-m", "pip", "install", *flags, target]
 
 

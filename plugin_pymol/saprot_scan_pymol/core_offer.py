@@ -15,7 +15,7 @@ import threading
 from pymol import cmd
 
 from . import feedback, settings
-from .commands import user_command, wants_background
+from .arguments import user_command, wants_background
 from .core_install import (bundled_wheel, install_target, pip_command, pymol_python, requirements, run_pip,
                            terminal_command)
 from .core_link import PluginError, missing_core_message

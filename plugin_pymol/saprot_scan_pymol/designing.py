@@ -8,9 +8,14 @@ import math
 from pymol import cmd
 
 from . import feedback
-from .core_link import core
+from .arguments import choice, user_command, wants_background
+from .atoms import protein_chains, read_chain
+from .core_link import PluginError, core
+from .guards import forget_deleted_objects
+from .jobs import RUNNER
+from .palettes import DEFAULT_PALETTE, check_palette
 from .painting import colour_residues, snapshot
-from .scanning import load_model
+from .scanning import DEVICES, load_model
 from .store import STORE
 
 
@@ -61,3 +66,67 @@ def paint_design(model, results: list, palette: str, *, _self=cmd) -> dict[tuple
     feedback.say(design_note(model))
     feedback.say("P(native) per residue: iterate name CA, print(resi, saprot_native(model, chain, resi))")
     return natives
+
+
+@user_command
+def saprot_design(selection: str = "(all)", model: str = "", palette: str = DEFAULT_PALETTE, device: str = "auto",
+                  background=-1, *, _self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_design" reads the protein chains a selection touches as SaProt's inverse folding
+    does (every amino acid hidden, the structure's 3Di letters kept) and colours each residue
+    by how well its native amino acid fits the structure: log(20 P(native)), white = a uniform
+    guess (1 in 20), blue = the structure favours the native residue, red = it disfavours it.
+    P(native) is kept per residue, readable in iterate/alter as saprot_native(model, chain, resi).
+    The log gives each chain's native sequence recovery and its most likely sequence.
+
+    It needs a language model: the structure scorer (burial-blosum) cannot propose a sequence.
+    A SaProt model (saprot-35m, saprot-650m) gives far better designs than the embedded default.
+    With PyMOL's GUI it runs in the background (saprot_cancel stops it); without a GUI it waits.
+
+USAGE
+
+    saprot_design [ selection [, model [, palette [, device ]]]]
+
+ARGUMENTS
+
+    selection = str: atoms whose protein chains are designed {default: all}
+    model = str: registry name (saprot-35m, saprot-650m), "default", or an .onnx path
+            {default: as for saprot_scan}
+    palette = see saprot_scan {default: red_white_blue}
+    device = auto | cpu | cuda {default: auto}
+    background = -1 | 0 | 1: as for saprot_scan {default: -1}
+
+EXAMPLES
+
+    saprot_design 1abc
+    saprot_design chain A, saprot-650m
+
+SEE ALSO
+
+    saprot_scan, saprot_restore
+    '''
+    palette = check_palette(palette)
+    device = choice(device, DEVICES, "device")
+    forget_deleted_objects(_self=_self)
+    keys = protein_chains(selection, _self=_self)
+    core()
+    chains = [(key, read_chain(key, _self=_self)) for key in keys]
+    spec = (model or "").strip()
+    label = "design of " + ", ".join(key.label for key in keys)
+
+    def finish(outcome) -> None:
+        loaded, results = outcome
+        forget_deleted_objects(_self=_self)
+        live = [(key, result) for key, result in results if key.obj in _self.get_names("objects")]
+        if not live:
+            raise PluginError("the designed object was deleted meanwhile; nothing was coloured")
+        paint_design(loaded, live, palette, _self=_self)
+
+    use_background = wants_background(background)
+    outcome = RUNNER.run(label, lambda progress, cancel: design(chains, spec, device, progress, cancel),
+                         finish, background=use_background)
+    if outcome is None:
+        return None
+    return {key.label: result for key, result in outcome[1]}

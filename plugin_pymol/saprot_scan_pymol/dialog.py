@@ -9,14 +9,16 @@ from __future__ import annotations
 import threading
 
 import pymol
+from pymol import cmd
 
 from . import feedback, settings
+from .arguments import user_command
 from .core_install import pymol_python, terminal_command
-from .core_link import PluginError
+from .core_link import PluginError, core, user_errors
 from .jobs import RUNNER
 from .palettes import PALETTES
 from .scanning import DEVICES, METHODS
-from .store import AMINO_ACIDS
+from .store import AMINO_ACIDS, STORE
 
 AUTOMATIC = "(automatic)"
 SUMMARIES = ["mean", "min", "max", *AMINO_ACIDS]
@@ -85,6 +87,10 @@ def build_dialog(parent=None):
             self.values = settings.load()
             self._outputs_pending = False
             self._helper: _Background | None = None
+            # (summary, palette) of the scene when last looked at: the boxes open with the remembered choices
+            # and follow the scene only when it changes afterwards (saprot_color min typed meanwhile)
+            self._painted: tuple[str, str] | None = (STORE.summary, STORE.palette) if STORE.painted else None
+            self._done_text = "scored and coloured"  # the status when the running scan or design ends
             self._build()
             self._apply(self.values)
             self.timer = QtCore.QTimer(self)
@@ -126,6 +132,10 @@ def build_dialog(parent=None):
             self.bfactor = QtWidgets.QCheckBox("also write the score into b-factors")
             form.addRow("", self.bfactor)
 
+            self.fitted = QtWidgets.QLineEdit()
+            self.fitted.setToolTip("optional: a model saved by 'saprot-scan fit --save'; Score then colours one "
+                                   "chain by its fitted scores (saprot_scan fitted=)")
+            form.addRow("Fitted model", self._with_browse(self.fitted, "Fitted models (*.json)", save=False))
             self.csv = QtWidgets.QLineEdit()
             self.heatmap = QtWidgets.QLineEdit()
             form.addRow("CSV file", self._with_browse(self.csv, "CSV (*.csv)"))
@@ -141,9 +151,15 @@ def build_dialog(parent=None):
             self.cancel_button = QtWidgets.QPushButton("Cancel scan")
             self.recolour_button = QtWidgets.QPushButton("Recolour")
             self.restore_button = QtWidgets.QPushButton("Restore")
+            self.suggest_button = QtWidgets.QPushButton("Suggest")
+            self.suggest_button.setToolTip("list and label the best single substitutions of the scored chains "
+                                           "(saprot_suggest with its defaults)")
+            self.design_button = QtWidgets.QPushButton("Design")
+            self.design_button.setToolTip("colour the selection by how well each native amino acid fits the "
+                                          "structure (saprot_design; needs a language model, not burial-blosum)")
             self.close_button = QtWidgets.QPushButton("Close")
-            for button in (self.score_button, self.cancel_button, self.recolour_button,
-                           self.restore_button, self.close_button):
+            for button in (self.score_button, self.cancel_button, self.recolour_button, self.restore_button,
+                           self.suggest_button, self.design_button, self.close_button):
                 buttons.addWidget(button)
             self.score_button.setDefault(True)
 
@@ -157,6 +173,8 @@ def build_dialog(parent=None):
             self.cancel_button.clicked.connect(self.on_cancel)
             self.recolour_button.clicked.connect(self.on_recolour)
             self.restore_button.clicked.connect(self.on_restore)
+            self.suggest_button.clicked.connect(self.on_suggest)
+            self.design_button.clicked.connect(self.on_design)
             self.close_button.clicked.connect(self.close)
             self.browse_model.clicked.connect(self.on_browse_model)
             self.fetch_model.clicked.connect(self.on_fetch)
@@ -172,14 +190,15 @@ def build_dialog(parent=None):
             form.addRow(label, box)
             return box
 
-        def _with_browse(self, edit, pattern):
+        def _with_browse(self, edit, pattern, save=True):
             row = QtWidgets.QHBoxLayout()
             row.addWidget(edit, 1)
             button = QtWidgets.QPushButton("...")
             button.setMaximumWidth(32)
 
             def browse():
-                name = QtWidgets.QFileDialog.getSaveFileName(self, "Save as", edit.text(), pattern)
+                ask = QtWidgets.QFileDialog.getSaveFileName if save else QtWidgets.QFileDialog.getOpenFileName
+                name = ask(self, "Save as" if save else "Open", edit.text(), pattern)
                 name = name[0] if isinstance(name, tuple) else name
                 if name:
                     edit.setText(name)
@@ -199,6 +218,7 @@ def build_dialog(parent=None):
             self.bfactor.setChecked(bool(values["bfactor"]))
             self.csv.setText(values["csv"])
             self.heatmap.setText(values["heatmap"])
+            self.fitted.setText(values["fitted"])
 
         def set_model_spec(self, spec: str):
             index = self.model.findData(spec)
@@ -225,6 +245,7 @@ def build_dialog(parent=None):
                 "bfactor": self.bfactor.isChecked(),
                 "csv": self.csv.text().strip(),
                 "heatmap": self.heatmap.text().strip(),
+                "fitted": self.fitted.text().strip(),
             }
 
         def remember(self):
@@ -236,6 +257,8 @@ def build_dialog(parent=None):
                 save_model_choice(self.values["model"])
             except (ImportError, OSError):
                 pass
+            except user_errors() as err:  # not cached, a missing file: never the default of every later scan
+                feedback.warn(f"{err}; the default model stays as it was")
 
         # --- actions ------------------------------------------------------------------------
         def _run_command(self, function, *args, **kwargs):
@@ -248,26 +271,27 @@ def build_dialog(parent=None):
                 return None, False
 
         def on_score(self):
-            from .commands import saprot_scan
+            from .scan_commands import saprot_scan
 
             self.remember()
             v = self.values
             self.status.setText("scoring ...")
             self.progress.setValue(0)
+            self._done_text = "scored and coloured"
             self._outputs_pending = bool(v["csv"] or v["heatmap"])
             _, ok = self._run_command(saprot_scan, v["selection"], v["model"], v["method"], v["summary"],
-                                      v["palette"], int(v["bfactor"]), v["device"])
+                                      v["palette"], int(v["bfactor"]), v["device"], fitted=v["fitted"])
             if not ok:
                 self._outputs_pending = False
             self.poll()
 
         def on_cancel(self):
-            from .commands import saprot_cancel
+            from .scan_commands import saprot_cancel
 
             self.status.setText("cancelling ..." if saprot_cancel() else "no scan is running")
 
         def on_recolour(self):
-            from .commands import saprot_color
+            from .scan_commands import saprot_color
 
             self.remember()
             v = self.values
@@ -276,11 +300,30 @@ def build_dialog(parent=None):
                 self.status.setText(f"recoloured by {v['summary']} ({v['palette']})")
 
         def on_restore(self):
-            from .commands import saprot_restore
+            from .scan_commands import saprot_restore
 
             restored, ok = self._run_command(saprot_restore)
             if ok:
                 self.status.setText("restored " + ", ".join(restored) if restored else "nothing to restore")
+
+        def on_suggest(self):
+            from .suggesting import saprot_suggest
+
+            found, ok = self._run_command(saprot_suggest)
+            if ok:
+                self.status.setText(f"{len(found or [])} suggestions listed in the log and labelled "
+                                    "(selection saprot_suggested)")
+
+        def on_design(self):
+            from .designing import saprot_design
+
+            self.remember()
+            v = self.values
+            self.status.setText("designing ...")
+            self.progress.setValue(0)
+            self._done_text = "designed: coloured by log(20 P(native)); details in the log"
+            self._run_command(saprot_design, v["selection"], v["model"], v["palette"], v["device"])
+            self.poll()
 
         def on_browse_model(self):
             name = QtWidgets.QFileDialog.getOpenFileName(self, "ONNX model", "", "ONNX models (*.onnx)")
@@ -290,15 +333,24 @@ def build_dialog(parent=None):
 
         def on_fetch(self):
             spec = self.model_spec()
-            try:
-                from saprot_scan import fetch_model
-            except ImportError as err:
-                self.status.setText(f"fetching needs saprot-scan's export extra (missing {err.name})")
-                return
             if not spec or spec == "default" or spec.endswith(".onnx"):
                 self.status.setText("choose a registry model (saprot-35m, saprot-650m) to fetch")
                 return
+            if self._refused(lambda: core().need_export_extra("Fetch")):
+                return
+            from saprot_scan import fetch_model
+
             self._start_helper(f"fetching {spec}", lambda: fetch_model(spec, progress=False) and spec)
+
+        def _refused(self, check) -> bool:
+            """Run ``check``; when it fails for the user (no core, a missing extra), say why here and in the log."""
+            try:
+                check()
+            except user_errors() as err:
+                self.status.setText(str(err))
+                feedback.fail(str(err))
+                return True
+            return False
 
         def on_export(self):
             folder = QtWidgets.QFileDialog.getExistingDirectory(self, "SaProt checkpoint folder")
@@ -312,11 +364,10 @@ def build_dialog(parent=None):
 
         def export_to(self, hf_dir: str, target: str):
             """Export a checkpoint folder in the background; the model box then points at it."""
-            try:
-                from saprot_scan import export_onnx
-            except ImportError as err:
-                self.status.setText(f"export needs saprot-scan's export extra (missing {err.name})")
+            if self._refused(lambda: core().need_export_extra("Export")):
                 return
+            from saprot_scan import export_onnx
+
             self._start_helper(f"exporting {hf_dir}", lambda: export_onnx(hf_dir, target) and target)
 
         def _start_helper(self, label, work):
@@ -331,8 +382,10 @@ def build_dialog(parent=None):
         def poll(self):
             """Mirror the runner's progress; write output files once a scan has finished."""
             busy = RUNNER.busy()
-            for button in (self.score_button, self.recolour_button, self.restore_button):
+            for button in (self.score_button, self.recolour_button, self.restore_button, self.suggest_button,
+                           self.design_button):
                 button.setEnabled(not busy)
+            self._show_colouring_in_use()
             self.cancel_button.setEnabled(busy)
             if busy and RUNNER.progress is not None:
                 self.progress.setValue(int(100 * RUNNER.progress.fraction))
@@ -356,19 +409,31 @@ def build_dialog(parent=None):
                     self.status.setText(f"{helper.label}: done; model set to {spec}")
                     feedback.say(f"{helper.label}: done ({spec})")
 
+        def _show_colouring_in_use(self):
+            """After a command recoloured (``saprot_color min``), show its summary and palette, once per change,
+            so the boxes say what the structure shows without undoing a choice the user is making."""
+            painted = (STORE.summary, STORE.palette) if STORE.painted else None
+            if painted is None or painted == self._painted:
+                return
+            self._painted = painted
+            for combo, value in zip((self.summary, self.palette), painted):
+                index = combo.findText(value)
+                if index >= 0:
+                    combo.setCurrentIndex(index)
+
         def _scan_ended(self):
             outcome, RUNNER.last_outcome = RUNNER.last_outcome, ""
             pending, self._outputs_pending = self._outputs_pending, False
             if outcome == "done":
                 self.progress.setValue(100)
-                self.status.setText("scored and coloured")
+                self.status.setText(self._done_text)
                 if pending:
                     self._write_outputs()
             elif outcome:
                 self.status.setText(outcome)
 
         def _write_outputs(self):
-            from .commands import saprot_csv, saprot_heatmap
+            from .export_commands import saprot_csv, saprot_heatmap
 
             written = []
             if self.values["csv"]:
@@ -386,3 +451,17 @@ def build_dialog(parent=None):
 
     return SaprotScanDialog(parent)
 
+
+@user_command
+def saprot_dialog(*, _self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_dialog" opens the saprot-scan window (needs PyMOL's Qt GUI; PyPI's
+    pymol-open-source needs PyQt5 installed beside it).
+
+USAGE
+
+    saprot_dialog
+    '''
+    open_dialog()

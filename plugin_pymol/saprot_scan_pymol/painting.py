@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 from pymol import cmd
 
@@ -15,11 +16,12 @@ ATOM_IDENTITY = "(segi, chain, resi, resn, name, alt)"
 _PROPERTY_SUPPORT: bool | None = None  # atom properties (p.*) exist only in Incentive PyMOL
 
 
-def residue_values(summary: str) -> dict[tuple[str, str, str], float]:
-    """(object, chain, resi) -> the per-residue summary, exactly as the core computes it."""
+def residue_values(summary: str, percentiles: bool = False) -> dict[tuple[str, str, str], float]:
+    """(object, chain, resi) -> the per-residue summary, exactly as the core computes it (over the
+    substitutions' percentiles within the chain with ``percentiles``)."""
     values = {}
     for key, entry in STORE.scores.items():
-        summaries = entry.result.summary(summary)
+        summaries = entry.result.percentile_summary(summary) if percentiles else entry.result.summary(summary)
         for rid, value in zip(entry.result.residue_ids, summaries):
             if math.isfinite(value):
                 values[(key.obj, key.chain, rid.label)] = float(value)
@@ -61,6 +63,7 @@ def paint(summary: str, palette: str, bfactor: bool, *, _self=cmd) -> dict[tuple
         scale = colour_residues(objects, values, palette, summary, _self=_self)
         show_key(scale, palette, _self=_self)
         select_masked(_self=_self)
+        select_unmeasured(_self=_self)
         for obj in objects:
             protein = f"%{obj} and polymer.protein"
             if bfactor:
@@ -69,6 +72,7 @@ def paint(summary: str, palette: str, bfactor: bool, *, _self=cmd) -> dict[tuple
         _self.recolor()
         STORE.summary, STORE.palette, STORE.bfactor = summary, palette, bfactor
         STORE.painted = values
+        STORE.percentiles = residue_values(summary, percentiles=True)
         STORE.scale = scale
     return values
 
@@ -97,15 +101,35 @@ def select_masked(*, _self=cmd) -> int:
     """Selection ``saprot_plddt_masked``: scored residues SaProt masked for low pLDDT (removed when none)."""
     from saprot_scan.viewers import plddt_masked
 
+    return _select(MASKED_SELECTION, lambda result: [rid.label for rid, flag in
+                                                     zip(result.residue_ids, plddt_masked(result)) if flag],
+                   _self=_self)
+
+
+def select_unmeasured(*, _self=cmd) -> int:
+    """Selection ``saprot_unmeasured``: residues of fitted scans no assay label touched (removed when none)."""
+    from saprot_scan.viewers import unmeasured_labels
+
+    return _select(_unmeasured_name(), unmeasured_labels, _self=_self)
+
+
+def _unmeasured_name() -> str:
+    """The selection's name, from the core (which is loaded whenever there was anything to paint)."""
+    from saprot_scan.viewers import UNMEASURED_NAME
+
+    return UNMEASURED_NAME
+
+
+def _select(name: str, labels_of, *, _self=cmd) -> int:
+    """Selection ``name`` of the residues ``labels_of(result)`` names in every scored chain (removed when none)."""
     parts = []
     for key, entry in STORE.scores.items():
-        labels = [rid.label.replace("-", "\\-") for rid, flag in
-                  zip(entry.result.residue_ids, plddt_masked(entry.result)) if flag]
+        labels = [label.replace("-", "\\-") for label in labels_of(entry.result)]
         if labels:
             parts.append(f"({key.selection()} and resi " + "+".join(labels) + ")")
-    _self.delete(MASKED_SELECTION)
+    _self.delete(name)
     if parts:
-        _self.select(MASKED_SELECTION, " or ".join(parts), enable=0)
+        _self.select(name, " or ".join(parts), enable=0)
     return len(parts)
 
 
@@ -123,8 +147,11 @@ def restore(*, _self=cmd) -> list[str]:
             restored.append(obj)
         STORE.snapshots.clear()
         STORE.painted = {}
+        STORE.percentiles = {}
         _self.delete(KEY_NAME)
         _self.delete(MASKED_SELECTION)
+        if "saprot_scan.viewers" in sys.modules:  # without the core nothing was ever selected
+            _self.delete(_unmeasured_name())
         _self.recolor()
     return restored
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pymol
 
-from . import commands, core_offer, menus
+from . import commands, core_offer, feedback, menus
 from .jobs import gui_running
-from .store import saprot_native, saprot_score
+from .store import saprot_native, saprot_percentile, saprot_score
 
 MENU_LABEL = "saprot-scan"
 
@@ -13,9 +13,11 @@ MENU_LABEL = "saprot-scan"
 def install() -> None:
     commands.register()
     menus.install()
+    feedback.show_core_warnings()
     # open-source PyMOL has no atom properties: make the number readable in iterate/alter
     pymol.saprot_score = saprot_score
     pymol.saprot_native = saprot_native
+    pymol.saprot_percentile = saprot_percentile
     _add_plugin_menu_item()
     core_offer.offer_at_start(gui=gui_running())  # last: the commands exist when the user is asked
 

@@ -17,6 +17,7 @@ DEFAULTS = {
     "bfactor": False,
     "csv": "",
     "heatmap": "",
+    "fitted": "",  # a model saved by 'saprot-scan fit --save': Score colours by its fitted scores
     "core_install_declined": False,  # "No" to installing the core at start-up: do not ask at every start
 }
 

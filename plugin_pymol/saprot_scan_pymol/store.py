@@ -48,6 +48,7 @@ class Store:
     palette: str = DEFAULT_PALETTE
     bfactor: bool = False
     painted: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    percentiles: dict[tuple[str, str, str], float] = field(default_factory=dict)  # the painted summary's percentile
     native: dict[tuple[str, str, str], float] = field(default_factory=dict)  # saprot_design: P(native aa)
     scale: object = None  # the last saprot_scan.viewers.ColourScale painted (for messages)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -63,6 +64,7 @@ class Store:
             for obj in [o for o in self.snapshots if o not in names]:
                 del self.snapshots[obj]
             self.painted = {k: v for k, v in self.painted.items() if k[0] in names}
+            self.percentiles = {k: v for k, v in self.percentiles.items() if k[0] in names}
             self.native = {k: v for k, v in self.native.items() if k[0] in names}
 
     def clear(self) -> None:
@@ -70,6 +72,7 @@ class Store:
             self.scores.clear()
             self.snapshots.clear()
             self.painted.clear()
+            self.percentiles.clear()
             self.native.clear()
             self.summary, self.palette, self.bfactor = "mean", DEFAULT_PALETTE, False
             self.scale = None
@@ -85,6 +88,13 @@ def saprot_score(model: str, chain: str, resi: str):
     ``iterate name CA, print(resi, saprot_score(model, chain, resi))``.
     """
     return STORE.painted.get((model, chain, str(resi)))
+
+
+def saprot_percentile(model: str, chain: str, resi: str):
+    """The same per-residue summary as saprot_score, over the substitutions' percentiles within the chain
+    (0-100, higher = more tolerated; the same meaning for every scorer):
+    ``iterate name CA, print(resi, saprot_percentile(model, chain, resi))``."""
+    return STORE.percentiles.get((model, chain, str(resi)))
 
 
 def saprot_native(model: str, chain: str, resi: str):

@@ -6,7 +6,9 @@ from pymol import cmd
 
 from . import feedback
 from .atoms import ChainKey, count_atoms, insertion_code, read_chain
+from .arguments import flag, user_command
 from .core_link import PluginError, core
+from .guards import forget_deleted_objects, not_while_scanning
 from .store import STORE
 
 SELECTION = "saprot_suggested"
@@ -51,24 +53,71 @@ def suggest(avoid: str = "", radius: float = 5.0, top: int = 10, per_position: i
             excluded = {entry.result.chain_id: near_residues(chain, avoided[key.obj], neighbours, float(radius))}
         for s in suggest_singles([entry.result], excluded, top=top, per_position=per_position, allow=allow):
             found.append((key, s))
-    found.sort(key=lambda pair: (-pair[1].score, pair[0], pair[1].index, pair[1].mt))
+    # as the core ranks them: measured sites of a fitted scan before unmeasured ones, then by score
+    found.sort(key=lambda pair: (pair[1].measured is False, -pair[1].score, pair[0], pair[1].index, pair[1].mt))
     found = found[:top]
     _self.delete(SELECTION)
     if not found:
-        feedback.say("no substitution passes the filters (none scores above 0 there)")
+        feedback.say("no substitution passes the filters (none scores above the scorer's 0 there)")
         return []
     parts = [f"(/{k.obj}//{k.chain}/{s.residue.label}/)" for k, s in found]
     _self.select(SELECTION, " or ".join(parts), enable=0)
     banned = "".join(c for c in "PGC" if c not in allow.upper())
     where_not = f", avoiding {avoid} and {float(radius):g} A around it" if avoid else ""
-    feedback.say(f"{len(found)} suggested substitutions (score > 0{', none to ' + banned if banned else ''}, "
-                 f"at most {per_position} per residue{where_not}); selection {SELECTION}:")
+    from saprot_scan.viewers import suggestion_heading, unmeasured_note
+
+    meanings = {STORE.scores[key].result.meaning for key, _ in found}
+    what = (suggestion_heading(next(iter(meanings)), len(found), 0.0) if len(meanings) == 1
+            else f"top {len(found)} substitutions above each scorer's own 0 (scorers differ: see saprot_mutations)")
+    feedback.say(f"{what}{', none to ' + banned if banned else ''}, "
+                 f"at most {per_position} per residue{where_not}; selection {SELECTION}:")
+    site_note = unmeasured_note([s for _, s in found])
+    if site_note:
+        feedback.say(site_note)
     labels: dict[str, list[str]] = {}
     for rank, (key, s) in enumerate(found, 1):
         where = f"/{key.obj}//{key.chain}/{s.residue.label}"
-        print(f"  {rank:>3}. {where}  {s.author:<8} {s.score:+.3f}")
+        site = {True: "  measured", False: "  no data", None: ""}[s.measured]
+        print(f"  {rank:>3}. {where}  {s.author:<8} {s.score:+.3f}{site}")
         labels.setdefault(where, []).append(s.author)
     if label:
         for where, names in labels.items():
             _self.label(f"{where}/CA", repr(" ".join(names)))
     return [(key.label, s.author, s.score) for key, s in found]
+
+
+@user_command
+def saprot_suggest(avoid: str = "", radius: float = 5.0, top: int = 10, per_position: int = 1, allow: str = "",
+                   label=1, *, _self=cmd):
+    '''
+DESCRIPTION
+
+    "saprot_suggest" lists the best single substitutions of the scored chains (score > 0:
+    predicted better than the wild type for SaProt and fitted models, fitted= in saprot_scan;
+    only "most tolerated" for burial-blosum and ensembles, whose 0 is the chain's typical
+    substitution; at a fitted scan's unmeasured residues only after all measured ones),
+    with no mutation to P, G or C unless allowed, at most per_position per residue, and none
+    in the avoid selection (e.g. an active site or an interface) or within radius A of it.
+    The residues are put in the selection saprot_suggested and labelled with their mutations.
+
+USAGE
+
+    saprot_suggest [ avoid [, radius [, top [, per_position [, allow [, label ]]]]]]
+
+EXAMPLES
+
+    saprot_suggest
+    saprot_suggest sele, 6
+    saprot_suggest chain B, 5, 20, allow=PG
+
+SEE ALSO
+
+    saprot_scan, saprot_mutations
+    '''
+    try:
+        radius, top, per_position = float(radius), int(top), int(per_position)
+    except (TypeError, ValueError):
+        raise PluginError("radius must be a number, top and per_position whole numbers") from None
+    not_while_scanning()
+    forget_deleted_objects(_self=_self)
+    return suggest(str(avoid or ""), radius, top, per_position, str(allow or ""), flag(label, True), _self=_self)

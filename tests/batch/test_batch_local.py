@@ -107,6 +107,9 @@ def test_rows_equal_scan_and_manifest_says_how(first, inputs, tmp_path):
                 for r in got] == [(e["chain"], int(e["position"]), e["residue"], e["wt"], e["mt"], e["mutant"],
                                    e["score"]) for e in expected], sid
         assert {(r["model"], r["method"], r["precision"]) for r in got} == {(br.MODEL, "wt", "fp32")}
+        # the percentile within the chain and its class, as the scan CSV gives them (issue 19)
+        assert [(f"{r['percentile']:.2f}", r["class"]) for r in got] == [(e["percentile"], e["class"])
+                                                                           for e in expected], sid
         res = sorted(residues[sid], key=lambda r: (r["chain"], r["position"]))
         assert [(r["chain"], r["position"], r["residue"], r["wt"], f"{r['mean']:.6f}", f"{r['min']:.6f}")
                 for r in res] == [(s["chain"], int(s["position"]), s["residue"], s["wt"], s["mean"], s["min"])

@@ -189,7 +189,7 @@ out["expected"] = csv_text([core])
 out["got"] = open(params["work"] + "/s.csv").read()
 """)
     assert out["got"] == out["expected"]
-    assert out["got"].splitlines()[0] == "chain,position,residue,wt,mt,mutant,score"
+    assert out["got"].splitlines()[0] == "chain,position,residue,wt,mt,mutant,score,percentile,class"
 
 
 def test_mutation_scores_registration_or_fallback(chimerax):

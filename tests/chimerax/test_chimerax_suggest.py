@@ -93,3 +93,41 @@ out["missing"] = user_error("saprot scan #1 model " + params["model"] + " fitted
     assert out["diff"] < 1e-6 and out["zero_shot_diff"] > 1e-3
     assert "another sequence" in out["other_sequence"]
     assert "none.json" in out["missing"] and "does not exist" in out["missing"]
+
+
+def test_fitted_scan_names_unmeasured_residues_its_unit_and_stores_percentiles(chimerax):
+    """Issue 19: a fitted model that knows its measured residues (1-40 here) gives the selector
+    saprot_unmeasured, the percentile attribute equals the core's, and the log says what the numbers are."""
+    out = chimerax(CORE + """
+import numpy as np
+from saprot_scan import AMINO_ACIDS, FittedModel, apply_fitted
+chain, result = core_result(params["1aki"])
+weights = np.zeros((len(chain), 20))
+weights[:40] = np.random.default_rng(1).normal(0, 1, (40, 20))
+for i, aa in enumerate(chain.sequence):
+    weights[i, AMINO_ACIDS.index(aa)] = 0.0
+fitted = FittedModel(chain_id="A", sequence=chain.sequence, residue_labels=[r.label for r in chain.residue_ids],
+                     zero_shot={"model": result.model_name, "sha256": result.model_sha256, "method": "masked"},
+                     alpha=1.0, intercept=0.0, zs_coef=2.0, weights=np.round(weights, 10), n_labels=40,
+                     measured=tuple(range(40)))
+path = params["work"] + "/fit.json"
+fitted.save(path)
+run(session, "open " + params["1aki"])
+log.clear()
+run(session, "saprot scan #1/A model " + params["model"] + " fitted " + path)
+out["scan_log"] = log.html() + log.text()
+run(session, "select saprot_unmeasured")
+out["unmeasured"] = len(session.selection.items("atoms")[0].unique_residues)
+expected = apply_fitted(result, fitted, "fit.json").percentile_summary("mean")
+values = {f"{r.number}": r.saprot_percentile for r in session.models[0].residues
+          if getattr(r, "saprot_percentile", None) is not None}
+out["diff"] = max(abs(values[rid.label] - float(v)) for rid, v in zip(chain.residue_ids, expected))
+log.clear()
+run(session, "saprot mutations #1/A:100")
+out["mutations"] = log.html()
+""")
+    assert out["unmeasured"] == 129 - 40 and out["diff"] < 1e-9
+    assert "predicted assay value minus the wild type" in out["scan_log"] and "saprot_percentile" in out["scan_log"]
+    assert "89 residues had no assay label" in out["scan_log"] and "classes: likely damaging" in out["scan_log"]
+    assert "<th>percentile</th><th>class</th>" in out["mutations"]
+    assert "no assay label at this site" in out["mutations"] and "log P(mutant)" not in out["mutations"]

@@ -65,7 +65,8 @@ def test_fit_outputs(lysozyme_fit):
     assert "cross-validated Spearman (5 folds, 152 labels): fitted" in err
     assert "zero-shot" in err and "on the same folds" in err
     rows = _rows(out / "fit.csv")
-    assert list(rows[0]) == ["chain", "position", "residue", "wt", "mt", "mutant", "score"]
+    assert list(rows[0]) == ["chain", "position", "residue", "wt", "mt", "mutant", "score", "percentile", "class",
+                             "measured"]
     assert len(rows) == 129 * 19 and [r["mutant"] for r in rows] == list(zs)
     model = load_fitted(out / "model.json")
     cv = model.cv
@@ -141,6 +142,10 @@ def test_scan_fitted_refuses_another_model_or_structure(lysozyme_fit, test_data,
     assert_one_line_error(proc, "another sequence")
     proc = run_cli("scan", example_structure, "--fitted", out / "labels.csv", "--csv", "x.csv", cwd=workdir)
     assert_one_line_error(proc, "not a fitted-model JSON file")
+    for command in ("scan", "suggest"):  # several chains: the message names them, to pick one with --chain
+        proc = run_cli(command, other, "--fitted", out / "model.json", "--csv", "x.csv", cwd=workdir)
+        assert_one_line_error(proc, "--fitted applies to one chain; the structure has 4 protein chains "
+                                    "(A, B, C, D); choose one with --chain")
     assert list(workdir.iterdir()) == []
 
 
@@ -168,3 +173,37 @@ def test_fit_on_the_structure_scorer(example_structure, tmp_path, capsys):
                      "--fitted", str(tmp_path / "m.json"), "--csv", str(tmp_path / "again.csv")]) == 0
     assert (tmp_path / "again.csv").read_text() == (tmp_path / "f.csv").read_text()
     capsys.readouterr()
+
+
+# ---------------------------------------------------------------------------------------------- issue 19, item 3
+
+def test_fit_save_alone_shows_progress_and_prints_no_table_and_suggest_names_unmeasured_sites(
+        example_structure, tmp_path, capsys, monkeypatch):
+    """Labels at residues 1-40 only: `fit --save` alone writes the model, shows its steps on stderr and no rows
+    on stdout; `suggest --fitted` ranks measured residues first and says how many suggestions have no data."""
+    from saprot_scan.encoding.structure import read_structure
+    from saprot_scan.pipeline import scan_chain
+
+    monkeypatch.setenv("SAPROT_SCAN_CACHE", str(tmp_path / "cache"))
+    (chain,) = read_structure(example_structure)
+    zs = scan_chain(chain, "burial-blosum", use_cache=False)
+    rng = np.random.default_rng(12)
+    rows = [f"{chain.sequence[i]}{i + 1}{mt},{zs.scores[i, k] - 1.5 + rng.normal(0, 0.2):.5f}"
+            for i in range(40) for k, mt in enumerate(AMINO_ACIDS) if mt != chain.sequence[i] and rng.random() < 0.4]
+    (tmp_path / "labels.csv").write_text("mutant,score\n" + "\n".join(rows) + "\n")
+    capsys.readouterr()
+    assert cli.main(["fit", str(example_structure), "--model", "burial-blosum", "--labels",
+                     str(tmp_path / "labels.csv"), "--save", str(tmp_path / "m.json")]) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "fit: cross-validation fold 5/5 done" in err and f"fit: fitting on all {len(rows)} labels" in err
+    assert cli.main(["suggest", str(example_structure), "--model", "burial-blosum", "--fitted",
+                     str(tmp_path / "m.json"), "--top", "60", "--min-score", "-100", "--quiet",
+                     "--csv", str(tmp_path / "s.csv")]) == 0
+    out = capsys.readouterr().out
+    singles = [r for r in _rows(tmp_path / "s.csv") if r["kind"] == "single"]
+    flags = [r["measured"] for r in singles]
+    assert flags == sorted(flags, reverse=True) and "yes" in flags and "no" in flags  # measured first
+    assert all(int(r["mutant"][1:-1]) <= 40 for r in singles if r["measured"] == "yes")
+    assert f"{flags.count('no')} of {len(flags)} suggestions sit at residues without assay labels" in out
+    assert "minus the wild type's" in out and "most tolerated" not in out  # fitted scores: relative to the wild type

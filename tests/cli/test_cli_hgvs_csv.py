@@ -134,4 +134,4 @@ def test_hgvs_suffix_rule_of_write_results(example_chain_results, tmp_path):
         ["two_A.hgvs.csv", "two_B.hgvs.csv"]
     assert read_mutation_scores(tmp_path / "two_B.hgvs.csv")[1] == table
     plain = write_results([masked], tmp_path / "plain.csv")  # a plain .csv stays the substitution table
-    assert plain.read_text().startswith("chain,position,residue,wt,mt,mutant,score\n")
+    assert plain.read_text().startswith("chain,position,residue,wt,mt,mutant,score,percentile,class\n")

@@ -73,7 +73,7 @@ def test_hgvs_and_lower_case_forms_score_the_same(tiny_onnx_model, capsys):
     assert list(got) == ["N52A"]  # every form is reported in one canonical form (a dict keeps one key)
     multi, _ = _score(capsys, ANTIBODY, "--model", tiny_onnx_model, "--chain", "B", "--mutations",
                       "N52A:S53A")
-    for form in ("p.[N52A;S53A]", "p.[Asn52Ala;Ser53Ala]", "N52A,S53A", "n52a:s53a", "p.[N52A; S53A]"):
+    for form in ("p.[N52A;S53A]", "p.[Asn52Ala;Ser53Ala]", "n52a:s53a", "p.[N52A; S53A]"):  # "N52A,S53A": two singles
         again, _ = _score(capsys, ANTIBODY, "--model", tiny_onnx_model, "--chain", "B", "--mutations", form)
         assert again == multi
 
@@ -85,6 +85,8 @@ def test_synonymous_sites_add_zero_and_are_not_masked(tiny_onnx_model, capsys):
     assert got["N52A:S53S"] == got["N52A"]  # masking S53 would change N52A's context, and so its score
     assert got["S53A"] != 0.0
     assert "3 synonymous sites left unmasked (they add 0)" in err
+    _, err = _score(capsys, ANTIBODY, "--model", tiny_onnx_model, "--chain", "B", "--mutations", "S53S N52A")
+    assert "1 synonymous site left unmasked (it adds 0)" in err
 
 
 def test_wrong_wild_type_names_both_letters_and_both_numberings(tiny_onnx_model, capsys):
@@ -157,8 +159,11 @@ def test_scan_residues_masked_equals_the_whole_scan(tiny_onnx_model, capsys):
     part = _rows(captured.out)
     assert "4 of 129 residues selected by --residues" in captured.err
     assert sorted({int(r["position"]) for r in part}) == [40, 41, 42, 100] and len(part) == 4 * 19
-    for row in part:
-        assert row == whole[(row["position"], row["mt"])]  # same rows, same scores: the chain is the context
+    contract = ("chain", "position", "residue", "wt", "mt", "mutant", "score")
+    for row in part:  # same rows, same scores: the chain is the context
+        assert {k: row[k] for k in contract} == {k: whole[(row["position"], row["mt"])][k] for k in contract}
+    # the rest of the chain was not scored: the percentiles rank the selection only, and the output says so
+    assert "percentiles rank among the selected residues' substitutions only" in captured.err
 
 
 def test_scan_residues_with_insertion_codes(tiny_onnx_model, capsys):
@@ -184,7 +189,7 @@ def test_scan_reference_column_and_reference_selection(tiny_onnx_model, tmp_path
     captured = capsys.readouterr()
     assert captured.out == "" and "identity 100.0% over 129 aligned residues" in captured.err
     header = out.read_text().splitlines()[0]
-    assert header == "chain,position,residue,wt,mt,mutant,score,reference_position"
+    assert header == "chain,position,residue,wt,mt,mutant,score,percentile,class,reference_position"
     rows = _rows(out.read_text())
     assert sorted({(int(r["residue"]), int(r["reference_position"])) for r in rows}) == \
         [(1, 19), (2, 20), (3, 21), (129, 147)]
@@ -193,7 +198,7 @@ def test_scan_reference_column_and_reference_selection(tiny_onnx_model, tmp_path
     # without --reference the CSV keeps DESIGN.md's columns exactly
     assert cli.main(["scan", str(LYSOZYME), "--model", str(tiny_onnx_model), "--method", "wt", "--csv", str(out),
                      "--quiet"]) == 0
-    assert out.read_text().splitlines()[0] == "chain,position,residue,wt,mt,mutant,score"
+    assert out.read_text().splitlines()[0] == "chain,position,residue,wt,mt,mutant,score,percentile,class"
 
 
 def test_structure_scorer_reads_the_same_notation_and_selection(capsys):

@@ -34,7 +34,7 @@ def test_any_output_file_keeps_the_table_off_the_terminal(option, name, tiny_onn
 def test_no_output_file_prints_the_table(tiny_onnx_model, capsys):
     assert cli.main(["scan", str(LYSOZYME), "--model", str(tiny_onnx_model), "--method", "wt", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("chain,position,residue,wt,mt,mutant,score\n") and len(out.splitlines()) == 1 + 129 * 19
+    assert out.startswith("chain,position,residue,wt,mt,mutant,score,percentile,class\n") and len(out.splitlines()) == 1 + 129 * 19
 
 
 def test_tokens_prints_residue_ids(capsys):

@@ -140,3 +140,30 @@ def test_bad_suggest_options(args, message, example_structure, tiny_onnx_model, 
     proc = run_cli("suggest", example_structure, "--model", tiny_onnx_model, *args, "--csv", "x.csv", cwd=work)
     assert_one_line_error(proc, message)
     assert list(work.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------------------------- issue 19, item 1
+
+def test_suggest_with_a_scorer_whose_0_is_not_the_wild_type_claims_no_gain(example_structure, capsys):
+    """burial-blosum's 0 is the chain's typical substitution: the list is 'most tolerated', the joint scores
+    are said to be sums of z units, and nothing is called better than the wild type."""
+    assert cli.main(["suggest", str(example_structure), "--model", "burial-blosum", "--top", "5", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# top 5 most tolerated single substitutions")
+    assert "not the wild type" in out and "not a predicted gain over the wild type" in out
+    assert "better than the wild type" not in out.replace("none is claimed better than the wild type", "")
+
+
+def test_suggest_with_saprot_says_better_than_the_wild_type(example_structure, tiny_onnx_model, capsys):
+    assert cli.main(["suggest", str(example_structure), "--model", str(tiny_onnx_model), "--top", "3",
+                     "--combinations", "0", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "predicted better than the wild type" in out and "most tolerated" not in out
+
+
+def test_method_wt_is_refused_for_a_scorer_without_a_language_model(example_structure, tmp_path):
+    for command in (["scan", "--csv-hgvs", str(tmp_path / "h.csv")], ["suggest"]):
+        proc = run_cli(command[0], example_structure, "--model", "burial-blosum", "--method", "wt", *command[1:],
+                       cwd=tmp_path)
+        assert_one_line_error(proc, "--method wt needs a language model; burial-blosum")
+    assert not (tmp_path / "h.csv").exists()

@@ -263,7 +263,9 @@ def test_bad_model(bad_models, name, message, example_structure, workdir):
 def test_model_given_as_folder_or_unknown_name(example_structure, tiny_hf_checkpoint, workdir):
     assert_one_line_error(_scan(example_structure, tiny_hf_checkpoint, workdir),
                           "is a folder, not an .onnx file; export it first: saprot-scan models export")
-    assert_one_line_error(_scan(example_structure, "saprot-9000b", workdir), "unknown model 'saprot-9000b'")
+    line = assert_one_line_error(_scan(example_structure, "saprot-9000b", workdir), "unknown model 'saprot-9000b'")
+    assert line.endswith("use one of burial-blosum, structure, saprot-scan-default, saprot-35m, saprot-650m, "
+                         "an .onnx file, or A+B for an ensemble")  # every scorer kind's names, the offline default first
     assert list(workdir.iterdir()) == []
 
 
@@ -295,7 +297,7 @@ def test_bad_mutations(example_structure, tiny_onnx_model, workdir, mutations, m
 def test_score_needs_one_chain(test_data, tiny_onnx_model, workdir):
     proc = run_cli("score", test_data / "foldseek_3di" / "1igy.cif", "--model", tiny_onnx_model,
                    "--mutations", "D1A", cwd=workdir)
-    assert_one_line_error(proc, "the structure has 4 protein chains; choose one with --chain")
+    assert_one_line_error(proc, "the structure has 4 protein chains (A, B, C, D); choose one with --chain")
 
 
 # ----------------------------------------------------------------------------------- odd but valid files

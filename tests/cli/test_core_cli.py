@@ -64,7 +64,8 @@ def test_scan_csv_columns_and_values(scanned, torch_model, lysozyme_3di):
     rc, out, _ = scanned
     assert rc == 0
     rows = _read_csv(out / "s.csv")
-    assert list(rows[0].keys()) == ["chain", "position", "residue", "wt", "mt", "mutant", "score"]
+    assert list(rows[0].keys()) == ["chain", "position", "residue", "wt", "mt", "mutant", "score", "percentile",
+                                    "class"]
     assert len(rows) == 129 * 19
     expected = ref.masked_marginal(torch_model, LYSOZYME, lysozyme_3di)
     for row in rows:
@@ -126,7 +127,7 @@ def test_scan_to_stdout_and_cache(example_structure, tiny_onnx_model, capsys):
     argv = ["scan", str(example_structure), "--model", str(tiny_onnx_model), "--method", "wt"]
     assert cli.main(argv) == 0
     first = capsys.readouterr()
-    assert first.out.startswith("chain,position,residue,wt,mt,mutant,score\n")
+    assert first.out.startswith("chain,position,residue,wt,mt,mutant,score,percentile,class\n")
     assert len(first.out.strip().split("\n")) == 1 + 129 * 19
     assert "wt-marginal" in first.err and "result cache" not in first.err
     assert cli.main(argv) == 0
@@ -218,6 +219,20 @@ def test_score_single_and_multi_mutants(example_structure, tiny_onnx_model, torc
     for variant in variants:
         want = ref.variant_score(torch_model, LYSOZYME, lysozyme_3di, variant)
         assert float(got[variant]) == pytest.approx(want, abs=1e-4)
+
+
+def test_score_commas_separate_variants_never_sites(example_structure, capsys):
+    """'K1A,V2G' is two single mutants (as a list on most command lines), never the double mutant K1A:V2G;
+    inside brackets the HGVS form keeps its sites together."""
+    def scored(text: str) -> dict[str, str]:
+        assert cli.main(["score", str(example_structure), "--mutations", text]) == 0
+        return dict(line.split(",") for line in capsys.readouterr().out.strip().split("\n")[1:])
+
+    singles = scored("K1A,V2G")
+    assert list(singles) == ["K1A", "V2G"]
+    assert scored("K1A, V2G") == singles == {**scored("K1A"), **scored("V2G")}
+    assert list(scored("K1A:V2G")) == ["K1A:V2G"]
+    assert list(scored("p.[Lys1Ala;Val2Gly],R5G")) == ["K1A:V2G", "R5G"]
 
 
 def test_score_mutations_file_and_out(example_structure, tiny_onnx_model, tmp_path, capsys):

@@ -12,6 +12,7 @@ import pytest
 import saprot_scan as ss
 from saprot_scan.backends import base
 from saprot_scan.cli import main
+from saprot_scan.scoring.meaning import UNDECLARED
 
 
 def test_every_public_name_resolves_and_importing_costs_only_the_standard_library():
@@ -57,6 +58,8 @@ class HydrophobicityScorer:
 @pytest.fixture
 def hydropathy_kind():
     base.register_scorer("hydropathy", lambda spec, device, precision: HydrophobicityScorer(), names=("kd",))
+    with pytest.raises(ss.ModelError, match=r"use one of burial-blosum, hydropathy, kd, structure, saprot-scan-def"):
+        ss.load_scorer("no-such-scorer")  # the message lists every registered kind's names
     yield
     base.unregister_scorer("hydropathy")
     assert "kd" not in base.scorer_kinds().get("hydropathy", ())
@@ -78,7 +81,9 @@ def test_a_registered_scorer_kind_runs_through_the_pipeline_cache_and_cli(hydrop
     assert score == pytest.approx(first.scores[0, ss.AMINO_ACIDS.index(mutant[-1])])
     assert main(["scan", str(example_structure), "--model", "kd", "--csv", str(tmp_path / "kd.csv")]) == 0
     assert "scoring with scorer hydropathy" in capsys.readouterr().err
-    assert (tmp_path / "kd.csv").read_text().startswith("chain,position,residue,wt,mt,mutant,score\n")
+    assert (tmp_path / "kd.csv").read_text().startswith("chain,position,residue,wt,mt,mutant,score,percentile,class\n")
+    # a scorer that declares no meaning is never taken to compare with the wild type
+    assert first.meaning == UNDECLARED and not first.meaning.vs_wild_type
 
 
 def test_saved_preference_from_the_cli_is_the_default_everywhere(tiny_onnx_model, example_structure, capsys,

@@ -162,3 +162,95 @@ def test_fitted_model_file_is_checked(tmp_path):
     path.write_text(json.dumps({"kind": "saprot-scan fitted model", "format": 1, "sequence": "MK"}))
     with pytest.raises(InputError, match="damaged fitted-model file"):
         load_fitted(path)
+
+
+# ---------------------------------------------------------------------------------------------- issue 19, item 3
+
+@pytest.mark.parametrize("doubles", [0, 25], ids=["singles (low-rank spectrum)", "with doubles (full eigh)"])
+def test_the_closed_form_leave_one_out_ridge_equals_scikit_learns_ridgecv(doubles):
+    """The reference is scikit-learn's RidgeCV (efficient LOO) on the dense one-hot matrix, for every zero-shot
+    scale the fit tries; the closed form must pick the same penalty and the same weights, on the fast path
+    (single mutants, each labelled once) and on the general one."""
+    from sklearn.linear_model import RidgeCV
+
+    from saprot_scan.design.fitting import ALPHAS, ZS_BOOSTS, RidgeKernel
+
+    zs = _zero_shot(4)
+    mutants = _singles(300, seed=5)
+    site_effect = {i: v for i, v in enumerate(np.random.default_rng(6).normal(0, 1.0, len(SEQ)))}
+    y = [0.8 * _zs_of(zs, m) + site_effect[int(m[1:-1]) - 1] for m in mutants]
+    for a, b in zip(mutants[:doubles], mutants[-doubles:] if doubles else []):
+        if a[1:-1] != b[1:-1]:
+            mutants.append(f"{a}:{b}")
+            y.append(y[mutants.index(a)] + y[mutants.index(b)])
+    y = np.array(y) + np.random.default_rng(7).normal(0, 0.3, len(y))
+    labels = _labels(mutants, y)
+    z = np.array([sum(_zs_of(zs, p) for p in m.split(":")) for m in mutants])
+    kernel = RidgeKernel(labels.sites, y)
+    assert (kernel.q.shape[1] < 150) == (doubles == 0)  # which path was taken
+    mine = kernel.fit(z)
+    dense = kernel.x.toarray()
+    best = None
+    for boost in ZS_BOOSTS:
+        scale = boost / np.std(z)
+        model = RidgeCV(alphas=list(ALPHAS)).fit(np.hstack([dense, (z * scale)[:, None]]), y)
+        if best is None or model.best_score_ > best[0].best_score_:
+            best = (model, scale, boost)
+    model, scale, boost = best
+    assert (mine.alpha, mine.zs_boost) == (model.alpha_, boost) and mine.alpha < max(ALPHAS)
+    np.testing.assert_allclose([mine.weights[c] for c in kernel.used], model.coef_[:-1], atol=1e-8)
+    assert mine.zs_coef == pytest.approx(model.coef_[-1] * scale, abs=1e-8)
+    assert mine.intercept == pytest.approx(model.intercept_, abs=1e-8)
+    onehot, reference = kernel.fit(), RidgeCV(alphas=list(ALPHAS)).fit(dense, y)
+    assert onehot.alpha == reference.alpha_
+    np.testing.assert_allclose([onehot.weights[c] for c in kernel.used], reference.coef_, atol=1e-8)
+
+
+def test_fitted_scores_know_which_sites_were_measured(tmp_path):
+    from saprot_scan.design.suggest import suggest_singles, unmeasured_note
+    from saprot_scan.outputs.tables import csv_text
+
+    zs = _zero_shot(8)
+    every = [f"{wt}{i + 1}{mt}" for i, wt in enumerate(SEQ[:30]) for mt in AMINO_ACIDS if mt != wt]
+    mutants = [every[k] for k in np.random.default_rng(9).choice(len(every), 120, replace=False)]
+    y = [_zs_of(zs, m) - 2.0 for m in mutants]  # measured substitutions are mostly worse than the wild type
+    steps = []
+    fitted = fit_model(_result(zs), _labels(mutants, y), progress=steps.append)
+    assert steps[-1].startswith("fitting on all 120 labels") and "fold 1/5" in steps[0]
+    measured = {int(m[1:-1]) - 1 for m in mutants}
+    assert set(fitted.measured) == measured and max(measured) < 30
+    fitted.save(tmp_path / "m.json")
+    again = load_fitted(tmp_path / "m.json")
+    assert again.measured == fitted.measured
+    result = apply_fitted(_result(zs), again)
+    assert result.measured == tuple(i in measured for i in range(len(SEQ)))
+    assert any("had no assay label" in n for n in result.notes)
+    rows = [line.split(",") for line in csv_text([result]).splitlines()]
+    assert rows[0][-1] == "measured"
+    assert {r[-1] for r in rows[1:] if int(r[1]) <= 30 and int(r[1]) - 1 in measured} == {"yes"}
+    assert {r[-1] for r in rows[1:] if int(r[1]) > 30} == {"no"}
+    # the heatmap crosses each unmeasured column, and says what the cross means
+    from saprot_scan.outputs.heatmap import heatmap_figure
+
+    fig = heatmap_figure([result])
+    crosses = sum(len(c.get_offsets()) for ax in fig.axes for c in ax.collections
+                  if (c.get_gid() or "").startswith("saprot-unmeasured:"))
+    assert crosses == len(SEQ) - len(measured)
+    assert "no assay label at this site" in " ".join(t.get_text() for t in fig.texts)
+    # suggestions: every measured site ranks before any unmeasured one, and the count is said
+    singles = suggest_singles([result], top=40, min_score=-1e9)
+    flags = [s.measured for s in singles]
+    assert True in flags and False in flags and flags == sorted(flags, reverse=True)
+    assert f"{flags.count(False)} of {len(flags)} suggestions sit at residues without assay labels" in \
+        unmeasured_note(singles)
+
+
+def test_a_fitted_file_without_measured_sites_still_loads(tmp_path):
+    zs = _zero_shot(10)
+    mutants = _singles(60, seed=11)
+    fitted = fit_model(_result(zs), _labels(mutants, [_zs_of(zs, m) for m in mutants]))
+    data = fitted.to_dict()
+    del data["labels"]["measured_positions"]  # a model saved before sites were recorded
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    old = load_fitted(tmp_path / "old.json")
+    assert old.measured is None and apply_fitted(_result(zs), old).measured == ()

@@ -207,3 +207,21 @@ def test_panel_headers_name_the_structure():
     texts = [t.get_text() for t in heatmap_figure([from_file, from_viewer]).texts]
     assert any(t.startswith("1abc.cif  ·  Chain A") for t in texts), texts
     assert any(t.startswith("PyMOL object 2xyz  ·  Chain A") for t in texts), texts
+
+
+def test_colour_bar_ticks_are_evenly_spaced_on_both_sides_of_zero():
+    """Issue 19: the bar read 1-unit steps above 0 and 0.6-unit steps below; one step now serves both halves."""
+    from saprot_scan.outputs.heatmap import bar_ticks
+
+    assert bar_ticks(-3.0, 3.0) == [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
+    assert bar_ticks(-0.5, 0.5) == [-0.5, -0.25, 0.0, 0.25, 0.5]
+    for limit in np.arange(0.5, 20.5, 0.5):  # every limit the colour rule can give (half units)
+        ticks = np.array(bar_ticks(-limit, limit))
+        steps = np.diff(ticks)
+        assert np.allclose(steps, steps[0]) and 0.0 in ticks and 2 <= len(ticks) // 2 <= 5, (limit, ticks)
+    result = make_result(40)
+    result.scores[3, AMINO_ACIDS.index(_other_aa(result.wt[3]))] = -3.0
+    fig = heatmap_figure([result])
+    bar = [ax for ax in fig.axes if not (ax.get_gid() or "").startswith("saprot-heatmap")][0]
+    drawn = np.array(bar.get_yticks())
+    assert np.allclose(np.diff(drawn), np.diff(drawn)[0]) and 0.0 in drawn

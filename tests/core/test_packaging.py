@@ -1,11 +1,17 @@
 """Every subpackage of the core is in the wheel: a package missing from pyproject's list works in an
-editable install (tests, make demo) and breaks only for users who pip-install the core or the ChimeraX bundle."""
+editable install (tests, make demo) and breaks only for users who pip-install the core or the ChimeraX bundle.
+And the Makefile installs for each target only what that target needs."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
-CORE = Path(__file__).resolve().parents[2] / "core"
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CORE = REPO / "core"
 
 
 def test_every_subpackage_is_listed_in_pyproject():
@@ -16,3 +22,21 @@ def test_every_subpackage_is_listed_in_pyproject():
                if "__pycache__" not in p.parts}
     assert on_disk and "saprot_scan.backends" in on_disk
     assert on_disk - listed == set(), "subpackages missing from [tool.setuptools] packages"
+
+
+def _dry_run(target: str) -> str:
+    """What ``make TARGET`` would run (make -n: nothing is installed or written)."""
+    if shutil.which("make") is None:
+        pytest.skip("GNU make is not installed")
+    proc = subprocess.run(["make", "-n", "--no-print-directory", target], cwd=REPO, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_make_demo_installs_no_x_server_or_mouse_driver():
+    """The demo renders offscreen: Xvfb, xdotool and x11-utils are for the real-window GUI tests only."""
+    demo, tests = _dry_run("demo"), _dry_run("pymol-test-sysdeps")
+    assert "libgl1" in demo and "for p in" in demo
+    for package in ("xvfb", "xdotool", "x11-utils"):
+        assert package not in demo and package in tests

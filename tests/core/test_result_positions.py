@@ -50,7 +50,7 @@ def test_indices_outside_the_chain_are_refused(lysozyme):
 
 
 def test_csv_labels_add_a_column_per_result_after_the_contract_columns():
-    from saprot_scan.outputs.tables import CSV_COLUMNS
+    from saprot_scan.outputs.tables import CSV_COLUMNS, PERCENTILE_COLUMNS
     from saprot_scan.results import ResidueId
 
     def result(wt):
@@ -59,7 +59,7 @@ def test_csv_labels_add_a_column_per_result_after_the_contract_columns():
 
     text = csv_text([result("AC"), result("G")], labels={"object": ["one", "two"]})
     rows = [line.split(",") for line in text.splitlines()]
-    assert rows[0] == [*CSV_COLUMNS, "object"]
+    assert rows[0] == [*CSV_COLUMNS, *PERCENTILE_COLUMNS, "object"]
     assert [r[-1] for r in rows[1:]] == ["one"] * 38 + ["two"] * 19
     with pytest.raises(ValueError, match="object"):
         csv_text([result("AC")], labels={"object": ["one", "two"]})

@@ -216,7 +216,7 @@ def test_failed_pip_gives_its_error_and_the_command_to_run_by_hand(tmp_path):
 
 
 @pytest.mark.gui
-@pytest.mark.skipif(not shutil.which("xvfb-run"), reason="PyMOL's GUI needs Debian xvfb (make pymol-sysdeps)")
+@pytest.mark.skipif(not shutil.which("xvfb-run"), reason="PyMOL's GUI needs Debian xvfb (make pymol-test-sysdeps)")
 def test_gui_asks_once_and_remembers_no(tmp_path, plugin_zip):
     pytest.importorskip("PyQt5", reason="PyMOL's GUI needs a Qt binding (plugin_pymol/requirements-test.txt)")
     target = python_without_core(tmp_path)
@@ -249,6 +249,8 @@ def test_gui_asks_once_and_remembers_no(tmp_path, plugin_zip):
     second = json.loads((tmp_path / "second.json").read_text())
     assert second["loaded"] and not second["modal_at_start"], "the plugin asked again after No"
     assert "type saprot_install_core to install it" in second_log
+    assert second_log.count("is ready in PyMOL's Python") == 1, second_log  # logged once, not once per path
+    assert "???" not in second_log and "━" not in second_log  # pip's progress bars do not reach PyMOL's log
     assert "saprot_install_core" in second["threads"], "pip did not run on a background thread"
     assert second["ticks"] > 1
     assert Path(second["core_file"]) == target.site_packages / "saprot_scan" / "__init__.py"

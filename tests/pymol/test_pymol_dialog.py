@@ -174,3 +174,57 @@ def test_dialog_fetch_without_hub_access_reports_one_line(qt_pm, monkeypatch):
     assert "HF_HUB_OFFLINE" in dlg.status.text()
     assert "\n" not in dlg.status.text()
     dlg.close()
+
+
+def test_closing_with_an_uncached_model_keeps_the_default(qt_pm, capsys):
+    """Choosing 'saprot-35m (not cached)' and closing must not make every later scan fail (CLI and viewers)."""
+    from saprot_scan import saved_preference
+
+    dlg = dialog.build_dialog()
+    dlg.set_model_spec("saprot-35m")
+    dlg.close()
+    assert saved_preference() is None
+    assert "saprot-35m is not cached" in capsys.readouterr().out
+    assert json.loads((settings.settings_file()).read_text())["model"] == "saprot-35m"  # the dialog's own field
+
+
+def test_fetch_without_the_export_extra_names_the_extra(qt_pm, monkeypatch):
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)  # Python's own "not installed"
+    dlg = dialog.build_dialog()
+    dlg.set_model_spec("saprot-35m")
+    dlg.fetch_model.click()
+    assert dlg._helper is None  # nothing started
+    assert dlg.status.text() == ("Fetch needs the export extra: pip install 'saprot-scan[export]' "
+                                 "(missing: huggingface_hub)")
+    dlg.close()
+
+
+def test_dialog_shows_the_colouring_in_use_and_runs_suggest_design_and_fitted(qt_pm, tiny_onnx_model, tmp_path):
+    """The boxes follow a recolour typed on the command line; Suggest, Design and the fitted-model field call
+    the same commands as the command line (saprot_suggest, saprot_design, saprot_scan fitted=)."""
+    from saprot_scan_pymol.scan_commands import saprot_color, saprot_scan
+
+    saprot_scan("1l2y", str(tiny_onnx_model), "wt", background=0)
+    dlg = dialog.build_dialog()
+    dlg.poll()
+    assert dlg.summary.currentText() == "mean"
+    saprot_color("min", "blue_white_red")
+    dlg.poll()
+    assert (dlg.summary.currentText(), dlg.palette.currentText()) == ("min", "blue_white_red")
+    dlg.summary.setCurrentText("P")  # a choice being made is not undone by the next poll
+    dlg.poll()
+    assert dlg.summary.currentText() == "P"
+
+    dlg.suggest_button.click()
+    assert "suggestions listed in the log" in dlg.status.text(), dlg.status.text()
+    dlg.selection.setText("1l2y")
+    dlg.set_model_spec(str(tiny_onnx_model))
+    dlg.design_button.click()
+    assert dlg.status.text().startswith("designed"), dlg.status.text()
+    assert len(STORE.native) == 20 and all(0.0 < p < 1.0 for p in STORE.native.values())
+
+    dlg.fitted.setText(str(tmp_path / "no-such-fit.json"))
+    dlg.score_button.click()
+    assert "no-such-fit.json" in dlg.status.text()  # passed on as saprot_scan fitted=, which reads it
+    dlg.close()
+    assert json.loads(settings.settings_file().read_text())["fitted"] == str(tmp_path / "no-such-fit.json")

@@ -127,3 +127,45 @@ def test_right_click_suggest_mutations(pm, test_data, tiny_onnx_model):
     assert {m[1:-1] for _, m, _ in got} == set(by_menu)
     for _, mutant, _ in got:
         assert mutant in by_menu[mutant[1:-1]].split()
+
+
+# ---------------------------------------------------------------------------------------------- issue 19
+
+def test_pymol_fitted_scan_names_its_unit_selects_unmeasured_residues_and_stores_percentiles(
+        pm, test_data, tiny_onnx_model, fitted_file, capfd):
+    import pymol
+
+    path = structure(test_data, "1aki")
+    cmd.load(path)
+    capfd.readouterr()
+    cmd.do(f"saprot_scan 1aki, fitted={fitted_file}")
+    out = capfd.readouterr().out
+    expected = apply_fitted(core_result(path, tiny_onnx_model), load_fitted(fitted_file))
+    unmeasured = [rid.label for rid, flag in zip(expected.residue_ids, expected.measured) if not flag]
+    assert unmeasured and "predicted assay value minus the wild type's" in out
+    assert f"{len(unmeasured)} residues had no assay label (selection saprot_unmeasured)" in out
+    assert cmd.count_atoms("saprot_unmeasured and name CA") == len(unmeasured)
+    assert "classes: likely damaging = bottom 25%" in out and "burial-blosum" in out  # the measured figures
+    rows = {}
+    cmd.iterate("1aki and name CA", "rows[resi] = saprot_percentile(model, chain, resi)",
+                space={"rows": rows, "saprot_percentile": pymol.saprot_percentile})
+    want = expected.percentile_summary("mean")
+    np.testing.assert_allclose([rows[rid.label] for rid in expected.residue_ids], want, atol=1e-9)
+    cmd.do(f"saprot_mutations 1aki and resi {unmeasured[0]}")
+    out = capfd.readouterr().out
+    assert "no assay label at this site" in out and "log P(mt)" not in out
+    assert any(kind in out for kind in ("likely damaging", "uncertain", "likely tolerated"))
+
+
+def test_pymol_mutations_of_the_structure_scorer_say_its_own_units(pm, test_data, capfd, monkeypatch):
+    monkeypatch.setenv("SAPROT_SCAN_MODEL", "burial-blosum")
+    cmd.load(structure(test_data, "1aki"))
+    cmd.do("saprot_scan 1aki")
+    capfd.readouterr()
+    cmd.do("saprot_mutations 1aki and resi 48")
+    out = capfd.readouterr().out
+    assert "structure score (z units" in out and "not a comparison with the wild type" in out
+    assert "log P(mt)" not in out and "percentile within the chain" in out
+    cmd.do("saprot_suggest")
+    out = capfd.readouterr().out
+    assert "most tolerated" in out and "predicted better than the wild type" not in out

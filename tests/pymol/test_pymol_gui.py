@@ -23,7 +23,7 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 
 pytestmark = [pytest.mark.gui, pytest.mark.skipif(
     not (shutil.which("Xvfb") and shutil.which("xdotool") and shutil.which("xwininfo")),
-    reason="the real-window test needs Debian xvfb, xdotool and x11-utils (make pymol-sysdeps)")]
+    reason="the real-window test needs Debian xvfb, xdotool and x11-utils (make pymol-test-sysdeps)")]
 
 STARTUP = textwrap.dedent('''
     import json, os, sys, threading, time

@@ -119,3 +119,57 @@ def test_zip_plugin_without_core_says_how_to_install_it(tmp_path, tiny_onnx_mode
     assert result["colours_changed"] == 0 and result["b_kept"]
     assert result["values"] == [None] * 20
     assert "Traceback" not in output
+
+
+#: The line the README gives to start the plugin in a `pymol -cq` script after the Plugin Manager install.
+SCRIPT_START = '/from pymol import plugins; plugins.initialize(-2); plugins.plugin_load("saprot_scan_pymol")'
+
+INSTALL_ONLY = textwrap.dedent('''
+    import sys
+    from pymol import plugins
+    from pymol.plugins import installation, legacysupport
+
+    legacysupport.tkMessageBox.showinfo = lambda title, text, parent=None: print(text, flush=True)
+    installation.installPluginFromFile(sys.argv[1], parent="headless", plugdir=sys.argv[2])
+    plugins.set_startup_path([sys.argv[2]], autosave=False)
+    plugins.pref_save(quiet=True)  # ~/.pymolpluginsrc.py, as the Plugin Manager leaves it
+''')
+
+
+def test_pymol_cq_script_after_the_plugin_manager_install(tmp_path, test_data):
+    """`pymol -cq script.pml` does not start plugins; the README's first line does, and the script then scores.
+    A saved model preference that no longer loads costs one plugin line in the log, not the scan."""
+    archive = build_zip.build(tmp_path / "dist")
+    plugdir = tmp_path / "startup"
+    plugdir.mkdir()
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "SAPROT_SCAN_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": str(REPO / "core")}  # this checkout's core; the plugin comes from the installed zip
+    env.pop("SAPROT_SCAN_MODEL", None)
+    (tmp_path / "install.py").write_text(INSTALL_ONLY)
+    installed = subprocess.run([sys.executable, str(tmp_path / "install.py"), str(archive), str(plugdir)], env=env,
+                               capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert 'Plugin "saprot_scan_pymol" has been installed.' in installed.stdout, installed.stdout + installed.stderr
+    (tmp_path / "config" / "saprot-scan").mkdir(parents=True)
+    (tmp_path / "config" / "saprot-scan" / "config.json").write_text(json.dumps({"model": "saprot-35m"}))
+    structure = test_data / "foldseek_3di" / "1l2y.cif"
+    body = f"load {structure}, prot\nsaprot_scan prot\niterate prot and name CA, print('VALUE', b)\n"
+
+    def pymol_cq(first_line: str) -> str:
+        script = tmp_path / "score.pml"
+        script.write_text(first_line + body)
+        proc = subprocess.run([sys.executable, "-m", "pymol", "-cq", str(script)], env=env, capture_output=True,
+                              text=True, timeout=300, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout + proc.stderr
+
+    bare = pymol_cq("")  # PyMOL's own behaviour: no plugin without the GUI, so no command saprot_scan
+    assert "coloured" not in bare and ("SyntaxError" in bare or "NameError" in bare), bare
+    output = pymol_cq(SCRIPT_START + "\n")
+    assert "coloured 20 residues of prot/A by mean score" in output, output
+    assert "scored by structure-based scorer burial-blosum (offline default)" in output
+    assert output.count("the saved model preference saprot-35m cannot be used") == 1
+    assert " saprot_scan: the saved model preference" in output  # one plugin line, not Python's file:line form
+    assert "SyntaxError" not in output and "NameError" not in output and "Traceback" not in output
+    readme = (REPO / "README.md").read_text() + (REPO / "plugin_pymol" / "README.md").read_text()
+    assert readme.count(SCRIPT_START) == 2, "the READMEs give the line this test runs"

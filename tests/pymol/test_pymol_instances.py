@@ -23,7 +23,7 @@ except ImportError:  # not pip-installed: use the checkout
 from pymol import cmd  # noqa: E402
 from saprot_scan import read_structure, scan_chain  # noqa: E402
 from saprot_scan import viewers  # noqa: E402
-from saprot_scan_pymol import commands, painting, palettes, scanning  # noqa: E402
+from saprot_scan_pymol import commands, export_commands, painting, palettes, scanning  # noqa: E402
 from saprot_scan_pymol.jobs import RUNNER  # noqa: E402
 from saprot_scan_pymol.store import STORE  # noqa: E402
 
@@ -88,4 +88,4 @@ def test_plugin_colours_are_the_core_contract():
     scale = viewers.colour_scale(values, "min")
     assert palettes.colour_for(-1.0, scale, palettes.DEFAULT_PALETTE) == viewers.colour_for(-1.0, scale)
     assert tuple(scanning.METHODS) == tuple(viewers.METHODS) and tuple(scanning.DEVICES) == tuple(viewers.DEVICES)
-    assert tuple(commands.HEATMAP_SUFFIXES) == tuple(viewers.HEATMAP_SUFFIXES)
+    assert tuple(export_commands.HEATMAP_SUFFIXES) == tuple(viewers.HEATMAP_SUFFIXES)

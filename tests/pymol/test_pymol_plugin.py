@@ -466,7 +466,8 @@ def test_two_objects_with_the_same_chain_stay_apart_in_csv_and_heatmap(pm, test_
     cmd.do("saprot_scan trp_two, method=wt")
     cmd.do(f"saprot_csv {tmp_path / 'both.csv'}")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "both.csv").read_text())))
-    assert list(rows[0]) == ["chain", "position", "residue", "wt", "mt", "mutant", "score", "object"]
+    assert list(rows[0]) == ["chain", "position", "residue", "wt", "mt", "mutant", "score", "percentile", "class",
+                             "object"]
     assert {r["object"] for r in rows} == {"trp_one", "trp_two"} and len(rows) == 2 * 20 * 19
     texts = [t.get_text() for t in heatmap_figure(STORE.results()).texts]
     assert any(t.startswith("PyMOL object trp_one  ·  Chain A") for t in texts), texts
@@ -475,4 +476,4 @@ def test_two_objects_with_the_same_chain_stay_apart_in_csv_and_heatmap(pm, test_
     cmd.delete("trp_two")
     cmd.do(f"saprot_csv {tmp_path / 'one.csv'}")
     header = (tmp_path / "one.csv").read_text().splitlines()[0]
-    assert header == "chain,position,residue,wt,mt,mutant,score", "one object: the command line's columns"
+    assert header == "chain,position,residue,wt,mt,mutant,score,percentile,class", "one object: the command line's columns"

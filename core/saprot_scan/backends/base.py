@@ -6,17 +6,21 @@ Two levels:
 - ``Scorer``: what the pipeline needs from anything that scores substitutions of a chain, whatever it is
   built on. The ONNX SaProt models implement it (``backends.onnx.LoadedModel``); a scorer that needs no
   language model (for example one built from the structure alone) implements the same five methods and
-  registers its kind with ``register_scorer``.
-- ``LogitsModel``: what the SaProt scoring maths (``scoring``) needs from a masked language model:
-  logits for a batch of token ids. ONNX sessions and the benchmarks' other back ends provide it.
+  registers its kind with ``register_scorer`` (the table of kinds and names is ``saprot_scan.kinds``).
+- ``LogitsModel`` (defined in ``scoring.logits``, below this module): what the SaProt scoring maths needs
+  from a masked language model: logits for a batch of token ids. ONNX sessions and the benchmarks' other
+  back ends provide it.
 """
 from __future__ import annotations
 
-import importlib
-import os
-from typing import TYPE_CHECKING, Callable, Protocol, Sequence, runtime_checkable
+import warnings
+from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
 
 import numpy as np
+
+from saprot_scan.kinds import (DEFAULT_KIND, OFFLINE_DEFAULT, ScorerLoader, kind_loader,  # noqa: F401 (re-exported)
+                               register_scorer, scorer_kinds, split_spec, unregister_scorer)
+from saprot_scan.scoring.logits import LogitsModel, ProgressFn  # noqa: F401 (part of the scorer interface)
 
 if TYPE_CHECKING:  # only for annotations: base stays importable without the rest of the core
     from saprot_scan.encoding.structure import Chain
@@ -27,18 +31,6 @@ if TYPE_CHECKING:  # only for annotations: base stays importable without the res
 DEVICES = ("auto", "cpu", "cuda")
 #: Precisions of a model file; "auto" is the checked int8 copy on the CPU, the fp16 copy on CUDA, else fp32.
 PRECISIONS = ("auto", "fp32", "fp16", "int8")
-#: ``progress(done, total)`` callbacks, in residues.
-ProgressFn = Callable[[int, int], None]
-
-
-class LogitsModel(Protocol):
-    """A SaProt-vocabulary masked language model, as the scoring maths uses it."""
-
-    def logits(self, ids: np.ndarray, mask: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """float32 logits (B, R, 446) at ``rows`` (B, R), or (B, T, 446) for every row when ``rows`` is None."""
-
-    def default_batch_size(self, length: int) -> int:
-        """Sequences per run for sequences of ``length`` tokens."""
 
 
 @runtime_checkable
@@ -49,8 +41,11 @@ class Scorer(Protocol):
     where the wild type is unknown; higher means more tolerated.
 
     Optional attributes the front ends read when present: ``kind`` ("language-model", "structure",
-    "ensemble"), ``score_label`` (what the numbers are, for colour bars; default SaProt's log-ratio) and
-    ``cacheable`` (False: never cache this scorer's results by tokens, e.g. when they depend on coordinates).
+    "ensemble"), ``score_meaning`` (a ``scoring.meaning.ScoreMeaning``: what the numbers are, what their 0
+    is and whether > 0 means "better than the wild type"; every label, legend and file header takes it from
+    there; a scorer that declares none gets ``meaning.UNDECLARED``, which compares nothing with the wild type)
+    ``methods`` (the ``scoring.METHODS`` it honours; default both: a scorer without a language model has
+    only "masked", and ``--method wt`` is refused for it rather than ignored) and ``cacheable`` (False: never cache this scorer's results by tokens, e.g. when they depend on coordinates).
     """
 
     name: str  #: shown to the user ("saprot-35m", a file stem, a scorer's own name)
@@ -79,92 +74,97 @@ class Scorer(Protocol):
         covers all its sites at once."""
 
 
-#: A scorer kind's loader: (spec, device, precision) -> Scorer. spec is None for "the default".
-ScorerLoader = Callable[[str | None, str, str | None], Scorer]
-
-#: kind -> loader, or "module:function" imported on first use (keeps heavy imports out of start-up).
-_KINDS: dict[str, ScorerLoader | str] = {"onnx": "saprot_scan.backends.onnx:load_model",
-                                         "structure": "saprot_scan.backends.structure:load_structure_scorer",
-                                         "learned": "saprot_scan.backends.learned:load_learned_scorer",
-                                         "ensemble": "saprot_scan.backends.ensemble:load_ensemble"}
-#: names a kind answers to (``load_scorer("structure")``), besides the ``kind:spec`` form.
-_NAMES: dict[str, str] = {"structure": "structure", "burial-blosum": "structure",
-                          "learned": "learned", "learned-structure": "learned"}
-#: the scorer that runs when nothing is named, set, preferred or cached: the best measured offline one.
-OFFLINE_DEFAULT = "burial-blosum"
-DEFAULT_KIND = "onnx"
+#: Saved preferences already warned about in this process: one warning each, however often the default loads.
+_WARNED_PREFERENCES: set[str] = set()
+#: What the user runs to forget a saved preference that no longer works.
+FORGET_PREFERENCE = "saprot-scan models use auto"
 
 
-def register_scorer(kind: str, loader: ScorerLoader | str, names: Sequence[str] = ()) -> None:
-    """Make ``load_scorer`` build scorers of ``kind``: for specs ``kind`` or ``kind:ARG`` and any of ``names``.
+def scorer_methods(scorer) -> tuple[str, ...]:
+    """The scan methods a scorer honours: its ``methods``, else all of ``scoring.METHODS``."""
+    from saprot_scan.scoring.marginals import METHODS
 
-    ``loader`` may be a ``"module:function"`` string so the kind's module is imported only when used.
-    """
-    if ":" in kind or not kind:
-        raise ValueError(f"a scorer kind is a plain word, not {kind!r}")
-    _KINDS[kind] = loader
-    for name in (kind, *names):
-        _NAMES[name] = kind
+    return tuple(getattr(scorer, "methods", METHODS))
 
 
-def unregister_scorer(kind: str) -> None:
-    """Forget a kind registered with ``register_scorer`` and the names it answered to (the ONNX kind stays)."""
-    if kind == DEFAULT_KIND:
-        raise ValueError("the ONNX scorer kind cannot be removed")
-    _KINDS.pop(kind, None)
-    for name in [n for n, k in _NAMES.items() if k == kind]:
-        del _NAMES[name]
+def _load(text: str, device: str, precision: str | None, origin: str = "") -> Scorer:
+    """The scorer a spec names (``load_scorer`` with a spec); ``origin``, when given, says why it was chosen."""
+    kind, arg = split_spec(text)
+    scorer = kind_loader(kind)(arg, device, precision)
+    if origin and kind != "ensemble":  # an ensemble's origin stays "ensemble"; its parts say theirs
+        scorer.origin = origin
+    return scorer
 
 
-def scorer_kinds() -> dict[str, tuple[str, ...]]:
-    """Every registered kind and the names it answers to."""
-    return {kind: tuple(n for n, k in _NAMES.items() if k == kind) for kind in _KINDS}
+def unusable_preference_note(spec: str, reason: object) -> str:
+    """The one line a user gets when the saved model preference cannot load: what, why, and the way out."""
+    return (f"the saved model preference {spec} cannot be used ({reason}); scoring with the default instead. "
+            f"'{FORGET_PREFERENCE}' forgets it (or pick '(automatic)' in a viewer's model list)")
 
 
-def _loader(kind: str) -> ScorerLoader:
-    loader = _KINDS[kind]
-    if isinstance(loader, str):
-        module, _, function = loader.partition(":")
-        loader = getattr(importlib.import_module(module), function)
-        _KINDS[kind] = loader
-    return loader
+def checked_preference(spec: str) -> str:
+    """``spec`` as it is saved as the default model (a file as its absolute path), checked first: an unknown
+    name, a model that is not cached or a missing file fails here (``ModelError``), so the CLI's ``models use``
+    and the viewers' model choices never save a default that cannot score."""
+    from saprot_scan.models.registry import resolve_model
 
-
-def split_spec(spec: str | None) -> tuple[str, str | None]:
-    """(kind, the spec that kind's loader gets) for a user's model spec."""
-    if spec is None:
-        return DEFAULT_KIND, None
-    text = str(spec)
-    if text in _NAMES:
-        return _NAMES[text], text
-    if "+" in text and not os.path.exists(text):
-        return "ensemble", text
-    kind, sep, rest = text.partition(":")
-    if sep and kind in _KINDS and len(kind) > 1:  # "C:\\model.onnx" is a path, not kind "C"
-        return kind, rest or None
-    return DEFAULT_KIND, text
-
-
-def _saprot_cached() -> bool:
-    from saprot_scan.models.registry import best_cached_saprot
-
-    return best_cached_saprot() is not None
+    if split_spec(spec)[0] != DEFAULT_KIND:
+        return spec
+    ref = resolve_model(spec)
+    return str(ref.path.resolve()) if ref.origin == "file" else spec
 
 
 def load_scorer(spec=None, device: str = "auto", precision: str | None = "auto") -> Scorer:
     """The scorer for ``spec``: a registered kind's name or ``kind:ARG``, else an ONNX model by registry name
     or .onnx path; None picks the default (``$SAPROT_SCAN_MODEL``, the saved preference, the best cached
-    SaProt model, the offline default ``OFFLINE_DEFAULT``), which may itself name a registered kind."""
-    if spec is None:
-        from saprot_scan.settings import default_model_spec
+    SaProt model, the offline default ``OFFLINE_DEFAULT``), which may itself name a registered kind.
 
-        chosen = default_model_spec()
-        if chosen is None and not _saprot_cached():
-            chosen = (OFFLINE_DEFAULT, "offline default")
-        if chosen is not None and split_spec(chosen[0])[0] != DEFAULT_KIND:
-            kind, arg = split_spec(chosen[0])
-            scorer = _loader(kind)(arg, device, precision)
-            scorer.origin = chosen[1] if kind != "ensemble" else scorer.origin
-            return scorer
-    kind, arg = split_spec(None if spec is None else str(spec))
-    return _loader(kind)(arg, device, precision)
+    A saved preference that cannot load (a model no longer cached, a moved file, a failed SHA-256 check) must
+    not stop every scan: it is skipped with one ``SettingsWarning`` naming ``saprot-scan models use auto``.
+    ``$SAPROT_SCAN_MODEL`` is set on purpose for the session, so its failure stays an error."""
+    from saprot_scan.errors import ModelError, SettingsWarning
+    from saprot_scan.models.registry import best_cached_saprot
+    from saprot_scan.settings import PREFERENCE_ORIGIN, default_model_spec
+
+    if spec is not None:
+        return _load(str(spec), device, precision)
+    chosen = default_model_spec()
+    skipped = None
+    if chosen is not None:
+        try:
+            return _load(chosen[0], device, precision, origin=chosen[1])
+        except ModelError as err:
+            if chosen[1] != PREFERENCE_ORIGIN:
+                raise
+            skipped = chosen[0]
+            if skipped not in _WARNED_PREFERENCES:
+                _WARNED_PREFERENCES.add(skipped)
+                warnings.warn(unusable_preference_note(skipped, err), SettingsWarning, stacklevel=2)
+    cached = best_cached_saprot()
+    if cached is not None and cached.name != skipped:  # a damaged preferred model may also be the best cached
+        return _load(cached.name, device, precision, origin=cached.origin)
+    return _load(OFFLINE_DEFAULT, device, precision, origin="offline default")
+
+
+def default_model_line() -> str:
+    """Which scorer runs when none is named, and why: ``"name (origin)"``, or ``"none (reason)"``; a saved
+    preference that cannot load is named with the way to forget it, after the scorer that runs instead."""
+    from saprot_scan.errors import ModelError
+    from saprot_scan.models.registry import best_cached_saprot, resolve_model
+    from saprot_scan.settings import PREFERENCE_ORIGIN, default_model_spec
+
+    chosen = default_model_spec()
+    note = ""
+    if chosen is not None:
+        if split_spec(chosen[0])[0] != DEFAULT_KIND:
+            return f"{chosen[0]} ({chosen[1]})"
+        try:
+            return f"{resolve_model(chosen[0]).name} ({chosen[1]})"
+        except ModelError as err:
+            if chosen[1] != PREFERENCE_ORIGIN:
+                return f"none ({err})"
+            note = f" [{unusable_preference_note(chosen[0], err)}]"
+    cached = best_cached_saprot()
+    if cached is not None:
+        return f"{cached.name} ({cached.origin}){note}"
+    return f"{OFFLINE_DEFAULT} (offline default; 'saprot-scan models fetch saprot-35m' gives SaProt itself){note}"

@@ -15,6 +15,7 @@ import numpy as np
 
 from saprot_scan.encoding.tokens import AMINO_ACIDS
 from saprot_scan.errors import ModelError
+from saprot_scan.scoring.meaning import ScoreMeaning, chain_z
 
 
 def _wt_mask(wt: str, shape: tuple[int, int]) -> np.ndarray:
@@ -68,8 +69,15 @@ class EnsembleScorer:
         return hashlib.sha256(text.encode()).hexdigest()
 
     @property
-    def score_label(self) -> str:
-        return f"ensemble {self.name} (per-chain z units)"
+    def methods(self) -> tuple[str, ...]:
+        """The methods some part honours (a structure part scores the same under either)."""
+        from saprot_scan.backends.base import scorer_methods
+
+        return tuple(dict.fromkeys(m for p in self.parts for m in scorer_methods(p)))
+
+    @property
+    def score_meaning(self) -> ScoreMeaning:
+        return chain_z(f"ensemble {self.name} (per-chain z units)")
 
     def describe(self) -> str:
         inner = "; ".join(p.describe() for p in self.parts)

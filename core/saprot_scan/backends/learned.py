@@ -23,12 +23,14 @@ import numpy as np
 from saprot_scan.backends.ensemble import standardise
 from saprot_scan.backends.structure import StructureScorer
 from saprot_scan.errors import ModelError
+from saprot_scan.scoring.meaning import ScoreMeaning, chain_z
 
 LEARNED_SCORER_NAME = "learned-structure"
 MODEL_FOLDER = Path(__file__).resolve().parents[1] / "_models" / "learned"
 MANIFEST = "model.json"
 TREES_FORMAT = "saprot-scan gradient-boosted trees 1"
-SCORE_LABEL = "learned structure score (z units; trees trained on deep mutational scans)"
+#: z units over the chain's substitutions, as burial-blosum's: 0 is the typical substitution, not the wild type.
+SCORE_MEANING = chain_z("learned structure score (z units; trees trained on deep mutational scans)")
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,7 @@ class LearnedStructureScorer(StructureScorer):
 
     folder: str = str(MODEL_FOLDER)
     name: str = LEARNED_SCORER_NAME
-    score_label: str = SCORE_LABEL
+    score_meaning: ScoreMeaning = SCORE_MEANING
     _manifest: dict = field(default_factory=dict, repr=False)
 
     @property

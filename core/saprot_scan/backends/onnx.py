@@ -29,6 +29,7 @@ from saprot_scan.backends.feeding import ATTENTION_MASK, INPUT_IDS, LOGITS, QUER
 from saprot_scan.backends.threads import default_threads, spin_ok
 from saprot_scan.encoding.tokens import VOCAB_SIZE
 from saprot_scan.errors import InputError, ModelError
+from saprot_scan.scoring.meaning import LOG_RATIO, ScoreMeaning
 from saprot_scan.settings import ENV_PRECISION
 
 CPU_BATCH = 4  # sequences per run on the CPU (measured on 2 cores: larger batches are no faster)
@@ -50,6 +51,7 @@ class LoadedModel:
     origin: str = ""  # why this model was chosen (named, env var, preference, cache, embedded default)
     precision: str = "fp32"
     kind: str = "language-model"
+    score_meaning: ScoreMeaning = LOG_RATIO  # SaProt's masked and wild-type marginals
     runner: Callable[..., np.ndarray] | None = field(default=None, repr=False)
 
     def describe(self) -> str:

@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from saprot_scan.encoding.tokens import AMINO_ACIDS
+from saprot_scan.scoring.meaning import ScoreMeaning, chain_z
 
 STRUCTURE_SCORER_NAME = "burial-blosum"
 STRUCTURE_SCORER_VERSION = 1
@@ -37,7 +38,7 @@ CONTACT_RADIUS = 10.0  # Angstrom, Cbeta-Cbeta (the measured burial rule)
 HSE_RADIUS = 13.0  # Angstrom, the usual half-sphere exposure radius
 DISULFIDE_CB_DISTANCE = 4.5  # Angstrom; bonded cystines sit at 3.4-4.3 A CB-CB
 PLDDT_RANGE = (40.0, 100.0)
-SCORE_LABEL = "structure score (z units; burial + BLOSUM62)"
+SCORE_MEANING = chain_z("structure score (z units; burial + BLOSUM62)")
 
 
 def blosum62() -> np.ndarray:
@@ -207,7 +208,8 @@ class StructureScorer:
     precision: str = "fp64"
     device: str = "cpu"
     cacheable: bool = False
-    score_label: str = SCORE_LABEL
+    score_meaning: ScoreMeaning = SCORE_MEANING
+    methods: tuple[str, ...] = ("masked",)  # no language model: the wild-type marginal does not exist here
 
     @property
     def sha256(self) -> str:

@@ -2,7 +2,7 @@
 
 ```
 DIR/scores/part-*.parquet     one row per substitution  (structure_id, chain, position, residue, wt, mt,
-                              mutant, score, model, method, precision)
+                              mutant, score, percentile, class, model, method, precision)
 DIR/residues/part-*.parquet   one row per residue       (structure_id, chain, position, residue, wt,
                               mean, min, max, model, method, precision)
 DIR/manifest.parquet          one row per structure and (model sha256, method, precision): status ok /
@@ -62,7 +62,7 @@ def _schemas():
     run = [("model", dict_text), ("method", dict_text), ("precision", dict_text)]
     scores = pa.schema([("structure_id", dict_text), ("chain", dict_text), ("position", pa.int32()),
                        ("residue", text), ("wt", dict_text), ("mt", dict_text), ("mutant", text),
-                       ("score", pa.float64())] + run)
+                       ("score", pa.float64()), ("percentile", pa.float64()), ("class", dict_text)] + run)
     residues = pa.schema([("structure_id", dict_text), ("chain", dict_text), ("position", pa.int32()),
                          ("residue", text), ("wt", dict_text), ("mean", pa.float64()), ("min", pa.float64()),
                          ("max", pa.float64())] + run)

@@ -162,7 +162,7 @@ class Outcome:
     residue_table: dict = field(default_factory=dict, repr=False)
 
 
-SCORE_COLUMNS = ("structure_id", "chain", "position", "residue", "wt", "mt", "mutant", "score")
+SCORE_COLUMNS = ("structure_id", "chain", "position", "residue", "wt", "mt", "mutant", "score", "percentile", "class")
 RESIDUE_COLUMNS = ("structure_id", "chain", "position", "residue", "wt", "mean", "min", "max")
 
 
@@ -229,6 +229,7 @@ class Worker:
 
     def _score(self, item: WorkItem, out: Outcome) -> None:
         import saprot_scan as ss
+        from saprot_scan.scoring.meaning import meaning_of
 
         o = self.options
         if item.error:
@@ -260,7 +261,8 @@ class Worker:
                     self._memo.move_to_end(key)
                     result = ss.ScanResult(chain_id=chain.chain_id, residue_ids=chain.residue_ids,
                                            wt=chain.sequence, scores=scores, method=o.method,
-                                           model_name=self.scorer.name, model_sha256=self.scorer.sha256)
+                                           model_name=self.scorer.name, model_sha256=self.scorer.sha256,
+                                           meaning=meaning_of(self.scorer))
                 results.append(result)
         while len(self._memo) > max(0, o.memo_chains):
             self._memo.popitem(last=False)
@@ -271,13 +273,16 @@ class Worker:
 
 def tables(structure_id: str, results) -> tuple[dict, dict]:
     """Column lists: one row per substitution (as ``scan``'s CSV rows, with the score as a float) and
-    one per residue (mean, min, max over the 19 substitutions)."""
+    one per residue (mean, min, max over the 19 substitutions); each substitution's percentile within its
+    chain and class beside its score."""
     from saprot_scan import AMINO_ACIDS
+    from saprot_scan.scoring.percentiles import class_of
 
     sub = {name: [] for name in SCORE_COLUMNS}
     res = {name: [] for name in RESIDUE_COLUMNS}
     for r in results:
         means, mins, maxs = r.summary("mean"), r.summary("min"), r.summary("max")
+        percentiles = r.percentiles()
         for i, (rid, wt) in enumerate(zip(r.residue_ids, r.wt)):
             label = rid.label
             res["structure_id"].append(structure_id)
@@ -290,7 +295,7 @@ def tables(structure_id: str, results) -> tuple[dict, dict]:
             res["max"].append(float(maxs[i]))
             if wt not in AMINO_ACIDS:
                 continue
-            row = r.scores[i]
+            row, ranks = r.scores[i], percentiles[i]
             for k, mt in enumerate(AMINO_ACIDS):
                 if mt == wt:
                     continue
@@ -302,4 +307,6 @@ def tables(structure_id: str, results) -> tuple[dict, dict]:
                 sub["mt"].append(mt)
                 sub["mutant"].append(f"{wt}{i + 1}{mt}")
                 sub["score"].append(float(row[k]))
+                sub["percentile"].append(float(ranks[k]))
+                sub["class"].append(class_of(ranks[k]))
     return sub, res

@@ -8,9 +8,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from typing import Sequence
 
-from saprot_scan.errors import HubUnreachable, InputError, ScanCancelled
+from saprot_scan.errors import HubUnreachable, InputError, ScanCancelled, SettingsWarning
 from saprot_scan.settings import ENV_DEBUG
 
 from saprot_scan.backends.base import DEVICES, PRECISIONS
@@ -95,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_structure_args(p)
     _add_model_args(p)
     group = p.add_mutually_exclusive_group(required=True)
-    group.add_argument("--mutations", help='variants separated by spaces or newlines, e.g. "A23G:L45P A30V"')
+    group.add_argument("--mutations", help='variants separated by spaces, commas or newlines; the sites of one multi-mutant '
+                                            'joined by ":", e.g. "A23G:L45P A30V" (K48R,K63R is two singles)')
     group.add_argument("--mutations-file", help="one variant per line (a CSV with a 'mutant' column also works)")
     p.add_argument("--out", help="write 'mutant,score' CSV here instead of stdout")
     _add_numbering_args(p)
@@ -130,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=20, help="how many single substitutions (default 20)")
     p.add_argument("--per-position", type=int, default=1, help="at most this many per residue (default 1)")
     p.add_argument("--min-score", type=float, default=0.0,
-                   help="keep scores above this (default 0: predicted better than the wild type)")
+                   help="keep scores above this (default 0: the scorer's own 0, the wild type for SaProt and fitted "
+                        "models, the chain's typical substitution for burial-blosum and ensembles)")
     p.add_argument("--allow", default="", help="also suggest these of P, G, C (left out by default), e.g. --allow PG")
     p.add_argument("--avoid", help='residues to keep away from, author numbering, e.g. "A:45-50,B:12"')
     p.add_argument("--avoid-radius", type=float, default=5.0,
@@ -190,9 +193,20 @@ def _run(args) -> int:
     return importlib.import_module(f"saprot_scan.cli.{args.command}").run(args)
 
 
+_PYTHON_FORMAT = warnings.formatwarning
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """saprot-scan's own warnings as one line, like its errors; other warnings as Python prints them."""
+    if issubclass(category, SettingsWarning):
+        return f"saprot-scan: warning: {message}\n"
+    return _PYTHON_FORMAT(message, category, filename, lineno, line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; turns every expected failure into one line on stderr."""
     debug = bool(os.environ.get(ENV_DEBUG))
+    warnings.formatwarning = _one_line_warning
     try:
         args = build_parser().parse_args(argv)
         return _run(args)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 
+from saprot_scan.errors import InputError
+
 EXIT_OK, EXIT_FAILURE, EXIT_INPUT = 0, 1, 2
 
 
@@ -15,6 +17,16 @@ def read_chains(args):
     from saprot_scan.encoding.structure import read_structure
 
     return read_structure(args.structure, chains=args.chain, model=args.model_number)
+
+
+def only_chain(chains: list, what: str = "") -> object:
+    """The one chain a command works on; several: one line naming them, so the user can pick with --chain.
+    ``what`` says which option needs one chain (``--fitted``); empty for commands that always do."""
+    if len(chains) == 1:
+        return chains[0]
+    need = f"{what} applies to one chain; " if what else ""
+    names = ", ".join(str(c.chain_id) for c in chains)
+    raise InputError(f"{need}the structure has {len(chains)} protein chains ({names}); choose one with --chain")
 
 
 def progress_bar(args, label: str, total: int):

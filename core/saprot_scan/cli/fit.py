@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saprot_scan.cli.common import EXIT_OK, note, read_chains, write_scan_outputs
+from saprot_scan.cli.common import EXIT_OK, note, only_chain, read_chains, write_scan_outputs
 from saprot_scan.errors import InputError
 
 
@@ -51,7 +51,7 @@ def run(args) -> int:
     from saprot_scan.encoding.plddt import chain_tokens
     from saprot_scan.outputs import HEATMAP_SUFFIXES
     from saprot_scan.outputs.files import check_writable, write_text_atomic
-    from saprot_scan.pipeline import scan_chain
+    from saprot_scan.pipeline import check_method, scan_chain
 
     outputs = [p for p in (args.csv, args.summary_csv, args.json, args.heatmap, args.save, args.predictions) if p]
     for path in outputs:
@@ -62,10 +62,7 @@ def run(args) -> int:
         raise InputError("--predict/--predict-file need --predictions FILE.csv")
     if args.folds < 2:
         raise InputError(f"--folds must be at least 2, not {args.folds}")
-    chains = read_chains(args)
-    if len(chains) > 1:
-        raise InputError(f"the structure has {len(chains)} protein chains; choose one with --chain")
-    chain = chains[0]
+    chain = only_chain(read_chains(args))
     labels_of = [r.label for r in chain.residue_ids]
     labels = read_labels(args.labels, chain.sequence, labels_of, args.numbering)  # all checked before model work
     to_predict = {}
@@ -73,6 +70,7 @@ def run(args) -> int:
         to_predict[text] = normalise_variant(text, chain.sequence, labels_of, args.numbering)
     model = load_scorer(args.model, device=args.device, precision=args.precision)
     model.check()
+    check_method(model, args.method)
     note(args, f"scoring with {model.describe()}")
     result = scan_chain(chain, model, method=args.method, plddt_mask=args.plddt_mask,
                         plddt_threshold=args.plddt_threshold, batch_size=args.batch_size,
@@ -82,8 +80,11 @@ def run(args) -> int:
     wanted = dict(zip(labels.mutants, labels.sites))
     wanted.update({key: sites for key, sites in to_predict.values()})
     multi = multi_site_zero_shot(chain, wanted, model, args.method, result, tokens, args.batch_size)
+    note(args, f"fit: {len(labels)} labels at {len({s.index for v in labels.sites for s in v})} of {len(chain)} "
+               f"residues; {args.folds}-fold cross-validation, then the final fit")
     fitted = fit_model(result, labels, multi, folds=args.folds, seed=args.seed, labels_source=Path(args.labels).name,
-                       zero_shot_info={"plddt_mask": args.plddt_mask, "plddt_threshold": args.plddt_threshold})
+                       zero_shot_info={"plddt_mask": args.plddt_mask, "plddt_threshold": args.plddt_threshold},
+                       progress=lambda text: note(args, f"fit: {text}"))
     if labels.duplicates:
         note(args, f"{labels.duplicates} repeated variants in {Path(args.labels).name} were averaged")
     print(describe_cv(fitted.cv), file=sys.stderr)
@@ -101,7 +102,9 @@ def run(args) -> int:
         write_text_atomic(args.predictions, text)
     if args.save:
         fitted.save(args.save)
-    written = write_scan_outputs(args, [fitted_result])
+    tables = [args.csv, args.summary_csv, args.json, args.heatmap]
+    # --save/--predictions alone: those files are the output; the scores go to stdout only when nothing else is
+    written = write_scan_outputs(args, [fitted_result]) if any(tables) or not (args.save or args.predictions) else []
     for path in [*written, *(p for p in (args.save, args.predictions) if p)]:
         note(args, f"wrote {path}")
     return EXIT_OK

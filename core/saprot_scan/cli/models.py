@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import sys
 
-from saprot_scan.errors import InputError
+from saprot_scan.models.extras import need_export_extra
 
 
 def _list() -> int:
-    from saprot_scan.models.registry import default_model_line, model_list
+    from saprot_scan.backends.base import default_model_line
+    from saprot_scan.models.registry import model_list
     from saprot_scan.settings import models_dir
 
     print("name\tstatus\tsource")
@@ -60,26 +61,6 @@ def _info(args) -> int:
     return 0
 
 
-#: What fetch, import and export need beyond the core: the ``export`` extra.
-EXPORT_MODULES = ("torch", "transformers", "onnx", "onnxscript", "huggingface_hub", "safetensors")
-
-
-def need_export_extra(command: str) -> None:
-    """Name the extra to install, in one line, before any work, when one of its packages is missing."""
-    import importlib.util
-
-    missing = []
-    for module in EXPORT_MODULES:
-        try:
-            if importlib.util.find_spec(module) is None:
-                missing.append(module)
-        except (ImportError, ValueError):  # a module set to None in sys.modules, or a broken install
-            missing.append(module)
-    if missing:
-        raise InputError(f"{command} needs the export extra: pip install 'saprot-scan[export]' "
-                         f"(missing: {', '.join(missing)})")
-
-
 def _fetch(args) -> int:
     need_export_extra("models fetch")
     from saprot_scan.models.hub import fetch_model
@@ -107,20 +88,15 @@ def _import(args) -> int:
 
 def _use(args) -> int:
     """Save (or with "auto"/"none" forget) the model used when none is named; checked before it is saved."""
-    from saprot_scan.backends.base import DEFAULT_KIND, split_spec
-    from saprot_scan.models.registry import resolve_model
-    from saprot_scan.settings import config_file, save_preference
+    from saprot_scan.settings import config_file
+    from saprot_scan.viewers import save_model_choice
 
     spec = args.model.strip()
     if spec.lower() in ("auto", "none", ""):
-        save_preference(None)
+        save_model_choice(None)
         print(f"forgot the saved model preference ({config_file()})", file=sys.stderr)
         return 0
-    if split_spec(spec)[0] == DEFAULT_KIND:
-        ref = resolve_model(spec)  # an unknown name, a missing or uncached file fails here
-        if ref.path.exists() and ref.origin == "file":
-            spec = str(ref.path.resolve())
-    save_preference(spec)
+    spec = save_model_choice(spec)  # an unknown name, a missing or uncached file fails here
     print(f"saved {spec} as the default model ({config_file()})", file=sys.stderr)
     return 0
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from saprot_scan.cli.common import EXIT_OK, note, progress_bar, read_chains, write_scan_outputs
+from saprot_scan.cli.common import EXIT_OK, note, only_chain, progress_bar, read_chains, write_scan_outputs
 from saprot_scan.cli.fit import apply_for_scan, check_fitted_for_scan, fitted_for_scan
 from saprot_scan.errors import InputError
 
@@ -41,7 +41,7 @@ def run(args) -> int:
     from saprot_scan.backends.base import load_scorer
     from saprot_scan.outputs import HEATMAP_SUFFIXES
     from saprot_scan.outputs.files import check_writable
-    from saprot_scan.pipeline import scan_chain, scan_residues
+    from saprot_scan.pipeline import check_method, scan_chain, scan_residues
 
     outputs = [p for p in (args.csv, args.summary_csv, args.json, args.heatmap) if p]
     for path in outputs:
@@ -56,10 +56,11 @@ def run(args) -> int:
 
         for path in hgvs_paths(args.csv_hgvs, [c.chain_id for c in chains]):
             check_writable(path)
-    if fitted is not None and len(chains) > 1:
-        raise InputError(f"--fitted applies to one chain; the structure has {len(chains)}: choose one with --chain")
+    if fitted is not None:
+        only_chain(chains, "--fitted")
     model = load_scorer(args.model, device=args.device, precision=args.precision)
     model.check()
+    check_method(model, args.method)
     check_fitted_for_scan(args, fitted, chains, model)
     note(args, f"scoring with {model.describe()}")
     results = []
@@ -78,6 +79,8 @@ def run(args) -> int:
         result = apply_for_scan(args, fitted, result)
         note(args, result.describe() + "".join(f"; {n}" for n in result.notes))
         results.append(result)
+    for words in dict.fromkeys(r.meaning.describe() for r in results):
+        note(args, words)
     alignments = [n.alignment for n in numberings] if args.reference else None
     written = write_scan_outputs(args, results, alignments)
     if args.csv_hgvs:

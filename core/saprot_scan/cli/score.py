@@ -5,16 +5,18 @@ import re
 import sys
 from pathlib import Path
 
-from saprot_scan.cli.common import EXIT_OK, note, read_chains
+from saprot_scan.cli.common import EXIT_OK, note, only_chain, read_chains
 from saprot_scan.errors import InputError
 
 
 def _read_variants(args) -> list[str]:
-    if args.mutations is not None:  # split at spaces, except inside brackets: "p.[R175H; G245S]" is one variant
+    if args.mutations is not None:
+        # Variants are separated by spaces or commas ("K48R,K63R" is two singles, as in most command lines),
+        # except inside brackets: "p.[R175H;G245S]" is one variant; the sites of one are joined by ":".
         text = args.mutations
         if text.count("[") != text.count("]") or text.count("(") != text.count(")"):
-            return text.split()  # the notation reports the unbalanced bracket
-        return re.findall(r"(?:\[[^\]]*\]|\([^)]*\)|[^\s\[(])+", text)
+            return text.replace(",", " ").split()  # the notation reports the unbalanced bracket
+        return re.findall(r"(?:\[[^\]]*\]|\([^)]*\)|[^\s,\[(])+", text)
     path = Path(args.mutations_file)
     if not path.is_file():
         raise InputError(f"{path}: no such mutations file")
@@ -27,6 +29,7 @@ def _read_variants(args) -> list[str]:
 
 def run(args) -> int:
     from saprot_scan.backends.base import load_scorer
+    from saprot_scan.scoring.meaning import meaning_of
     from saprot_scan.conventions.numbering import chain_numbering, resolve_variants
     from saprot_scan.conventions.reference import read_reference
     from saprot_scan.encoding.plddt import chain_tokens
@@ -39,9 +42,7 @@ def run(args) -> int:
     variants = _read_variants(args)
     if not variants:
         raise InputError("no mutations given")
-    chains = read_chains(args)
-    if len(chains) > 1:
-        raise InputError(f"the structure has {len(chains)} protein chains; choose one with --chain")
+    chains = [only_chain(read_chains(args))]
     reference = read_reference(args.reference) if args.reference else None
     numbering = chain_numbering(chains[0], args.numbering, reference)
     resolved = resolve_variants(variants, numbering)  # every mutation is checked before any model work
@@ -60,9 +61,11 @@ def run(args) -> int:
     if len(chain) > MAX_RESIDUES:
         notes.append(f"each variant scored in the {MAX_RESIDUES}-residue window centred nearest its sites")
     notes.append(f"residues in {numbering.kind} numbering")
+    notes.append(meaning_of(model).describe())
     synonymous = sum(v.synonymous for v in resolved)
     if synonymous:
-        notes.append(f"{synonymous} synonymous sites left unmasked (they add 0)")
+        notes.append(f"{synonymous} synonymous site{'s' if synonymous != 1 else ''} left unmasked "
+                     f"({'they add' if synonymous != 1 else 'it adds'} 0)")
     note(args, "; ".join(notes))
     scores = score_resolved(chain, resolved, model, tokens=tokens, batch_size=args.batch_size)
     text = "mutant,score\n" + "".join(f"{v.text},{s:.6f}\n" for v, s in zip(resolved, scores))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from saprot_scan.cli.common import EXIT_OK, note, read_chains
+from saprot_scan.cli.common import EXIT_OK, note, only_chain, read_chains
 from saprot_scan.cli.fit import apply_for_scan, check_fitted_for_scan, fitted_for_scan
 from saprot_scan.errors import InputError
 
@@ -24,8 +24,10 @@ def joint_rule(model, method: str, fitted: bool) -> str:
 
 def run(args) -> int:
     from saprot_scan.backends.base import load_scorer
-    from saprot_scan.design.suggest import (check_allow, near_residues, parse_residue_set, propose_combinations,
-                                            suggest_singles, suggestions_csv, suggestions_table)
+    from saprot_scan.design.suggest import (check_allow, heading, near_residues, parse_residue_set,
+                                            propose_combinations, suggest_singles, suggestions_csv,
+                                            suggestions_table, unmeasured_note)
+    from saprot_scan.pipeline import check_method
     from saprot_scan.encoding.plddt import chain_tokens
     from saprot_scan.encoding.structure import read_structure
     from saprot_scan.encoding.tokens import AMINO_ACIDS
@@ -40,12 +42,13 @@ def run(args) -> int:
         raise InputError("--top and --per-position must be at least 1")
     fitted = fitted_for_scan(args)
     chains = read_chains(args)
-    if fitted is not None and len(chains) > 1:
-        raise InputError(f"--fitted applies to one chain; the structure has {len(chains)}: choose one with --chain")
+    if fitted is not None:
+        only_chain(chains, "--fitted")
     everything = read_structure(args.structure, model=args.model_number) if args.avoid else chains
     avoid = parse_residue_set(args.avoid, everything) if args.avoid else set()
     model = load_scorer(args.model, device=args.device, precision=args.precision)
     model.check()
+    check_method(model, args.method)
     check_fitted_for_scan(args, fitted, chains, model)
     note(args, f"scoring with {model.describe()}")
     results, zero_shot, tokens, excluded = {}, {}, {}, {}
@@ -81,11 +84,14 @@ def run(args) -> int:
     rule = (f", CA-CA > {args.min_separation:g} Å, scored together as multi-mutants"
             f"{joint_rule(model, args.method, fitted is not None)}")
     banned = "".join(c for c in "PGC" if c not in args.allow.upper())
-    what = "fitted scores" if fitted is not None else "zero-shot scores"
-    sys.stdout.write(f"# top {len(singles)} single substitutions by {what} above {args.min_score:g}"
+    meaning = next(iter(results.values())).meaning
+    sys.stdout.write(f"# {heading(meaning, len(singles), args.min_score)}"
                      f"{f', none to {banned}' if banned else ''}, at most {args.per_position} per residue"
                      "; residues in author numbering\n")
-    sys.stdout.write(suggestions_table(singles, combos, rule))
+    site_note = unmeasured_note(singles)
+    if site_note:
+        sys.stdout.write(f"# {site_note}\n")
+    sys.stdout.write(suggestions_table(singles, combos, rule, meaning))
     if args.csv:
         write_text_atomic(args.csv, suggestions_csv(singles, combos))
         note(args, f"wrote {args.csv}")

@@ -4,7 +4,7 @@ The model is the "augmented" regression of Hsu et al. (Nat Biotech 2022): ridge 
 site x amino-acid features plus the zero-shot score as one more feature. Beside the site x aa
 indicators it has one indicator per site and one per mutant amino acid, so that measured substitutions
 inform unmeasured ones at the same site (see ``_features``). The one-hot weights are
-regularised (alpha chosen by cross-validation: scikit-learn's efficient leave-one-out ``RidgeCV``);
+regularised (alpha chosen by efficient leave-one-out cross-validation, in closed form: ``RidgeKernel``);
 the zero-shot feature is scaled up so that its own penalty is smaller (the paper leaves the density
 feature almost unregularised; here the same leave-one-out CV picks how much smaller, which keeps a
 weak zero-shot score from being trusted blindly on few labels). A variant's prediction is
@@ -24,7 +24,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -32,9 +32,9 @@ from saprot_scan.design.labels import Labels
 from saprot_scan.encoding.tokens import AMINO_ACIDS
 from saprot_scan.errors import InputError
 from saprot_scan.results import ScanResult
+from saprot_scan.scoring.meaning import FITTED
 from saprot_scan.scoring.variants import Substitution
 
-FITTED_LABEL = "fitted score (assay units, relative to the wild type)"
 FIT_FORMAT = 1
 FIT_KIND = "saprot-scan fitted model"
 #: Ridge penalties tried by cross-validation (on one-hot weights; the zero-shot feature is near-unpenalised).
@@ -75,15 +75,19 @@ def _features(site: Substitution) -> tuple:
     return (("sa", site.index, k), ("s", site.index), ("a", k))
 
 
-def _onehot(sites: Sequence[Sequence[Substitution]], columns: dict[tuple, int]) -> np.ndarray:
-    x = np.zeros((len(sites), len(columns)))
+def _onehot(sites: Sequence[Sequence[Substitution]], columns: dict[tuple, int]):
+    """Sparse (CSR) one-hot matrix: three non-zeros per site of a variant in a few thousand columns."""
+    from scipy.sparse import csr_matrix
+
+    rows, cols = [], []
     for row, variant in enumerate(sites):
         for site in variant:
             for key in _features(site):
                 col = columns.get(key)
                 if col is not None:
-                    x[row, col] += 1.0
-    return x
+                    rows.append(row)
+                    cols.append(col)
+    return csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(sites), len(columns)))
 
 
 @dataclass
@@ -125,45 +129,102 @@ class RidgeFit:
         return out
 
 
+class RidgeKernel:
+    """Ridge with an unpenalised intercept and efficient leave-one-out CV, solved in the dual.
+
+    The labels' centred one-hot Gram matrix K (n x n) is diagonalised once; every penalty alpha and every
+    zero-shot scale is then O(n^2) or less: the zero-shot column is a rank-one update (Sherman-Morrison), and
+    the leave-one-out residuals come from the hat matrix, e_i / (1 - H_ii), exactly as scikit-learn's RidgeCV
+    computes them (the tests check both agree). The one-hot and the augmented model share one kernel.
+
+    K's spectrum is kept as ``q`` (n x m orthonormal), ``values`` (m) and one eigenvalue ``rest`` for the
+    orthogonal complement of ``q``. In a single-mutant assay where no substitution is labelled twice, the site x
+    amino-acid part of K is the identity, so K = C + Zc Zc' (C the centring projector, Zc the centred site
+    and amino-acid indicators, a few dozen columns): a thin SVD of Zc gives the spectrum with m ~ 100 and
+    rest = 1, and a 1,500-label fit takes well under a second. Otherwise K is eigendecomposed in full.
+    """
+
+    def __init__(self, sites: Sequence[Sequence[Substitution]], y: Sequence[float]):
+        self.y = np.asarray(y, dtype=float)
+        self.used = sorted({key for v in sites for s in v for key in _features(s)})
+        self.x = _onehot(sites, {c: k for k, c in enumerate(self.used)})
+        self.q, self.values, self.rest = self._spectrum()
+        self.q2 = self.q ** 2
+        self.yc = self.y - self.y.mean()
+
+    def _spectrum(self) -> tuple[np.ndarray, np.ndarray, float]:
+        n = self.x.shape[0]
+        pairs = np.array([c[0] == "sa" for c in self.used], dtype=bool)
+        x_pairs = self.x[:, np.flatnonzero(pairs)]
+        if n and np.all(x_pairs.sum(axis=1) == 1) and np.all(x_pairs.sum(axis=0) == 1):
+            z = self.x[:, np.flatnonzero(~pairs)].toarray()
+            u, s, _ = np.linalg.svd(z - z.mean(axis=0), full_matrices=False)
+            q = np.hstack([u, np.full((n, 1), 1.0 / np.sqrt(n))])
+            return q, np.r_[1.0 + s ** 2, 0.0], 1.0
+        gram = (self.x @ self.x.T).toarray()
+        gram = gram - gram.mean(axis=0) - gram.mean(axis=1)[:, None] + gram.mean()
+        values, q = np.linalg.eigh(gram)
+        return q, np.clip(values, 0.0, None), 1.0
+
+    def _apply(self, vector: np.ndarray, w: np.ndarray, r: float) -> np.ndarray:
+        """(K + alpha I)^-1 vector, with w = 1 / (values + alpha) and r = 1 / (rest + alpha)."""
+        qv = self.q.T @ vector
+        return self.q @ (w * qv) + r * (vector - self.q @ qv)
+
+    def _solve(self, alpha: float, zc: np.ndarray | None, beta: float) -> tuple[np.ndarray, np.ndarray]:
+        """(G y_c, diag G) for G = (K + beta z_c z_c' + alpha I)^-1."""
+        w, r = 1.0 / (self.values + alpha), 1.0 / (self.rest + alpha)
+        gy = self._apply(self.yc, w, r)
+        diag = self.q2 @ w + r * (1.0 - self.q2.sum(axis=1))
+        if zc is not None and beta > 0:
+            gz = self._apply(zc, w, r)
+            c = beta / (1.0 + beta * float(zc @ gz))
+            gy = gy - c * gz * float(zc @ gy)
+            diag = diag - c * gz ** 2
+        return gy, diag
+
+    def fit(self, zero_shot: Sequence[float] | None = None, alphas: Sequence[float] = ALPHAS,
+            zs_boosts: Sequence[float] = ZS_BOOSTS) -> RidgeFit:
+        """The fit whose (alpha, zero-shot scale) gives the least leave-one-out squared error."""
+        n = len(self.y)
+        if not self.used:  # only synonymous variants: nothing to learn but the mean
+            return RidgeFit(float(np.mean(self.y)), 0.0, {}, float(alphas[0]))
+        spread = float(np.std(zero_shot)) if zero_shot is not None else 0.0
+        zc = np.asarray(zero_shot, dtype=float) - float(np.mean(zero_shot)) if spread > 0 else None
+        best = None
+        for boost in (zs_boosts if zc is not None else (0.0,)):
+            scale = boost / spread if zc is not None else 0.0
+            for alpha in alphas:
+                gy, diag = self._solve(float(alpha), zc, scale ** 2)
+                error = float(np.mean((alpha * gy / (alpha * diag - 1.0 / n)) ** 2))
+                if best is None or error < best[0]:
+                    best = (error, float(alpha), scale, float(boost), gy)
+        _, alpha, scale, boost, dual = best
+        weights = np.asarray(self.x.T @ dual).ravel()  # centring drops out: the dual sums to 0
+        means = np.asarray(self.x.mean(axis=0)).ravel()
+        zs_coef = scale ** 2 * float(zc @ dual) if zc is not None else 0.0
+        intercept = float(self.y.mean() - means @ weights
+                          - (zs_coef * float(np.mean(zero_shot)) if zc is not None else 0.0))
+        return RidgeFit(intercept=intercept, zs_coef=zs_coef, weights=dict(zip(self.used, map(float, weights))),
+                        alpha=alpha, zs_boost=boost)
+
+
 def fit_ridge(sites: Sequence[Sequence[Substitution]], y: Sequence[float], zero_shot: Sequence[float] | None = None,
               alphas: Sequence[float] = ALPHAS, zs_boosts: Sequence[float] = ZS_BOOSTS) -> RidgeFit:
     """Ridge on one-hot site x aa, site and amino-acid features, plus the zero-shot score when given.
 
     The one-hot penalty alpha, and how much less the standardised zero-shot feature is penalised
-    (``zs_boosts``), are chosen together by leave-one-out cross-validation (scikit-learn RidgeCV).
+    (``zs_boosts``), are chosen together by leave-one-out cross-validation (``RidgeKernel``).
     """
     _need_sklearn()
-    from sklearn.linear_model import RidgeCV
-
-    y = np.asarray(y, dtype=float)
-    used = sorted({key for v in sites for s in v for key in _features(s)})
-    columns = {c: k for k, c in enumerate(used)}
-    onehot_x = _onehot(sites, columns)
-    spread = float(np.std(zero_shot)) if zero_shot is not None else 0.0
-    if zero_shot is None or spread == 0:
-        if onehot_x.shape[1] == 0:  # only synonymous variants: nothing to learn but the mean
-            return RidgeFit(float(np.mean(y)), 0.0, {}, float(alphas[0]))
-        model = RidgeCV(alphas=list(alphas)).fit(onehot_x, y)
-        return RidgeFit(intercept=float(model.intercept_), zs_coef=0.0,
-                        weights={c: float(w) for c, w in zip(used, model.coef_)}, alpha=float(model.alpha_))
-    zs = np.asarray(zero_shot, dtype=float)
-    best = None
-    for boost in zs_boosts:
-        scale = boost / spread
-        model = RidgeCV(alphas=list(alphas)).fit(np.hstack([onehot_x, (zs * scale)[:, None]]), y)
-        if best is None or model.best_score_ > best[0].best_score_:
-            best = (model, scale, boost, used)
-    model, scale, boost, kept = best
-    coef = np.asarray(model.coef_, dtype=float)
-    return RidgeFit(intercept=float(model.intercept_), zs_coef=float(coef[-1] * scale),
-                    weights={c: float(w) for c, w in zip(kept, coef[:-1])}, alpha=float(model.alpha_),
-                    zs_boost=float(boost))
+    return RidgeKernel(sites, y).fit(zero_shot, alphas, zs_boosts)
 
 
 def cross_validate(sites: Sequence[Sequence[Substitution]], y: Sequence[float], zero_shot: Sequence[float],
-                   folds: int = 5, seed: int = 0) -> dict:
+                   folds: int = 5, seed: int = 0, progress: Callable[[int, int], None] | None = None) -> dict:
     """Spearman on held-out folds of the augmented model, the one-hot model and the zero-shot score
-    itself, all on the same folds (mean over folds, and of the pooled out-of-fold predictions)."""
+    itself, all on the same folds (mean over folds, and of the pooled out-of-fold predictions);
+    ``progress(fold, folds)`` after each fold."""
     _need_sklearn()
     from sklearn.model_selection import KFold
 
@@ -171,15 +232,18 @@ def cross_validate(sites: Sequence[Sequence[Substitution]], y: Sequence[float], 
     folds = max(2, min(folds, len(y) // 4))
     per = {"fitted": [], "onehot": [], "zero_shot": []}
     pooled = {k: np.zeros(len(y)) for k in per}
-    for train, test in KFold(folds, shuffle=True, random_state=seed).split(y):
+    for fold, (train, test) in enumerate(KFold(folds, shuffle=True, random_state=seed).split(y), 1):
         tr_sites, te_sites = [sites[i] for i in train], [sites[i] for i in test]
-        preds = {"fitted": fit_ridge(tr_sites, y[train], zs[train]).predict(te_sites, zs[test]),
-                 "onehot": fit_ridge(tr_sites, y[train]).predict(te_sites),
+        kernel = RidgeKernel(tr_sites, y[train])
+        preds = {"fitted": kernel.fit(zs[train]).predict(te_sites, zs[test]),
+                 "onehot": kernel.fit().predict(te_sites),
                  "zero_shot": zs[test]}
         for key, p in preds.items():
             # constant predictions (e.g. one-hot weights for none of the held-out variants) rank nothing: 0
             per[key].append(spearman(p, y[test]) if np.ptp(p) > 0 else 0.0)
             pooled[key][test] = p
+        if progress is not None:
+            progress(fold, folds)
     out = {"folds": folds, "seed": seed, "labels": len(y)}
     for key, values in per.items():
         arr = np.array(values)
@@ -213,6 +277,15 @@ class FittedModel:
     n_labels: int
     cv: dict = field(default_factory=dict)
     labels_source: str = ""
+    #: 0-based positions some label touched (the site term was learnt there); None: unknown (an older file)
+    measured: tuple[int, ...] | None = None
+
+    def measured_mask(self) -> tuple[bool, ...]:
+        """Per residue, whether an assay label touched it (empty when the file does not say)."""
+        if self.measured is None:
+            return ()
+        where = set(self.measured)
+        return tuple(i in where for i in range(len(self.sequence)))
 
     def predict_matrix(self, zero_shot: np.ndarray) -> np.ndarray:
         """(L, 20) fitted scores relative to the wild type from (L, 20) zero-shot scores (wild type = 0)."""
@@ -246,7 +319,10 @@ class FittedModel:
                           "prediction": "zero_shot_coef * zero_shot + sum of onehot_weights[position, mt] "
                                         "over the sites (relative to the wild type; + intercept for the "
                                         "absolute assay value)"},
-                "labels": {"count": self.n_labels, "source": self.labels_source}, "cross_validation": self.cv}
+                "labels": {"count": self.n_labels, "source": self.labels_source,
+                           **({} if self.measured is None else
+                              {"measured_positions": [i + 1 for i in self.measured]})},
+                "cross_validation": self.cv}
 
     def save(self, path: str | os.PathLike) -> None:
         from saprot_scan.outputs.files import write_text_atomic
@@ -271,9 +347,19 @@ class FittedModel:
                        zero_shot=dict(data["zero_shot"]), alpha=float(model["alpha"]),
                        intercept=float(model["intercept"]), zs_coef=float(model["zero_shot_coef"]),
                        weights=weights, n_labels=int(data["labels"]["count"]),
-                       cv=dict(data.get("cross_validation") or {}), labels_source=str(data["labels"].get("source", "")))
+                       cv=dict(data.get("cross_validation") or {}), labels_source=str(data["labels"].get("source", "")),
+                       measured=_measured_from(data["labels"].get("measured_positions"), len(sequence)))
         except (KeyError, TypeError, ValueError, IndexError) as err:
             raise InputError(f"{name}: damaged fitted-model file ({type(err).__name__}: {err})") from None
+
+
+def _measured_from(positions, length: int) -> tuple[int, ...] | None:
+    if positions is None:
+        return None
+    out = tuple(sorted({int(p) - 1 for p in positions}))
+    if any(not 0 <= i < length for i in out):
+        raise ValueError("a measured position lies outside the sequence")
+    return out
 
 
 def load_fitted(path: str | os.PathLike) -> FittedModel:
@@ -290,17 +376,21 @@ def load_fitted(path: str | os.PathLike) -> FittedModel:
 
 def fit_model(result: ScanResult, labels: Labels, multi_zero_shot: dict[str, float] | None = None,
               folds: int = 5, seed: int = 0, zero_shot_info: dict | None = None,
-              labels_source: str = "") -> FittedModel:
+              labels_source: str = "", progress: Callable[[str], None] | None = None) -> FittedModel:
     """Fit the augmented model to ``labels`` on the zero-shot scores of ``result``.
 
     Singles take their zero-shot score from the scan matrix; multi-mutants from ``multi_zero_shot``
     (SaProt's multi-site rule, see ``pipeline.score_mutations``), keyed by the normalised mutant.
+    ``progress(text)`` hears each step (cross-validation folds, the final fit).
     """
     zs = label_zero_shot(result, labels, multi_zero_shot)
     if not np.all(np.isfinite(zs)):
         bad = labels.mutants[int(np.flatnonzero(~np.isfinite(zs))[0])]
         raise InputError(f"variant {bad}: no zero-shot score (unknown residue in the structure?)")
-    cv = cross_validate(labels.sites, labels.scores, zs, folds=folds, seed=seed)
+    say = progress or (lambda text: None)
+    cv = cross_validate(labels.sites, labels.scores, zs, folds=folds, seed=seed,
+                        progress=lambda k, n: say(f"cross-validation fold {k}/{n} done"))
+    say(f"fitting on all {len(labels)} labels")
     fit = fit_ridge(labels.sites, labels.scores, zs)
     # the one-hot part of every single substitution, folded together; rounded as saved, so a saved and
     # reloaded model gives exactly the scores of the one that wrote it
@@ -310,7 +400,8 @@ def fit_model(result: ScanResult, labels: Labels, multi_zero_shot: dict[str, flo
     info.update(zero_shot_info or {})
     return FittedModel(chain_id=result.chain_id, sequence=result.wt, residue_labels=[r.label for r in result.residue_ids],
                        zero_shot=info, alpha=fit.alpha, intercept=fit.intercept, zs_coef=fit.zs_coef,
-                       weights=weights, n_labels=len(labels), cv=cv, labels_source=labels_source)
+                       weights=weights, n_labels=len(labels), cv=cv, labels_source=labels_source,
+                       measured=tuple(sorted({s.index for v in labels.sites for s in v if s.mt != s.wt})))
 
 
 def label_zero_shot(result: ScanResult, labels: Labels, multi_zero_shot: dict[str, float] | None = None) -> np.ndarray:
@@ -350,12 +441,16 @@ def apply_fitted(result: ScanResult, fitted: FittedModel, name: str = "fitted mo
     scores = fitted.predict_matrix(np.nan_to_num(result.scores, nan=0.0))
     scores[~np.isfinite(result.scores)] = np.nan
     notes = list(result.notes) + [f"scores from {fitted.describe()}; relative to the wild type, in assay units"]
+    measured = fitted.measured_mask()
+    if measured and not all(measured):
+        notes.append(f"{len(measured) - sum(measured)} of {len(measured)} residues had no assay label: their "
+                     "fitted scores rest on the zero-shot score and the amino-acid term only")
     return ScanResult(chain_id=result.chain_id, residue_ids=result.residue_ids, wt=result.wt, scores=scores,
                       method=result.method, model_name=f"{result.model_name} + fitted {name}",
-                      score_label=FITTED_LABEL,
+                      meaning=FITTED,
                       model_sha256=result.model_sha256, struct=result.struct,
                       plddt_mask_applied=result.plddt_mask_applied, plddt_masked_count=result.plddt_masked_count,
-                      windows=result.windows, source=result.source, notes=notes)
+                      windows=result.windows, source=result.source, notes=notes, measured=measured)
 
 
 def describe_cv(cv: dict) -> str:

@@ -12,15 +12,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from saprot_scan.backends.base import LogitsModel, ProgressFn
+from saprot_scan.scoring.logits import LogitsModel, ProgressFn
 from saprot_scan.encoding.structure import ResidueId
 from saprot_scan.encoding.tokens import AMINO_ACIDS, StructureTokens
 from saprot_scan.errors import InputError
+from saprot_scan.models.registry import DEFAULT_MODEL_NAME
 from saprot_scan.results import ScanResult
 from saprot_scan.scoring.marginals import masked_token, unmasked_log_probs
+from saprot_scan.scoring.meaning import ScoreMeaning
 
 CSV_COLUMNS = ("chain", "position", "residue", "wt", "p_native", "designed", "p_designed")
-DESIGN_LABEL = "log P(aa) - log P(native), every amino acid hidden"
+DESIGN_MEANING = ScoreMeaning(label="log P(aa) - log P(native), every amino acid hidden", unit="natural-log ratio",
+                              zero="the native amino acid", vs_wild_type=True)
 DEFAULT_MODEL_NOTE = ("the embedded default model is small and not SaProt: SaProt models give far better designs "
                       "(saprot-scan models fetch saprot-650m)")
 
@@ -29,8 +32,9 @@ def check_designs(model) -> None:
     """A SaProt-format language model, or one clear InputError: a scorer without an amino-acid distribution
     (the structure scorer, an ensemble) scores substitutions but cannot propose a sequence."""
     if getattr(model, "kind", "language-model") != "language-model" or not hasattr(model, "logits"):
-        raise InputError(f"design needs a SaProt-format language model (--model saprot-35m, saprot-650m or an .onnx "
-                         f"file); {model.name} scores substitutions but cannot propose a sequence")
+        raise InputError(f"design needs a SaProt-format language model; {model.name} scores substitutions but cannot "
+                         f"propose a sequence. Offline: --model {DEFAULT_MODEL_NAME} (the small embedded model); "
+                         "better: saprot-35m or saprot-650m (saprot-scan models fetch), or an .onnx file")
 
 
 def design_log_probs(model: LogitsModel, tokens: StructureTokens, progress: ProgressFn | None = None) -> np.ndarray:
@@ -78,7 +82,7 @@ class DesignResult:
         scores[ok] = self.log_probs[ok] - self.log_probs[ok, wt_cols[ok]][:, None]
         return ScanResult(chain_id=self.chain_id, residue_ids=self.residue_ids, wt=self.wt, scores=scores,
                           method="design (all amino acids hidden)", model_name=self.model_name, notes=self.notes,
-                          score_label=DESIGN_LABEL)
+                          meaning=DESIGN_MEANING)
 
     def describe(self) -> str:
         return (f"chain {self.chain_id}: {len(self.wt)} residues, every amino acid hidden (3Di kept), "

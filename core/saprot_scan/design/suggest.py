@@ -3,7 +3,11 @@
 The filters are the ones users need (a score threshold, no P/G/C unless asked, K per residue, a residue
 set to keep away from and a radius around it); the combinations are scored together as multi-mutants.
 
-Works on any ScanResult: zero-shot scores, or a fitted model's (``design.fitting.apply_fitted``).
+Works on any ScanResult: zero-shot scores, or a fitted model's (``design.fitting.apply_fitted``). What a
+suggestion's score claims comes from the result's ``ScoreMeaning``: "better than the wild type" only for a
+scorer whose 0 is the wild type; otherwise "most tolerated". A fitted result that knows its measured sites
+ranks every suggestion at a measured site before any at an unmeasured one (whose fitted score has no site
+term: it rests on the zero-shot score and the amino-acid term alone), and says how many there are.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from saprot_scan.results import ScanResult
 
 RISKY = "PGC"  # proline, glycine, cysteine: left out unless asked for
 DEFAULT_SEPARATION = 8.0  # CA-CA distance (Å) above which sites are taken as roughly additive
-CSV_COLUMNS = ("kind", "rank", "chain", "mutant", "residues", "score", "sum_of_singles")
+CSV_COLUMNS = ("kind", "rank", "chain", "mutant", "residues", "score", "sum_of_singles", "measured")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Suggestion:
     wt: str
     mt: str
     score: float
+    measured: bool | None = None  # fitted scores: whether an assay label touched this site; None: not known
 
     @property
     def mutant(self) -> str:
@@ -150,6 +155,7 @@ def suggest_singles(results: Sequence[ScanResult], excluded: dict[str, np.ndarra
     found = []
     for result in results:
         skip = (excluded or {}).get(result.chain_id)
+        measured = result.measured or (None,) * len(result.wt)
         for i, wt in enumerate(result.wt):
             if wt not in AMINO_ACIDS or (skip is not None and skip[i]):
                 continue
@@ -158,11 +164,33 @@ def suggest_singles(results: Sequence[ScanResult], excluded: dict[str, np.ndarra
                 value = float(result.scores[i, k])
                 if mt == wt or mt in banned or not np.isfinite(value) or value <= min_score:
                     continue
-                here.append(Suggestion(result.chain_id, i, result.residue_ids[i], wt, mt, value))
+                here.append(Suggestion(result.chain_id, i, result.residue_ids[i], wt, mt, value, measured[i]))
             here.sort(key=lambda s: (-s.score, s.mt))
             found.extend(here[:per_position])
-    found.sort(key=lambda s: (-s.score, s.chain, s.index, s.mt))
+    found.sort(key=lambda s: (s.measured is False, -s.score, s.chain, s.index, s.mt))  # measured sites first
     return found[:top]
+
+
+def heading(meaning, count: int, min_score: float) -> str:
+    """What the list claims, from the scores' declared meaning: never "better than the wild type" for a
+    scorer whose 0 is not the wild type."""
+    if meaning.vs_wild_type:
+        what = "predicted better than the wild type" if min_score >= 0 else f"scoring above {min_score:g}"
+        return f"top {count} single substitutions {what} (score > {min_score:g}; {meaning.label})"
+    return (f"top {count} most tolerated single substitutions by {meaning.label}, score > {min_score:g} (0 is "
+            f"{meaning.zero}, not the wild type: none is claimed better than the wild type)")
+
+
+def unmeasured_note(singles: Sequence[Suggestion]) -> str:
+    """How many suggestions sit at sites without assay labels, and how they were ranked; "" when none."""
+    known = [s for s in singles if s.measured is not None]
+    missing = sum(1 for s in known if not s.measured)
+    if not known:
+        return ""
+    if not missing:
+        return f"all {len(known)} suggestions sit at residues with assay labels"
+    return (f"{missing} of {len(known)} suggestions sit at residues without assay labels (marked 'no data'): "
+            "their fitted score has no site term, so they are ranked after every suggestion at a measured residue")
 
 
 def ca_distance(chain: Chain, i: int, j: int) -> float:
@@ -215,24 +243,37 @@ def suggestions_csv(singles: Sequence[Suggestion], combos: Sequence[Combination]
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for rank, s in enumerate(singles, 1):
-        writer.writerow(("single", rank, s.chain, s.mutant, _residues([s]), f"{s.score:.6f}", ""))
+        writer.writerow(("single", rank, s.chain, s.mutant, _residues([s]), f"{s.score:.6f}", "",
+                         _measured_text(s.measured)))
     for rank, c in enumerate(combos, 1):
+        flags = [p.measured for p in c.parts]
         writer.writerow(("combination", rank, c.chain, c.mutant, _residues(c.parts), f"{c.score:.6f}",
-                         f"{c.additive:.6f}"))
+                         f"{c.additive:.6f}", "" if None in flags else _measured_text(all(flags))))
     return buffer.getvalue()
 
 
-def suggestions_table(singles: Sequence[Suggestion], combos: Sequence[Combination], joint_rule: str = "") -> str:
-    """A plain-text table for the terminal."""
+def _measured_text(flag: bool | None) -> str:
+    return {True: "yes", False: "no", None: ""}[flag]
+
+
+def suggestions_table(singles: Sequence[Suggestion], combos: Sequence[Combination], joint_rule: str = "",
+                      meaning=None) -> str:
+    """A plain-text table for the terminal; ``meaning`` (the scores' ``ScoreMeaning``) words the joint score."""
     lines = []
     if not singles:
         return "no substitution passes the filters (none scores above the threshold there)\n"
-    lines.append(f"{'rank':>4}  {'chain':<5}  {'residue':<8}  {'mutant':<8}  {'score':>9}")
+    site = any(s.measured is not None for s in singles)
+    lines.append(f"{'rank':>4}  {'chain':<5}  {'residue':<8}  {'mutant':<8}  {'score':>9}"
+                 + ("  site" if site else ""))
     for rank, s in enumerate(singles, 1):
-        lines.append(f"{rank:>4}  {s.chain:<5}  {s.residue.label:<8}  {s.author:<8}  {s.score:>9.3f}")
+        lines.append(f"{rank:>4}  {s.chain:<5}  {s.residue.label:<8}  {s.author:<8}  {s.score:>9.3f}"
+                     + (f"  {'measured' if s.measured else 'no data'}" if site else ""))
     if combos:
         lines.append("")
         lines.append(f"combinations of separated suggestions{joint_rule}:")
+        if meaning is not None and not meaning.vs_wild_type:
+            lines.append(f"(joint scores are {meaning.unit} against {meaning.zero}, summed over the sites: "
+                         "a large joint score is many tolerated sites, not a predicted gain over the wild type)")
         width = max(len(" + ".join(p.author for p in c.parts)) for c in combos)
         lines.append(f"{'rank':>4}  {'chain':<5}  {'mutations':<{width}}  {'joint':>9}  {'sum of singles':>14}")
         for rank, c in enumerate(combos, 1):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from saprot_scan.errors import ModelError
+from saprot_scan.kinds import scorer_names
 from saprot_scan.settings import default_model_spec, models_dir
 
 DEFAULT_MODEL_NAME = "saprot-scan-default"
@@ -91,8 +92,8 @@ def _named(spec: str, origin: str) -> ModelRef:
         if not path.is_file():
             raise ModelError(f"model file {path} does not exist")
         return ModelRef(path.stem, path, None, origin or "file")
-    names = ", ".join([DEFAULT_MODEL_NAME, *registry()])
-    raise ModelError(f"unknown model {spec!r}; use one of {names} or a path to an .onnx file")
+    names = ", ".join([*scorer_names(), DEFAULT_MODEL_NAME, *registry()])
+    raise ModelError(f"unknown model {spec!r}; use one of {names}, an .onnx file, or A+B for an ensemble")
 
 
 def best_cached_saprot(origin: str = "best cached SaProt model") -> ModelRef | None:
@@ -153,22 +154,3 @@ def model_list() -> list[ModelListing]:
                              "structure-based scorer: trees learned from deep mutational scans, no download "
                              "(not SaProt; models/README.md)"))
     return rows
-
-
-def default_model_line() -> str:
-    """Which model scores when none is named, and why: ``"name (origin)"``, or ``"none (reason)"``."""
-    chosen = default_model_spec()
-    if chosen is None and best_cached_saprot() is None:
-        from saprot_scan.backends.base import OFFLINE_DEFAULT
-
-        return f"{OFFLINE_DEFAULT} (offline default; 'saprot-scan models fetch saprot-35m' gives SaProt itself)"
-    if chosen is not None:
-        from saprot_scan.backends.base import DEFAULT_KIND, split_spec
-
-        if split_spec(chosen[0])[0] != DEFAULT_KIND:
-            return f"{chosen[0]} ({chosen[1]})"
-    try:
-        ref = resolve_model(None)
-    except ModelError as err:
-        return f"none ({err})"
-    return f"{ref.name} ({ref.origin})"

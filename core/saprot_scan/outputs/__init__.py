@@ -11,12 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 from saprot_scan.errors import InputError
-
-#: Heatmap image formats by suffix (matplotlib's format names).
-HEATMAP_SUFFIXES = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-TABLE_SUFFIXES = (".csv", ".json")
-#: Cells and residues without a score, in the heatmap and in both viewers.
-UNSCORED_HEX = "#a0a0a0"
+from saprot_scan.outputs.suffixes import HEATMAP_SUFFIXES, TABLE_SUFFIXES
 
 
 def check_output(path: str | os.PathLike, suffixes: Sequence[str] = (*TABLE_SUFFIXES, *HEATMAP_SUFFIXES),

@@ -13,25 +13,29 @@ from typing import Sequence
 
 import numpy as np
 
-from saprot_scan.errors import InputError
-from saprot_scan.outputs import HEATMAP_SUFFIXES, UNSCORED_HEX
-from saprot_scan.results import ScanResult
+from saprot_scan.colours import UNSCORED_HEX, colour_scale, plddt_masked
 from saprot_scan.encoding.tokens import AMINO_ACIDS
-from saprot_scan.viewers import plddt_masked
+from saprot_scan.errors import InputError
+from saprot_scan.outputs.suffixes import HEATMAP_SUFFIXES
+from saprot_scan.results import ScanResult
 
 FORMATS = HEATMAP_SUFFIXES
-COLORMAP = "RdBu"  # red = low score = substitution predicted deleterious; white = 0; blue = tolerated/favoured
+COLORMAP = "RdBu"  # red = low score = less tolerated; white = 0 (the scorer's own 0, see its ScoreMeaning); blue = more
 MISSING_COLOR = UNSCORED_HEX  # residues without a score (unknown wild type): the viewers' grey
 MASKED_MARK_COLOR = "#404040"  # the triangle over pLDDT-masked columns (struct token '#')
 MASKED_ROW_Y = -1.05  # in data units: just above the first amino-acid row, in the gap above each panel
-COLORBAR_LABEL = "SaProt log-ratio log P(mt)/P(wt)"
+UNMEASURED_ROW_Y = -1.75  # one row higher: the fitted model's unmeasured-site crosses
+MIXED_LABEL = "scores of different scorers (see each panel's header)"
+UNMEASURED_MARK_COLOR = "#9a6700"  # the cross under fitted columns no assay label touched
 MAX_PER_ROW = 130
 DPI = 150
 
 # Layout in inches: fixed cell size keeps labels readable whatever the chain length.
 _CELL = 0.13
 _LEFT, _RIGHT, _MIN_PLOT = 0.55, 1.45, 6.6
-_TOP, _HEADER, _LABELS, _GAP, _FOOTER = 0.15, 0.45, 0.55, 0.2, 0.35
+_TOP, _HEADER, _LABELS, _GAP = 0.15, 0.45, 0.55, 0.2
+_FOOTER_LINE, _FOOTER_PAD, _FOOTER_CHAR = 0.16, 0.12, 0.052  # inches per legend line, around them, per 7-pt char
+_SEP = "  \u00b7  "  # between the legend's items
 
 
 def _rows(length: int, per_row: int) -> list[tuple[int, int]]:
@@ -42,11 +46,9 @@ def _rows(length: int, per_row: int) -> list[tuple[int, int]]:
 
 
 def _color_limits(results: Sequence[ScanResult]) -> tuple[float, float, bool, bool]:
-    """Colour range shared by all chains: the viewers' rule (``saprot_scan.viewers.colour_scale``, symmetric
+    """Colour range shared by all chains: the viewers' rule (``saprot_scan.colours.colour_scale``, symmetric
     for substitution scores: -limit..+limit with limit the 95th percentile of |score| over the coloured cells,
     wild-type cells left out), so the heatmap and the structure agree; clipping reported."""
-    from saprot_scan.viewers import colour_scale
-
     values = []
     for r in results:
         masked = np.array(r.scores, dtype=float)
@@ -112,7 +114,11 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
     plot_w = max(widest * _CELL, _MIN_PLOT)
     row_h = len(AMINO_ACIDS) * _CELL
     width = _LEFT + plot_w + _RIGHT
-    height = _TOP + _FOOTER + sum(_HEADER + len(rows) * (row_h + _LABELS + _GAP) for _, rows in layout)
+    meanings = list(dict.fromkeys(r.meaning for r in results))
+    any_masked = any(any(plddt_masked(r)) for r in results)
+    legend = _wrapped(_legend(results, meanings, any_masked), int((width - _LEFT) / _FOOTER_CHAR))
+    footer = 2 * _FOOTER_PAD + _FOOTER_LINE * len(legend)
+    height = _TOP + footer + sum(_HEADER + len(rows) * (row_h + _LABELS + _GAP) for _, rows in layout)
 
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
@@ -143,6 +149,11 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
                 marks = ax.scatter(masked, [MASKED_ROW_Y] * len(masked), s=9, c=MASKED_MARK_COLOR,
                                    marker="v", linewidths=0, clip_on=False)
                 marks.set_gid(f"saprot-plddt-masked:{result.chain_id}:{start}")
+            unmeasured = [i for i in range(start, stop) if result.measured and not result.measured[i]]
+            if unmeasured:  # fitted scores: a cross above each column without any assay label
+                marks = ax.scatter(unmeasured, [UNMEASURED_ROW_Y] * len(unmeasured), s=7, c=UNMEASURED_MARK_COLOR,
+                                   marker="x", linewidths=0.6, clip_on=False)
+                marks.set_gid(f"saprot-unmeasured:{result.chain_id}:{start}")
             ax.set_xlim(start - 0.5, stop - 0.5)
             ax.set_ylim(len(AMINO_ACIDS) - 0.5, -0.5)
             ax.set_xticks(range(start, stop))
@@ -156,30 +167,78 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
                 first_row = y
             y += row_h + _LABELS + _GAP
 
-    any_masked = any(any(plddt_masked(r)) for r in results)
     bar_h = max(row_h, 1.6)
     cax = fig.add_axes(frac(_LEFT + plot_w + 0.3, first_row, 0.15, bar_h))
     extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get((clip_low, clip_high),
                                                                                    "neither")
     bar = fig.colorbar(image, cax=cax, extend=extend)
-    bar.set_ticks(_bar_ticks(low, high), labels=[f"{t:g}".replace("-", "\u2212") for t in _bar_ticks(low, high)])
-    labels = sorted({r.score_label for r in results})
-    bar.set_label(labels[0] if len(labels) == 1 else COLORBAR_LABEL, fontsize=8)
+    ticks = bar_ticks(low, high)
+    bar.set_ticks(ticks, labels=[f"{t:g}".replace("-", "\u2212") for t in ticks])
+    bar.set_label(meanings[0].label if len(meanings) == 1 else MIXED_LABEL, fontsize=8)
     bar.ax.tick_params(labelsize=7)
-    fig.text(_LEFT / width, 1 - (height - _FOOTER * 0.5) / height,
-             "red: substitution predicted deleterious (score < 0)  ·  blue: tolerated or favoured  ·  "
-             "\u25cf wild type  ·  grey: not scored (unknown wild type)"
-             + ("  ·  \u25bc pLDDT-masked (low confidence)" if any_masked else ""), fontsize=7, va="center", ha="left")
+    for line, text in enumerate(legend):
+        below_top = height - footer + _FOOTER_PAD + _FOOTER_LINE * (line + 0.5)
+        fig.text(_LEFT / width, 1 - below_top / height, text, fontsize=7, va="center", ha="left")
     return fig
 
 
-def _bar_ticks(low: float, high: float) -> list[float]:
-    """Evenly spaced ticks on each side of 0 (the two halves of the colour bar have different scales)."""
+def _wrapped(lines: list[str], width: int) -> list[str]:
+    """The legend's lines wrapped to the figure's width (a short chain's figure is narrow): between its
+    "  ·  "-separated items where possible, so no item is cut in two unless it is wider than the figure."""
+    import textwrap
+
+    width, out = max(width, 40), []
+    for line in lines:
+        current = ""
+        for item in line.split(_SEP):
+            joined = f"{current}{_SEP}{item}" if current else item
+            if len(joined) <= width or not current:
+                current = joined
+            else:
+                out.append(current)
+                current = item
+        out.extend(textwrap.wrap(current, width) if len(current) > width else [current])
+    return out
+
+
+def _legend(results: Sequence[ScanResult], meanings: list, any_masked: bool) -> list[str]:
+    """Two footer lines: what the colours say (from the scorers' declared meaning) and the marks; then the
+    percentile classes and their measured precision (``scoring.percentiles``)."""
+    from saprot_scan.scoring.percentiles import precision_text
+
+    colours = (meanings[0].legend_text if len(meanings) == 1
+               else "red: less tolerated  ·  blue: more tolerated (each panel in its scorer's units)")
+    marks = "\u25cf wild type  ·  grey: not scored (unknown wild type)"
+    if any_masked:
+        marks += "  ·  \u25bc pLDDT-masked (low confidence)"
+    if any(r.measured and not all(r.measured) for r in results):
+        marks += "  ·  \u00d7 no assay label at this site (fitted score rests on the zero-shot term)"
+    return [f"{colours}  ·  {marks}", "Classes by percentile within the chain: " + precision_text(short=True).replace("; ", _SEP)]
+
+
+#: Tick steps the colour bar may use, largest first (colour limits are multiples of a half unit).
+_TICK_STEPS = (50.0, 25.0, 20.0, 10.0, 5.0, 2.5, 2.0, 1.0, 0.5, 0.25, 0.2, 0.1)
+
+
+def bar_ticks(low: float, high: float) -> list[float]:
+    """Ticks at one even step on both sides of 0, so the bar never reads 1-unit steps above 0 and 0.6-unit
+    steps below: the largest round step that reaches the longer end in 2 to 5 ticks (the end then labelled),
+    else matplotlib's choice of a round step."""
     from matplotlib.ticker import MaxNLocator
 
-    negative = [t for t in MaxNLocator(5).tick_values(low, 0.0) if low <= t < 0]
-    positive = [t for t in MaxNLocator(3).tick_values(0.0, high) if 0 < t <= high]
-    return [*negative, 0.0, *positive]
+    span = max(-low, high)
+    if span <= 0:
+        return [0.0]
+    for step in _TICK_STEPS:
+        count = span / step
+        if abs(count - round(count)) < 1e-9 and 2 <= round(count) <= 5:
+            break
+    else:
+        nice = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, span)
+        step = float(nice[1] - nice[0])
+    below = [-k * step for k in range(int(math.floor(-low / step + 1e-9)), 0, -1)]
+    above = [k * step for k in range(1, int(math.floor(high / step + 1e-9)) + 1)]
+    return [round(t, 10) for t in (*below, 0.0, *above)]
 
 
 def cell_pixel(fig, chain_id: str, index: int, aa: str) -> tuple[int, int]:

@@ -1,6 +1,8 @@
 """Tables of scan results: the substitution CSV (the public column contract), the per-residue summary CSV, JSON.
 
-CSV columns are the public contract (DESIGN.md): chain,position,residue,wt,mt,mutant,score.
+CSV columns are the public contract (DESIGN.md): chain,position,residue,wt,mt,mutant,score; then always
+percentile,class (the same meaning for every scorer: ``scoring.percentiles``), and where they apply
+reference_position and measured (fitted scores: whether assay labels touched the site).
 """
 from __future__ import annotations
 
@@ -19,6 +21,10 @@ CSV_COLUMNS = ("chain", "position", "residue", "wt", "mt", "mutant", "score")
 SUMMARY_COLUMNS = ("chain", "position", "residue", "wt", "mean", "min", "max")
 #: Appended to the substitution CSV when the chains were aligned to a reference sequence (``--reference``).
 REFERENCE_COLUMN = "reference_position"
+#: Always after the contract columns: each substitution's percentile within its chain and its class.
+PERCENTILE_COLUMNS = ("percentile", "class")
+#: Appended when a result carries fitted scores that know where the assay had labels.
+MEASURED_COLUMN = "measured"
 
 
 def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
@@ -26,22 +32,28 @@ def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
     """The substitution CSV; with ``alignments`` (one ``conventions.reference.ReferenceAlignment`` per result)
     a column ``reference_position`` (empty where a residue is not in the reference); with ``labels``, one more
     column per entry, e.g. ``{"object": ["1abc", "2xyz"]}`` (one value per result), so rows of two structures
-    that share chain ids stay apart. The seven contract columns always come first, in their order."""
+    that share chain ids stay apart. The seven contract columns always come first, in their order, then
+    percentile and class; ``measured`` (yes/no) when any result is a fitted one that knows its labelled sites."""
     extra = dict(labels or {})
     for name, values in extra.items():
         if len(values) != len(results):
             raise ValueError(f"column {name!r} has {len(values)} values for {len(results)} results")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    header = list(CSV_COLUMNS) + ([REFERENCE_COLUMN] if alignments is not None else []) + list(extra)
+    measured = any(r.measured for r in results)
+    header = [*CSV_COLUMNS, *PERCENTILE_COLUMNS, *([REFERENCE_COLUMN] if alignments is not None else []),
+              *([MEASURED_COLUMN] if measured else []), *extra]
     writer.writerow(header)
     for i, result in enumerate(results):
         alignment = None if alignments is None else alignments[i]
         tail = [values[i] for values in extra.values()]
+        where = {result.position(k): flag for k, flag in enumerate(result.measured)}
         for row in result.rows():
             if alignments is not None:
                 ref = alignment.positions[int(row[1]) - 1]
                 row = (*row, "" if ref is None else ref)
+            if measured:
+                row = (*row, {True: "yes", False: "no"}.get(where.get(int(row[1])), ""))
             writer.writerow((*row, *tail))
     return buffer.getvalue()
 

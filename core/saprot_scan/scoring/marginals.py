@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from saprot_scan.backends.base import LogitsModel, ProgressFn
+from saprot_scan.scoring.logits import LogitsModel, ProgressFn
 from saprot_scan.encoding.tokens import AMINO_ACIDS, MAX_RESIDUES, VOCAB_SIZE, token_id
 from saprot_scan.errors import ModelError, ScanCancelled
 

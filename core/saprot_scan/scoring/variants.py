@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from saprot_scan.backends.base import LogitsModel
+from saprot_scan.scoring.logits import LogitsModel
 from saprot_scan.encoding.tokens import AMINO_ACIDS, MAX_RESIDUES
 from saprot_scan.errors import InputError
 from saprot_scan.scoring.marginals import (Window, aa_log_probs, checked_logits, masked_batch, plan_windows,
