@@ -41,8 +41,10 @@ BEGIN, END = "<!-- dms:begin -->", "<!-- dms:end -->"
 CLASSES_BEGIN, CLASSES_END = "<!-- classes:begin -->", "<!-- classes:end -->"
 ANCHOR_COLUMNS = ("ESM2 (8M)", "ProteinMPNN", "ESM2 (35M)", "SaProt (35M)", "SaProt (650M)")
 #: scorers fitted on the dev assays: their rows here are in-sample, the honest figure is leave-assay-out.
-TRAINED_ON_DEV = {"learned-structure": "trained on these 26 assays, so this row is in-sample (fit, not "
-                                       "prediction); its leave-assay-out numbers are in models/README.md"}
+_IN_SAMPLE = ("trained on these 26 assays, so this row is in-sample (fit, not prediction); its leave-assay-out "
+              "numbers are in models/README.md")
+#: Scorers whose rows here are fits, not predictions (their learned part saw these assays).
+TRAINED_ON_DEV = {"learned-structure": _IN_SAMPLE, "structure-blend": _IN_SAMPLE}
 
 
 def unpacked_archive() -> Path:
@@ -114,6 +116,8 @@ def precision_summary(run: dict) -> dict:
             "damaging_precision_mean_per_assay": round(float(np.mean(per["damaging"])), 4),
             "tolerated_precision_mean_per_assay": round(float(np.mean(per["tolerated"])), 4),
             "damaging_flagged": total["damaging_flagged"], "tolerated_flagged": total["tolerated_flagged"]}
+        if any(trained in spec for trained in TRAINED_ON_DEV):
+            out[run["names"][spec]]["in_sample"] = True  # the product says so beside the figures
     return out
 
 
@@ -237,7 +241,8 @@ def classes_markdown(run: dict) -> str:
              "25%.", "", "| scorer | likely damaging | likely tolerated | flagged (damaging / tolerated) |",
              "|---|---|---|---|"]
     for name, row in summary.items():
-        lines.append(f"| {name} | {row['damaging_precision']:.1%} ({row['damaging_precision_mean_per_assay']:.1%}) | "
+        shown = f"{name} (in-sample)" if row.get("in_sample") else name
+        lines.append(f"| {shown} | {row['damaging_precision']:.1%} ({row['damaging_precision_mean_per_assay']:.1%}) | "
                      f"{row['tolerated_precision']:.1%} ({row['tolerated_precision_mean_per_assay']:.1%}) | "
                      f"{row['damaging_flagged']} / {row['tolerated_flagged']} |")
     return "\n".join(lines)
