@@ -45,12 +45,14 @@ def check_output(path: str | None, suffixes: tuple[str, ...] | None = None, what
     return str(expanded)
 
 
-def resolve_model(model: str | None):
-    """Which model file would score (fast: no hashing, no ONNX session); a clear error if none."""
+def model_label(model: str | None) -> str:
+    """What will score (fast: no hashing, no ONNX session), as the core says it; a clear error if a named
+    model cannot load. The default is never an error: a saved preference that cannot load is named in the
+    label and the scan uses the default instead."""
     from saprot_scan import InputError
-    from saprot_scan import resolve_model
+    from saprot_scan.viewers import model_label as core_label
     try:
-        return resolve_model(model)
+        return core_label(model)
     except InputError as err:
         raise UserError(f"saprot: {err}") from None
 

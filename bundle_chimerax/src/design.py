@@ -22,12 +22,13 @@ def register_native_attribute(session) -> None:
 
 
 def _model_name(model: str | None) -> str:
-    """The model's name for the first log line; a spec the registry does not know (the structure scorer,
-    another registered kind) is loaded by the pool, which refuses it or reports what is wrong."""
-    from saprot_scan import InputError, ModelError, resolve_model
+    """The model for the first log line (the core's words); one that cannot load is left to the pool, which
+    refuses it or reports what is wrong."""
+    from saprot_scan import InputError
+    from saprot_scan.viewers import model_label
     try:
-        return resolve_model(model).name
-    except (InputError, ModelError):
+        return model_label(model)
+    except InputError:
         return model or "(default)"
 
 

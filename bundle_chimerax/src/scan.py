@@ -41,20 +41,20 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
     fitted_model = _load_fitted(fitted, chains)
     if fitted_model is not None:
         method = fitted_model.zero_shot.get("method", method)  # the scores it was fitted on
-    ref = args.resolve_model(model)
+    model_text = args.model_label(model)
     structures = {t.structure for t in targets}
     labels = [t.label for t in targets]  # read here: ChimeraX objects are not touched off the UI thread
     names = ", ".join(labels)
     if len(structures) > 1:
         session.logger.info(f"SaProt scan: {len(structures)} structures, scoring each chain separately "
-                            f"with model {ref.name}: {names}")
+                            f"with model {model_text}: {names}")
     else:
-        session.logger.info(f"SaProt scan of {names} with model {ref.name}")
+        session.logger.info(f"SaProt scan of {names} with model {model_text}")
 
     def work(report, cancel):
         # Loading (hash check, ONNX session) and scoring both run here, off the UI thread with a GUI.
         from saprot_scan import scan_chain
-        report(f"SaProt scan: loading model {ref.name}")
+        report(f"SaProt scan: loading model {model_text}")
         loaded = args.MODEL_POOL.get(model, device)  # loaded once per session, as in PyMOL
         results = []
         for number, (label, chain) in enumerate(zip(labels, chains), start=1):

@@ -148,6 +148,18 @@ def model_choices() -> list[tuple[str, str]]:
     return choices
 
 
+def model_label(spec: str | None) -> str:
+    """What will score ``spec``, for a viewer's first log line, checked fast (no hashing, no ONNX session): a
+    named model that cannot load fails here (``ModelError``); None says the default and why, with the
+    saved preference's note when that preference cannot load (the scan then uses the default, as the CLI does)."""
+    from saprot_scan.backends.base import checked_preference, default_model_line
+
+    if not spec or not str(spec).strip():
+        return default_model_line()
+    checked_preference(str(spec).strip())
+    return str(spec).strip()
+
+
 def save_model_choice(spec: str | None) -> str | None:
     """Make ``spec`` the default model for the CLI and both viewers (None or "" forgets the choice) and return
     what was saved. A model that cannot load now (not cached, a missing file) is refused with ``ModelError``

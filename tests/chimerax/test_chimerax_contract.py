@@ -75,3 +75,27 @@ out["after"] = saved_preference()
     assert out["saved"] == out["kept"] == str(Path(test_model).resolve())
     assert "unknown model" in out["bad"]
     assert out["after"] is None
+
+
+def test_a_saved_model_that_no_longer_loads_does_not_stop_a_scan(chimerax):
+    """Issue 19: a preference naming a model that is not cached (saved by an older version, or a deleted cache)
+    falls back to the default with its note in the log, as in the CLI and PyMOL; a model named in the
+    command that cannot load is still refused in one line."""
+    out = chimerax("""
+from saprot_scan import save_preference
+save_preference("saprot-35m")
+run(session, "open " + params["1aki"])
+run(session, "saprot scan #1/A key false")
+out["log"] = log.text()
+out["scored"] = sum(1 for r in session.models[0].residues if getattr(r, "saprot_score", None) is not None)
+out["named"] = user_error("saprot scan #1/A model saprot-35m")
+run(session, "saprot models use burial-blosum")  # a scorer kind's name is a model choice too
+from saprot_scan import saved_preference
+out["kind_saved"] = saved_preference()
+""")
+    assert out["scored"] == 129
+    assert "with model burial-blosum (offline default" in out["log"]
+    assert "the saved model preference saprot-35m cannot be used" in out["log"]
+    assert "'saprot-scan models use auto' forgets it" in out["log"]
+    assert "saprot-35m is not cached" in out["named"]
+    assert out["kind_saved"] == "burial-blosum"

@@ -83,6 +83,18 @@ def test_viewers_and_the_cli_never_save_a_model_that_cannot_load(own_settings, t
     assert save_model_choice("") is None and ss.saved_preference() is None
 
 
+def test_viewers_name_the_scorer_before_loading_it(own_settings):
+    """The first line a viewer logs (ChimeraX) names what will score; a stale preference is named with its way out."""
+    from saprot_scan.viewers import model_label
+
+    assert model_label("burial-blosum") == "burial-blosum"
+    with pytest.raises(ModelError, match="not cached"):
+        model_label("saprot-35m")  # named in the command: refused before any work
+    ss.save_preference("saprot-35m")
+    label = model_label(None)
+    assert label.startswith("burial-blosum (offline default;") and WAY_OUT in label
+
+
 def test_the_cli_scans_with_a_stale_preference_and_says_so_in_one_line(own_settings, example_structure, capsys):
     env = dict(os.environ, SAPROT_SCAN_THREADS="1")
     env.pop("SAPROT_SCAN_DEBUG", None)
