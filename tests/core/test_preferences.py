@@ -92,7 +92,7 @@ def test_viewers_name_the_scorer_before_loading_it(own_settings):
         model_label("saprot-35m")  # named in the command: refused before any work
     ss.save_preference("saprot-35m")
     label = model_label(None)
-    assert label.startswith("burial-blosum (offline default;") and WAY_OUT in label
+    assert label.startswith(f"{base.OFFLINE_DEFAULT} (offline default;") and WAY_OUT in label
 
 
 def test_the_cli_scans_with_a_stale_preference_and_says_so_in_one_line(own_settings, example_structure, capsys):
