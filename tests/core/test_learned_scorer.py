@@ -131,9 +131,13 @@ def test_damaged_trees_are_refused_with_one_clear_error(tmp_path):
         LearnedStructureScorer(folder=str(folder)).check()
 
 
-def test_cli_refuses_damaged_trees_in_one_line(tmp_path, monkeypatch, capsys, example_structure):
+@pytest.mark.parametrize("model_args", [["--model", LEARNED_SCORER_NAME], []], ids=["named", "offline default"])
+def test_cli_refuses_damaged_trees_in_one_line(tmp_path, monkeypatch, capsys, example_structure, model_args):
+    """Named, or as part of the offline default structure-blend: damaged trees stop the scan in one line."""
     from saprot_scan.backends import learned
     from saprot_scan.cli import main
+
+    monkeypatch.delenv("SAPROT_SCAN_MODEL", raising=False)
 
     folder = tmp_path / "learned"
     shutil.copytree(MODEL_FOLDER, folder)
@@ -141,7 +145,7 @@ def test_cli_refuses_damaged_trees_in_one_line(tmp_path, monkeypatch, capsys, ex
     path.write_bytes(path.read_bytes()[:-10])
     monkeypatch.setattr(learned, "MODEL_FOLDER", folder)
     out = tmp_path / "scan.csv"
-    assert main(["scan", str(example_structure), "--model", LEARNED_SCORER_NAME, "--csv", str(out)]) == 2
+    assert main(["scan", str(example_structure), *model_args, "--csv", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("saprot-scan: error:") and "SHA-256" in err[0]
     assert not out.exists()
