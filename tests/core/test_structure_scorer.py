@@ -1,4 +1,5 @@
-"""Issue 12: the structure-based offline default scorer, its biology, and its place among the scorer kinds.
+"""Issues 12 and 20: the structure scorers (burial-blosum, learned-structure, and their blend structure-blend, the
+offline default), their biology, and their place among the scorer kinds.
 
 The biology checks use definitions independent of the scorer's own features: burial from biotite's
 solvent-accessible surface of the full-atom structure, helices from P-SEA on the full structure, and
