@@ -27,10 +27,15 @@ install-gpu: venv
 
 # Issue 12: zero-shot Spearman on the dev deep mutational scans (../shared/data/dms_dev), through the
 # product's own scan path, beside BLOSUM62 and the published anchors; rewrites its block in BENCHMARKS.md.
-DMS_MODELS ?= burial-blosum saprot-scan-default burial-blosum+saprot-scan-default burial-blosum*0.8+saprot-scan-default*0.2
+DMS_MODELS ?= structure-blend burial-blosum learned-structure learned-structure+burial-blosum saprot-scan-default burial-blosum+saprot-scan-default burial-blosum*0.8+saprot-scan-default*0.2
 .PHONY: bench-dms
 bench-dms: venv
 	$(PY) bench/dms.py --split dev $(foreach m,$(DMS_MODELS),--model '$(m)') --write
+
+# Issue 20: the structure scorers' leave-assay-out summary (from make train-structure's record) into BENCHMARKS.md.
+.PHONY: bench-leave-assay-out
+bench-leave-assay-out:
+	$(PY) bench/leave_assay_out.py --write
 
 # Issue 19: how long a fit takes (closed-form leave-one-out ridge) against the previous RidgeCV loop, same labels.
 FIT_SPEED_ASSAY ?= RL401_YEAST_Roscoe_2014

@@ -133,17 +133,21 @@ MODEL_POOL = ModelPool()
 
 def model_choices() -> list[tuple[str, str]]:
     """(label, spec) pairs for a model menu: the default order, the embedded default, the registry models."""
+    from saprot_scan.backends.base import OFFLINE_DEFAULT
     from saprot_scan.models.registry import model_list
 
     choices = [("(automatic)", "")]
+    built_in = []
     for row in model_list():
         if row.kind == "built-in":
-            choices.insert(1, (f"{row.name} (structure-based offline default, not SaProt)", row.name))
+            role = "structure-based offline default" if row.name == OFFLINE_DEFAULT else "structure-based"
+            built_in.append((row.name != OFFLINE_DEFAULT, (f"{row.name} ({role}, not SaProt)", row.name)))
         elif row.kind == "embedded":
             choices.append(("saprot-scan-default (small embedded language model, not SaProt)", "default"))
         else:
             missing = "not cached: Fetch" if row.fetchable else "not cached: saprot-scan models import"
             choices.append((f"{row.name} ({'cached' if row.available else missing})", row.name))
+    choices[1:1] = [choice for _, choice in sorted(built_in, key=lambda item: item[0])]
     return choices
 
 

@@ -81,7 +81,8 @@ DESCRIPTION
     P(native) is kept per residue, readable in iterate/alter as saprot_native(model, chain, resi).
     The log gives each chain's native sequence recovery and its most likely sequence.
 
-    It needs a language model: the structure scorer (burial-blosum) cannot propose a sequence.
+    It needs a language model: the structure scorers (structure-blend, the offline default, and
+    burial-blosum, learned-structure) cannot propose a sequence.
     A SaProt model (saprot-35m, saprot-650m) gives far better designs than the embedded default.
     With PyMOL's GUI it runs in the background (saprot_cancel stops it); without a GUI it waits.
 

@@ -157,7 +157,7 @@ def build_dialog(parent=None):
                                            "(saprot_suggest with its defaults)")
             self.design_button = QtWidgets.QPushButton("Design")
             self.design_button.setToolTip("colour the selection by how well each native amino acid fits the "
-                                          "structure (saprot_design; needs a language model, not burial-blosum)")
+                                          "structure (saprot_design; needs a language model, not a structure scorer)")
             self.close_button = QtWidgets.QPushButton("Close")
             for button in (self.score_button, self.cancel_button, self.recolour_button, self.restore_button,
                            self.suggest_button, self.design_button, self.close_button):

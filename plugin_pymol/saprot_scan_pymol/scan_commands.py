@@ -41,8 +41,9 @@ USAGE
 ARGUMENTS
 
     selection = str: atoms whose protein chains are scored {default: all}
-    model = str: registry name (saprot-35m, saprot-650m), "default", or an .onnx path
-            {default: $SAPROT_SCAN_MODEL, saved preference, best cached SaProt, burial-blosum}
+    model = str: registry name (saprot-35m, saprot-650m), "default", an .onnx path, or a structure
+            scorer (structure-blend, burial-blosum, learned-structure)
+            {default: $SAPROT_SCAN_MODEL, saved preference, best cached SaProt, structure-blend}
     method = masked | wt: masked marginals (SaProt's method) or one wild-type pass {default: masked}
     summary = mean | min | max | one amino-acid letter {default: mean}
     palette = red_white_blue | blue_white_red | orange_white_purple | magenta_white_green |

@@ -94,7 +94,7 @@ DESCRIPTION
 
     "saprot_suggest" lists the best single substitutions of the scored chains (score > 0:
     predicted better than the wild type for SaProt and fitted models, fitted= in saprot_scan;
-    only "most tolerated" for burial-blosum and ensembles, whose 0 is the chain's typical
+    only "most tolerated" for the structure scorers and ensembles, whose 0 is the chain's typical
     substitution; at a fitted scan's unmeasured residues only after all measured ones),
     with no mutation to P, G or C unless allowed, at most per_position per residue, and none
     in the avoid selection (e.g. an active site or an interface) or within radius A of it.

@@ -94,7 +94,7 @@ from saprot_scan import saved_preference
 out["kind_saved"] = saved_preference()
 """)
     assert out["scored"] == 129
-    assert "with model burial-blosum (offline default" in out["log"]
+    assert "with model structure-blend (offline default" in out["log"]
     assert "the saved model preference saprot-35m cannot be used" in out["log"]
     assert "'saprot-scan models use auto' forgets it" in out["log"]
     assert "saprot-35m is not cached" in out["named"]

@@ -104,4 +104,4 @@ def test_pip_and_toolshed_install_into_a_chimerax_without_saprot(wheels, structu
     assert Path(used["core_file"]).is_relative_to(user_site)
     scores = used["scores"]
     assert len(scores) == 129 and all(isinstance(s, float) for s in scores), used["log"][-3000:]
-    assert "burial-blosum" in used["log"]
+    assert "structure-blend" in used["log"]

@@ -346,7 +346,7 @@ for name, body in variants.items():
 
 
 def test_default_structure_scorer_sets_the_core_number_and_names_itself(chimerax):
-    """Issue 12: the offline default burial-blosum runs through the bundle unchanged, equal to the core."""
+    """Issues 12 and 20: the offline default structure-blend runs through the bundle unchanged, equal to the core."""
     out = chimerax("""
 import os
 os.environ.pop("SAPROT_SCAN_MODEL", None)
@@ -355,13 +355,13 @@ run(session, "open " + params["1aki"])
 log.clear()
 run(session, "saprot scan #1/A")
 out["log"] = log.text()
-core = scan_chain(read_structure(params["1aki"], chains=["A"])[0], load_scorer("burial-blosum"), use_cache=False)
+core = scan_chain(read_structure(params["1aki"], chains=["A"])[0], load_scorer("structure-blend"), use_cache=False)
 m = session.models[0]
 out["chimerax"] = {f"{r.number}{r.insertion_code}": r.saprot_score for r in m.residues
                    if getattr(r, "saprot_score", None) is not None}
 out["core"] = {rid.label: float(v) for rid, v in zip(core.residue_ids, core.summary("mean"))}
 """)
-    assert "burial-blosum" in out["log"]
+    assert "structure-blend" in out["log"]
     assert set(out["chimerax"]) == set(out["core"]) and len(out["core"]) == 129
     for label, value in out["core"].items():
         assert out["chimerax"][label] == pytest.approx(value, abs=1e-6), label

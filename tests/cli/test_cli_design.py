@@ -50,8 +50,8 @@ def test_design_says_a_saprot_model_designs_better(example_structure, tmp_path):
 
 
 def test_design_needs_a_language_model(example_structure, tmp_path):
-    """The structure scorer (the offline default) has no amino-acid distribution to design from."""
-    proc = run_cli("design", example_structure, "--csv", "d.csv", cwd=tmp_path)  # no model named: burial-blosum
-    line = assert_one_line_error(proc, "design needs a SaProt-format language model; burial-blosum scores")
+    """A structure scorer (the offline default structure-blend) has no amino-acid distribution to design from."""
+    proc = run_cli("design", example_structure, "--csv", "d.csv", cwd=tmp_path)  # no model named: structure-blend
+    line = assert_one_line_error(proc, "design needs a SaProt-format language model; structure-blend scores")
     assert "Offline: --model saprot-scan-default" in line  # the model that works here, without a download
     assert list(tmp_path.iterdir()) == []

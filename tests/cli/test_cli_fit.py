@@ -150,7 +150,8 @@ def test_scan_fitted_refuses_another_model_or_structure(lysozyme_fit, test_data,
 
 
 def test_fit_on_the_structure_scorer(example_structure, tmp_path, capsys):
-    """The offline default (burial-blosum, no language model) works as the zero-shot feature too."""
+    """A structure scorer (burial-blosum, a part of the offline default; no language model) works as the zero-shot
+    feature too."""
     from saprot_scan.pipeline import scan_chain
 
     from saprot_scan.encoding.structure import read_structure

@@ -291,5 +291,6 @@ def test_models_list(capsys):
     for name in registry():
         assert name in names
     assert "saprot-35m" in names and "saprot-650m" in names
+    assert {"structure-blend", "burial-blosum", "learned-structure"} <= set(names)  # the offline default and its parts
     assert any(line.startswith("# default: ") for line in out)
     assert any(line.startswith("# cache: ") for line in out)

@@ -58,7 +58,8 @@ class HydrophobicityScorer:
 @pytest.fixture
 def hydropathy_kind():
     base.register_scorer("hydropathy", lambda spec, device, precision: HydrophobicityScorer(), names=("kd",))
-    with pytest.raises(ss.ModelError, match=r"use one of burial-blosum, hydropathy, kd, structure, saprot-scan-def"):
+    with pytest.raises(ss.ModelError, match=r"use one of structure-blend, blend, burial-blosum, hydropathy, kd, learned, "
+                                           r"learned-structure, structure, saprot-scan-def"):
         ss.load_scorer("no-such-scorer")  # the message lists every registered kind's names
     yield
     base.unregister_scorer("hydropathy")

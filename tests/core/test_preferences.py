@@ -55,11 +55,11 @@ def test_an_unusable_saved_preference_falls_back_with_one_warning(case, own_sett
             ss.load_scorer("saprot-35m")  # named on purpose: still an error
     ss.save_preference(spec)  # as an older version, or a deleted cache, left it
     scorer, said = _load_default()
-    assert scorer.name == "burial-blosum" and scorer.origin == "offline default"
+    assert scorer.name == base.OFFLINE_DEFAULT and scorer.origin == "offline default"
     assert len(said) == 1 and said[0].startswith(f"the saved model preference {spec} cannot be used (")
     assert WAY_OUT in said[0] and "\n" not in said[0]
     again, said_again = _load_default()
-    assert again.name == "burial-blosum" and said_again == []  # one warning per process, not one per scan
+    assert again.name == base.OFFLINE_DEFAULT and said_again == []  # one warning per process, not one per scan
 
 
 def test_a_usable_preference_still_wins_and_the_environment_still_fails(own_settings, tiny_onnx_model, monkeypatch):
@@ -92,7 +92,7 @@ def test_viewers_name_the_scorer_before_loading_it(own_settings):
         model_label("saprot-35m")  # named in the command: refused before any work
     ss.save_preference("saprot-35m")
     label = model_label(None)
-    assert label.startswith("burial-blosum (offline default;") and WAY_OUT in label
+    assert label.startswith(f"{base.OFFLINE_DEFAULT} (offline default;") and WAY_OUT in label
 
 
 def test_the_cli_scans_with_a_stale_preference_and_says_so_in_one_line(own_settings, example_structure, capsys):
@@ -101,7 +101,7 @@ def test_the_cli_scans_with_a_stale_preference_and_says_so_in_one_line(own_setti
     ss.save_preference("saprot-35m")
     assert main(["models", "list"]) == 0
     line = [text for text in capsys.readouterr().out.splitlines() if text.startswith("# default:")][0]
-    assert line.startswith("# default: burial-blosum (offline default;") and WAY_OUT in line
+    assert line.startswith(f"# default: {base.OFFLINE_DEFAULT} (offline default;") and WAY_OUT in line
     out = own_settings / "scores.csv"
     proc = subprocess.run([sys.executable, "-m", "saprot_scan", "scan", str(example_structure), "--csv", str(out)],
                           capture_output=True, text=True, env=env, timeout=300)

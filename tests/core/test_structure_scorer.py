@@ -1,4 +1,5 @@
-"""Issue 12: the structure-based offline default scorer, its biology, and its place among the scorer kinds.
+"""Issues 12 and 20: the structure scorers (burial-blosum, learned-structure, and their blend structure-blend, the
+offline default), their biology, and their place among the scorer kinds.
 
 The biology checks use definitions independent of the scorer's own features: burial from biotite's
 solvent-accessible surface of the full-atom structure, helices from P-SEA on the full structure, and
@@ -13,6 +14,9 @@ import pytest
 
 from saprot_scan import (AMINO_ACIDS, EnsembleScorer, StructureScorer, blosum62, chain_tokens, load_scorer,
                          read_structure, scan_chain, score_mutations, structure_scores)
+from saprot_scan.backends.blend import BLEND_NAME, BLEND_PARTS, StructureBlend
+from saprot_scan.backends.ensemble import standardise
+from saprot_scan.backends.learned import LEARNED_SCORER_NAME
 from saprot_scan.backends.structure import STRUCTURE_SCORER_NAME, disulfide_cysteines
 
 
@@ -31,9 +35,10 @@ def lysozyme_atoms(example_structure):
     return atoms
 
 
-@pytest.fixture(scope="module")
-def lysozyme_scores(lysozyme):
-    return scan_chain(lysozyme, STRUCTURE_SCORER_NAME, use_cache=False).scores
+@pytest.fixture(scope="module", params=[STRUCTURE_SCORER_NAME, LEARNED_SCORER_NAME, BLEND_NAME])
+def lysozyme_scores(lysozyme, request):
+    """Every structure scorer must pass the same biology (issue 20: the learned one and the blend of both)."""
+    return scan_chain(lysozyme, request.param, use_cache=False).scores
 
 
 def _substitution_means(scores: np.ndarray, wt: str) -> np.ndarray:
@@ -157,7 +162,7 @@ def test_plddt_term_only_for_predicted_models(lysozyme):
     assert shift[low].mean() > shift[~low].mean() + 0.1  # low confidence: more tolerated
 
 
-def test_default_scorer_is_the_structure_scorer_and_says_so(example_structure, tmp_path):
+def test_default_scorer_is_the_structure_blend_and_says_so(example_structure, tmp_path):
     from saprot_scan.cli import main
 
     out = tmp_path / "scan.json"
@@ -165,12 +170,27 @@ def test_default_scorer_is_the_structure_scorer_and_says_so(example_structure, t
     assert main(["scan", str(example_structure), "--json", str(out), "--heatmap", str(heat)]) == 0
     data = json.loads(out.read_text())
     chain = data["chains"][0]
-    assert chain["model"] == STRUCTURE_SCORER_NAME
-    assert "burial" in chain["score_label"]
-    assert "burial + BLOSUM62" in heat.read_text()  # the colour bar names the scorer
+    assert chain["model"] == BLEND_NAME
+    assert "learned trees + burial-blosum" in chain["score_label"]
+    assert chain["score_meaning"]["vs_wild_type"] is False  # z units: 0 is the typical substitution
+    assert "learned trees + burial-blosum" in heat.read_text()  # the colour bar names the scorer
     scorer = load_scorer(None)
-    assert isinstance(scorer, StructureScorer)
+    assert isinstance(scorer, StructureBlend) and scorer.origin == "offline default"
     assert "saprot-35m" in scorer.describe() and "not SaProt" in scorer.describe()
+
+
+def test_structure_blend_is_the_equal_weight_mean_of_its_parts(lysozyme):
+    """The blend is the ensemble learned-structure+burial-blosum under its own name: the same numbers."""
+    blend = scan_chain(lysozyme, BLEND_NAME, use_cache=False)
+    parts = [scan_chain(lysozyme, name, use_cache=False).scores for name in BLEND_PARTS]
+    expected = sum(standardise(p, lysozyme.sequence) for p in parts) / len(parts)
+    np.testing.assert_allclose(blend.scores, expected, atol=1e-9)
+    ensemble = scan_chain(lysozyme, "+".join(BLEND_PARTS), use_cache=False)
+    np.testing.assert_allclose(blend.scores, ensemble.scores, atol=1e-9)
+    assert blend.model_name == BLEND_NAME and ensemble.model_name != BLEND_NAME
+    singles = score_mutations(lysozyme, ["C6A", "W28A"], BLEND_NAME)
+    double = score_mutations(lysozyme, ["C6A:W28A"], BLEND_NAME)
+    assert double[0] == pytest.approx(singles[0] + singles[1])  # additive, like both parts
 
 
 def test_default_order_keeps_env_and_preference_first(monkeypatch, tiny_onnx_model):

@@ -135,7 +135,8 @@ def test_dialog_bad_input_shows_message_and_changes_nothing(qt_pm, tiny_onnx_mod
 def test_dialog_lists_models_and_exports_a_checkpoint(qt_pm, tmp_path, tiny_hf_checkpoint):
     dlg = dialog.build_dialog()
     specs = [dlg.model.itemData(i) for i in range(dlg.model.count())]
-    assert specs[:2] == ["", "burial-blosum"]  # automatic, then the offline default scorer
+    assert specs[:2] == ["", "structure-blend"]  # automatic, then the offline default scorer
+    assert {"burial-blosum", "learned-structure"} <= set(specs)  # the blend's parts stay options
     assert "default" in specs and "saprot-35m" in specs and "saprot-650m" in specs
     target = tmp_path / "exported.onnx"
     dlg.export_to(str(tiny_hf_checkpoint), str(target))

@@ -167,7 +167,7 @@ def test_pymol_cq_script_after_the_plugin_manager_install(tmp_path, test_data):
     assert "coloured" not in bare and ("SyntaxError" in bare or "NameError" in bare), bare
     output = pymol_cq(SCRIPT_START + "\n")
     assert "coloured 20 residues of prot/A by mean score" in output, output
-    assert "scored by structure-based scorer burial-blosum (offline default)" in output
+    assert "scored by structure scorer structure-blend (offline default)" in output
     assert output.count("the saved model preference saprot-35m cannot be used") == 1
     assert " saprot_scan: the saved model preference" in output  # one plugin line, not Python's file:line form
     assert "SyntaxError" not in output and "NameError" not in output and "Traceback" not in output

@@ -440,7 +440,8 @@ def test_object_deleted_during_a_background_scan(pm, test_data, capfd):
 
 
 def test_default_structure_scorer_colours_like_the_core_and_is_named(pm, test_data, monkeypatch, capfd):
-    """Issue 12: with nothing named, set or cached the offline default burial-blosum scores, unchanged plugin code."""
+    """Issues 12 and 20: with nothing named, set or cached the offline default structure-blend scores, unchanged
+    plugin code."""
     from saprot_scan import load_scorer, read_structure, scan_chain
 
     monkeypatch.delenv("SAPROT_SCAN_MODEL", raising=False)
@@ -449,11 +450,11 @@ def test_default_structure_scorer_colours_like_the_core_and_is_named(pm, test_da
     cmd.load(path)
     saprot_scan("1aki", _self=cmd)
     values = ca_values("1aki")
-    expected = scan_chain(read_structure(path, chains=["A"])[0], load_scorer("burial-blosum"), use_cache=False)
+    expected = scan_chain(read_structure(path, chains=["A"])[0], load_scorer("structure-blend"), use_cache=False)
     labels = [rid.label for rid in expected.residue_ids]
     got = np.array([values[label] for label in labels])
     np.testing.assert_allclose(got, expected.summary("mean"), rtol=0, atol=1e-6)
-    assert "burial-blosum" in capfd.readouterr().out
+    assert "structure-blend" in capfd.readouterr().out
 
 
 def test_two_objects_with_the_same_chain_stay_apart_in_csv_and_heatmap(pm, test_data, tmp_path):

@@ -46,8 +46,9 @@ def _add_structure_args(p: argparse.ArgumentParser) -> None:
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None,
-                   help="registry name, .onnx path, burial-blosum (structure scorer), or A+B for an ensemble "
-                        "(default: see 'models list')")
+                   help="registry name, .onnx path, structure-blend, burial-blosum or learned-structure (structure "
+                        "scorers), or A+B for an ensemble (default: see 'models list'; without SaProt cached, "
+                        "structure-blend)")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
@@ -132,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-position", type=int, default=1, help="at most this many per residue (default 1)")
     p.add_argument("--min-score", type=float, default=0.0,
                    help="keep scores above this (default 0: the scorer's own 0, the wild type for SaProt and fitted "
-                        "models, the chain's typical substitution for burial-blosum and ensembles)")
+                        "models, the chain's typical substitution for the structure scorers and ensembles)")
     p.add_argument("--allow", default="", help="also suggest these of P, G, C (left out by default), e.g. --allow PG")
     p.add_argument("--avoid", help='residues to keep away from, author numbering, e.g. "A:45-50,B:12"')
     p.add_argument("--avoid-radius", type=float, default=5.0,

@@ -1,7 +1,7 @@
 """Which ONNX model file scores: registry names, the user's cache, and the embedded language model.
 
 Order when no model is named (DESIGN.md): ``$SAPROT_SCAN_MODEL``, the saved preference, the best
-cached SaProt model, then the structure scorer ``burial-blosum`` (``backends.base.load_scorer``); this
+cached SaProt model, then the offline default ``structure-blend`` (``backends.base.load_scorer``); this
 module's own ``resolve_model(None)`` answers for ONNX files only and ends in the embedded language model.
 Every model is verified by SHA-256 on load.
 """
@@ -155,6 +155,12 @@ def model_list() -> list[ModelListing]:
     embedded = embedded_model()
     rows.append(ModelListing(embedded.name if embedded else DEFAULT_MODEL_NAME, "embedded", embedded is not None,
                              "shipped with saprot-scan (not SaProt; see models/README.md)"))
+    rows.append(ModelListing("structure-blend", "built-in", True,
+                             "structure-based scorer: learned-structure + burial-blosum (mean z-scores), no download "
+                             "(not SaProt; models/README.md)"))
     rows.append(ModelListing("burial-blosum", "built-in", True,
                              "structure-based scorer: burial + BLOSUM62, no download (not SaProt; models/README.md)"))
+    rows.append(ModelListing("learned-structure", "built-in", True,
+                             "structure-based scorer: trees learned from deep mutational scans, no download "
+                             "(not SaProt; models/README.md)"))
     return rows
