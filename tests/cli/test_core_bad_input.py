@@ -265,7 +265,8 @@ def test_model_given_as_folder_or_unknown_name(example_structure, tiny_hf_checkp
                           "is a folder, not an .onnx file; export it first: saprot-scan models export")
     line = assert_one_line_error(_scan(example_structure, "saprot-9000b", workdir), "unknown model 'saprot-9000b'")
     assert line.endswith("use one of structure-blend, blend, burial-blosum, learned, learned-structure, structure, "
-                         "saprot-scan-default, saprot-35m, saprot-650m, an .onnx file, or A+B for an ensemble")  # every scorer kind's names, the offline default first
+                         "saprot-scan-default, saprot-35m, saprot-650m, saprot-1.3b, saprot-650m-if, an .onnx file, "
+                         "or A+B for an ensemble")  # every scorer kind's names, the offline default first
     assert list(workdir.iterdir()) == []
 
 
