@@ -294,3 +294,13 @@ def test_models_list(capsys):
     assert {"structure-blend", "burial-blosum", "learned-structure"} <= set(names)  # the offline default and its parts
     assert any(line.startswith("# default: ") for line in out)
     assert any(line.startswith("# cache: ") for line in out)
+
+
+@pytest.mark.parametrize("spec, kind", [("burial-blosum", "built-in scorer"), ("structure-blend", "built-in scorer"),
+                                        ("burial-blosum+learned-structure", "ensemble")])
+def test_models_info_describes_scorers_without_a_model_file(capsys, spec, kind):
+    """models info on a built-in scorer says what it is and what its numbers mean (it said 'unknown model')."""
+    assert cli.main(["models", "info", spec]) == 0
+    rows = dict(line.split("\t", 1) for line in capsys.readouterr().out.strip().split("\n"))
+    assert rows["name"] == spec and rows["kind"].startswith(kind)
+    assert rows["zero"] == "the chain's typical substitution" and "not a comparison with the wild type" in rows["sign"]

@@ -52,7 +52,11 @@ def _quantize(args) -> int:
 
 def _info(args) -> int:
     from saprot_scan.backends.onnx import load_model
+    from saprot_scan.kinds import DEFAULT_KIND, split_spec
 
+    kind = split_spec(args.model)[0]
+    if kind != DEFAULT_KIND:  # a built-in scorer (structure, learned, blend) or an ensemble
+        return _info_builtin(args.model, kind)
     if getattr(args, "precision", None):
         return _info_precision(args.model, args.precision)
 
@@ -64,6 +68,22 @@ def _info(args) -> int:
     print(f"precision\t{model.precision}")
     for key in sorted(meta):
         print(f"{key}\t{meta[key]}")
+    return 0
+
+
+def _info_builtin(spec: str, kind: str) -> int:
+    """A scorer with no ONNX file of its own: what it is and what its numbers mean, instead of 'unknown model'."""
+    from saprot_scan.backends.base import load_scorer
+    from saprot_scan.scoring.meaning import meaning_of
+
+    scorer = load_scorer(spec, device="cpu")
+    meaning = meaning_of(scorer)
+    print(f"name\t{getattr(scorer, 'name', spec)}")
+    print("kind\t" + ("ensemble: the mean of its members' per-chain z-scores" if kind == "ensemble" else
+                      "built-in scorer (no model file to download; runs on the CPU)"))
+    print(f"score\t{meaning.label}")
+    print(f"zero\t{meaning.zero}")
+    print(f"sign\t{meaning.sign_text}")
     return 0
 
 
