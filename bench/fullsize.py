@@ -103,6 +103,10 @@ def save(results: dict) -> None:
     (WORK / "results.json").write_text(json.dumps(results, indent=1))
 
 
+#: chains in the human reference proteome, as in bench/batch.py's GPU projection
+PROTEOME = 20_000
+
+
 def cell(entry: dict | None) -> str:
     if not entry:
         return "not measured"
@@ -130,6 +134,7 @@ def markdown(results: dict, sizes: list[str]) -> str:
              "command. Scans: 1AKI residues 1-8, masked marginal (8 passes over the 131-token chain). "
              "\"before\": the torch exporter as measured in issue 18.", "",
              "| model | step | now | before |", "|---|---|---|---|"]
+    projections: list[str] = []
     for name in sizes:
         done = results.get(name, {})
         for step in STEPS:
@@ -146,6 +151,13 @@ def markdown(results: dict, sizes: list[str]) -> str:
             per_hour = batch["structures"] * 3600 / batch["seconds"]
             lines.append(f"| {name} | batch throughput (wt, int8, 1 worker, {batch['structures']} real structures, "
                          f"start-up included) | {per_hour:,.0f} structures/hour | |")
+            projections.append(f"{name}: {PROTEOME:,} structures / {per_hour:,.0f} per hour = "
+                               f"{PROTEOME / per_hour:,.1f} worker-hours ({PROTEOME / per_hour / 24:,.1f} days on one "
+                               f"worker; a cluster divides it by its workers)")
+    if projections:
+        lines += ["", f"Projection on this CPU from the measured batch throughput (the human proteome, {PROTEOME:,} "
+                  "chains, wt-marginal, int8, at the mix of lengths of the 20 test structures; longer chains cost "
+                  "more): " + "; ".join(projections) + "."]
     lines += ["", "CUDA rows (fp16 on a GPU): not measured, no GPU here; the CUDA path runs the same fp16 file "
               "whose CPU run `make test-fullsize` checks.", MARK_END]
     return "\n".join(lines)
