@@ -60,17 +60,25 @@ def model_choices() -> list[tuple[str, str]]:
 
 
 class _Background:
-    """A helper thread for model fetch/export whose result the GUI timer picks up."""
+    """A helper thread for model fetch/export whose result the GUI timer picks up.
 
-    def __init__(self, label, work, lines=None):
+    ``work(report)`` hands each stage line (download, export, copies, checks) to ``report``: it goes to PyMOL's
+    log at once and the timer shows the latest on the status line."""
+
+    def __init__(self, label, work):
         self.label, self.result, self.error, self.done = label, None, None, False
-        self.lines = lines if lines is not None else []  # stage lines the work appends; the timer shows the last
+        self.lines: list[str] = []
         self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
         self._thread.start()
 
+    def report(self, text: str) -> None:
+        """One stage line, from the job's thread."""
+        feedback.say(text)
+        self.lines.append(text)
+
     def _run(self, work):
         try:
-            self.result = work()
+            self.result = work(self.report)
         except Exception as err:  # reported in the dialog and PyMOL's feedback
             self.error = err
         self.done = True
@@ -341,9 +349,8 @@ def build_dialog(parent=None):
                 return
             from saprot_scan import fetch_model
 
-            stages: list = []
             self._start_helper(f"fetching {spec}",
-                               lambda: fetch_model(spec, progress=False, report=stages.append) and spec, stages)
+                               lambda report: fetch_model(spec, progress=False, report=report) and spec)
 
         def _refused(self, check) -> bool:
             """Run ``check``; when it fails for the user (no core, a missing extra), say why here and in the log."""
@@ -371,24 +378,16 @@ def build_dialog(parent=None):
                 return
             from saprot_scan import Stages, export_onnx
 
-            lines: list = []  # the export's stage lines: the status line shows the latest at each poll
+            self._start_helper(f"exporting {hf_dir}",
+                               lambda report: export_onnx(hf_dir, target, stages=Stages(None, sink=report)) and target)
 
-            def stage_line(text: str) -> None:  # called from the job's thread
-                feedback.say(text)
-                lines.append(text)
-
-            def work():
-                return export_onnx(hf_dir, target, stages=Stages(None, sink=stage_line)) and target
-
-            self._start_helper(f"exporting {hf_dir}", work, lines)
-
-        def _start_helper(self, label, work, lines=None):
+        def _start_helper(self, label, work):
             if self._helper is not None and not self._helper.done:
                 self.status.setText(f"still {self._helper.label}")
                 return
             self.status.setText(label + " ...")
             feedback.say(label + " ...")
-            self._helper = _Background(label, work, lines)
+            self._helper = _Background(label, work)
 
         # --- progress -----------------------------------------------------------------------
         def poll(self):
