@@ -55,6 +55,8 @@ class ScanResult:
     measured: tuple[bool, ...] = ()
     #: (L, 20) percentiles kept from the whole chain when this result is a selection of it (None: compute).
     ranks: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: the "known_variants" block (``saprot_scan.known``): known variants placed on this chain, the agreement.
+    known: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def score_label(self) -> str:
@@ -179,6 +181,7 @@ class ScanResult:
                  **({"measured": self.measured[i]} if self.measured else {})}
                 for i, rid in enumerate(self.residue_ids)
             ],
+            **({"known_variants": self.known} if self.known else {}),
         }
 
 
@@ -202,7 +205,7 @@ class ScanResult:
                    positions=() if positions == tuple(range(1, len(positions) + 1)) else positions,
                    measured=tuple(bool(r["measured"]) for r in data["residues"])
                    if data["residues"] and all("measured" in r for r in data["residues"]) else (),
-                   ranks=_saved_ranks(data["residues"], columns))
+                   ranks=_saved_ranks(data["residues"], columns), known=data.get("known_variants"))
 
 
 def _saved_ranks(residues: list, columns: list[int]) -> np.ndarray | None:

@@ -111,12 +111,13 @@ def _read_into(response, handle, on_bytes: Callable[[int], None]) -> None:
         on_bytes(len(block))
 
 
-def _one_request(url: str, headers: dict[str, str], part: Path, on_bytes: Callable[[int], None]) -> None:
+def _one_request(url: str, headers: dict[str, str], part: Path, on_bytes: Callable[[int], None],
+                 timeout: float = TIMEOUT_S) -> None:
     """GET ``url`` from the end of ``part``; append what arrives (or start over if the server ignores Range)."""
     have = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers=dict(headers, **({"Range": f"bytes={have}-"} if have else {})))
     try:
-        response = _opener().open(request, timeout=TIMEOUT_S)
+        response = _opener().open(request, timeout=timeout)
     except urllib.error.HTTPError as err:
         if err.code == 416 and have:  # asked past the end: what is on disk is not a prefix of this file
             part.unlink()
@@ -132,10 +133,11 @@ def _one_request(url: str, headers: dict[str, str], part: Path, on_bytes: Callab
 
 
 def download(url: str, headers: dict[str, str], remote: RemoteFile, target: Path,
-             on_bytes: Callable[[int], None] = lambda n: None) -> None:
+             on_bytes: Callable[[int], None] = lambda n: None, timeout: float = TIMEOUT_S) -> None:
     """Download ``remote`` to ``target`` through ``target.part``; check size and hash; then rename it.
 
-    ``on_bytes`` gets each block's size (negative when a server ignored Range and the file restarts).
+    ``on_bytes`` gets each block's size (negative when a server ignored Range and the file restarts);
+    ``timeout`` is the seconds one network wait may take.
     Raises HttpRefusal, ConnectionLost (bytes kept for the next call) or Damaged (nothing kept).
     """
     part = target.with_name(target.name + ".part")
@@ -146,7 +148,7 @@ def download(url: str, headers: dict[str, str], remote: RemoteFile, target: Path
             on_bytes(-have)
         if remote.size is None or have != remote.size:
             try:
-                _one_request(url, headers, part, on_bytes)
+                _one_request(url, headers, part, on_bytes, timeout)
             except (OSError, http.client.HTTPException) as err:  # refused, reset, timed out, closed early
                 if attempt == ATTEMPTS:
                     kept = part.stat().st_size if part.exists() else 0

@@ -12,11 +12,14 @@ import numpy as np
 from saprot_scan.encoding.tokens import AMINO_ACIDS
 
 
-def _ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks of a 1-D array, ties given their mean rank (as Spearman's rho needs)."""
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks (0-based) of a 1-D array, ties given their mean rank (as Spearman's rho and the ROC AUC need)."""
     uniq, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
     first = np.concatenate([[0], np.cumsum(counts)[:-1]])
     return (first + (counts - 1) / 2.0)[inverse]
+
+
+_ranks = average_ranks
 
 
 def per_position_spearman(reference: np.ndarray, other: np.ndarray, wt: str) -> np.ndarray:

@@ -1,0 +1,112 @@
+"""Known variants placed on a scanned chain, through an alignment to the sequence their positions refer to.
+
+UniProt positions are never taken for the structure's numbers: the chain is aligned to the known sequence
+(``--reference`` when given, else the variation JSON's sequence, else the one AlphaMissense's wild types spell)
+with ``conventions.reference``, and identity and coverage are reported. Only a lab's list without any sequence
+is read in the structure's author numbers (said in the mapping). A variant whose wild type differs from the
+chain's residue is left out and counted.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from saprot_scan.conventions.reference import Reference, ReferenceAlignment, align_to_reference
+from saprot_scan.encoding.tokens import AMINO_ACIDS
+from saprot_scan.known.agreement import measure
+from saprot_scan.known.variants import AM_CLASSES, KnownVariants
+
+
+def known_reference(known: KnownVariants, reference: Reference | None = None) -> Reference | None:
+    """The sequence the known positions refer to: the user's ``--reference`` first, else the sources' own."""
+    if reference is not None:
+        return reference
+    if known.sequence:
+        return Reference(known.accession or "known variants", known.sequence)
+    return None
+
+
+def align_known(chain, known: KnownVariants, reference: Reference | None = None) -> ReferenceAlignment | None:
+    """The chain's alignment to the known variants' sequence (None: no sequence, author numbers are used).
+    Refuses (InputError) a chain below 50% identity, as ``--reference`` does."""
+    target = known_reference(known, reference)
+    return None if target is None else align_to_reference(chain, target)
+
+
+def _mapping(result, known: KnownVariants, alignment: ReferenceAlignment | None) -> tuple[dict, dict]:
+    """(known position -> result row, the mapping's description for the JSON)."""
+    rows_of = {result.position(r): r for r in range(len(result))}
+    if alignment is None:
+        where = {rid.number: r for r, rid in enumerate(result.residue_ids) if not rid.icode}
+        return where, {"how": "author residue numbers (no sequence for the known positions)"}
+    where = {p: rows_of[i + 1] for i, p in enumerate(alignment.positions) if p is not None and i + 1 in rows_of}
+    lo, hi = alignment.span()
+    return where, {"how": "alignment", "reference": alignment.reference.name,
+                   "reference_length": len(alignment.reference.sequence),
+                   "identity": round(alignment.identity, 4), "chain_identity": round(alignment.chain_identity, 4),
+                   "coverage": round(alignment.coverage, 4), "aligned": alignment.aligned,
+                   "reference_span": [lo, hi], "text": alignment.describe()}
+
+
+def _number(value) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), 6)
+
+
+def annotate(result, known: KnownVariants, alignment: ReferenceAlignment | None = None) -> dict:
+    """The "known_variants" block of one chain (see the package docstring): mapped variants with this result's
+    scores, the mapping, and the agreement."""
+    where, mapping = _mapping(result, known, alignment)
+    percentiles = result.percentiles()
+    rows, outside, differs = [], 0, 0
+    for (position, wt, mt), variant in sorted(known.variants.items()):
+        r = where.get(position)
+        if r is None:
+            outside += 1
+            continue
+        if result.wt[r] != wt:
+            differs += 1
+            continue
+        k = AMINO_ACIDS.index(mt)
+        rows.append({"mutant": f"{wt}{result.position(r)}{mt}", "position": result.position(r),
+                     "residue": result.residue_ids[r].label, "reference_position": position, "wt": wt, "mt": mt,
+                     "clinical_significance": "; ".join(variant.clinical), "label": variant.label,
+                     "gnomad": variant.gnomad, "am_pathogenicity": variant.am_pathogenicity,
+                     "am_class": variant.am_class, "score": _number(result.scores[r, k]),
+                     "percentile": _number(percentiles[r, k])})
+    mapping.update(mapped=len(rows), outside=outside, wild_type_differs=differs)
+    return {"accession": known.accession, "sources": list(known.sources), "counts": known.counts(),
+            "mapping": mapping, "variants": rows, "agreement": measure(rows, result.chain_id, known.accession)}
+
+
+def attach(result, known: KnownVariants, alignment: ReferenceAlignment | None = None):
+    """``result`` carrying its "known_variants" block (written to every output, shown by the viewers)."""
+    return replace(result, known=annotate(result, known, alignment))
+
+
+def mapping_line(block: dict, chain: str) -> str:
+    """One line on how the known variants were placed on the chain."""
+    m = block["mapping"]
+    how = (f"aligned to {m['reference']} ({m['reference_length']} residues): identity {100 * m['identity']:.1f}%, "
+           f"coverage {100 * m['coverage']:.1f}%" if m["how"] == "alignment" else m["how"])
+    left = [f"{m['outside']} outside the chain"] if m["outside"] else []
+    left += [f"{m['wild_type_differs']} with another wild type"] if m["wild_type_differs"] else []
+    return (f"known variants on chain {chain}: {m['mapped']} placed, {how}"
+            + (f"; left out: {', '.join(left)}" if left else ""))
+
+
+def cell_marks(block: dict | None) -> dict[tuple[int, str], dict]:
+    """(chain position, mutant letter) -> the variant's row, for the heatmap and tables."""
+    return {(v["position"], v["mt"]): v for v in (block or {}).get("variants", [])}
+
+
+def residues_with(block: dict | None, what: str) -> list[str]:
+    """Author labels of residues with at least one variant of a kind: pathogenic, benign (ClinVar labels),
+    gnomad, or an AlphaMissense class (LPath, Amb, LBen); in chain order."""
+    labels = []
+    for v in (block or {}).get("variants", []):
+        hit = v["label"] == what if what in ("pathogenic", "benign") else v["gnomad"] if what == "gnomad" \
+            else v["am_class"] == what if what in AM_CLASSES else False
+        if hit and v["residue"] not in labels:
+            labels.append(v["residue"])
+    return labels
