@@ -6,24 +6,20 @@ import numpy as np
 import pytest
 
 from support.data import EXAMPLE_STRUCTURE
-from support.known_files import (ACCESSION, OFFSET, clinvar_variants, lysozyme_sequence, write_alphamissense,
-                                 write_variation)
+from support.known_files import ACCESSION, OFFSET, lysozyme_sequence
 
 from saprot_scan.errors import InputError
 from saprot_scan.known import accession_of, align_known, attach, combine, read_known
 from saprot_scan.known.agreement import roc_auc, spearman
 
 
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("known")
-    sequence = lysozyme_sequence()
-    variants = clinvar_variants(sequence)
-    return write_variation(folder, sequence, variants), write_alphamissense(folder, sequence), variants, folder
+@pytest.fixture
+def files(known_files):
+    return known_files
 
 
 def test_formats_are_told_by_content(files, tmp_path):
-    json_path, am_path, variants, _ = files
+    json_path, am_path, variants = files
     renamed = tmp_path / "variants.txt"
     renamed.write_bytes(json_path.read_bytes())
     known = read_known(renamed)
@@ -48,7 +44,7 @@ def test_positions_map_through_the_alignment_and_agreement_matches_sklearn(files
     from saprot_scan.encoding.structure import read_structure
     from saprot_scan.pipeline import scan_chain
 
-    json_path, am_path, variants, _ = files
+    json_path, am_path, variants = files
     assert accession_of(EXAMPLE_STRUCTURE, "A") == ACCESSION
     chain = read_structure(EXAMPLE_STRUCTURE)[0]
     known = combine([read_known(json_path), read_known(am_path)])

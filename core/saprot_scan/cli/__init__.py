@@ -16,6 +16,7 @@ from saprot_scan.settings import ENV_DEBUG
 
 from saprot_scan.backends.base import DEVICES, PRECISIONS
 from saprot_scan.cli.common import EXIT_FAILURE, EXIT_INPUT, EXIT_OK
+from saprot_scan.cli.known import add_arguments as known_args
 from saprot_scan.conventions.numbering import NUMBERINGS
 from saprot_scan.design.labels import NUMBERINGS as LABEL_NUMBERINGS
 from saprot_scan.encoding.plddt import DEFAULT_PLDDT_THRESHOLD, PLDDT_MODES
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scan only these residues, e.g. 40-120,150 or 52A (numbers read as --numbering says)")
     _add_numbering_args(p)
     p.add_argument("--fitted", help="a model saved by 'saprot-scan fit --save': output its fitted scores")
+    known_args(p)
 
     p = sub.add_parser("score", help="score listed (multi-)mutants, one pass per variant")
     _add_structure_args(p)

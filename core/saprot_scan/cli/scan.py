@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from saprot_scan.cli import known as known_variants
 from saprot_scan.cli.common import EXIT_OK, note, only_chain, progress_bar, read_chains, write_scan_outputs
 from saprot_scan.cli.fit import apply_for_scan, check_fitted_for_scan, fitted_for_scan
 from saprot_scan.errors import InputError
@@ -51,6 +52,7 @@ def run(args) -> int:
     fitted = fitted_for_scan(args)  # a bad --fitted file fails before any model work
     chains = read_chains(args, show_notes=False)  # they come with each chain's result line
     numberings, selections = _numberings(args, chains)
+    known = known_variants.load(args)  # a bad file or accession fails before any model work too
     if args.csv_hgvs:
         from saprot_scan.outputs.hgvs import hgvs_paths
 
@@ -81,6 +83,7 @@ def run(args) -> int:
         results.append(result)
     for words in dict.fromkeys(r.meaning.describe() for r in results):
         note(args, words)
+    results = known_variants.place(args, known, chains, results)
     alignments = [n.alignment for n in numberings] if args.reference else None
     written = write_scan_outputs(args, results, alignments)
     if args.csv_hgvs:

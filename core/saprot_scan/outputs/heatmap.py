@@ -27,6 +27,10 @@ MASKED_ROW_Y = -1.05  # in data units: just above the first amino-acid row, in t
 UNMEASURED_ROW_Y = -1.75  # one row higher: the fitted model's unmeasured-site crosses
 MIXED_LABEL = "scores of different scorers (see each panel's header)"
 UNMEASURED_MARK_COLOR = "#9a6700"  # the cross under fitted columns no assay label touched
+#: Known variants on their cells (``saprot_scan.known``): gid prefix -> (which, marker, size, colour, hollow).
+KNOWN_MARKS = {"saprot-known-pathogenic": ("pathogenic", "s", 16, "#000000", True),
+               "saprot-known-benign": ("benign", "o", 14, "#1a7f37", True),
+               "saprot-am-pathogenic": ("LPath", "+", 5, "#303030", False)}
 MAX_PER_ROW = 130
 DPI = 150
 
@@ -154,6 +158,7 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
                 marks = ax.scatter(unmeasured, [UNMEASURED_ROW_Y] * len(unmeasured), s=7, c=UNMEASURED_MARK_COLOR,
                                    marker="x", linewidths=0.6, clip_on=False)
                 marks.set_gid(f"saprot-unmeasured:{result.chain_id}:{start}")
+            _known_marks(ax, result, start, stop)
             ax.set_xlim(start - 0.5, stop - 0.5)
             ax.set_ylim(len(AMINO_ACIDS) - 0.5, -0.5)
             ax.set_xticks(range(start, stop))
@@ -180,6 +185,22 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
         below_top = height - footer + _FOOTER_PAD + _FOOTER_LINE * (line + 0.5)
         fig.text(_LEFT / width, 1 - below_top / height, text, fontsize=7, va="center", ha="left")
     return fig
+
+
+def _known_marks(ax, result: ScanResult, start: int, stop: int) -> None:
+    """Known variants drawn on their cells: ClinVar pathogenic (hollow square), benign (hollow circle) and
+    AlphaMissense's likely pathogenic class (a small cross); each kind one scatter with a gid naming it."""
+    if not result.known:
+        return
+    column = {result.position(i): i for i in range(start, stop)}
+    for gid, (which, marker, size, colour, hollow) in KNOWN_MARKS.items():
+        cells = [(column[v["position"]], AMINO_ACIDS.index(v["mt"])) for v in result.known["variants"]
+                 if v["position"] in column and (v["label"] == which or v["am_class"] == which)]
+        if cells:
+            xs, ys = zip(*cells)
+            style = dict(facecolors="none", edgecolors=colour, linewidths=0.7) if hollow else \
+                dict(c=colour, linewidths=0.5)
+            ax.scatter(xs, ys, s=size, marker=marker, **style).set_gid(f"{gid}:{result.chain_id}:{start}")
 
 
 def _wrapped(lines: list[str], width: int) -> list[str]:
@@ -213,6 +234,9 @@ def _legend(results: Sequence[ScanResult], meanings: list, any_masked: bool) -> 
         marks += "  ·  \u25bc pLDDT-masked (low confidence)"
     if any(r.measured and not all(r.measured) for r in results):
         marks += "  ·  \u00d7 no assay label at this site (fitted score rests on the zero-shot term)"
+    if any(r.known for r in results):
+        marks += ("  ·  \u25a1 ClinVar pathogenic/likely pathogenic  ·  \u25cb benign/likely benign  ·  "
+                  "+ AlphaMissense likely pathogenic")
     return [f"{colours}  ·  {marks}", "Classes by percentile within the chain: " + precision_text(short=True).replace("; ", _SEP)]
 
 

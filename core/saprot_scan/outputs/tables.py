@@ -25,6 +25,19 @@ REFERENCE_COLUMN = "reference_position"
 PERCENTILE_COLUMNS = ("percentile", "class")
 #: Appended when a result carries fitted scores that know where the assay had labels.
 MEASURED_COLUMN = "measured"
+#: Appended when known variants were given (``saprot_scan.known``): empty where nothing is known.
+KNOWN_COLUMNS = ("clinical_significance", "known_label", "gnomad", "am_pathogenicity", "am_class")
+
+
+def known_cells(result: ScanResult, position: int, mt: str, marks: dict | None = None) -> tuple:
+    """The KNOWN_COLUMNS values of one substitution (chain position, mutant letter)."""
+    from saprot_scan.known.mapping import cell_marks
+
+    v = (marks if marks is not None else cell_marks(result.known)).get((position, mt))
+    if v is None:
+        return ("",) * len(KNOWN_COLUMNS)
+    return (v["clinical_significance"], v["label"], "yes" if v["gnomad"] else "",
+            "" if v["am_pathogenicity"] is None else v["am_pathogenicity"], v["am_class"])
 
 
 def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
@@ -33,7 +46,10 @@ def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
     a column ``reference_position`` (empty where a residue is not in the reference); with ``labels``, one more
     column per entry, e.g. ``{"object": ["1abc", "2xyz"]}`` (one value per result), so rows of two structures
     that share chain ids stay apart. The seven contract columns always come first, in their order, then
-    percentile and class; ``measured`` (yes/no) when any result is a fitted one that knows its labelled sites."""
+    percentile and class; ``measured`` (yes/no) when any result is a fitted one that knows its labelled sites;
+    KNOWN_COLUMNS when any result carries known variants."""
+    from saprot_scan.known.mapping import cell_marks
+
     extra = dict(labels or {})
     for name, values in extra.items():
         if len(values) != len(results):
@@ -41,19 +57,23 @@ def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     measured = any(r.measured for r in results)
+    known = any(r.known for r in results)
     header = [*CSV_COLUMNS, *PERCENTILE_COLUMNS, *([REFERENCE_COLUMN] if alignments is not None else []),
-              *([MEASURED_COLUMN] if measured else []), *extra]
+              *([MEASURED_COLUMN] if measured else []), *(KNOWN_COLUMNS if known else ()), *extra]
     writer.writerow(header)
     for i, result in enumerate(results):
         alignment = None if alignments is None else alignments[i]
         tail = [values[i] for values in extra.values()]
         where = {result.position(k): flag for k, flag in enumerate(result.measured)}
+        marks = cell_marks(result.known)
         for row in result.rows():
             if alignments is not None:
                 ref = alignment.positions[int(row[1]) - 1]
                 row = (*row, "" if ref is None else ref)
             if measured:
                 row = (*row, {True: "yes", False: "no"}.get(where.get(int(row[1])), ""))
+            if known:
+                row = (*row, *known_cells(result, int(row[1]), row[4], marks))
             writer.writerow((*row, *tail))
     return buffer.getvalue()
 
