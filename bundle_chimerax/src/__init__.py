@@ -44,6 +44,7 @@ _COMMANDS = {
     "saprot stop": ("stop", "saprot_stop", "stop_desc"),
     "saprot suggest": ("suggest", "saprot_suggest", "suggest_desc"),
     "saprot design": ("design", "saprot_design", "design_desc"),
+    "saprot known": ("known", "saprot_known", "known_desc"),
 }
 
 bundle_api = _SaprotBundleAPI()

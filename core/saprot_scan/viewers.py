@@ -174,3 +174,80 @@ def save_model_choice(spec: str | None) -> str | None:
     save_preference(saved)
     MODEL_POOL.clear()
     return saved
+
+
+#: Selection (PyMOL) / selector and attribute (ChimeraX) names of residues with known variants of each kind:
+#: name -> what ``saprot_scan.known.residues_with`` picks (ClinVar label, gnomAD, AlphaMissense class).
+KNOWN_NAMES = {"saprot_known_pathogenic": "pathogenic", "saprot_known_benign": "benign",
+               "saprot_known_gnomad": "gnomad", "saprot_am_pathogenic": "LPath", "saprot_am_ambiguous": "Amb",
+               "saprot_am_benign": "LBen"}
+
+
+def read_known_variants(files: Sequence[str] = (), uniprot: str = "", report=None):
+    """Known variants from files (format told by content) and/or fetched by UniProt accession (cached);
+    ``report`` receives the fetch's stage lines. InputError (one line) on a bad file or accession."""
+    from saprot_scan.errors import InputError
+    from saprot_scan.known import combine, fetch_known, read_known
+
+    parts = [read_known(path) for path in files if str(path).strip()]
+    if str(uniprot or "").strip():
+        parts.append(fetch_known(str(uniprot).strip(), report or (lambda text: None)))
+    if not parts:
+        raise InputError("no known variants given: name files (UniProt variation JSON, AlphaMissense CSV, "
+                         "mutant,label CSV) or a UniProt accession")
+    return combine(parts)
+
+
+def with_known(result, known, reference: str = ""):
+    """``result`` (a whole-chain scan) carrying ``known`` placed through an alignment of its sequence to the
+    known sequence (or to the FASTA ``reference``); its mapping and agreement lines come with it
+    (``result.known["mapping"]["text"]``, ``result.known["agreement"]["line"]``)."""
+    from types import SimpleNamespace
+
+    from saprot_scan.conventions.reference import read_reference
+    from saprot_scan.known import align_known, attach
+
+    chain = SimpleNamespace(chain_id=result.chain_id, sequence=result.wt)
+    alignment = align_known(chain, known, read_reference(reference) if reference else None)
+    return attach(result, known, alignment)
+
+
+def known_lines(result) -> list[str]:
+    """What a viewer logs after placing known variants: the mapping line, then the agreement line."""
+    from saprot_scan.known import mapping_line
+
+    if not result.known:
+        return []
+    return [mapping_line(result.known, result.chain_id), result.known["agreement"]["line"]]
+
+
+def known_residues(result, name: str) -> list[str]:
+    """Author labels of ``result``'s residues in the KNOWN_NAMES selection ``name``."""
+    from saprot_scan.known import residues_with
+
+    return residues_with(result.known, KNOWN_NAMES[name])
+
+
+#: Per-residue numbers both viewers can store (ChimeraX residue attributes): ClinVar pathogenic/likely pathogenic
+#: and benign/likely benign variants at the residue, and AlphaMissense's mean pathogenicity over its substitutions.
+KNOWN_ATTRS = ("saprot_known_pathogenic", "saprot_known_benign", "saprot_am_pathogenicity")
+
+
+def known_residue_values(result) -> dict[str, np.ndarray]:
+    """KNOWN_ATTRS -> one value per row of ``result`` (counts 0 where nothing is known; NaN where AlphaMissense
+    scored nothing)."""
+    rows = {result.position(i): i for i in range(len(result))}
+    sick, fine = np.zeros(len(result)), np.zeros(len(result))
+    am_sum, am_count = np.zeros(len(result)), np.zeros(len(result))
+    for v in (result.known or {}).get("variants", []):
+        i = rows.get(v["position"])
+        if i is None:
+            continue
+        sick[i] += v["label"] == "pathogenic"
+        fine[i] += v["label"] == "benign"
+        if v["am_pathogenicity"] is not None:
+            am_sum[i] += v["am_pathogenicity"]
+            am_count[i] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        am = np.where(am_count > 0, am_sum / np.maximum(am_count, 1), np.nan)
+    return dict(zip(KNOWN_ATTRS, (sick, fine, am)))

@@ -13,6 +13,7 @@ from .core_offer import saprot_install_core
 from .designing import saprot_design
 from .dialog import saprot_dialog
 from .export_commands import saprot_csv, saprot_heatmap
+from .known_commands import saprot_known
 from .palettes import PALETTES
 from .scan_commands import saprot_cancel, saprot_color, saprot_mutations, saprot_restore, saprot_scan
 from .scanning import METHODS
@@ -33,6 +34,7 @@ def _model_names() -> list[str]:
 COMMANDS = {
     "saprot_scan": saprot_scan,
     "saprot_suggest": saprot_suggest,
+    "saprot_known": saprot_known,
     "saprot_design": saprot_design,
     "saprot_color": saprot_color,
     "saprot_heatmap": saprot_heatmap,

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from support.known_files import clinvar_variants, lysozyme_sequence, write_alphamissense, write_variation
+from support.known_files import build_files
 
 
 @pytest.fixture(scope="session")
 def known_files(tmp_path_factory):
     """(variation JSON path, AlphaMissense CSV path, the ClinVar variants written)."""
-    folder = tmp_path_factory.mktemp("known-files")
-    sequence = lysozyme_sequence()
-    variants = clinvar_variants(sequence)
-    return write_variation(folder, sequence, variants), write_alphamissense(folder, sequence), variants
+    return build_files(tmp_path_factory.mktemp("known-files"))
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,7 @@ from saprot_scan_pymol.jobs import RUNNER  # noqa: E402
 from saprot_scan_pymol.store import STORE  # noqa: E402
 
 COMMANDS = ["saprot_scan", "saprot_suggest", "saprot_design", "saprot_color", "saprot_heatmap", "saprot_csv", "saprot_mutations",
-            "saprot_restore", "saprot_cancel", "saprot_dialog"]
+            "saprot_restore", "saprot_cancel", "saprot_dialog", "saprot_known"]
 
 
 @pytest.mark.parametrize("name", COMMANDS)

@@ -12,8 +12,12 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from support.fake_hub import FakeHub
 
-class FakeKnownServer:
+
+class FakeKnownServer(FakeHub):
+    """Started, stopped and addressed as the hub stand-in is (``url``, ``with``, ``stop``)."""
+
     def __init__(self, variation: dict[str, bytes], alphamissense: dict[str, bytes], lifetime: float = 120.0):
         self.files = {f"/proteins/api/variation/{acc}": (data, "application/json") for acc, data in variation.items()}
         self.files.update({f"/files/AF-{acc}-F1-aa-substitutions.csv": (data, "text/csv")
@@ -26,27 +30,10 @@ class FakeKnownServer:
         self._timer = threading.Timer(lifetime, self.stop)
         self._timer.daemon = True
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
     def environment(self) -> dict[str, str]:
         """The variables that point saprot-scan at this server."""
         return {"SAPROT_SCAN_UNIPROT_URL": f"{self.url}/proteins/api",
                 "SAPROT_SCAN_ALPHAFOLD_URL": f"{self.url}/files"}
-
-    def __enter__(self) -> "FakeKnownServer":
-        self._thread.start()
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        self._timer.cancel()
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def _handler(server: FakeKnownServer):

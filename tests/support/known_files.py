@@ -98,3 +98,10 @@ def write_variation(folder: Path, sequence: str, variants) -> Path:
     path = Path(folder) / f"{ACCESSION}.json"
     path.write_text(json.dumps(variation_json(sequence, variants)))
     return path
+
+
+def build_files(folder: Path):
+    """(variation JSON path, AlphaMissense CSV path, the ClinVar variants written) in ``folder``."""
+    sequence = lysozyme_sequence()
+    variants = clinvar_variants(sequence)
+    return write_variation(folder, sequence, variants), write_alphamissense(folder, sequence), variants
