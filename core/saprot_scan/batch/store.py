@@ -2,12 +2,15 @@
 
 ```
 DIR/scores/part-*.parquet     one row per substitution  (structure_id, chain, position, residue, wt, mt,
-                              mutant, score, percentile, class, model, method, precision)
+                              mutant, score, percentile, class, [clinical_significance, known_label,
+                              gnomad, am_pathogenicity, am_class: with known variants], model, method,
+                              precision)
 DIR/residues/part-*.parquet   one row per residue       (structure_id, chain, position, residue, wt,
                               mean, min, max, model, method, precision)
 DIR/manifest.parquet          one row per structure and (model sha256, method, precision): status ok /
                               failed / skipped, reason, model, model_sha256, method, precision, device,
-                              chains, scored_chains, residues, seconds, node, pid, part, finished
+                              chains, scored_chains, residues, seconds, node, pid, part, finished, known
+                              (known variants given: JSON text, the accession and each chain's agreement)
 DIR/manifest.log              append-only JSON lines since the last fold (folded in at the end of a run)
 DIR/.lock                     held while a run writes here
 ```
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from saprot_scan.batch.work import RESIDUE_COLUMNS, SCORE_COLUMNS, Outcome
+from saprot_scan.batch.work import KNOWN_COLUMNS, RESIDUE_COLUMNS, SCORE_COLUMNS, Outcome
 from saprot_scan.errors import InputError
 
 MANIFEST = "manifest.parquet"
@@ -39,7 +42,8 @@ RESIDUES = "residues"
 #: The resume key of a manifest row, besides the structure id.
 KEY_COLUMNS = ("structure_id", "model_sha256", "method", "precision")
 MANIFEST_COLUMNS = ("structure_id", "source", "status", "reason", "model", "model_sha256", "method", "precision",
-                    "device", "chains", "scored_chains", "residues", "seconds", "node", "pid", "part", "finished")
+                    "device", "chains", "scored_chains", "residues", "seconds", "node", "pid", "part", "finished",
+                    "known")
 _INT_COLUMNS = ("chains", "scored_chains", "residues", "pid")
 #: A part is written when this many substitution rows wait, or this many seconds after its first structure.
 PART_ROWS = 500_000
@@ -71,6 +75,17 @@ def _schemas():
         kind = pa.int64() if name in _INT_COLUMNS else pa.float64() if name == "seconds" else text
         fields.append((name, kind))
     return scores, residues, pa.schema(fields)
+
+
+def _with_known(schema):
+    """The substitution schema with the known-variant columns (parts of runs given known variants)."""
+    import pyarrow as pa
+
+    kinds = {"gnomad": pa.bool_(), "am_pathogenicity": pa.float64()}
+    fields = list(schema)
+    at = [f.name for f in fields].index("class") + 1
+    extra = [pa.field(n, kinds.get(n, pa.dictionary(pa.int32(), pa.string()))) for n in KNOWN_COLUMNS]
+    return pa.schema(fields[:at] + extra + fields[at:])
 
 
 def _fsync_dir(path: Path) -> None:
@@ -220,7 +235,10 @@ class Store:
         score_schema, residue_schema, _ = _schemas()
         self._seq += 1
         part = f"part-{self._run}-{self._seq:05d}.parquet"
-        for folder, columns, schema, attr in ((SCORES, SCORE_COLUMNS, score_schema, "scores"),
+        score_columns = SCORE_COLUMNS
+        if any(KNOWN_COLUMNS[0] in o.scores for o in self._buffer):
+            score_schema, score_columns = _with_known(score_schema), SCORE_COLUMNS + KNOWN_COLUMNS
+        for folder, columns, schema, attr in ((SCORES, score_columns, score_schema, "scores"),
                                                (RESIDUES, RESIDUE_COLUMNS, residue_schema, "residue_table")):
             data = {name: [] for name in columns}
             run = {"model": [], "method": [], "precision": []}
@@ -228,7 +246,7 @@ class Store:
                 table = getattr(outcome, attr)
                 count = len(table[columns[0]])
                 for name in columns:
-                    data[name].extend(table[name])
+                    data[name].extend(table.get(name, [None] * count))
                 run["model"].extend([outcome.model] * count)
                 run["method"].extend([self.method] * count)
                 run["precision"].extend([outcome.precision] * count)

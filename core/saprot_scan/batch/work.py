@@ -81,6 +81,8 @@ class ScoreOptions:
     batch_size: int | None = None
     #: distinct chains a worker remembers across structures (0: only within one structure; benchmarks)
     memo_chains: int = MEMO_CHAINS
+    #: known variants per structure (``saprot_scan.known.batch.KnownOptions``; None: none)
+    known: object = None
 
 
 @dataclass
@@ -160,6 +162,7 @@ class Outcome:
     #: column name -> list/array, one entry per substitution (``SCORE_COLUMNS``) / per residue
     scores: dict = field(default_factory=dict, repr=False)
     residue_table: dict = field(default_factory=dict, repr=False)
+    known: str = ""  #: JSON text: the accession and each chain's agreement with its known variants
 
 
 SCORE_COLUMNS = ("structure_id", "chain", "position", "residue", "wt", "mt", "mutant", "score", "percentile", "class")
@@ -185,6 +188,11 @@ class Worker:
         self.node = node or socket.gethostname()
         self._memo: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._scratch: str | None = None
+        self._known = None
+        if options.known is not None:
+            from saprot_scan.known.batch import KnownSource
+
+            self._known = KnownSource(options.known)
 
     def identity(self) -> Identity:
         s = self.scorer
@@ -264,6 +272,8 @@ class Worker:
                                            model_name=self.scorer.name, model_sha256=self.scorer.sha256,
                                            meaning=meaning_of(self.scorer))
                 results.append(result)
+            if self._known is not None:
+                results, out.known = self._known.place(item.structure_id, path, chains, results)
         while len(self._memo) > max(0, o.memo_chains):
             self._memo.popitem(last=False)
         out.chains = len(results)
@@ -309,4 +319,33 @@ def tables(structure_id: str, results) -> tuple[dict, dict]:
                 sub["score"].append(float(row[k]))
                 sub["percentile"].append(float(ranks[k]))
                 sub["class"].append(class_of(ranks[k]))
+    if any(r.known for r in results):
+        sub.update(known_columns(results))
     return sub, res
+
+
+#: Substitution columns added when known variants were given (``saprot_scan.known``; None where unknown).
+KNOWN_COLUMNS = ("clinical_significance", "known_label", "gnomad", "am_pathogenicity", "am_class")
+
+
+def known_columns(results) -> dict:
+    """KNOWN_COLUMNS, one value per substitution row in ``tables``' order."""
+    from saprot_scan import AMINO_ACIDS
+    from saprot_scan.known.mapping import cell_marks
+
+    columns = {name: [] for name in KNOWN_COLUMNS}
+    for r in results:
+        marks = cell_marks(r.known)
+        for i, wt in enumerate(r.wt):
+            if wt not in AMINO_ACIDS:
+                continue
+            for mt in AMINO_ACIDS:
+                if mt == wt:
+                    continue
+                v = marks.get((i + 1, mt))
+                columns["clinical_significance"].append(v["clinical_significance"] or None if v else None)
+                columns["known_label"].append(v["label"] or None if v else None)
+                columns["gnomad"].append(v["gnomad"] if v else None)
+                columns["am_pathogenicity"].append(v["am_pathogenicity"] if v else None)
+                columns["am_class"].append(v["am_class"] or None if v else None)
+    return columns

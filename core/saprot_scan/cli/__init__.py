@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--mutations-file", help="one variant per line (a CSV with a 'mutant' column also works)")
     p.add_argument("--out", help="write 'mutant,score' CSV here instead of stdout")
     _add_numbering_args(p)
+    known_args(p)
 
     p = sub.add_parser("fit", help="fit zero-shot scores to your own assay data (augmented ridge)")
     _add_structure_args(p)
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--predict-file", help="variants to predict, one per line or a CSV with a 'mutant' column")
     p.add_argument("--predictions", help="write mutant,zero_shot,fitted for the --predict variants here")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    known_args(p)
 
     p = sub.add_parser("suggest", help="the best single substitutions under filters, and separated combinations")
     _add_structure_args(p)
@@ -146,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CA-CA distance (Å) every two sites of a combination must exceed (default 8)")
     p.add_argument("--csv", help="write the suggestions as CSV (kind,rank,chain,mutant,residues,score,sum_of_singles)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    known_args(p)
 
     p = sub.add_parser("design", help="inverse folding: P(amino acid | structure) with every amino acid hidden")
     _add_structure_args(p)

@@ -40,12 +40,37 @@ def add_arguments(p: argparse.ArgumentParser, model_args) -> None:
     p.add_argument("--retry-failed", action="store_true", help="score structures that failed before again")
     p.add_argument("--log-every", type=int, default=100,
                    help="without a terminal: one progress line every N structures (default 100)")
+    p.add_argument("--uniprot", action="store_true",
+                   help="known variants per structure: fetch the UniProt variation JSON and AlphaMissense CSV of "
+                        "each structure's accession (from --accessions, else the file's DBREF/_struct_ref/AlphaFold "
+                        "name); cached")
+    p.add_argument("--accessions", metavar="CSV", help="structure_id,accession rows: each structure's UniProt accession")
+    p.add_argument("--known-dir", metavar="DIR",
+                   help="known-variant files named by accession (P00698.json, AF-P00698-F1-aa-substitutions.csv); "
+                        "read instead of fetching")
+
+
+def _known_options(args):
+    """The per-structure known-variant options (None when none was asked for); bad ones fail here, at once."""
+    from pathlib import Path
+
+    from saprot_scan.errors import InputError
+    from saprot_scan.known.batch import KnownOptions, read_accessions
+
+    if not (args.uniprot or args.accessions or args.known_dir):
+        return None
+    if args.known_dir and not Path(args.known_dir).is_dir():
+        raise InputError(f"--known-dir {args.known_dir}: no such folder")
+    if not (args.uniprot or args.known_dir):
+        raise InputError("--accessions needs --uniprot (fetch) or --known-dir (files)")
+    return KnownOptions(fetch=args.uniprot, folder=str(Path(args.known_dir).resolve()) if args.known_dir else None,
+                        accessions=read_accessions(args.accessions))
 
 
 def run(args) -> int:
     from saprot_scan.batch import ScoreOptions, run_batch
 
-    options = ScoreOptions(model=args.model, device=args.device, precision=args.precision, method=args.method,
+    options = ScoreOptions(known=_known_options(args), model=args.model, device=args.device, precision=args.precision, method=args.method,
                            chains=tuple(args.chain) if args.chain else None, model_number=args.model_number,
                            plddt_mask=args.plddt_mask, plddt_threshold=args.plddt_threshold,
                            threedi=args.threedi, batch_size=args.batch_size)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from saprot_scan.cli import known as known_variants
 from saprot_scan.cli.common import EXIT_OK, note, only_chain, read_chains, write_scan_outputs
 from saprot_scan.errors import InputError
 
@@ -68,6 +69,7 @@ def run(args) -> int:
     to_predict = {}
     for text in _variants_to_predict(args):
         to_predict[text] = normalise_variant(text, chain.sequence, labels_of, args.numbering)
+    known = known_variants.load(args)
     model = load_scorer(args.model, device=args.device, precision=args.precision)
     model.check()
     check_method(model, args.method)
@@ -92,6 +94,7 @@ def run(args) -> int:
     name = Path(args.save).name if args.save else "fitted model"
     fitted_result = apply_fitted(result, fitted, name)
     fitted_result.notes.append(describe_cv(fitted.cv))
+    fitted_result = known_variants.place(args, known, [chain], [fitted_result])[0]
     if args.predictions:
         keys = [key for key, _ in to_predict.values()]
         sites = [s for _, s in to_predict.values()]

@@ -74,3 +74,56 @@ def place(args, known, chains, results) -> list:
         print(result.known["agreement"]["line"], file=sys.stderr)
         placed.append(result)
     return placed
+
+
+def suggestion_columns(results: dict):
+    """(KNOWN_COLUMNS, Suggestion -> their values) for the suggestions CSV; None when nothing is known."""
+    from saprot_scan.outputs.tables import KNOWN_COLUMNS, known_cells
+
+    if not any(r.known for r in results.values()):
+        return None
+    return KNOWN_COLUMNS, lambda s: known_cells(results[s.chain], s.index + 1, s.mt)
+
+
+def suggested_lines(results: dict, singles) -> list[str]:
+    """One line per suggested substitution that is a known variant (a ClinVar label or AlphaMissense's class)."""
+    from saprot_scan.known.mapping import cell_marks
+
+    lines = []
+    for s in singles:
+        v = cell_marks(results[s.chain].known).get((s.index + 1, s.mt))
+        if v is not None and (v["label"] or v["am_class"]):
+            said = [f"ClinVar {v['clinical_significance']}" if v["clinical_significance"] else "",
+                    f"AlphaMissense {v['am_class']} ({v['am_pathogenicity']:.3f})" if v["am_class"] else "",
+                    "in gnomAD" if v["gnomad"] else ""]
+            lines.append(f"known: chain {s.chain} {s.author}: {', '.join(w for w in said if w)}")
+    return lines
+
+
+def listed_result(chain, variants, scores, model):
+    """A chain-sized result holding only the listed single substitutions' scores (NaN elsewhere), so the known
+    variants and their agreement are read over exactly what ``score`` scored."""
+    import numpy as np
+
+    from saprot_scan.encoding.tokens import AMINO_ACIDS
+    from saprot_scan.results import ScanResult
+    from saprot_scan.scoring.meaning import meaning_of
+
+    matrix = np.full((len(chain), 20), np.nan)
+    for variant, value in zip(variants, scores):
+        if len(variant.sites) == 1:
+            site = variant.sites[0]
+            matrix[site.index, AMINO_ACIDS.index(site.mt)] = value
+    return ScanResult(chain_id=chain.chain_id, residue_ids=chain.residue_ids, wt=chain.sequence, scores=matrix,
+                      method="masked", model_name=model.name, model_sha256=model.sha256, meaning=meaning_of(model))
+
+
+def score_columns(result, variants) -> tuple[str, list[tuple]]:
+    """The header tail and, per listed variant, the KNOWN_COLUMNS values (empty for multi-mutants)."""
+    from saprot_scan.known.mapping import cell_marks
+    from saprot_scan.outputs.tables import KNOWN_COLUMNS, known_cells
+
+    marks = cell_marks(result.known)
+    cells = [known_cells(result, v.sites[0].index + 1, v.sites[0].mt, marks) if len(v.sites) == 1
+             else ("",) * len(KNOWN_COLUMNS) for v in variants]
+    return "," + ",".join(KNOWN_COLUMNS), cells

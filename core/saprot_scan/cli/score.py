@@ -5,6 +5,7 @@ import re
 import sys
 from pathlib import Path
 
+from saprot_scan.cli import known as known_variants
 from saprot_scan.cli.common import EXIT_OK, note, only_chain, read_chains
 from saprot_scan.errors import InputError
 
@@ -48,6 +49,7 @@ def run(args) -> int:
     resolved = resolve_variants(variants, numbering)  # every mutation is checked before any model work
     if numbering.alignment is not None:
         note(args, numbering.alignment.describe())
+    known = known_variants.load(args)
     model = load_scorer(args.model, device=args.device, precision=args.precision)
     model.check()
     note(args, f"scoring with {model.describe()}")
@@ -68,7 +70,12 @@ def run(args) -> int:
                      f"({'they add' if synonymous != 1 else 'it adds'} 0)")
     note(args, "; ".join(notes))
     scores = score_resolved(chain, resolved, model, tokens=tokens, batch_size=args.batch_size)
-    text = "mutant,score\n" + "".join(f"{v.text},{s:.6f}\n" for v, s in zip(resolved, scores))
+    tail, cells = "", [()] * len(resolved)
+    if known is not None:  # the known variants among the listed singles, and their agreement over them
+        listed = known_variants.listed_result(chain, resolved, scores, model)
+        tail, cells = known_variants.score_columns(known_variants.place(args, known, [chain], [listed])[0], resolved)
+    text = f"mutant,score{tail}\n" + "".join(f"{','.join(map(str, (v.text, f'{s:.6f}', *c)))}\n"
+                                            for v, s, c in zip(resolved, scores, cells))
     if args.out:
         write_text_atomic(args.out, text)
     else:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from saprot_scan.cli import known as known_variants
 from saprot_scan.cli.common import EXIT_OK, note, only_chain, read_chains
 from saprot_scan.cli.fit import apply_for_scan, check_fitted_for_scan, fitted_for_scan
 from saprot_scan.errors import InputError
@@ -46,6 +47,7 @@ def run(args) -> int:
         only_chain(chains, "--fitted")
     everything = read_structure(args.structure, model=args.model_number) if args.avoid else chains
     avoid = parse_residue_set(args.avoid, everything) if args.avoid else set()
+    known = known_variants.load(args)
     model = load_scorer(args.model, device=args.device, precision=args.precision)
     model.check()
     check_method(model, args.method)
@@ -61,6 +63,8 @@ def run(args) -> int:
         tokens[chain.chain_id] = chain_tokens(chain, args.plddt_mask, args.plddt_threshold, args.threedi)
         excluded[chain.chain_id] = near_residues(chain, avoid, everything, args.avoid_radius)
         note(args, results[chain.chain_id].describe())
+    placed = known_variants.place(args, known, chains, [results[c.chain_id] for c in chains])
+    results = {r.chain_id: r for r in placed}
     if avoid:
         count = int(sum(m.sum() for m in excluded.values()))
         note(args, f"avoiding {count} residues: {args.avoid} and those within {args.avoid_radius:g} Å of it")
@@ -92,7 +96,9 @@ def run(args) -> int:
     if site_note:
         sys.stdout.write(f"# {site_note}\n")
     sys.stdout.write(suggestions_table(singles, combos, rule, meaning))
+    for line in known_variants.suggested_lines(results, singles):
+        sys.stdout.write(f"# {line}\n")
     if args.csv:
-        write_text_atomic(args.csv, suggestions_csv(singles, combos))
+        write_text_atomic(args.csv, suggestions_csv(singles, combos, known_variants.suggestion_columns(results)))
         note(args, f"wrote {args.csv}")
     return EXIT_OK

@@ -245,17 +245,21 @@ def _residues(parts: Sequence[Suggestion]) -> str:
     return " ".join(f"{p.chain}:{p.residue.label}" for p in parts)
 
 
-def suggestions_csv(singles: Sequence[Suggestion], combos: Sequence[Combination]) -> str:
+def suggestions_csv(singles: Sequence[Suggestion], combos: Sequence[Combination], extra=None) -> str:
+    """The suggestions as CSV; ``extra`` = (column names, function Suggestion -> their values) appends columns
+    to the single substitutions (e.g. what is known of them), left empty on combinations."""
+    names, values_of = extra if extra is not None else ((), lambda s: ())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow((*CSV_COLUMNS, *names))
     for rank, s in enumerate(singles, 1):
         writer.writerow(("single", rank, s.chain, s.mutant, _residues([s]), f"{s.score:.6f}", "",
-                         _measured_text(s.measured)))
+                         _measured_text(s.measured), *values_of(s)))
     for rank, c in enumerate(combos, 1):
         flags = [p.measured for p in c.parts]
         writer.writerow(("combination", rank, c.chain, c.mutant, _residues(c.parts), f"{c.score:.6f}",
-                         f"{c.additive:.6f}", "" if None in flags else _measured_text(all(flags))))
+                         f"{c.additive:.6f}", "" if None in flags else _measured_text(all(flags)),
+                         *("",) * len(names)))
     return buffer.getvalue()
 
 
