@@ -52,10 +52,14 @@ def _line(err: str) -> tuple[float, float]:
     return float(match.group(1)), float(match.group(2))
 
 
-def test_scan_known_files_columns_json_heatmap_and_agreement(known_files, tmp_path, capsys):
+@pytest.mark.parametrize("scorer", [MODEL, "structure-blend", "tiny SaProt-format model"])
+def test_scan_known_files_columns_json_heatmap_and_agreement(known_files, tmp_path, capsys, scorer,
+                                                             tiny_onnx_model):
     json_path, am_path, variants = known_files
     out = tmp_path / "scan"
-    assert cli.main(["scan", str(EXAMPLE_STRUCTURE), "--model", MODEL, "--known", str(json_path), "--known",
+    model = str(tiny_onnx_model) if scorer.startswith("tiny") else scorer
+    assert cli.main(["scan", str(EXAMPLE_STRUCTURE), "--model", model, "--method", "wt" if scorer.startswith("tiny")
+                     else "masked", "--known", str(json_path), "--known",
                      str(am_path), "--csv", f"{out}.csv", "--json", f"{out}.json", "--heatmap", f"{out}.svg"]) == 0
     err = capsys.readouterr().err
     assert "identity 100.0%, coverage 100.0%" in err

@@ -94,3 +94,21 @@ def test_too_few_labelled_variants_say_so(files, tmp_path):
     result = attach(scan_chain(chain, "burial-blosum", use_cache=False), read_known(plain), None)
     auc = result.known["agreement"]["roc_auc"]
     assert auc["value"] is None and "too few to say" in auc["text"] and result.known["mapping"]["mapped"] == 2
+
+
+def test_accession_from_pdb_dbref_modelcif_and_alphafold_names(tmp_path):
+    pdb = tmp_path / "model.pdb"
+    pdb.write_text("HEADER    HYDROLASE\n"
+                   "DBREF  1AKI A    1   129  UNP    P00698   LYSC_CHICK      19    147             \n"
+                   "DBREF  1AKI B    1   129  UNP    P61626   LYSC_HUMAN      19    148             \n"
+                   "ATOM      1  N   LYS A   1      35.365  22.342  -0.018  1.00 20.00           N  \n")
+    assert accession_of(pdb, "A") == "P00698" and accession_of(pdb, "B") == "P61626"
+    modelcif = tmp_path / "model.cif"
+    modelcif.write_text("data_model\nloop_\n_ma_target_ref_db_details.target_entity_id\n"
+                        "_ma_target_ref_db_details.db_name\n_ma_target_ref_db_details.db_accession\n"
+                        "1 UNP Q9Y6K9\n")
+    assert accession_of(modelcif) == "Q9Y6K9"
+    named = tmp_path / "AF-A0A023GPI8-F1-model_v4.pdb"
+    named.write_text("ATOM      1  N   MET A   1      0.000   0.000   0.000  1.00 90.00           N  \n")
+    assert accession_of(named) == "A0A023GPI8"
+    assert accession_of(tmp_path / "missing.pdb") == ""
