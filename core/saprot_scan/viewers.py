@@ -187,7 +187,8 @@ def read_known_variants(files: Sequence[str] = (), uniprot: str = "", report=Non
     """Known variants from files (format told by content) and/or fetched by UniProt accession (cached);
     ``report`` receives the fetch's stage lines. InputError (one line) on a bad file or accession."""
     from saprot_scan.errors import InputError
-    from saprot_scan.known import combine, fetch_known, read_known
+    from saprot_scan.known import combine, read_known
+    from saprot_scan.known.fetch import fetch_known
 
     parts = [read_known(path) for path in files if str(path).strip()]
     if str(uniprot or "").strip():

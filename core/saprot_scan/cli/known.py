@@ -41,7 +41,8 @@ def accession_for(args, structure: str, chain: str | None = None) -> str:
 def load(args, structure: str | None = None, chain: str | None = None):
     """The known variants the options ask for (None when none), read and fetched now, so a bad file or an
     unknown accession fails before any model work."""
-    from saprot_scan.known import combine, fetch_known, read_known
+    from saprot_scan.known import combine, read_known
+    from saprot_scan.known.fetch import fetch_known
 
     if not wanted(args):
         return None

@@ -2,7 +2,8 @@
 
 Public API (what the CLI, the viewers and the HTML report use)::
 
-    from saprot_scan.known import read_known, combine, fetch_known, align_known, attach, agreement
+    from saprot_scan.known import read_known, combine, align_known, attach, agreement
+    from saprot_scan.known.fetch import fetch_known   # --uniprot: the EBI Proteins API and AlphaFold DB
     known = combine([read_known("P00698.json"), read_known("AF-P00698-F1-aa-substitutions.csv")])
     alignment = align_known(chain, known)          # None: no sequence, author numbers are used
     result = attach(result, known, alignment)      # result.known holds the block below
@@ -42,7 +43,7 @@ from saprot_scan.known.mapping import align_known, annotate, attach, cell_marks,
 from saprot_scan.known.variants import AM_CLASSES, KnownVariant, KnownVariants
 
 __all__ = ["AM_CLASSES", "KnownVariant", "KnownVariants", "MIN_PER_CLASS", "MIN_SPEARMAN", "accession_of",
-           "agreement", "align_known", "annotate", "attach", "cell_marks", "combine", "fetch_known",
+           "agreement", "align_known", "annotate", "attach", "cell_marks", "combine",
            "is_accession", "mapping_line", "measure", "read_known", "residues_with"]
 
 
@@ -67,9 +68,3 @@ def agreement(result, known: KnownVariants | None = None, alignment=None) -> dic
         raise InputError(f"chain {result.chain_id} carries no known variants")
     return result.known["agreement"]
 
-
-def fetch_known(accession: str, report=None) -> KnownVariants:
-    """The UniProt variation JSON and AlphaMissense CSV of ``accession``, downloaded once into the cache."""
-    from saprot_scan.known.fetch import fetch_known as _fetch
-
-    return _fetch(accession, report)

@@ -51,7 +51,8 @@ class KnownSource:
         self._memo: dict[str, object] = {}
 
     def variants(self, accession: str):
-        from saprot_scan.known import combine, fetch_known, read_known
+        from saprot_scan.known import combine, read_known
+        from saprot_scan.known.fetch import fetch_known
 
         if accession not in self._memo:
             files = sorted(p for p in Path(self.options.folder).iterdir() if accession in p.name.upper()) \
