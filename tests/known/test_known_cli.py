@@ -92,6 +92,19 @@ def test_plain_labelled_csv_without_a_sequence_reads_author_numbers(tmp_path, ca
     assert _rows(tmp_path / "o.csv")["W28F"]["known_label"] == "pathogenic"
 
 
+def test_labelled_csv_is_read_in_the_reference_numbering(tmp_path, capsys):
+    from support.data import reference_sequence
+
+    lab = tmp_path / "lab.csv"  # UniProt numbers: K19 is the mature chain's K1, V20 its V2
+    lab.write_text("mutant,label\nK19A,pathogenic\nV20A,benign\nK1A,benign\n")
+    assert cli.main(["scan", str(EXAMPLE_STRUCTURE), "--model", MODEL, "--known", str(lab), "--reference",
+                     str(reference_sequence(ACCESSION)), "--csv", str(tmp_path / "o.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "2 placed, aligned to" in err and "1 outside the chain" in err
+    rows = _rows(tmp_path / "o.csv")
+    assert rows["K1A"]["known_label"] == "pathogenic" and rows["V2A"]["known_label"] == "benign"
+
+
 @pytest.mark.parametrize("content, words", [("a,b\n1,2\n", "not a known-variants file"),
                                             ('{"features": 3}', "no 'features' list")])
 def test_bad_known_file_is_one_line_before_any_work(tmp_path, capsys, content, words):

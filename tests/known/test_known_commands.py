@@ -114,4 +114,5 @@ def test_batch_takes_a_per_structure_accession(known_files, tmp_path):
 def test_batch_known_dir_must_exist(tmp_path, capsys):
     assert cli.main(["batch", str(EXAMPLE_STRUCTURE), "--out", str(tmp_path / "out"), "--model", MODEL,
                      "--known-dir", str(tmp_path / "nowhere")]) == 2
-    assert "--known-dir" in capsys.readouterr().err and not (tmp_path / "out").exists()
+    assert "--known-dir" in (err := capsys.readouterr().err) and "no such folder" in err
+    assert not (tmp_path / "out").exists()
