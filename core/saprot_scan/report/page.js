@@ -193,11 +193,17 @@
     var ch = D.chains[c], r = ch.residues[i];
     return { chain: ch.chain, predicate: function (atom) { var hit = residueOfAtom(atom); return !!hit && hit[0] === c && hit[1] === i; } };
   }
+  var selectionLabel = null;
   function select3D(c, i, from) {
     if (!viewer) return;
     baseStyle();
-    var spec = residueSpec(c, i);
-    model.setStyle(spec, { cartoon: { color: D.chains[c].residues[i].colour }, stick: { colorscheme: "yellowCarbon", radius: 0.25 } });
+    var spec = residueSpec(c, i), r = D.chains[c].residues[i];
+    model.setStyle(spec, { cartoon: { color: r.colour }, stick: { colorscheme: "yellowCarbon", radius: 0.3 } });
+    if (selectionLabel) viewer.removeLabel(selectionLabel);
+    var atoms = model.selectedAtoms(spec);
+    var anchor = atoms.filter(function (a) { return a.atom === "CA"; })[0] || atoms[0];
+    selectionLabel = anchor ? viewer.addLabel(D.chains[c].chain + " " + r.wt + r.label, { position: anchor, fontSize: 12,
+      fontColor: "black", backgroundColor: "#ffe066", backgroundOpacity: 0.9, inFront: true }) : null;
     if (from !== "3d") viewer.center(spec, 400);
     viewer.render();
   }
@@ -214,13 +220,15 @@
     for (var k = 0; k < 20; k++) if (AA[k] !== r.wt && ch.scores[i][k] !== null) rows.push(k);
     rows.sort(function (a, b) { return ch.scores[i][b] - ch.scores[i][a]; });
     var t = el("table");
-    t.appendChild(el("tr")).append(el("th", {}, "mutant"), el("th", {}, "score"), el("th", {}, "percentile"), el("th", {}, "class"), el("th", {}, "known"));
+    t.appendChild(el("tr")).append(el("th", {}, "mutant"), el("th", {}, "score"), el("th", {}, "percentile"), el("th", {}, "class"));
+    if (anyKnown) t.firstChild.appendChild(el("th", {}, "known"));
     rows.forEach(function (k) {
       var tr = el("tr");
       var sw = el("span", { "class": "swatch" }); sw.style.background = ch.cells[i][k];
       var first = el("td"); first.append(sw, " " + AA[k]);
       tr.append(first, el("td", {}, fmt(ch.scores[i][k], 3)), el("td", {}, fmt(ch.percentiles[i][k], 1)),
-        el("td", {}, className(ch.classes[i][k])), el("td", {}, knownText(known(c, i, k))));
+        el("td", {}, className(ch.classes[i][k])));
+      if (anyKnown) tr.appendChild(el("td", {}, knownText(known(c, i, k))));
       t.appendChild(tr);
     });
     box.appendChild(t);
@@ -245,9 +253,9 @@
   }
 
   /* ------------------------------------------------------------------ table */
-  var COLUMNS = [["chain", "chain"], ["residue", "residue"], ["mutant", "mutant (in chain)"], ["score", "score"],
+  var COLUMNS = [["chain", "chain"], ["residue", "residue"], ["mutant", "mutant (position in chain)"], ["score", "score"],
     ["percentile", "percentile"], ["class", "class"], ["known", "known"]];
-  var ROWS = [], MAX_ROWS = 300;
+  var ROWS = [], MAX_ROWS = 300, anyKnown = false;
   function buildRows() {
     D.chains.forEach(function (ch, c) {
       ch.residues.forEach(function (r, i) {
@@ -290,8 +298,10 @@
       var score = el("td"); score.append(sw, " " + fmt(row.score, 3));
       var mark = el("td", {}, row.known);
       if (row.mark && row.mark.label) mark.className = "mark-" + row.mark.label;
-      tr.append(el("td", {}, row.chain), el("td", {}, row.residue), el("td", {}, row.author + " (" + row.mutant + ")"), score,
-        el("td", {}, fmt(row.percentile, 1)), el("td", {}, row["class"]), mark);
+      tr.append(el("td", {}, row.chain), el("td", {}, row.residue),
+        el("td", {}, row.author + (row.author === row.mutant ? "" : " (" + row.mutant + ")")), score,
+        el("td", {}, fmt(row.percentile, 1)), el("td", {}, row["class"]));
+      if (anyKnown) tr.appendChild(mark);
       tr.addEventListener("click", function () { select(row.c, row.i, "table"); });
       body.appendChild(tr);
     });
@@ -303,7 +313,9 @@
   }
   function drawTable() {
     var head = document.querySelector("#table thead tr");
-    COLUMNS.forEach(function (col) {
+    buildRows();
+    anyKnown = ROWS.some(function (row) { return !!row.known; });
+    COLUMNS.filter(function (col) { return anyKnown || col[0] !== "known"; }).forEach(function (col) {
       var th = el("th", { "data-key": col[0] }, col[1]);
       th.addEventListener("click", function () {
         state.sortDir = state.sortKey === col[0] ? -state.sortDir : 1;
@@ -314,8 +326,6 @@
     });
     var select_ = document.getElementById("filter-class");
     Object.keys(D.classes.names).forEach(function (letter) { select_.appendChild(el("option", { value: letter }, D.classes.names[letter])); });
-    buildRows();
-    var anyKnown = ROWS.some(function (row) { return !!row.known; });
     document.getElementById("filter-known-label").hidden = !anyKnown;
     [["filter-text", "input"], ["filter-class", "change"], ["filter-known", "change"]].forEach(function (pair) {
       document.getElementById(pair[0]).addEventListener(pair[1], function () { state.onlyResidue = null; renderTable(); });
