@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pytest
 
+from support.batch_runs import gz_tar
 from support.data import data_dir
 from support.report_page import external_loads, page_data
 from test_core_bad_input import assert_one_line_error, run_cli
@@ -120,14 +121,27 @@ def test_batch_report_indexes_the_folder_and_links_a_page_per_structure(tmp_path
     pytest.importorskip("pyarrow", reason="batch output needs the batch extra (pyarrow)")
     data = data_dir() / "foldseek_3di"
     (tmp_path / "bad.pdb").write_text("ATOM      1  N   ALA A   1       0.0     0.0     0.0\n")
-    proc = run_cli("batch", data / "1aki.cif", data / "5zng.cif", tmp_path / "bad.pdb", "--model", STRUCTURE_SCORER,
-                   "--out", "out", "--quiet", "--report", "index.html", cwd=tmp_path)
+    archive = gz_tar(tmp_path / "proteome.tar", {"proteome/AF-4i39-model_v4.cif.gz": data / "4i39.cif"})
+    proc = run_cli("batch", data / "1aki.cif", data / "5zng.cif", tmp_path / "bad.pdb", archive, "--model",
+                   STRUCTURE_SCORER, "--out", "out", "--quiet", "--report", "index.html", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     index = (tmp_path / "index.html").read_text()
     assert external_loads(tmp_path / "index.html") == []
     assert 'href="index_pages/1aki.html"' in index and 'href="index_pages/5zng.html"' in index
-    assert "bad" in index and "failed" in index and "2 of 3 structures scored" in index
+    assert "bad" in index and "failed" in index and "3 of 4 structures scored" in index
+    member = page_data(tmp_path / "index_pages" / "AF-4i39-model_v4.html")  # read from the archive: no file for 3D
+    assert member["structure"] is None and len(member["chains"][0]["residues"]) == 125
     two = page_data(tmp_path / "index_pages" / "5zng.html")
     assert [c["chain"] for c in two["chains"]] == ["A", "C"] and two["structure"]["name"] == "5zng.cif"
     assert [len(c["residues"]) for c in two["chains"]] == [79, 62]
     assert two["provenance"]["command"].startswith("saprot-scan batch ")
+
+
+def test_markup_in_a_file_name_stays_text(example_structure, tmp_path):
+    structure = tmp_path / "<b>&x.cif"
+    structure.write_bytes(example_structure.read_bytes())
+    proc = run_cli("scan", structure, "--model", STRUCTURE_SCORER, "--quiet", "--report", "r.html", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = (tmp_path / "r.html").read_text()
+    assert "<b>" not in text and "<title>&lt;b&gt;&amp;x.cif, chain A: saprot-scan report</title>" in text
+    assert page_data(tmp_path / "r.html")["title"] == "<b>&x.cif, chain A: saprot-scan report"

@@ -201,3 +201,18 @@ def test_known_variants_are_marked_and_their_agreement_shown(driver, example_str
     rows = driver.find_elements(By.CSS_SELECTOR, "#table tbody tr")
     assert sorted(r.get_attribute("data-residue") for r in rows) == ["A:1", "A:28"]
     assert browser.errors(driver.get_log("browser")) == []
+
+
+def test_a_page_without_a_structure_file_says_so_and_still_works(driver, example_structure, tmp_path):
+    """Scores from a tar member or a viewer's object: no file for the 3D view, the rest of the page as usual."""
+    import saprot_scan as ss
+    from saprot_scan.report import write_report
+
+    (chain,) = ss.read_structure(example_structure)
+    result = ss.scan_chain(chain, ss.load_scorer("burial-blosum"), use_cache=False)
+    write_report(tmp_path / "no3d.html", [result])
+    assert browser.errors(browser.open_page(driver, tmp_path / "no3d.html")) == []
+    assert "No structure file to show in 3D" in driver.execute_script("return document.getElementById('viewer3d').textContent")
+    driver.execute_script("document.querySelector('.heatmap .cell[data-i=\"9\"]').dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+    assert driver.execute_script("return saprotReport.selected") == "A:10"
+    assert browser.errors(driver.get_log("browser")) == []

@@ -43,7 +43,7 @@ def structure_for_page(path: str | os.PathLike | None, model: int = 1) -> dict |
     name = path.name[:-3] if path.name.lower().endswith(".gz") else path.name
     try:
         page = _one_model(path, model)
-    except (RuntimeError, ValueError, OSError):  # gemmi's parse errors; the reader coped, so show the file
+    except Exception:  # noqa: BLE001 - whatever gemmi refuses, the core's reader coped with: show the file itself
         try:
             text = _file_text(path)
         except (OSError, EOFError):
