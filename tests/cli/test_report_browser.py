@@ -200,6 +200,10 @@ def test_known_variants_are_marked_and_their_agreement_shown(driver, example_str
     driver.find_element(By.ID, "filter-known").click()
     rows = driver.find_elements(By.CSS_SELECTOR, "#table tbody tr")
     assert sorted(r.get_attribute("data-residue") for r in rows) == ["A:1", "A:28"]
+    tick = "return getComputedStyle(document.querySelector('.known-am-lpath')).display"
+    assert driver.execute_script(tick) != "none"
+    driver.find_element(By.ID, "show-am-ticks").click()  # AlphaMissense marks every substitution: they can hide
+    assert driver.execute_script(tick) == "none"
     assert browser.errors(driver.get_log("browser")) == []
 
 
@@ -216,3 +220,26 @@ def test_a_page_without_a_structure_file_says_so_and_still_works(driver, example
     driver.execute_script("document.querySelector('.heatmap .cell[data-i=\"9\"]').dispatchEvent(new MouseEvent('click', {bubbles: true}))")
     assert driver.execute_script("return saprotReport.selected") == "A:10"
     assert browser.errors(driver.get_log("browser")) == []
+
+
+def test_scan_known_report_marks_clinvar_cells_and_prints_the_agreement(driver, example_structure, tmp_path):
+    """Through the command line with the known-variant files of P00698 (lysozyme) in the services' formats:
+    every mapped ClinVar pathogenic/benign substitution is marked on the heatmap, and the agreement line the
+    scan printed is the page's."""
+    pytest.importorskip("saprot_scan.known", reason="known variants (--known) are not in this tree yet")
+    known_files = pytest.importorskip("support.known_files", reason="the known-variant test files are not here")
+    json_path, am_path, variants = known_files.build_files(tmp_path)
+    proc = run_cli("scan", example_structure, "--model", "burial-blosum", "--no-cache", "--known", json_path,
+                   "--known", am_path, "--report", "known.html", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (line,) = [x for x in proc.stderr.splitlines() if "ROC AUC" in x and "Spearman" in x]
+    assert browser.errors(browser.open_page(driver, tmp_path / "known.html")) == []
+    assert driver.execute_script("return document.querySelector('.agreement-line').textContent") in line
+    mapped = [(p - known_files.OFFSET, mt, s) for p, _, mt, s in variants if p > known_files.OFFSET]
+    sick = sum("pathogenic" in s.lower() for *_, s in mapped)
+    marks = driver.execute_script("""return ['known-pathogenic', 'known-benign', 'known-am-lpath'].map(function (c) {
+        return document.querySelectorAll('.heatmap .' + c).length; })""")
+    assert marks[:2] == [sick, len(mapped) - sick] and marks[2] > 0
+    lpath = sum(1 for v, _, c in known_files.alphamissense_rows(known_files.lysozyme_sequence())
+                if c == "LPath" and int(v[1:-1]) > known_files.OFFSET)
+    assert marks[2] == lpath

@@ -52,6 +52,19 @@
   function gradient(scale) {
     return "linear-gradient(to right," + scale.colours.join(",") + ")";
   }
+  function anyAlphaMissensePathogenic() {
+    return D.chains.some(function (ch) {
+      return Object.keys(ch.known).some(function (i) {
+        return Object.keys(ch.known[i]).some(function (aa) { return ch.known[i][aa].am_class === "LPath"; });
+      });
+    });
+  }
+  function tickToggle() {  /* AlphaMissense covers every substitution: its ticks can be hidden */
+    var label = el("label"), box = el("input", { type: "checkbox", id: "show-am-ticks", checked: "checked" });
+    box.addEventListener("change", function () { document.getElementById("heatmaps").classList.toggle("hide-am", !box.checked); });
+    label.append(box, " AlphaMissense ticks");
+    return label;
+  }
   function drawKey(parent) {
     var key = el("div", { "class": "key" });
     key.appendChild(el("span", {}, fmt(D.cell_scale.low, 1)));
@@ -67,6 +80,7 @@
       marks.push("black dot: known pathogenic, ring: known benign (ClinVar)", "corner tick: AlphaMissense likely pathogenic");
     }
     key.appendChild(el("span", { "class": "muted" }, marks.join("  ·  ")));
+    if (anyAlphaMissensePathogenic()) key.appendChild(tickToggle());
     parent.appendChild(key);
   }
   function drawHeatmap(c) {
@@ -285,7 +299,7 @@
     var rows = ROWS.filter(function (row) {
       if (only && (row.c !== only[0] || row.i !== only[1])) return false;
       if (cls && row.cls !== cls) return false;
-      if (knownOnly && !row.known) return false;
+      if (knownOnly && !(row.mark && row.mark.label)) return false;
       if (text && (row.author + " " + row.mutant + " " + row.chain + ":" + row.residue).toUpperCase().indexOf(text) < 0) return false;
       return true;
     }).sort(compare);
@@ -315,6 +329,7 @@
     var head = document.querySelector("#table thead tr");
     buildRows();
     anyKnown = ROWS.some(function (row) { return !!row.known; });
+    var anyLabel = ROWS.some(function (row) { return !!(row.mark && row.mark.label); });
     COLUMNS.filter(function (col) { return anyKnown || col[0] !== "known"; }).forEach(function (col) {
       var th = el("th", { "data-key": col[0] }, col[1]);
       th.addEventListener("click", function () {
@@ -326,7 +341,7 @@
     });
     var select_ = document.getElementById("filter-class");
     Object.keys(D.classes.names).forEach(function (letter) { select_.appendChild(el("option", { value: letter }, D.classes.names[letter])); });
-    document.getElementById("filter-known-label").hidden = !anyKnown;
+    document.getElementById("filter-known-label").hidden = !anyLabel;
     [["filter-text", "input"], ["filter-class", "change"], ["filter-known", "change"]].forEach(function (pair) {
       document.getElementById(pair[0]).addEventListener(pair[1], function () { state.onlyResidue = null; renderTable(); });
     });
