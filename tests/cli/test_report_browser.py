@@ -50,7 +50,8 @@ def _selected_everywhere(driver) -> dict:
     return driver.execute_script("""
         var api = window.saprotReport, box = document.querySelector('.heatmap .sel');
         var x = +box.getAttribute('x'), cellW = +document.querySelector('.heatmap .cell').getAttribute('width');
-        var rows = Array.from(document.querySelectorAll('#table tbody tr')).map(function (r) { return r.dataset.residue; });
+        var rows = Array.from(document.querySelectorAll('#table tbody tr'))
+            .map(function (r) { return r.dataset.residue; });
         var sticks = api.viewer.getModel().selectedAtoms({}).filter(function (a) { return a.style.stick; })
             .map(function (a) { return a.chain + ':' + a.resi; });
         return {state: api.selected, column: Math.round((x - 26) / cellW), visible: box.getAttribute('visibility'),
@@ -80,12 +81,14 @@ def test_opens_offline_without_errors_and_draws_heatmap_and_structure(opened, tm
     pixels = (matplotlib.image.imread(shot)[..., :3] * 255).round().astype(int)
     # a heatmap cell is drawn in the colour the core's rule gave it
     cell = driver.execute_script("""var c = document.querySelector('.heatmap .cell[data-i="51"][data-k="0"]');
-        var r = c.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2, c.getAttribute('fill')]""")
+        var r = c.getBoundingClientRect();
+        return [r.left + r.width / 2, r.top + r.height / 2, c.getAttribute('fill')]""")
     want = [int(cell[2][k:k + 2], 16) for k in (1, 3, 5)]
     assert np.abs(pixels[int(cell[1]), int(cell[0])] - want).max() <= 2
     # the structure is drawn: the 3D view is far from blank and holds the palette's reds and blues
     left, top, width, height = driver.execute_script(
-        "var r = document.querySelector('#viewer3d canvas').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]")
+        "var r = document.querySelector('#viewer3d canvas').getBoundingClientRect();"
+        "return [r.left, r.top, r.width, r.height]")
     view = pixels[int(top):int(top + min(height, 1000 - top)), int(left):int(left + width)]
     drawn = (np.abs(view - 255).max(axis=2) > 30)
     assert drawn.mean() > 0.05
@@ -104,8 +107,8 @@ def test_hover_tells_mutant_score_percentile_and_class(opened):
     tip = opened.find_element(By.ID, "tip").text
     score, percentile = data["scores"][51][0], data["percentiles"][51][0]
     assert "D52A" in tip and f"score {score:.3f}" in tip and f"percentile {percentile:.1f}" in tip
-    assert data["classes"][51][0] in "dut" and "class: " + {"d": "likely damaging", "u": "uncertain",
-                                                             "t": "likely tolerated"}[data["classes"][51][0]] in tip
+    names = {"d": "likely damaging", "u": "uncertain", "t": "likely tolerated"}
+    assert "class: " + names[data["classes"][51][0]] in tip
 
 
 def test_a_heatmap_click_selects_the_residue_in_the_3d_view_and_the_table(opened):
@@ -144,8 +147,8 @@ def test_the_table_sorts_filters_and_selects(opened):
     from selenium.webdriver.common.by import By
 
     def column(n: int) -> list[str]:  # one round trip for the whole column
-        return opened.execute_script("return Array.from(document.querySelectorAll("
-                                     "'#table tbody tr td:nth-child(' + arguments[0] + ')')).map(td => td.textContent)", n)
+        return opened.execute_script("return Array.from(document.querySelectorAll('#table tbody tr td:nth-child('"
+                                     " + arguments[0] + ')')).map(td => td.textContent)", n)
 
     def scores() -> list[float]:
         return [float(text) for text in column(4)]
@@ -216,8 +219,10 @@ def test_a_page_without_a_structure_file_says_so_and_still_works(driver, example
     result = ss.scan_chain(chain, ss.load_scorer("burial-blosum"), use_cache=False)
     write_report(tmp_path / "no3d.html", [result])
     assert browser.errors(browser.open_page(driver, tmp_path / "no3d.html")) == []
-    assert "No structure file to show in 3D" in driver.execute_script("return document.getElementById('viewer3d').textContent")
-    driver.execute_script("document.querySelector('.heatmap .cell[data-i=\"9\"]').dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+    assert "No structure file to show in 3D" in driver.execute_script(
+        "return document.getElementById('viewer3d').textContent")
+    driver.execute_script("document.querySelector('.heatmap .cell[data-i=\"9\"]')"
+                          ".dispatchEvent(new MouseEvent('click', {bubbles: true}))")
     assert driver.execute_script("return saprotReport.selected") == "A:10"
     assert browser.errors(driver.get_log("browser")) == []
 

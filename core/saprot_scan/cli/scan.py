@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from saprot_scan.cli.common import EXIT_OK, check_report, note, only_chain, progress_bar, read_chains, write_scan_outputs
+from saprot_scan.cli.common import (EXIT_OK, check_report, note, only_chain, progress_bar, read_chains,
+                                    write_scan_outputs)
 from saprot_scan.cli.fit import apply_for_scan, check_fitted_for_scan, fitted_for_scan
 from saprot_scan.errors import InputError
 

@@ -24,8 +24,8 @@ def joint_rule(model, method: str, fitted: bool) -> str:
 
 def report_rows(singles, combos) -> list[dict]:
     """The suggestions as the report lists them: author notation, and the row a click selects (the first site's)."""
-    rows = [{"kind": "single", "rank": n, "chain": s.chain, "mutant": s.author, "index": int(s.index), "score": float(s.score)}
-            for n, s in enumerate(singles, 1)]
+    rows = [{"kind": "single", "rank": n, "chain": s.chain, "mutant": s.author, "index": int(s.index),
+             "score": float(s.score)} for n, s in enumerate(singles, 1)]
     rows += [{"kind": "combination", "rank": n, "chain": c.parts[0].chain, "index": int(c.parts[0].index),
               "mutant": ":".join(s.author for s in c.parts), "score": float(c.score)} for n, c in enumerate(combos, 1)]
     return rows

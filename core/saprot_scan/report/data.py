@@ -10,7 +10,8 @@ import numpy as np
 from saprot_scan.colours import (CENTRE_HEX, INTOLERANT_HEX, TOLERATED_HEX, UNSCORED_HEX, ColourScale, colour_for,
                                  colour_scale, plddt_masked)
 from saprot_scan.encoding.tokens import AMINO_ACIDS
-from saprot_scan.scoring.percentiles import CLASSES, DAMAGING_AT, TOLERATED_AT, class_of, class_precision, precision_text
+from saprot_scan.scoring.percentiles import (CLASSES, DAMAGING_AT, TOLERATED_AT, class_of, class_precision,
+                                             precision_text)
 
 #: The residue summary the 3D view colours by (the viewers' default).
 SUMMARY = "mean"
