@@ -26,7 +26,7 @@ $(STAMP): core/pyproject.toml $(wildcard plugin_pymol/requirements-test.txt)
 	$(PIP) install -q -e 'core[fetch,test,ray]' pymol-open-source $(if $(wildcard plugin_pymol/requirements-test.txt),-r plugin_pymol/requirements-test.txt)
 	touch $(STAMP)
 
-test-core: venv pymol-test-sysdeps
+test-core: venv pymol-test-sysdeps report-test-sysdeps
 	$(PY) -m pytest tests -q -rs -p no:cacheprovider -m "not fullsize"
 
 # Issue 18: SaProt 35M and 650M at their real size through models import (no torch), fp16 and int8, scans

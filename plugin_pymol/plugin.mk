@@ -7,7 +7,10 @@ PYMOL_APT_PACKAGES := libgl1 libglx0 libx11-6 libegl1 libfontconfig1 libdbus-1-3
 PYMOL_GUI_TEST_APT_PACKAGES := xvfb xdotool x11-utils
 PLUGIN_ZIP_DIR ?= dist
 
-.PHONY: plugin pymol-sysdeps pymol-test-sysdeps
+# The --report page's browser tests (tests/cli/test_report_browser.py): headless Chromium and its WebDriver.
+REPORT_TEST_APT_PACKAGES := chromium chromium-driver
+
+.PHONY: plugin pymol-sysdeps pymol-test-sysdeps report-test-sysdeps
 
 # The Plugin-Manager archive, the core wheel inside (Plugin > Plugin Manager > Install New Plugin >
 # Choose file...); prints the full path of the zip it wrote.
@@ -18,7 +21,8 @@ plugin:
 # Only missing ones are installed, and each install is announced with the packages it adds.
 pymol-sysdeps: APT_PACKAGES = $(PYMOL_APT_PACKAGES)
 pymol-test-sysdeps: APT_PACKAGES = $(PYMOL_APT_PACKAGES) $(PYMOL_GUI_TEST_APT_PACKAGES)
-pymol-sysdeps pymol-test-sysdeps:
+report-test-sysdeps: APT_PACKAGES = $(REPORT_TEST_APT_PACKAGES)
+pymol-sysdeps pymol-test-sysdeps report-test-sysdeps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \

@@ -40,3 +40,10 @@ def test_make_demo_installs_no_x_server_or_mouse_driver():
     assert "libgl1" in demo and "for p in" in demo
     for package in ("xvfb", "xdotool", "x11-utils"):
         assert package not in demo and package in tests
+
+
+def test_make_test_installs_headless_chromium_for_the_report_tests():
+    """Issue 26: the --report page is tested in headless Chromium, installed by make test like PyMOL's packages."""
+    tests, demo = _dry_run("test-core"), _dry_run("demo")
+    assert "for p in chromium chromium-driver;" in tests
+    assert "chromium" not in demo

@@ -65,6 +65,12 @@ def _add_numbering_args(p: argparse.ArgumentParser) -> None:
                    help="reference sequence (e.g. UniProt): the chain is aligned to it; needs >= 50%% identity")
 
 
+def _add_report_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--report", metavar="F.html",
+                   help="one self-contained page to share (opens offline): heatmap, 3D structure, sortable table, "
+                        "what the scores mean, and the command, versions and model hash that made them")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="saprot-scan", description="SaProt zero-shot scores for every substitution of a protein.")
     from saprot_scan import __version__
@@ -93,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_numbering_args(p)
     p.add_argument("--fitted", help="a model saved by 'saprot-scan fit --save': output its fitted scores")
     known_args(p)
+    _add_report_arg(p)
 
     p = sub.add_parser("score", help="score listed (multi-)mutants, one pass per variant")
     _add_structure_args(p)
@@ -125,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--predict", help='variants to predict, e.g. "A23G:L45P A30V" (needs --predictions)')
     p.add_argument("--predict-file", help="variants to predict, one per line or a CSV with a 'mutant' column")
     p.add_argument("--predictions", help="write mutant,zero_shot,fitted for the --predict variants here")
+    _add_report_arg(p)
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     known_args(p)
 
@@ -147,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-separation", type=float, default=8.0,
                    help="CA-CA distance (Å) every two sites of a combination must exceed (default 8)")
     p.add_argument("--csv", help="write the suggestions as CSV (kind,rank,chain,mutant,residues,score,sum_of_singles)")
+    _add_report_arg(p)
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     known_args(p)
 
@@ -216,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.formatwarning = _one_line_warning
     try:
         args = build_parser().parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # the command a --report names
         return _run(args)
     except HubUnreachable as err:  # the input was fine; the network was not (DESIGN.md: 1, anything else)
         print(f"saprot-scan: error: {err}", file=sys.stderr)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from saprot_scan.cli.common import EXIT_OK
+from saprot_scan.cli.common import EXIT_OK, check_report, note
 
 HELP = "score many structures (files, folders, globs, list files, tar archives) into a Parquet folder"
 #: Exit status after Ctrl-C / SIGTERM (what finished is saved; the same command resumes).
@@ -38,6 +38,9 @@ def add_arguments(p: argparse.ArgumentParser, model_args) -> None:
     p.add_argument("--gpus-per-worker", type=float, default=0.0, help="GPUs each Ray worker asks for")
     p.add_argument("--cpus-per-worker", type=float, default=1.0, help="CPUs each Ray worker asks for")
     p.add_argument("--retry-failed", action="store_true", help="score structures that failed before again")
+    p.add_argument("--report", metavar="F.html",
+                   help="an index page of the folder's structures, linking one self-contained page per structure "
+                        "(written beside it, in F_pages/)")
     p.add_argument("--log-every", type=int, default=100,
                    help="without a terminal: one progress line every N structures (default 100)")
     p.add_argument("--uniprot", action="store_true",
@@ -70,7 +73,9 @@ def _known_options(args):
 def run(args) -> int:
     from saprot_scan.batch import ScoreOptions, run_batch
 
-    options = ScoreOptions(known=_known_options(args), model=args.model, device=args.device, precision=args.precision, method=args.method,
+    check_report(args)
+    options = ScoreOptions(known=_known_options(args), model=args.model, device=args.device, precision=args.precision,
+                           method=args.method,
                            chains=tuple(args.chain) if args.chain else None, model_number=args.model_number,
                            plddt_mask=args.plddt_mask, plddt_threshold=args.plddt_threshold,
                            threedi=args.threedi, batch_size=args.batch_size)
@@ -78,4 +83,10 @@ def run(args) -> int:
                        ray_address=args.ray_address, gpus_per_worker=args.gpus_per_worker,
                        cpus_per_worker=args.cpus_per_worker, retry_failed=args.retry_failed, quiet=args.quiet,
                        log_every=args.log_every)
+    if args.report and not report.interrupted:
+        from saprot_scan.report.index import pages_dir, write_batch_report
+
+        path, pages = write_batch_report(args.report, args.out, getattr(args, "argv", None), args.model_number)
+        note(args, f"wrote {path} (and {pages} structure page{'s' if pages != 1 else ''} in "
+                   f"{pages_dir(path)})")
     return EXIT_INTERRUPTED if report.interrupted else EXIT_OK

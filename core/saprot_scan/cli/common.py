@@ -66,7 +66,27 @@ def write_scan_outputs(args, results, alignments=None) -> list[str]:
         from saprot_scan.outputs.heatmap import save_heatmap
 
         save_heatmap(results, args.heatmap)
-    asked = [args.csv, args.summary_csv, args.json, args.heatmap, getattr(args, "csv_hgvs", None)]
+    write_report_of(args, results)
+    report = getattr(args, "report", None)
+    asked = [args.csv, args.summary_csv, args.json, args.heatmap, getattr(args, "csv_hgvs", None), report]
     if not any(asked):
         sys.stdout.write(csv_text(results, alignments))
-    return [p for p in (args.csv, args.summary_csv, args.json, args.heatmap) if p]
+    return [p for p in (args.csv, args.summary_csv, args.json, args.heatmap, report) if p]
+
+
+def check_report(args) -> None:
+    """``--report``: its name checked before any model work (a .html file that can be written)."""
+    if getattr(args, "report", None):
+        from saprot_scan.report import check_report_path
+
+        check_report_path(args.report)
+
+
+def write_report_of(args, results, **extra) -> None:
+    """``--report``: the page of ``results`` with the structure file and the command that made them; ``extra``
+    goes to ``report.write_report`` (suggestions)."""
+    if getattr(args, "report", None):
+        from saprot_scan.report import write_report
+
+        write_report(args.report, results, structure_path=args.structure, model=args.model_number,
+                     argv=getattr(args, "argv", None), **extra)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from saprot_scan.cli import known as known_variants
-from saprot_scan.cli.common import EXIT_OK, note, only_chain, read_chains, write_scan_outputs
+from saprot_scan.cli.common import EXIT_OK, check_report, note, only_chain, read_chains, write_scan_outputs
 from saprot_scan.errors import InputError
 
 
@@ -63,6 +63,7 @@ def run(args) -> int:
         raise InputError("--predict/--predict-file need --predictions FILE.csv")
     if args.folds < 2:
         raise InputError(f"--folds must be at least 2, not {args.folds}")
+    check_report(args)
     chain = only_chain(read_chains(args))
     labels_of = [r.label for r in chain.residue_ids]
     labels = read_labels(args.labels, chain.sequence, labels_of, args.numbering)  # all checked before model work
@@ -105,7 +106,7 @@ def run(args) -> int:
         write_text_atomic(args.predictions, text)
     if args.save:
         fitted.save(args.save)
-    tables = [args.csv, args.summary_csv, args.json, args.heatmap]
+    tables = [args.csv, args.summary_csv, args.json, args.heatmap, args.report]
     # --save/--predictions alone: those files are the output; the scores go to stdout only when nothing else is
     written = write_scan_outputs(args, [fitted_result]) if any(tables) or not (args.save or args.predictions) else []
     for path in [*written, *(p for p in (args.save, args.predictions) if p)]:

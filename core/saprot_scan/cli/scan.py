@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from saprot_scan.cli import known as known_variants
-from saprot_scan.cli.common import EXIT_OK, note, only_chain, progress_bar, read_chains, write_scan_outputs
+from saprot_scan.cli.common import (EXIT_OK, check_report, note, only_chain, progress_bar, read_chains,
+                                    write_scan_outputs)
 from saprot_scan.cli.fit import apply_for_scan, check_fitted_for_scan, fitted_for_scan
 from saprot_scan.errors import InputError
 
@@ -49,6 +50,7 @@ def run(args) -> int:
         check_writable(path)
     if args.heatmap and Path(args.heatmap).suffix.lower() not in HEATMAP_SUFFIXES:
         raise InputError(f"--heatmap {args.heatmap}: use a .png, .svg or .pdf file name")
+    check_report(args)
     fitted = fitted_for_scan(args)  # a bad --fitted file fails before any model work
     chains = read_chains(args, show_notes=False)  # they come with each chain's result line
     numberings, selections = _numberings(args, chains)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from saprot_scan.cli import known as known_variants
-from saprot_scan.cli.common import EXIT_OK, note, only_chain, read_chains
+from saprot_scan.cli.common import EXIT_OK, check_report, note, only_chain, read_chains, write_report_of
 from saprot_scan.cli.fit import apply_for_scan, check_fitted_for_scan, fitted_for_scan
 from saprot_scan.errors import InputError
 
@@ -23,6 +23,15 @@ def joint_rule(model, method: str, fitted: bool) -> str:
     return rule + (", then the fitted model)" if fitted else ")")
 
 
+def report_rows(singles, combos) -> list[dict]:
+    """The suggestions as the report lists them: author notation, and the row a click selects (the first site's)."""
+    rows = [{"kind": "single", "rank": n, "chain": s.chain, "mutant": s.author, "index": int(s.index),
+             "score": float(s.score)} for n, s in enumerate(singles, 1)]
+    rows += [{"kind": "combination", "rank": n, "chain": c.parts[0].chain, "index": int(c.parts[0].index),
+              "mutant": ":".join(s.author for s in c.parts), "score": float(c.score)} for n, c in enumerate(combos, 1)]
+    return rows
+
+
 def run(args) -> int:
     from saprot_scan.backends.base import load_scorer
     from saprot_scan.design.suggest import (check_allow, heading, near_residues, parse_residue_set,
@@ -38,6 +47,7 @@ def run(args) -> int:
 
     if args.csv:
         check_writable(args.csv)
+    check_report(args)
     check_allow(args.allow)
     if args.top < 1 or args.per_position < 1:
         raise InputError("--top and --per-position must be at least 1")
@@ -101,4 +111,7 @@ def run(args) -> int:
     if args.csv:
         write_text_atomic(args.csv, suggestions_csv(singles, combos, known_variants.suggestion_columns(results)))
         note(args, f"wrote {args.csv}")
+    if args.report:
+        write_report_of(args, list(results.values()), suggestions=report_rows(singles, combos))
+        note(args, f"wrote {args.report}")
     return EXIT_OK
