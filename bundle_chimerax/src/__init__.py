@@ -16,7 +16,11 @@ class _SaprotBundleAPI(BundleAPI):
     def register_command(bundle_info, command_info, logger):
         """Each command from its own module (imported only when ChimeraX first needs the command)."""
         import importlib
+        import importlib.util
         from chimerax.core.commands import register
+        if importlib.util.find_spec("saprot_scan") is None:  # the core is installed from its wheel, never by name
+            _say_core_missing(logger)
+            return
         module_name, function, desc = _COMMANDS[command_info.name]
         module = importlib.import_module(f".{module_name}", __name__)
         register(command_info.name, getattr(module, desc), getattr(module, function), logger=logger)
@@ -28,6 +32,19 @@ class _SaprotBundleAPI(BundleAPI):
             from .store import SaprotScans
             return SaprotScans
         return None
+
+
+_TOLD = []
+
+
+def _say_core_missing(logger) -> None:
+    """Once per session: the core is missing and how to install it (never by bare name: see pyproject.toml)."""
+    if not _TOLD:
+        _TOLD.append(True)
+        logger.warning("saprot: the saprot_scan core is not installed in ChimeraX's Python, so the saprot "
+                       "commands are not available. Install the core wheel built with the bundle first: "
+                       'pip install "saprot-scan @ file:///PATH/TO/saprot_scan-0.1.0-py3-none-any.whl" (ChimeraX\'s '
+                       "pip; bundle_chimerax/README.md), then restart ChimeraX.")
 
 
 #: command -> (module, function, CmdDesc) in this bundle; the commands are listed in pyproject.toml.
