@@ -9,10 +9,8 @@ and storages can be anything an attacker picks.
 """
 from __future__ import annotations
 
-import collections
 import json
 import os
-import pickle
 import resource
 import shutil
 import struct
@@ -26,8 +24,10 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="crafting checkpoints and the reference logits need torch")
 
+from support.crafted_checkpoints import (EMBEDDING, StorageRef, TensorRecord, crafted_checkpoint,  # noqa: E402
+                                        load_state)
+
 ADDRESS_SPACE = 2 << 30  # the tiny models here import in far less; a flood fails under it instead of swapping
-TOKENIZER = ("config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json")
 
 
 def _limits(file_size: int | None):
@@ -61,86 +61,9 @@ def _cached(cache: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
 
-# ---- pickled checkpoints written by hand ----------------------------------------------------------------------
-
-class _StorageRef:
-    def __init__(self, key: str, numel: int):
-        self.key, self.numel = key, numel
-
-
-class _TensorRecord:
-    """Pickles as torch.save writes a tensor: _rebuild_tensor_v2(storage, offset, size, stride, ...)."""
-
-    def __init__(self, storage: _StorageRef, offset: int, size: tuple, stride: tuple):
-        self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
-
-    def __reduce__(self):
-        return (torch._utils._rebuild_tensor_v2,
-                (self.storage, self.offset, tuple(self.size), tuple(self.stride), False, collections.OrderedDict()))
-
-
-class _Pickler(pickle.Pickler):
-    def persistent_id(self, obj):
-        if isinstance(obj, _StorageRef):
-            return ("storage", torch.FloatStorage, obj.key, "cpu", obj.numel)
-        return None
-
-
-def _strides(shape: tuple) -> tuple:
-    out, step = [], 1
-    for n in reversed(shape):
-        out.append(step)
-        step *= n
-    return tuple(reversed(out))
-
-
-def write_torch_zip(path: Path, records: dict, storages: dict[str, bytes], deflated: set[str] = frozenset()) -> None:
-    """A PyTorch zip checkpoint: ``records`` name -> _TensorRecord, ``storages`` key -> raw float32 bytes."""
-    body = bytearray()
-    _Pickler(_Sink(body), protocol=2).dump(collections.OrderedDict(records))
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("archive/data.pkl", bytes(body))
-        archive.writestr("archive/byteorder", "little")
-        archive.writestr("archive/version", "3\n")
-        for key, data in storages.items():
-            method = zipfile.ZIP_DEFLATED if key in deflated else zipfile.ZIP_STORED
-            archive.writestr(zipfile.ZipInfo(f"archive/data/{key}"), data, compress_type=method)
-
-
-class _Sink:
-    def __init__(self, buffer: bytearray):
-        self.buffer = buffer
-
-    def write(self, data) -> int:
-        self.buffer.extend(data)
-        return len(data)
-
-
 @pytest.fixture(scope="module")
 def tiny_state(tiny_hf_checkpoint) -> dict[str, np.ndarray]:
-    from safetensors.numpy import load_file
-
-    return {k: v.astype(np.float32) for k, v in load_file(str(tiny_hf_checkpoint / "model.safetensors")).items()}
-
-
-def crafted_checkpoint(folder: Path, source: Path, state: dict[str, np.ndarray], change=None,
-                       extra=None) -> Path:
-    """``source``'s config and tokenizer with a hand-pickled pytorch_model.bin of ``state``; ``change(records)``
-    edits the tensor records, ``extra(records, storages, deflated)`` adds to them."""
-    folder.mkdir(parents=True)
-    for name in TOKENIZER:
-        shutil.copy2(source / name, folder / name)
-    records, storages, deflated = {}, {}, set()
-    for index, (name, array) in enumerate(state.items()):
-        ref = _StorageRef(str(index), array.size)
-        storages[str(index)] = np.ascontiguousarray(array).tobytes()
-        records[name] = _TensorRecord(ref, 0, array.shape, _strides(array.shape))
-    if change:
-        change(records)
-    if extra:
-        extra(records, storages, deflated)
-    write_torch_zip(folder / "pytorch_model.bin", records, storages, deflated)
-    return folder
+    return load_state(tiny_hf_checkpoint)
 
 
 def test_hand_pickled_checkpoint_imports_like_the_original(tiny_hf_checkpoint, tiny_state, tmp_path):
@@ -151,9 +74,6 @@ def test_hand_pickled_checkpoint_imports_like_the_original(tiny_hf_checkpoint, t
     proc = _cli(["models", "import", folder, "--name", "saprot-35m", "--any-shape"], tmp_path / "cache")
     assert proc.returncode == 0, proc.stderr
     assert _cached(tmp_path / "cache") == ["saprot-35m"]
-
-
-EMBEDDING = "esm.embeddings.word_embeddings.weight"
 
 
 @pytest.mark.parametrize("stride, offset", [((-69631, 1000000), 0), ((-1, 1), 40), ((1 << 40, 1), 0),
@@ -180,11 +100,11 @@ def test_one_deflated_storage_named_many_times_is_not_inflated_per_name(tiny_hf_
     zeros = bytes(20_000_000)
 
     def extra(records, storages, deflated):
-        ref = _StorageRef("bomb", len(zeros) // 4)
+        ref = StorageRef("bomb", len(zeros) // 4)
         storages["bomb"] = zeros
         deflated.add("bomb")
         for k in range(200):
-            records[f"unused.{k}"] = _TensorRecord(ref, 0, (len(zeros) // 4,), (1,))
+            records[f"unused.{k}"] = TensorRecord(ref, 0, (len(zeros) // 4,), (1,))
 
     folder = crafted_checkpoint(tmp_path / "ckpt", tiny_hf_checkpoint, tiny_state, extra=extra)
     assert (folder / "pytorch_model.bin").stat().st_size < 1_000_000
