@@ -46,7 +46,7 @@ _TORCH_STORAGES = {"DoubleStorage": "<f8", "FloatStorage": "<f4", "HalfStorage":
                    "ByteStorage": "u1", "BoolStorage": "?"}
 #: Caps on what a checkpoint may declare: far above SaProt 1.3B (66 layers, 1280 wide), far below a flood.
 MAX_HEADER_BYTES = 100_000_000
-MAX_PICKLE_BYTES = 64_000_000  # SaProt 650M's data.pkl is ~50 KB
+MAX_PICKLE_BYTES = 16_000_000  # SaProt 650M's data.pkl is ~50 KB; what a pickle builds grows ~8x its size
 MAX_DIMENSIONS = 8
 MAX_ELEMENTS = 1 << 36  # elements of one tensor (a 1.3B model's largest has 1.6M x 4)
 _TORCH_DTYPES = {"float64": "<f8", "float32": "<f4", "float16": "<f2", "bfloat16": _BFLOAT16, "int64": "<i8",

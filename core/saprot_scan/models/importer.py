@@ -44,7 +44,8 @@ def infer_name(folder: Path) -> str:
         dims = ARCHITECTURES.get(entry.get("architecture", ""), {})
         if (dims.get("num_hidden_layers"), dims.get("hidden_size")) == shape:
             return name
-    raise InputError(f"{folder.name}: cannot tell which SaProt model this is ({shape[0]} layers, width {shape[1]}); "
+    raise InputError(f"{folder.name}: cannot tell which SaProt model this is ({str(shape[0])[:20]} layers, width "
+                     f"{str(shape[1])[:20]}); "
                      f"name it with --name ({', '.join(registry())})")
 
 
