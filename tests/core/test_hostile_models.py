@@ -113,6 +113,31 @@ def test_one_deflated_storage_named_many_times_is_not_inflated_per_name(tiny_hf_
     assert "check passed" in proc.stderr
 
 
+def test_reads_far_into_a_compressed_storage_are_budgeted(tiny_hf_checkpoint, tiny_state, tmp_path, monkeypatch):
+    """Item 2, the CPU side: a read inflates its compressed member from the start, so many tensors near the end
+    of one deflated storage would cost hours; past a budget (32 GB per process; 100 MB here) reads are refused."""
+    from saprot_scan.errors import ModelError
+    from saprot_scan.models import checkpoint
+
+    zeros = bytes(20_000_000)
+
+    def extra(records, storages, deflated):
+        ref = StorageRef("far", len(zeros) // 4)
+        storages["far"] = zeros
+        deflated.add("far")
+        for k in range(50):
+            records[f"far.{k}"] = TensorRecord(ref, len(zeros) // 4 - 10, (10,), (1,))
+
+    folder = crafted_checkpoint(tmp_path / "ckpt", tiny_hf_checkpoint, tiny_state, extra=extra)
+    tensors = checkpoint.read_torch_zip(folder / "pytorch_model.bin")
+    monkeypatch.setattr(checkpoint, "INFLATE_BUDGET", 100_000_000)
+    monkeypatch.setattr(checkpoint, "_inflated", [0])
+    assert not tensors["far.0"].numpy().any()  # the bytes a tensor covers, inflated as a stream
+    with pytest.raises(ModelError, match="inflated past"):
+        for k in range(1, 50):
+            tensors[f"far.{k}"].numpy()
+
+
 def _zip_folder(archive_path: Path, folder: Path, extra_zeros: dict[str, int]) -> Path:
     """A zip of ``folder`` (under one top folder) plus members of zeros, deflated (a few KB per 100 MB)."""
     with zipfile.ZipFile(archive_path, "w", zipfile.ZIP_DEFLATED) as archive:

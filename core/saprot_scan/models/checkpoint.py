@@ -49,6 +49,11 @@ MAX_HEADER_BYTES = 100_000_000
 MAX_PICKLE_BYTES = 16_000_000  # SaProt 650M's data.pkl is ~50 KB; what a pickle builds grows ~8x its size
 MAX_DIMENSIONS = 8
 MAX_ELEMENTS = 1 << 36  # elements of one tensor (a 1.3B model's largest has 1.6M x 4)
+#: Bytes all reads of compressed storages may inflate in one process (seeks included): each read inflates its
+#: member from the start, so many tensors far into one deflated storage would otherwise cost hours of CPU.
+#: torch.save never compresses storages; a fully deflated 1.3B checkpoint read twice needs about 11 GB.
+INFLATE_BUDGET = 32 << 30
+_inflated = [0]
 _TORCH_DTYPES = {"float64": "<f8", "float32": "<f4", "float16": "<f2", "bfloat16": _BFLOAT16, "int64": "<i8",
                  "int32": "<i4", "int16": "<i2", "int8": "i1", "uint8": "u1", "bool": "?"}
 
@@ -84,6 +89,10 @@ class _Storage:
     def _inflate(self, start: int, length: int) -> bytes:
         """Bytes [start, start + length) of the compressed member, inflated as a stream (zipfile stops at the
         declared size, so a member holding more than it declares cannot flood memory)."""
+        _inflated[0] += start + length
+        if _inflated[0] > INFLATE_BUDGET:
+            raise ModelError(f"{self.path.name}: refused; its compressed storages would be inflated past "
+                             f"{INFLATE_BUDGET >> 30} GB (many tensors far into one compressed storage)")
         try:
             with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as handle:
                 handle.seek(start)
