@@ -60,7 +60,8 @@ _TORCH_DTYPES = {"float64": "<f8", "float32": "<f4", "float16": "<f2", "bfloat16
 
 @dataclass(frozen=True)
 class _Storage:
-    """Where one storage's bytes are: a file and a byte offset (for zip members stored uncompressed) or bytes."""
+    """Where one storage's bytes are: a file and a byte offset (zip members stored uncompressed), or a compressed
+    zip member of that file."""
     path: Path
     offset: int
     length: int  # bytes, as declared (the zip's central directory, the safetensors header)
