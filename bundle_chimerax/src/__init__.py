@@ -19,7 +19,7 @@ class _SaprotBundleAPI(BundleAPI):
         import importlib.util
         from chimerax.core.commands import register
         if importlib.util.find_spec("saprot_scan") is None:  # the core is installed from its wheel, never by name
-            _say_core_missing(logger)
+            _register_core_missing(command_info.name, logger)
             return
         module_name, function, desc = _COMMANDS[command_info.name]
         module = importlib.import_module(f".{module_name}", __name__)
@@ -34,17 +34,22 @@ class _SaprotBundleAPI(BundleAPI):
         return None
 
 
-_TOLD = []
+CORE_MISSING = ("the saprot_scan core is not installed in ChimeraX's Python. Install the core wheel built with "
+                "the bundle first, with ChimeraX's pip: pip install \"saprot-scan @ file:///PATH/TO/"
+                "saprot_scan-0.1.0-py3-none-any.whl\" (bundle_chimerax/README.md); it is never installed by name, "
+                "since no package index publishes saprot-scan")
 
 
-def _say_core_missing(logger) -> None:
-    """Once per session: the core is missing and how to install it (never by bare name: see pyproject.toml)."""
-    if not _TOLD:
-        _TOLD.append(True)
-        logger.warning("saprot: the saprot_scan core is not installed in ChimeraX's Python, so the saprot "
-                       "commands are not available. Install the core wheel built with the bundle first: "
-                       'pip install "saprot-scan @ file:///PATH/TO/saprot_scan-0.1.0-py3-none-any.whl" (ChimeraX\'s '
-                       "pip; bundle_chimerax/README.md), then restart ChimeraX.")
+def _register_core_missing(name, logger) -> None:
+    """Without the core, each saprot command is registered as one that says how to install the core."""
+    from chimerax.core.commands import CmdDesc, RestOfLine, register
+    from chimerax.core.errors import UserError
+
+    def core_missing(session, text=None):
+        raise UserError(CORE_MISSING)
+
+    register(name, CmdDesc(optional=[("text", RestOfLine)], synopsis="needs the saprot_scan core"), core_missing,
+             logger=logger)
 
 
 #: command -> (module, function, CmdDesc) in this bundle; the commands are listed in pyproject.toml.
