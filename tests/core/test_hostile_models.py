@@ -219,6 +219,16 @@ def test_safetensors_header_that_is_a_list_is_refused(tiny_hf_checkpoint, tmp_pa
              "model.safetensors", "not a safetensors file")
 
 
+def test_a_huge_vocab_is_refused_unread(tiny_hf_checkpoint, tmp_path):
+    """A 3 GB vocab.txt (sparse: no disk used) was read whole into memory; under the 2 GB limit it is refused."""
+    folder = tmp_path / "ckpt"
+    shutil.copytree(tiny_hf_checkpoint, folder)
+    with open(folder / "vocab.txt", "r+b") as handle:
+        handle.truncate(3 << 30)
+    _refused(_cli(["models", "import", folder, "--name", "saprot-35m", "--any-shape"], tmp_path / "cache"),
+             "vocab.txt is 3221225472 bytes")
+
+
 def _checkpoint_with(folder: Path, drop: tuple[str, ...] = (), **overrides) -> Path:
     """A tiny checkpoint made by transformers with ``overrides`` in its config, and ``drop`` keys removed from
     config.json afterwards (so transformers' own default applies)."""
