@@ -16,7 +16,11 @@ class _SaprotBundleAPI(BundleAPI):
     def register_command(bundle_info, command_info, logger):
         """Each command from its own module (imported only when ChimeraX first needs the command)."""
         import importlib
+        import importlib.util
         from chimerax.core.commands import register
+        if importlib.util.find_spec("saprot_scan") is None:  # the core is installed from its wheel, never by name
+            _register_core_missing(command_info.name, logger)
+            return
         module_name, function, desc = _COMMANDS[command_info.name]
         module = importlib.import_module(f".{module_name}", __name__)
         register(command_info.name, getattr(module, desc), getattr(module, function), logger=logger)
@@ -28,6 +32,24 @@ class _SaprotBundleAPI(BundleAPI):
             from .store import SaprotScans
             return SaprotScans
         return None
+
+
+CORE_MISSING = ("the saprot_scan core is not installed in ChimeraX's Python. Install the core wheel built with "
+                "the bundle first, with ChimeraX's pip: pip install \"saprot-scan @ file:///PATH/TO/"
+                "saprot_scan-0.1.0-py3-none-any.whl\" (bundle_chimerax/README.md); it is never installed by name, "
+                "since no package index publishes saprot-scan")
+
+
+def _register_core_missing(name, logger) -> None:
+    """Without the core, each saprot command is registered as one that says how to install the core."""
+    from chimerax.core.commands import CmdDesc, RestOfLine, register
+    from chimerax.core.errors import UserError
+
+    def core_missing(session, text=None):
+        raise UserError(CORE_MISSING)
+
+    register(name, CmdDesc(optional=[("text", RestOfLine)], synopsis="needs the saprot_scan core"), core_missing,
+             logger=logger)
 
 
 #: command -> (module, function, CmdDesc) in this bundle; the commands are listed in pyproject.toml.

@@ -21,7 +21,12 @@ from typing import Callable
 from .errors import PluginError
 
 WHEELS = Path(__file__).resolve().parent / "wheels"  # filled by plugin_pymol/build_zip.py
-PYPI_NAME = "saprot-scan"  # what pip is asked for when no wheel is bundled (the plugin installed as a package)
+#: Why pip is never asked for the core by name: "saprot-scan" is published on no package index, so whoever
+#: registered the name there would run their code in PyMOL's Python (issue 27).
+NO_SOURCE = ("this copy of the plugin carries no core wheel and is not in a saprot-scan checkout, and pip is never "
+             "asked for the core by name (saprot-scan is on no package index: whoever registered the name would "
+             "run code in PyMOL's Python); install the plugin from its release zip, which carries the core wheel, "
+             "or install the core from a checkout: python -m pip install PATH/TO/saprot-scan/core")
 _NO_WINDOW = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # Windows: no console window flashing up over PyMOL
 _PYTHON_NAME = re.compile(r"python(\d+(\.\d+)?)?w?(\.exe)?", re.IGNORECASE)
 
@@ -72,12 +77,15 @@ def bundled_wheel(folder: Path = WHEELS) -> Path | None:
 
 
 def install_target() -> str:
-    """What pip installs: the bundled wheel, else the core folder of a source checkout, else the package name."""
+    """What pip installs: the bundled wheel, else the core folder of a source checkout; never a bare name
+    (PluginError saying how to get the core instead)."""
     wheel = bundled_wheel()
     if wheel is not None:
         return str(wheel)
     checkout = Path(__file__).resolve().parents[2] / "core"  # plugin_pymol/saprot_scan_pymol/ -> core/
-    return str(checkout) if (checkout / "pyproject.toml").is_file() else PYPI_NAME
+    if (checkout / "pyproject.toml").is_file() and (checkout / "saprot_scan" / "__init__.py").is_file():
+        return str(checkout)
+    raise PluginError(NO_SOURCE)
 
 
 def requirements(wheel: Path | None) -> list[str]:

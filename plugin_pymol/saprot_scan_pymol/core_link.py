@@ -12,9 +12,12 @@ def missing_core_message() -> str:
         python = pymol_python()
     except PluginError as err:
         return f"the saprot_scan core package is not installed in PyMOL's Python; {err}"
+    try:
+        target = install_target()
+    except PluginError as err:  # nothing to install from: say how to get the core
+        return f"the saprot_scan core package is not installed in PyMOL's Python ({python}); {err}"
     return (f"the saprot_scan core package is not installed in PyMOL's Python ({python}); type "
-            f"saprot_install_core to install it, or run in a terminal: "
-            f"{terminal_command(python, install_target())}")
+            f"saprot_install_core to install it, or run in a terminal: {terminal_command(python, target)}")
 
 
 def core():

@@ -55,7 +55,7 @@ def what_pip_adds(target: str) -> str:
 
 def install_core(background: bool) -> bool | None:
     """pip-install the core into PyMOL's Python; in the background return None at once, else True/False."""
-    python, target = pymol_python(), install_target()
+    python, target = pymol_python(), install_target()  # a bundled wheel or a checkout, never a bare name
     if not _BUSY.acquire(blocking=False):
         raise PluginError("the core is already being installed; wait for pip to finish")
     feedback.say(f"installing {what_pip_adds(target)} into PyMOL's Python ({python}) with pip ...")
@@ -134,8 +134,9 @@ def offer_at_start(gui: bool) -> None:
         return
     try:
         python = pymol_python()
-    except PluginError as err:
-        feedback.fail(str(err))
+        install_target()  # nothing to install from: no question, the line below says how to get the core
+    except PluginError:
+        feedback.warn(missing_core_message())
         return
     if ask_to_install(python):
         try:

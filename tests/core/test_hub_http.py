@@ -258,3 +258,44 @@ def test_viewers_get_one_line_per_stage_and_nothing_else(hub, cache):
     assert any(line.startswith("downloading pytorch_model.bin") for line in lines)
     assert all("\n" not in line and "\r" not in line for line in lines)
     _assert_cached_from_hub(cache, hub)
+
+
+@pytest.fixture(scope="module")
+def other_weights(hub_layout, tmp_path_factory) -> bytes:
+    """Weights of another random model of the same shape: what a wrong mirror or a hostile HF_ENDPOINT serves."""
+    from saprot_scan.models.architectures import random_checkpoint
+    from safetensors.torch import load_file
+
+    folder = random_checkpoint(tmp_path_factory.mktemp("other-model"), "tiny", seed=7)
+    path = tmp_path_factory.mktemp("other-bin") / WEIGHTS
+    torch.save(load_file(str(folder / "model.safetensors")), path)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("listing", ["own-hashes", "no-hashes"])
+def test_a_later_fetch_with_other_weights_is_refused(hub_layout, entry, cache, other_weights, listing):
+    """Item 9 of issue 27: the server's listing is no defence, it comes from the same server as the files. No
+    public source gives SaProt's SHA-256, so the first verified fetch records them; a later fetch of the same
+    revision from a server whose weights differ (listed with hashes of its own, or with none) is refused and
+    the cached model stays the first one."""
+    with FakeHub.from_folder(entry["repo"], entry["revision"], hub_layout, lifetime=600) as first_hub:
+        first = _fetch(first_hub, cache)
+    assert first.returncode == 0, first.stderr
+    assert "no public source pins its files' SHA-256, so this download's are recorded" in first.stderr
+    assert "hashes match the hub's records" not in first.stderr
+    cached = json.loads((cache / "models" / NAME / "manifest.json").read_text())["files"][WEIGHTS]
+    recorded = json.loads((cache / "pinned-hashes.json").read_text())[NAME][entry["revision"]]["files"]
+    assert recorded[WEIGHTS] == cached
+
+    files = dict(first_hub.files, **{WEIGHTS: other_weights})
+    with FakeHub(entry["repo"], entry["revision"], files, lifetime=600) as wrong:
+        if listing == "no-hashes":  # a listing without LFS records: nothing to check the download against
+            plain = wrong.model_info
+            wrong.model_info = lambda: {**plain(), "siblings": [{k: v for k, v in s.items() if k != "lfs"}
+                                                                  for s in plain()["siblings"]]}
+        second = _fetch(wrong, cache)
+    line = _one_error_line(second)
+    assert second.returncode == 2, second.stderr
+    assert WEIGHTS in line and "recorded at this revision's first fetch" in line and "HF_ENDPOINT" in line
+    assert json.loads((cache / "models" / NAME / "manifest.json").read_text())["files"][WEIGHTS] == cached
+    assert _listed(cache) == [NAME]

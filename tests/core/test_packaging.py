@@ -47,3 +47,24 @@ def test_make_test_installs_headless_chromium_for_the_report_tests():
     tests, demo = _dry_run("test-core"), _dry_run("demo")
     assert "for p in chromium chromium-driver;" in tests
     assert "chromium" not in demo
+
+
+@pytest.mark.parametrize("project", ["plugin_pymol", "bundle_chimerax"])
+def test_viewer_wheels_never_ask_pip_for_the_core_by_name(project, tmp_path):
+    """Issue 27 item 10: "saprot-scan" is published on no package index, so a viewer wheel that requires it by
+    name makes pip (PyMOL's, ChimeraX's ``toolshed install``) fetch whatever someone registered under it. The
+    core comes from its own wheel or a checkout; the built wheels' metadata must not name it."""
+    import sys
+    import zipfile
+
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                           "--disable-pip-version-check", "-w", str(tmp_path), str(REPO / project)],
+                          capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0 and "setuptools" in proc.stderr:
+        pytest.skip("building a wheel needs setuptools in this Python")
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        requires = [line for line in archive.read(name).decode().splitlines() if line.startswith("Requires-Dist:")]
+    assert not [r for r in requires if re.match(r"Requires-Dist:\s*saprot[-_.]scan\b", r, re.IGNORECASE)], requires

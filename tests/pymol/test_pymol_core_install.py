@@ -197,8 +197,10 @@ def test_zip_installs_its_core_into_pymols_python_and_scores(tmp_path, plugin_zi
     assert "Traceback" not in output
 
 
-def test_failed_pip_gives_its_error_and_the_command_to_run_by_hand(tmp_path):
-    """A plugin without a bundled wheel (installed as a package) asks pip for saprot-scan, which no index has."""
+def test_without_a_bundled_wheel_pip_is_never_asked_for_the_core_by_name(tmp_path):
+    """Issue 27 item 10: a plugin without a bundled wheel and outside a checkout (installed as a package) asked
+    pip for "saprot-scan" by name, a name no index has: whoever registered it would run code in PyMOL's Python.
+    Now it installs only from a bundled wheel or a checkout, and otherwise says how to get the core."""
     target = python_without_core(tmp_path, own_pip=False)
     plugin = tmp_path / "plugin"
     shutil.copytree(REPO / "plugin_pymol" / "saprot_scan_pymol", plugin / "saprot_scan_pymol",
@@ -209,8 +211,10 @@ def test_failed_pip_gives_its_error_and_the_command_to_run_by_hand(tmp_path):
                           timeout=300, cwd=tmp_path)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
-    assert ("installing the core failed (ERROR: No matching distribution found for saprot-scan); run this in a "
-            f"terminal: {target.python} -m pip install saprot-scan") in output
+    assert "carries no core wheel and is not in a saprot-scan checkout, and pip is never asked for the core by name" \
+        in output
+    assert "install the plugin from its release zip" in output
+    assert "pip install saprot-scan" not in output and "pip:" not in output, output
     assert not (target.site_packages / "saprot_scan").exists()
     assert "Traceback" not in output
 

@@ -155,6 +155,28 @@ def test_dialog_lists_models_and_exports_a_checkpoint(qt_pm, tmp_path, tiny_hf_c
     dlg.close()
 
 
+def test_dialog_export_of_a_crafted_checkpoint_reports_one_line(qt_pm, tmp_path, tiny_hf_checkpoint):
+    """Issue 27 item 1: the Export button runs the checkpoint reader in PyMOL's own process; a tensor whose strides
+    reach outside its storage killed PyMOL with SIGSEGV. It must end in one line on the status, no file."""
+    pytest.importorskip("torch", reason="crafting the checkpoint needs torch")
+    from support.crafted_checkpoints import crafted_checkpoint, load_state, strided_embedding
+
+    folder = crafted_checkpoint(tmp_path / "crafted", tiny_hf_checkpoint, load_state(tiny_hf_checkpoint),
+                                strided_embedding)
+    dlg = dialog.build_dialog()
+    target = tmp_path / "exported.onnx"
+    dlg.export_to(str(folder), str(target))
+    end = time.monotonic() + 300
+    while dlg._helper is not None and time.monotonic() < end:
+        qt_pm.processEvents()
+        time.sleep(0.1)
+        dlg.poll()
+    text = dlg.status.text()
+    assert "pytorch_model.bin: refused" in text and "\n" not in text, text
+    assert not target.exists()
+    dlg.close()
+
+
 def test_open_dialog_is_one_window(qt_pm):
     first = dialog.open_dialog()
     assert dialog.open_dialog() is first

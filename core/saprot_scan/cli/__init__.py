@@ -182,7 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     m = msub.add_parser("import", help="check, export and cache a Hugging Face checkpoint downloaded elsewhere "
                                        "(a folder or a zip of one), as fetch does")
     m.add_argument("path")
-    m.add_argument("--name", default=None, help="registry name (default: recognised from the checkpoint's config)")
+    m.add_argument("--name", default=None, help="registry name (default: recognised from the checkpoint's config); "
+                                                "the checkpoint must have that model's shape")
+    m.add_argument("--any-shape", action="store_true",
+                   help="with --name: take a checkpoint whose layers or width differ from the named model's "
+                        "(your own experiments; the cache then holds a model of another size under that name)")
     m.add_argument("--fp16", action="store_true", help="also export an fp16 copy for GPUs")
     m.add_argument("--int8", action="store_true", help="also make a checked int8 copy for fast CPU scans")
     q = msub.add_parser("quantize", help="make the checked int8 copy of a cached model or an fp32 .onnx file")

@@ -125,7 +125,8 @@ def _import(args) -> int:
 
     from saprot_scan.models.stages import Stages
 
-    path = import_checkpoint(args.path, name=args.name, fp16=args.fp16, stages=Stages())
+    path = import_checkpoint(args.path, name=args.name, fp16=args.fp16, stages=Stages(),
+                             any_shape=args.any_shape)
     print(f"cached {path.name} at {path}", file=sys.stderr)
     if args.int8:
         _quantize_file(cached_model(path.name).path)

@@ -32,6 +32,8 @@ def check_vocab(folder: str | Path, required: bool = True) -> None:
         if required:
             raise ModelError(f"{Path(folder).name}: no vocab.txt; a SaProt checkpoint has its 446-token vocabulary")
         return
+    if path.stat().st_size > 1_000_000:  # SaProt's is 2 KB; never read a stranger's gigabytes into memory
+        raise ModelError(f"vocab.txt is {path.stat().st_size} bytes, not SaProt's 446-token vocabulary")
     tokens = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
     while tokens and not tokens[-1]:
         tokens.pop()

@@ -14,10 +14,8 @@ the shape models/fuse.py recognises, so the int8 path still fuses it onto onnxru
 """
 from __future__ import annotations
 
-import json
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -25,8 +23,9 @@ import numpy as np
 
 from saprot_scan.backends.feeding import ATTENTION_MASK, INPUT_IDS, LOGITS, QUERY_ROWS
 from saprot_scan.encoding.tokens import MASK_ID, VOCAB_SIZE
-from saprot_scan.errors import InputError, ModelError
+from saprot_scan.errors import ModelError
 from saprot_scan.models.checkpoint import LazyTensor, read_checkpoint
+from saprot_scan.models.esm_config import EsmShape, read_config  # noqa: F401  (read_config: part of this module's API)
 
 OPSET = 18
 #: Bytes of weights above which they go to a ``.data`` file beside the model, written one tensor at a time.
@@ -36,53 +35,6 @@ EXTERNAL_DATA_THRESHOLD = 500_000_000
 _ALIGN = 65536  # external tensors start at multiples of this, so onnxruntime can memory-map them anywhere
 _TOKEN_DROPOUT_TRAIN_KEPT = 1 - 0.15 * 0.8  # ESM's training mask ratio, as transformers hard-codes it
 INV_FREQ = "rotary_embeddings.inv_freq"  # the name models/fuse.py looks for
-
-
-@dataclass(frozen=True)
-class EsmShape:
-    """The settings of an ESM checkpoint that change the graph."""
-    layers: int
-    hidden: int
-    heads: int
-    intermediate: int
-    eps: float = 1e-5
-    token_dropout: bool = True
-    layer_norm_before: bool = False
-
-    @property
-    def head_size(self) -> int:
-        return self.hidden // self.heads
-
-
-def read_config(folder: str | Path) -> EsmShape:
-    """The checkpoint's config.json, refused unless it describes a SaProt-style ESM model this builder covers."""
-    folder = Path(folder)
-    try:
-        config = json.loads((folder / "config.json").read_text())
-    except FileNotFoundError:
-        raise InputError(f"{folder}: no config.json; expected a Hugging Face checkpoint folder") from None
-    except (OSError, ValueError) as err:
-        raise ModelError(f"{folder.name}/config.json: not readable JSON ({err})") from None
-    if config.get("model_type") != "esm" or config.get("vocab_size") != VOCAB_SIZE:
-        raise ModelError(f"{folder.name}: not a SaProt checkpoint (need an ESM model with a {VOCAB_SIZE}-token "
-                         f"vocabulary, found {config.get('model_type')} with {config.get('vocab_size')})")
-    unsupported = [f"{key}={config.get(key)!r}" for key, want in
-                   (("position_embedding_type", "rotary"), ("hidden_act", "gelu"), ("is_decoder", False))
-                   if config.get(key, want) != want]
-    if unsupported:
-        raise ModelError(f"{folder.name}: an ESM variant this exporter does not build ({', '.join(unsupported)})")
-    try:
-        shape = EsmShape(int(config["num_hidden_layers"]), int(config["hidden_size"]),
-                         int(config["num_attention_heads"]), int(config["intermediate_size"]),
-                         float(config.get("layer_norm_eps", 1e-5)), bool(config.get("token_dropout", False)),
-                         bool(config.get("emb_layer_norm_before", False)))
-    except (KeyError, TypeError, ValueError) as err:
-        raise ModelError(f"{folder.name}/config.json: missing or malformed setting {err}") from None
-    if shape.layers < 1 or shape.hidden % shape.heads or shape.head_size % 2:
-        raise ModelError(f"{folder.name}: {shape.hidden} hidden units do not split into {shape.heads} rotary heads")
-    if config.get("mask_token_id", MASK_ID) != MASK_ID:
-        raise ModelError(f"{folder.name}: mask token id {config.get('mask_token_id')} is not SaProt's {MASK_ID}")
-    return shape
 
 
 class Weights:
@@ -99,8 +51,8 @@ class Weights:
 
     def get(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         key = name if name.startswith("lm_head.") else self.prefix + name
-        if key == "lm_head.decoder.weight" and key not in self.tensors:
-            key = self.prefix + "embeddings.word_embeddings.weight"
+        if key == "lm_head.decoder.weight" and (self.shape.tied or key not in self.tensors):
+            key = self.prefix + "embeddings.word_embeddings.weight"  # tied, as transformers loads it
         tensor = self.tensors.get(key)
         if tensor is None and ".LayerNorm." in key:  # older names, which transformers still writes
             tensor = self.tensors.get(key.replace(".weight", ".gamma").replace(".bias", ".beta"))
@@ -309,7 +261,7 @@ def _rotary_tables(b: _Builder, shape: EsmShape) -> dict[str, str]:
     """cos/sin of position x inv_freq (float32, as transformers computes them), for all rows and query rows."""
     from onnx import TensorProto
 
-    inv_freq = 1.0 / (10000 ** (np.arange(0, shape.head_size, 2, dtype=np.float32) / shape.head_size))
+    inv_freq = 1.0 / (shape.rope_theta ** (np.arange(0, shape.head_size, 2, dtype=np.float32) / shape.head_size))
     b.inits.const(INV_FREQ, inv_freq.astype(np.float32), np.float32)
     length = b.op("Gather", [b.op("Shape", [INPUT_IDS]), "c_int_one"], axis=0)
     positions = b.op("Cast", [b.op("Range", ["c_int_zero", length, "c_int_one"])], to=TensorProto.FLOAT)

@@ -1,10 +1,10 @@
 """``saprot-scan models fetch``: download a pinned SaProt checkpoint, export it to ONNX, cache it.
 
 Why it is built this way:
-- The revision is a commit hash from ``models/registry.json``, so the files (and, through their Git LFS
-  pointers, their SHA-256) cannot change under us; every downloaded file is checked against the hub's record
-  for that commit (LFS SHA-256, or the Git blob id of small files) and against any hash the registry lists,
-  and all hashes go into the cache manifest.
+- The revision is a commit hash from ``models/registry.json``; every downloaded file is checked against the
+  server's record for that commit (LFS SHA-256, or the Git blob id of small files), which catches damage on
+  the way, and against a pin (``models.pins``: the registry's SHA-256, else those recorded at the first
+  fetch), which catches a server sending other files; all hashes go into the cache manifest.
 - Files are downloaded by ``models.download`` (ranged GETs into ``FILE.part``): a dropped connection or
   Ctrl-C keeps what arrived and the next fetch continues from there, under every huggingface_hub version.
 - One fetch or import of a model at a time (``models.locking``): a second waits, then uses the first's result.
@@ -29,7 +29,8 @@ from typing import Callable
 from saprot_scan.errors import HubUnreachable, InputError, ModelError
 from saprot_scan.models.download import ConnectionLost, Damaged, HttpRefusal, RemoteFile, download
 from saprot_scan.models.hashing import sha256_file
-from saprot_scan.models.locking import model_lock
+from saprot_scan.models.locking import model_lock, private_folder, refuse_link
+from saprot_scan.models.pins import expected_hashes, record_first_fetch
 from saprot_scan.models.stages import QUIET, Stages, human_bytes
 from saprot_scan.settings import models_dir
 
@@ -140,8 +141,26 @@ def _remote_files(name: str, repo: str, revision: str) -> dict[str, RemoteFile]:
             for s in info.siblings or []}
 
 
-def _download(name: str, entry: dict, target: Path, stages: Stages) -> dict[str, str | None]:
-    """Download config, tokenizer and weight files of the pinned revision into ``target`` (resumable)."""
+def _check_listing(name: str, wanted: list[RemoteFile], pins: dict[str, str], origin: str) -> None:
+    """Refuse, before downloading, a listing whose files or hashes are not the pinned ones."""
+    if not pins:
+        return
+    listed = {f.name for f in wanted}
+    if listed != set(pins):
+        raise ModelError(f"cannot fetch {name}: the server lists {', '.join(sorted(listed)) or 'no files'}, not the "
+                         f"files of {origin} ({', '.join(sorted(pins))}); refusing it (a wrong mirror or HF_ENDPOINT?)")
+    for remote_file in wanted:
+        want = pins[remote_file.name]
+        if remote_file.sha256 and remote_file.sha256 != want:
+            raise ModelError(f"cannot fetch {name}: the server lists {remote_file.name} with SHA-256 "
+                             f"{remote_file.sha256[:12]}..., not {origin} {want[:12]}...; refusing it (a wrong "
+                             "mirror or HF_ENDPOINT?)")
+
+
+def _download(name: str, entry: dict, target: Path, stages: Stages, pins: dict[str, str] | None = None,
+              origin: str = "") -> dict[str, str | None]:
+    """Download config, tokenizer and weight files of the pinned revision into ``target`` (resumable); a
+    listing that disagrees with ``pins`` (``models.pins``) is refused before anything is downloaded."""
     from huggingface_hub import hf_hub_url
     from huggingface_hub.utils import build_hf_headers
 
@@ -152,6 +171,7 @@ def _download(name: str, entry: dict, target: Path, stages: Stages) -> dict[str,
     remote = _remote_files(name, repo, revision)
     weights, _ = _weight_files(list(remote))
     wanted = [remote[n] for n in [n for n in CONFIG_FILES if n in remote] + weights]
+    _check_listing(name, wanted, pins or {}, origin)
     total = sum(f.size or 0 for f in wanted)
     stages.say(f"downloading {name} from {repo} at {revision[:12]}: {len(wanted)} files, {human_bytes(total)}"
                + (f" ({entry['size_warning']})" if entry.get("size_warning") else ""))
@@ -182,12 +202,14 @@ def _download(name: str, entry: dict, target: Path, stages: Stages) -> dict[str,
             raise ModelError(f"cannot fetch {name}: {err}; the damaged download was deleted, run the same "
                              "command again") from None
     stages.say(f"downloaded {name}: {len(wanted)} files, {human_bytes(total)} in {time.monotonic() - start:.1f} s; "
-               "hashes match the hub's records")
+               "hashes match the server's listing")
     return {f.name: f.sha256 for f in wanted}
 
 
-def _check_hashes(folder: Path, files: list[str], expected: dict[str, str | None]) -> dict[str, str]:
-    """SHA-256 of every file; a file that disagrees with a known hash is deleted and fails the fetch."""
+def _check_hashes(folder: Path, files: list[str], expected: dict[str, str | None], pins: dict[str, str],
+                  origin: str) -> dict[str, str]:
+    """SHA-256 of every file; a file that disagrees with a known hash is deleted and fails the fetch: with the
+    hub's record it was damaged on the way, with a pin (``models.pins``) it is other content."""
     hashes = {}
     for name in files:
         path = folder / name
@@ -195,17 +217,26 @@ def _check_hashes(folder: Path, files: list[str], expected: dict[str, str | None
             raise ModelError(f"{name} is missing from the downloaded checkpoint")
         digest = sha256_file(path)
         want = expected.get(name)
+        if pins.get(name) and digest != pins[name]:
+            path.unlink()
+            raise ModelError(f"{name}: SHA-256 {digest[:12]}... differs from {origin} {pins[name][:12]}...; "
+                             "refused and deleted: the server sent other content for this pinned revision (a wrong "
+                             "mirror or HF_ENDPOINT?)")
         if want and digest != want:
             path.unlink()
             raise ModelError(f"{name}: SHA-256 {digest[:12]}... does not match the expected {want[:12]}...; "
                              "the download was damaged (deleted; run the fetch again)")
         hashes[name] = digest
+    missing = sorted(set(pins) - set(files))
+    if missing:
+        raise ModelError(f"{', '.join(missing)}: missing, though {origin} names it; refusing the download")
     return hashes
 
 
 def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: str | None = None,
                            revision: str | None = None, fp16: bool = False,
-                           expected_sha256: dict[str, str | None] | None = None, stages: Stages | None = None) -> Path:
+                           expected_sha256: dict[str, str | None] | None = None, stages: Stages | None = None,
+                           pins: dict[str, str] | None = None, pin_origin: str = "") -> Path:
     """Hash, check, export and cache a downloaded (or local) checkpoint under ``models_dir()/name``.
 
     The cache entry appears only complete: built in a staging folder, manifest written last, then moved.
@@ -226,19 +257,18 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
     weights, pickled = _weight_files(present)
     files = [n for n in CONFIG_FILES if n in present] + weights
     expected = dict(expected_sha256 or {})
-    for file_name, digest in (entry.get("sha256") or {}).items():
-        if expected.get(file_name) and expected[file_name] != digest:
-            raise ModelError(f"{file_name}: the registry and the hub disagree on its SHA-256; refusing it")
-        expected[file_name] = digest
     stages.say(f"checking the SHA-256 of {len(files)} files")
-    hashes = _check_hashes(snapshot, files, expected)
+    hashes = _check_hashes(snapshot, files, expected, dict(pins or {}), pin_origin)
+    if pins:
+        stages.say(f"SHA-256 match {pin_origin}")
 
     root = models_dir()
     root.mkdir(parents=True, exist_ok=True)
-    work = root / f".{name}.work"
-    build = work / "build"
+    work = private_folder(root / f".{name}.work")  # never a planted link: it is emptied and written below
+    build = refuse_link(work / "build")
     shutil.rmtree(build, ignore_errors=True)
-    build.mkdir(parents=True)
+    build.mkdir()
+    final, old = refuse_link(root / name), refuse_link(root / f".{name}.old")
     try:
         checkpoint = snapshot  # pickled weights are read by models/checkpoint.py's restricted reader
         onnx_name = f"{name}.onnx"
@@ -259,8 +289,6 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
             manifest.update(onnx_fp16=f"{name}-fp16.onnx", sha256_fp16=half["sha256"],
                             max_abs_logit_diff_fp16=half["max_abs_logit_diff"])
         (build / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        final = root / name
-        old = root / f".{name}.old"
         shutil.rmtree(old, ignore_errors=True)
         if final.exists():
             os.replace(final, old)
@@ -283,16 +311,19 @@ def _already_fetched(name: str, entry: dict) -> Path | None:
 
 def _download_folder(name: str, revision: str) -> Path:
     """Where the pinned revision's files arrive; another revision's partial files are dropped."""
-    work = models_dir() / f".{name}.work"
+    models_dir().mkdir(parents=True, exist_ok=True)
+    work = private_folder(models_dir() / f".{name}.work")
     if work.is_dir():
         for old in work.glob("download-*"):
             if old.name != f"download-{revision[:12]}":
                 shutil.rmtree(old, ignore_errors=True)
-    return work / f"download-{revision[:12]}"
+    return refuse_link(work / f"download-{revision[:12]}")
 
 
 def _remove_empty(folder: Path) -> None:
     """Drop staging folders left without a single downloaded byte (a fetch that failed at once)."""
+    if folder.is_symlink():
+        return
     for path in sorted((folder, *folder.rglob("*")), key=lambda p: len(p.parts), reverse=True):
         if path.is_dir():
             try:
@@ -321,15 +352,21 @@ def fetch_model(name: str, fp16: bool = False, progress: bool = True,
             stages.say(f"{name} was fetched by the other process")
             return done
         download_dir = _download_folder(name, entry["revision"])
+        pins, origin = expected_hashes(name, entry)
         try:
-            expected = _download(name, entry, download_dir, stages)
+            expected = _download(name, entry, download_dir, stages, pins, origin)
         except KeyboardInterrupt:
             stages.say(f"stopped; the bytes downloaded so far are kept, 'saprot-scan models fetch {name}' continues")
             raise
         finally:
             _remove_empty(models_dir() / f".{name}.work")
         final = install_from_snapshot(name, download_dir, repo=entry["repo"], revision=entry["revision"], fp16=fp16,
-                                      expected_sha256=expected, stages=stages)
+                                      expected_sha256=expected, stages=stages, pins=pins, pin_origin=origin)
+        if not pins:
+            files = json.loads((final / "manifest.json").read_text())["files"]
+            if record_first_fetch(name, entry["revision"], files):
+                stages.say(f"first fetch of {name} at {entry['revision'][:12]}: no public source pins its files' "
+                           "SHA-256, so this download's are recorded; a later fetch whose files differ is refused")
         shutil.rmtree(models_dir() / f".{name}.work", ignore_errors=True)  # the ONNX export is what scores
         stages.say(f"cached {name} at {final}")
         return final

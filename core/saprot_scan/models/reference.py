@@ -52,7 +52,7 @@ def reference_logits(weights: Weights, ids: np.ndarray, mask: np.ndarray) -> np.
     if shape.layer_norm_before:
         hidden = _layer_norm(hidden, weights, "embeddings.layer_norm")
     hidden = hidden * mask[:, :, None]
-    inv_freq = 1.0 / (10000 ** (np.arange(0, size, 2, dtype=np.float64) / size))
+    inv_freq = 1.0 / (shape.rope_theta ** (np.arange(0, size, 2, dtype=np.float64) / size))
     angles = np.arange(tokens)[:, None] * inv_freq[None, :]
     angles = np.concatenate([angles, angles], axis=-1)
     cos, sin = np.cos(angles), np.sin(angles)
