@@ -7,7 +7,9 @@ DIR/residues/part-*.parquet   one row per residue       (structure_id, chain, po
                               mean, min, max, model, method, precision)
 DIR/manifest.parquet          one row per structure and (model sha256, method, precision): status ok /
                               failed / skipped, reason, model, model_sha256, method, precision, device,
-                              chains, scored_chains, residues, seconds, node, pid, part, finished
+                              chains, scored_chains, residues, seconds, node, pid, part, finished,
+                              score_meaning (the scorer's ScoreMeaning as JSON; empty in folders
+                              written before it was stored: ``load_results`` then goes by the model name)
 DIR/manifest.log              append-only JSON lines since the last fold (folded in at the end of a run)
 DIR/.lock                     held while a run writes here
 ```
@@ -39,7 +41,8 @@ RESIDUES = "residues"
 #: The resume key of a manifest row, besides the structure id.
 KEY_COLUMNS = ("structure_id", "model_sha256", "method", "precision")
 MANIFEST_COLUMNS = ("structure_id", "source", "status", "reason", "model", "model_sha256", "method", "precision",
-                    "device", "chains", "scored_chains", "residues", "seconds", "node", "pid", "part", "finished")
+                    "device", "chains", "scored_chains", "residues", "seconds", "node", "pid", "part", "finished",
+                    "score_meaning")
 _INT_COLUMNS = ("chains", "scored_chains", "residues", "pid")
 #: A part is written when this many substitution rows wait, or this many seconds after its first structure.
 PART_ROWS = 500_000
