@@ -14,7 +14,7 @@ import numpy as np
 from saprot_scan.encoding.structure import ResidueId
 from saprot_scan.encoding.tokens import AMINO_ACIDS, MAX_RESIDUES
 from saprot_scan.errors import InputError
-from saprot_scan.scoring.meaning import LOG_RATIO, ScoreMeaning, meaning_from_saved
+from saprot_scan.scoring.meaning import LOG_RATIO, ScoreMeaning, meaning_from_saved, meaning_of_named
 
 #: Per-residue summaries over the 19 substitutions; a single amino-acid letter is also accepted.
 SUMMARIES = ("mean", "min", "max")
@@ -208,8 +208,6 @@ class ScanResult:
 def _saved_meaning(data: dict) -> ScoreMeaning:
     """The meaning a saved result carried, or the one its label or model name settles; else one clear error
     (a file from before meanings were stored, by a scorer this installation cannot name)."""
-    from saprot_scan.backends.base import meaning_of_named
-
     found = meaning_from_saved(data, meaning_of_named)
     if found is None:
         raise InputError(f"saved scores of model {data.get('model')!r} do not say what they mean (written before "

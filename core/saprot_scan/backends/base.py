@@ -146,25 +146,6 @@ def load_scorer(spec=None, device: str = "auto", precision: str | None = "auto")
     return _load(OFFLINE_DEFAULT, device, precision, origin="offline default")
 
 
-def meaning_of_named(name: str):
-    """The ``ScoreMeaning`` of the scores the scorer called ``name`` makes, for results saved without one (batch
-    folders and JSON written before meanings were stored); None when the name does not settle it (a fitted or
-    unknown scorer), so the reader refuses rather than guesses. An ONNX model is always SaProt's log-ratio."""
-    from saprot_scan.kinds import DEFAULT_KIND, split_spec
-    from saprot_scan.scoring.meaning import LOG_RATIO, meaning_of
-
-    name = str(name or "").strip()
-    if not name or " " in name:
-        return None
-    kind, _ = split_spec(name)
-    if kind == DEFAULT_KIND:
-        return LOG_RATIO
-    try:
-        return meaning_of(load_scorer(name))
-    except Exception:  # noqa: BLE001 - a part that no longer loads: the name settles nothing
-        return None
-
-
 def default_model_line() -> str:
     """Which scorer runs when none is named, and why: ``"name (origin)"``, or ``"none (reason)"``; a saved
     preference that cannot load is named with the way to forget it, after the scorer that runs instead."""

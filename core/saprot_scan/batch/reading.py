@@ -35,8 +35,7 @@ def _meaning(row: dict, out: Path):
     the meaning of the scorer the model name names; never a guess."""
     import json
 
-    from saprot_scan.backends.base import meaning_of_named
-    from saprot_scan.scoring.meaning import ScoreMeaning
+    from saprot_scan.scoring.meaning import ScoreMeaning, meaning_of_named
 
     text = row.get("score_meaning")
     if text:

@@ -2,7 +2,8 @@
 
 Every scorer declares one ``ScoreMeaning`` (attribute ``score_meaning``; ``meaning_of`` gives the default for a
 scorer that declares none) and every ScanResult carries it, so colour bars, legends, log lines, suggestion
-texts and file headers all say the same thing, taken from here. Standard library only.
+texts and file headers all say the same thing, taken from here. Standard library only (scorer kinds are
+looked up by name through ``kinds``).
 """
 from __future__ import annotations
 
@@ -131,6 +132,24 @@ def meaning_of(scorer) -> ScoreMeaning:
     """The scorer's declared meaning, or ``UNDECLARED`` for one that declares none."""
     meaning = getattr(scorer, "score_meaning", None)
     return meaning if isinstance(meaning, ScoreMeaning) else UNDECLARED
+
+
+def meaning_of_named(name: str) -> ScoreMeaning | None:
+    """The meaning of the scores the scorer called ``name`` makes, for results saved without one (batch folders
+    and JSON written before meanings were stored); None when the name does not settle it (a fitted or unknown
+    scorer), so the reader refuses rather than guesses. An ONNX model always gives SaProt's log-ratio."""
+    from saprot_scan.kinds import DEFAULT_KIND, kind_loader, split_spec
+
+    name = str(name or "").strip()
+    if not name or " " in name:
+        return None
+    kind, spec = split_spec(name)
+    if kind == DEFAULT_KIND:
+        return LOG_RATIO
+    try:
+        return meaning_of(kind_loader(kind)(spec, "cpu", "auto"))
+    except Exception:  # noqa: BLE001 - a scorer (or part) that no longer loads: the name settles nothing
+        return None
 
 
 def meaning_from_saved(data: dict, by_model=None) -> ScoreMeaning | None:
