@@ -109,7 +109,7 @@ for i, aa in enumerate(chain.sequence):
 fitted = FittedModel(chain_id="A", sequence=chain.sequence, residue_labels=[r.label for r in chain.residue_ids],
                      zero_shot={"model": result.model_name, "sha256": result.model_sha256, "method": "masked"},
                      alpha=1.0, intercept=0.0, zs_coef=2.0, weights=np.round(weights, 10), n_labels=40,
-                     measured=tuple(range(40)))
+                     measured=tuple(range(40)), reference={"kind": "wild type", "value": 0.0, "source": "a WT row"})
 path = params["work"] + "/fit.json"
 fitted.save(path)
 run(session, "open " + params["1aki"])

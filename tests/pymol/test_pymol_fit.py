@@ -22,6 +22,7 @@ def fitted_file(test_data, tiny_onnx_model, tmp_path_factory):
         mt = "ACDEFGHIKLMNPQRSTVWY"[j]
         if mt != wt:
             rows.append(f"{wt}{i + 1}{mt},{zs.scores[i, j] + (2.0 if i % 3 == 0 else 0.0):.5f}")
+    rows.append("WT,0.0")  # the measured wild type: fitted scores are relative to it (issue 24)
     (out / "labels.csv").write_text("mutant,score\n" + "\n".join(rows) + "\n")
     assert cli.main(["fit", path, "--model", str(tiny_onnx_model), "--quiet", "--labels", str(out / "labels.csv"),
                      "--save", str(out / "fit.json"), "--csv", str(out / "fit.csv")]) == 0
