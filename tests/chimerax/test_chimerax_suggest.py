@@ -128,6 +128,6 @@ out["mutations"] = log.html()
 """)
     assert out["unmeasured"] == 129 - 40 and out["diff"] < 1e-9
     assert "predicted assay value minus the wild type" in out["scan_log"] and "saprot_percentile" in out["scan_log"]
-    assert "89 residues had no assay label" in out["scan_log"] and "classes: likely damaging" in out["scan_log"]
+    assert "89 residues had no assay label" in out["scan_log"] and "classes: bottom quarter" in out["scan_log"]
     assert "<th>percentile</th><th>class</th>" in out["mutations"]
     assert "no assay label at this site" in out["mutations"] and "log P(mutant)" not in out["mutations"]

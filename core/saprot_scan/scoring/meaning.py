@@ -164,3 +164,25 @@ def meaning_from_saved(data: dict, by_model=None) -> ScoreMeaning | None:
     if label in _KNOWN_LABELS:
         return _KNOWN_LABELS[label]
     return chain_z(label) if "z units" in label else ScoreMeaning(label, UNDECLARED.unit, UNDECLARED.zero, False)
+
+
+#: Who makes numbers of each meaning, for the table in docs/scores.md (``meanings_markdown``).
+_TABLE_ROWS = (("SaProt models (`saprot-35m`, `saprot-650m`, `saprot-scan-default`, .onnx files)", LOG_RATIO),
+               ("`structure-blend` (offline default), `burial-blosum`, `learned-structure`, ensembles (`A+B`)",
+                chain_z("")),
+               ("fitted model, labels with a wild type (a `WT`/`_wt`/`_sy` row, a synonymous variant or "
+                "`fit --wild-type-score`)", FITTED),
+               ("fitted model, labels without a wild type", FITTED_MEAN),
+               ("fitted-model file saved before the reference was recorded", FITTED_INTERCEPT))
+
+
+def meanings_markdown() -> str:
+    """The table of docs/scores.md: per scorer, the unit, what 0 is, what > 0 says, how a multi-site score is
+    formed and what a synonymous site gets, from the meanings themselves (a test keeps the page in step)."""
+    lines = ["| scorer | unit | 0 is | > 0 says | a multi-site score is | a synonymous site gets |",
+             "|---|---|---|---|---|---|"]
+    for who, m in _TABLE_ROWS:
+        says = "predicted better than the wild type" if m.vs_wild_type else \
+            f"more tolerated than {m.zero}; nothing against the wild type"
+        lines.append(f"| {who} | {m.unit} | {m.zero} | {says} | {m.multi_site} | {m.synonymous} |")
+    return "\n".join(lines)
