@@ -171,3 +171,24 @@ def test_pymol_mutations_of_the_structure_scorer_say_its_own_units(pm, test_data
     cmd.do("saprot_suggest")
     out = capfd.readouterr().out
     assert "most tolerated" in out and "predicted better than the wild type" not in out
+
+
+# ---------------------------------------------------------------------------------------------- issue 24
+
+def test_pymol_suggest_by_a_fit_without_a_measured_wild_type_claims_nothing_about_it(
+        pm, test_data, tiny_onnx_model, fitted_file, tmp_path, capfd):
+    """Labels without a wild-type row: fitted scores are relative to the average measured variant, and
+    saprot_suggest never calls them better than the wild type (item 2)."""
+    labels = fitted_file.parent / "labels.csv"
+    rows = [line for line in labels.read_text().splitlines() if line != "WT,0.0"]
+    (tmp_path / "no-wt.csv").write_text("\n".join(rows) + "\n")
+    path = structure(test_data, "1aki")
+    assert cli.main(["fit", path, "--model", str(tiny_onnx_model), "--quiet", "--labels", str(tmp_path / "no-wt.csv"),
+                     "--save", str(tmp_path / "no-wt.json")]) == 0
+    cmd.load(path)
+    cmd.do(f"saprot_scan 1aki, fitted={tmp_path / 'no-wt.json'}")
+    capfd.readouterr()
+    cmd.do("saprot_suggest")
+    out = capfd.readouterr().out
+    assert "average measured variant" in out
+    assert "better than the wild type" not in out.replace("none is claimed better than the wild type", "")
