@@ -159,3 +159,11 @@ def test_the_scores_page_table_is_the_meanings():
     assert block == meaning.meanings_markdown()
     for kind in (meaning.LOG_RATIO, meaning.chain_z("x"), meaning.FITTED, meaning.FITTED_MEAN):
         assert kind.multi_site in block and kind.synonymous in block and kind.unit in block
+
+
+def test_a_fitted_result_saved_before_the_wild_type_was_anchored_claims_nothing_about_it():
+    """Issue 24, item 2: such scores were relative to the model's intercept, whatever their old label said."""
+    older = {"label": meaning.FITTED.label, "unit": "assay units", "zero": "the wild type", "vs_wild_type": True}
+    assert meaning.ScoreMeaning.from_dict(older) == meaning.FITTED_INTERCEPT
+    assert not meaning.FITTED_INTERCEPT.vs_wild_type
+    assert meaning.ScoreMeaning.from_dict(meaning.FITTED.to_dict()) == meaning.FITTED

@@ -59,6 +59,8 @@ class ScoreMeaning:
         those of the known meaning with the same label (or "not stated")."""
         base = cls(label=str(data["label"]), unit=str(data["unit"]), zero=str(data["zero"]),
                    vs_wild_type=bool(data["vs_wild_type"]))
+        if base.label == FITTED.label and "multi_site" not in data:
+            return FITTED_INTERCEPT  # fitted before the wild type was measured: relative to the intercept
         known = next((m for m in _KNOWN_LABELS.values() if (m.label, m.unit, m.zero, m.vs_wild_type)
                       == (base.label, base.unit, base.zero, base.vs_wild_type)), None)
         if known is None and base.unit == _Z_UNIT:
