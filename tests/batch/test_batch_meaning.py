@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+import numpy as np
 import pytest
 
-from saprot_scan import load_scorer
-from saprot_scan.batch import load_results
-from saprot_scan.errors import InputError
-from saprot_scan.results import ScanResult
-from saprot_scan.scoring.meaning import LOG_RATIO, meaning_of
-from support.batch_runs import run_batch
+pa = pytest.importorskip("pyarrow", reason="batch output needs the batch extra (pyarrow)")
+import pyarrow.parquet as pq  # noqa: E402
 
-pytest.importorskip("pyarrow", reason="batch output needs the batch extra (pyarrow)")
+from saprot_scan import load_scorer  # noqa: E402
+from saprot_scan.batch import load_results  # noqa: E402
+from saprot_scan.errors import InputError  # noqa: E402
+from saprot_scan.results import ScanResult  # noqa: E402
+from saprot_scan.scoring.meaning import LOG_RATIO, meaning_of  # noqa: E402
+from support.batch_runs import run_batch  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +50,12 @@ def test_an_older_batch_folder_gets_its_meaning_from_the_model_name_or_a_refusal
     old = tmp_path / "old"
     shutil.copytree(offline_batch, old)
     _rewrite_manifest(old, lambda row: row.pop("score_meaning"))  # written before meanings were stored
+    for part in (old / "scores").glob("part-*.parquet"):  # ... and before percentiles were
+        pq.write_table(pq.read_table(part).drop(["percentile", "class"]), part)
     (result,) = load_results(old, "1l2y")
     assert result.meaning == meaning_of(load_scorer("structure-blend"))
+    (fresh,) = load_results(offline_batch, "1l2y")
+    assert np.array_equal(result.percentiles(), fresh.percentiles(), equal_nan=True)
     _rewrite_manifest(old, lambda row: row.update(model="a retired scorer"))
     with pytest.raises(InputError, match="written before batch folders recorded what their scores mean"):
         load_results(old, "1l2y")
