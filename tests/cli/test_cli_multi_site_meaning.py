@@ -69,3 +69,7 @@ def test_fit_says_when_labels_read_in_the_other_numbering(test_data, tmp_path):
     proc = run_cli("fit", structure, "--model", "burial-blosum", "--labels", labels, "--numbering", "author",
                    cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
+    index_form = f"{chain.sequence[-1]}{len(chain)}A"  # the last residue: index 128, author 140
+    proc = run_cli("fit", structure, "--model", "burial-blosum", "--labels", labels, "--numbering", "author",
+                   "--predict", index_form, "--predictions", tmp_path / "p.csv", cwd=tmp_path)
+    assert_one_line_error(proc, "it reads correctly in index numbering: --numbering index")

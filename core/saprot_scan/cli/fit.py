@@ -47,7 +47,7 @@ def multi_site_zero_shot(chain, sites_by_mutant: dict, model, method: str, resul
 def run(args) -> int:
     from saprot_scan.backends.base import load_scorer
     from saprot_scan.design.fitting import apply_fitted, describe_cv, fit_model, label_zero_shot
-    from saprot_scan.design.labels import Labels, normalise_variant, read_labels
+    from saprot_scan.design.labels import Labels, normalise_variant, numbering_hint, read_labels
     from saprot_scan.encoding.plddt import chain_tokens
     from saprot_scan.outputs import HEATMAP_SUFFIXES
     from saprot_scan.outputs.files import check_writable, write_text_atomic
@@ -69,7 +69,11 @@ def run(args) -> int:
     labels = read_labels(args.labels, chain.sequence, labels_of, args.numbering)  # all checked before model work
     to_predict = {}
     for text in _variants_to_predict(args):
-        to_predict[text] = normalise_variant(text, chain.sequence, labels_of, args.numbering)
+        try:
+            to_predict[text] = normalise_variant(text, chain.sequence, labels_of, args.numbering)
+        except InputError as err:
+            raise InputError(f"--predict {err}{numbering_hint(text, chain.sequence, labels_of, args.numbering)}") \
+                from None
     model = load_scorer(args.model, device=args.device, precision=args.precision)
     model.check()
     check_method(model, args.method)
