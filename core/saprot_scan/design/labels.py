@@ -137,8 +137,8 @@ def parse_labels(text: str, sequence: str, residue_labels: Sequence[str] | None 
 
 
 def numbering_hint(mutant: str, sequence: str, residue_labels: Sequence[str] | None, numbering: str) -> str:
-    """" (these look like ... numbering: --numbering X)" when the mutant reads correctly in the other numbering;
-    "" otherwise. The same hint ``score`` gives for a wrongly numbered variant."""
+    """A hint naming the other numbering (" (it reads correctly in author numbering: --numbering author)") when
+    the mutant reads correctly in it, else "": what ``score`` does for a wrongly numbered variant."""
     other = "author" if numbering == "index" else "index"
     if other == "author" and not residue_labels:
         return ""
