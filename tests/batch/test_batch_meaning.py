@@ -35,6 +35,9 @@ def test_a_batch_folder_keeps_its_scorers_meaning(offline_batch):
     assert saved["zero"] == "the chain's typical substitution" and saved["vs_wild_type"] is False
     manifest = pq.read_table(offline_batch / "manifest.parquet").to_pylist()
     assert json.loads(manifest[0]["score_meaning"])["label"] == expected.label
+    (part,) = (offline_batch / "scores").glob("part-*.parquet")
+    stored = pq.read_schema(part).metadata[b"saprot_scan.score_meaning"]
+    assert json.loads(stored)["zero"] == expected.zero  # also in each part, for a plain Parquet reader
 
 
 def _rewrite_manifest(folder, change) -> None:

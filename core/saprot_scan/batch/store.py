@@ -44,6 +44,8 @@ MANIFEST_COLUMNS = ("structure_id", "source", "status", "reason", "model", "mode
                     "device", "chains", "scored_chains", "residues", "seconds", "node", "pid", "part", "finished",
                     "score_meaning")
 _INT_COLUMNS = ("chains", "scored_chains", "residues", "pid")
+#: Parquet schema metadata key of a part's scores' ``ScoreMeaning`` (JSON), beside the manifest's column.
+MEANING_KEY = "saprot_scan.score_meaning"
 #: A part is written when this many substitution rows wait, or this many seconds after its first structure.
 PART_ROWS = 500_000
 PART_SECONDS = 30.0
@@ -239,6 +241,10 @@ class Store:
             arrays = [pa.array(data[f.name], type=f.type.value_type).dictionary_encode()
                       if pa.types.is_dictionary(f.type) else pa.array(data[f.name], type=f.type)
                       for f in schema]
+            # the scorer's meaning also rides in each part's schema, for readers that never open the manifest
+            meanings = {o.score_meaning for o in self._buffer if o.score_meaning}
+            if len(meanings) == 1:
+                schema = schema.with_metadata({MEANING_KEY: next(iter(meanings))})
             _write_table_atomic(pa.Table.from_arrays(arrays, schema=schema), self.dir / folder / part)
         self._append_log([self._row(o, part) for o in self._buffer])
         self._buffer, self._buffer_rows = [], 0
