@@ -9,8 +9,8 @@ with means over all assays and over those marked comparable.
     python bench/dms.py --model burial-blosum --write      # also rewrite the block in BENCHMARKS.md
 
 Beside Spearman it measures the precision of the three percentile classes (``saprot_scan.scoring.percentiles``):
-of the substitutions a scorer calls "likely damaging", the share in the assay's most damaging quarter, and of
-those it calls "likely tolerated", the share in its most tolerated quarter (random: 25% each).
+of the substitutions a scorer puts in the chain's "bottom quarter", the share in the assay's most damaging
+quarter, and of those in its "top quarter", the share in its most tolerated quarter (random: 25% each).
 
 Results go to bench/results/dms-<split>-<stamp>.json; --write renders the newest run per scorer, and writes
 the class precision to models/class_precision.json (read by the heatmap legend and the viewers) and to the
@@ -235,10 +235,10 @@ def classes_markdown(run: dict) -> str:
     summary = precision_summary(run)
     if not summary:
         return ""
-    lines = ["Percentile classes (likely damaging: bottom 25% of the chain's substitutions; likely tolerated: "
-             "top 25%): the share of each class in the assay's most damaging / most tolerated quarter of its "
-             "single substitutions, pooled over the assays (mean of the per-assay shares in brackets); random = "
-             "25%.", "", "| scorer | likely damaging | likely tolerated | flagged (damaging / tolerated) |",
+    lines = ["Percentile classes (bottom quarter: the 25% of the chain's substitutions scored least tolerated; top "
+             "quarter: the 25% scored most tolerated): the share of each class in the assay's most damaging / most "
+             "tolerated quarter of its single substitutions, pooled over the assays (mean of the per-assay shares in "
+             "brackets); random = 25%.", "", "| scorer | bottom quarter | top quarter | flagged (bottom / top) |",
              "|---|---|---|---|"]
     for name, row in summary.items():
         shown = f"{name} (in-sample)" if row.get("in_sample") else name

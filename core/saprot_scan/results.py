@@ -14,7 +14,7 @@ import numpy as np
 from saprot_scan.encoding.structure import ResidueId
 from saprot_scan.encoding.tokens import AMINO_ACIDS, MAX_RESIDUES
 from saprot_scan.errors import InputError
-from saprot_scan.scoring.meaning import LOG_RATIO, ScoreMeaning, meaning_from_saved
+from saprot_scan.scoring.meaning import LOG_RATIO, ScoreMeaning, meaning_from_saved, meaning_of_named
 
 #: Per-residue summaries over the 19 substitutions; a single amino-acid letter is also accepted.
 SUMMARIES = ("mean", "min", "max")
@@ -201,11 +201,21 @@ class ScanResult:
                    struct=data.get("structure_3di", ""), plddt_mask_applied=bool(data.get("plddt_mask_applied")),
                    plddt_masked_count=int(data.get("plddt_masked_residues", 0)), windows=int(data.get("windows", 1)),
                    source=data.get("source", ""), notes=list(data.get("notes", [])),
-                   meaning=meaning_from_saved(data),
+                   meaning=_saved_meaning(data),
                    positions=() if positions == tuple(range(1, len(positions) + 1)) else positions,
                    measured=tuple(bool(r["measured"]) for r in data["residues"])
                    if data["residues"] and all("measured" in r for r in data["residues"]) else (),
                    ranks=_saved_ranks(data["residues"], columns), known=data.get("known_variants"))
+
+
+def _saved_meaning(data: dict) -> ScoreMeaning:
+    """The meaning a saved result carried, or the one its label or model name settles; else one clear error
+    (a file from before meanings were stored, by a scorer this installation cannot name)."""
+    found = meaning_from_saved(data, meaning_of_named)
+    if found is None:
+        raise InputError(f"saved scores of model {data.get('model')!r} do not say what they mean (written before "
+                         "meanings were stored) and the model name does not settle it; scan again")
+    return found
 
 
 def _saved_ranks(residues: list, columns: list[int]) -> np.ndarray | None:

@@ -93,7 +93,8 @@ def saprot_suggest(avoid: str = "", radius: float = 5.0, top: int = 10, per_posi
 DESCRIPTION
 
     "saprot_suggest" lists the best single substitutions of the scored chains (score > 0:
-    predicted better than the wild type for SaProt and fitted models, fitted= in saprot_scan;
+    predicted better than the wild type for SaProt and for fitted models (fitted= in saprot_scan) whose
+    labels held the wild type;
     only "most tolerated" for the structure scorers and ensembles, whose 0 is the chain's typical
     substitution; at a fitted scan's unmeasured residues only after all measured ones),
     with no mutation to P, G or C unless allowed, at most per_position per residue, and none

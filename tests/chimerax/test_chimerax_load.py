@@ -99,3 +99,24 @@ out["usage"] = log.text()
     assert out["scored"] == []
     for word in ("saprot load", "summary", "palette", "key", "model", "method"):
         assert word in out["usage"], word
+
+
+def test_load_keeps_the_batch_scorers_meaning(chimerax, tmp_path, test_data):
+    """Issue 24, item 1: a folder the offline default (per-chain z-scores) wrote is read back as z-scores;
+    ``saprot load``, ``saprot mutations`` and ``saprot suggest`` never say "better than the wild type"."""
+    path = test_data / "foldseek_3di" / "1aki.cif"  # one model, chain A
+    folder = tmp_path / "bout"
+    proc = subprocess.run([sys.executable, "-m", "saprot_scan.cli", "batch", str(path), "--out", str(folder),
+                           "--model", "structure-blend", "--quiet"], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "SAPROT_SCAN_CACHE": str(tmp_path / "cli-cache")})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = chimerax("""
+run(session, "open " + params["path"])
+run(session, "saprot load " + params["out"] + " 1aki")
+run(session, "saprot mutations #1/A:44")
+run(session, "saprot suggest label false")
+out["log"] = log.text()
+""", out=str(folder), path=str(path))
+    text = out["log"]
+    assert "z units" in text and "typical substitution" in text and "log-ratio" not in text
+    assert "better than the wild type" not in text.replace("none is claimed better than the wild type", "")

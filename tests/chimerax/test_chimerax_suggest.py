@@ -109,7 +109,7 @@ for i, aa in enumerate(chain.sequence):
 fitted = FittedModel(chain_id="A", sequence=chain.sequence, residue_labels=[r.label for r in chain.residue_ids],
                      zero_shot={"model": result.model_name, "sha256": result.model_sha256, "method": "masked"},
                      alpha=1.0, intercept=0.0, zs_coef=2.0, weights=np.round(weights, 10), n_labels=40,
-                     measured=tuple(range(40)))
+                     measured=tuple(range(40)), reference={"kind": "wild type", "value": 0.0, "source": "a WT row"})
 path = params["work"] + "/fit.json"
 fitted.save(path)
 run(session, "open " + params["1aki"])
@@ -128,6 +128,6 @@ out["mutations"] = log.html()
 """)
     assert out["unmeasured"] == 129 - 40 and out["diff"] < 1e-9
     assert "predicted assay value minus the wild type" in out["scan_log"] and "saprot_percentile" in out["scan_log"]
-    assert "89 residues had no assay label" in out["scan_log"] and "classes: likely damaging" in out["scan_log"]
+    assert "89 residues had no assay label" in out["scan_log"] and "classes: bottom quarter" in out["scan_log"]
     assert "<th>percentile</th><th>class</th>" in out["mutations"]
     assert "no assay label at this site" in out["mutations"] and "log P(mutant)" not in out["mutations"]

@@ -112,11 +112,14 @@ def test_multi_mutant_prediction_and_json_round_trip(tmp_path):
     assert np.array_equal(again.weights, np.round(fitted.weights, 10))
     assert again.zs_coef == fitted.zs_coef and again.sequence == SEQ
     parsed = [normalise_variant(d, SEQ)[1] for d in doubles]
-    want = [fitted.zs_coef * v + sum(fitted.weights[s.index, AMINO_ACIDS.index(s.mt)] for s in sites)
-            for v, sites in zip(multi_zs.values(), parsed)]
+    want = [fitted.zs_coef * v + sum(fitted.weights[s.index, AMINO_ACIDS.index(s.mt)] for s in sites) + fitted.offset
+            for v, sites in zip(multi_zs.values(), parsed)]  # offset: relative to the mean label (no wild type)
+    assert again.reference == fitted.reference and fitted.reference["kind"] == "mean of the labels"
     assert again.predict_variants(parsed, list(multi_zs.values())) == pytest.approx(want, abs=1e-8)
     applied = apply_fitted(_result(zs), again)
-    assert np.allclose(applied.scores, again.zs_coef * zs + again.weights)
+    off_wt = np.array([[aa != w for aa in AMINO_ACIDS] for w in SEQ])  # the wild type's own cell stays 0
+    assert np.allclose(applied.scores[off_wt], (again.zs_coef * zs + again.weights + again.offset)[off_wt])
+    assert np.all(applied.scores[~off_wt] == 0.0)
     with pytest.raises(InputError, match="another sequence"):
         apply_fitted(_result(_zero_shot(1, SEQ[:-1] + "W"), SEQ[:-1] + "W"), again)
 

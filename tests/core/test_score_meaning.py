@@ -119,3 +119,51 @@ def test_the_class_precision_is_read_from_the_one_file_the_benchmark_writes():
     scores_page = (REPO / "docs" / "scores.md").read_text(encoding="utf-8")
     assert percentiles.precision_text() in scores_page  # the scores page's block is generated from the same file
     assert "not measured yet" not in percentiles.precision_text()
+
+
+# ---------------------------------------------------------------------------------------------- issue 24
+
+def test_class_names_say_what_they_measure_through_the_cli(example_structure, tmp_path):
+    """Issue 24, item 8: a class is a rank within the chain; its name promises no more ("likely tolerated" was
+    right 44% of the time, in-sample)."""
+    import csv
+    import subprocess
+    import sys
+
+    out = tmp_path / "s.csv"
+    proc = subprocess.run([sys.executable, "-m", "saprot_scan", "scan", str(example_structure), "--model",
+                           "burial-blosum", "--csv", str(out), "--quiet"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    classes = {row["class"] for row in csv.DictReader(out.open())}
+    assert classes == {"bottom quarter", "middle half", "top quarter"}
+    assert all("likely" not in name for name in percentiles.CLASSES)
+    assert "likely" not in percentiles.precision_text() and "likely" not in percentiles.precision_text(short=True)
+
+
+def test_the_docs_quote_the_held_out_figures():
+    """Issue 24, item 8: where held-out figures exist the docs quote them (from the one file that holds them)."""
+    data = json.loads((REPO / "models" / "heldout_spearman.json").read_text(encoding="utf-8"))
+    assert data["assays"] == 60
+    for page in (REPO / "docs" / "models.md", REPO / "models" / "README.md"):
+        text = page.read_text(encoding="utf-8")
+        for value in data["scorers"].values():
+            assert f"{value:.3f}" in text, (page.name, value)
+        assert "60 ProteinGym assays never used" in text
+
+
+def test_the_scores_page_table_is_the_meanings():
+    """Issue 24: one table lists per scorer the unit, what 0 is, what a multi-site score is and what a
+    synonymous site gets; it is the meanings themselves (regenerate with meaning.meanings_markdown())."""
+    page = (REPO / "docs" / "scores.md").read_text(encoding="utf-8")
+    block = page.split("<!-- meanings:begin -->\n", 1)[1].split("\n<!-- meanings:end -->", 1)[0]
+    assert block == meaning.meanings_markdown()
+    for kind in (meaning.LOG_RATIO, meaning.chain_z("x"), meaning.FITTED, meaning.FITTED_MEAN):
+        assert kind.multi_site in block and kind.synonymous in block and kind.unit in block
+
+
+def test_a_fitted_result_saved_before_the_wild_type_was_anchored_claims_nothing_about_it():
+    """Issue 24, item 2: such scores were relative to the model's intercept, whatever their old label said."""
+    older = {"label": meaning.FITTED.label, "unit": "assay units", "zero": "the wild type", "vs_wild_type": True}
+    assert meaning.ScoreMeaning.from_dict(older) == meaning.FITTED_INTERCEPT
+    assert not meaning.FITTED_INTERCEPT.vs_wild_type
+    assert meaning.ScoreMeaning.from_dict(meaning.FITTED.to_dict()) == meaning.FITTED

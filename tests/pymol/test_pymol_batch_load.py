@@ -23,6 +23,7 @@ from saprot_scan.batch import ScoreOptions, load_results, run_batch  # noqa: E40
 from saprot_scan_pymol import commands  # noqa: E402
 from saprot_scan_pymol.jobs import RUNNER  # noqa: E402
 from saprot_scan_pymol.store import STORE, saprot_score  # noqa: E402
+from test_pymol_plugin import pm  # noqa: E402,F401
 
 
 def test_saprot_load_colours_from_a_batch_folder(test_data, tmp_path):
@@ -62,3 +63,26 @@ def test_saprot_load_colours_from_a_batch_folder(test_data, tmp_path):
     finally:
         instance.stop()
         STORE.clear()
+
+
+def test_saprot_load_keeps_the_batch_scorers_meaning(pm, test_data, tmp_path, capfd):
+    """Issue 24, item 1: a folder the offline default (z-scores) wrote is read back as z-scores: saprot_mutations,
+    saprot_suggest and the heatmap say so, and never "better than the wild type"."""
+    from support.batch_runs import run_batch
+
+    out = tmp_path / "bout"
+    proc = run_batch(test_data / "foldseek_3di" / "1l2y.cif", "--out", out, "--model", "structure-blend")
+    assert proc.returncode == 0, proc.stderr
+    cmd.load(str(test_data / "foldseek_3di" / "1l2y.cif"), "trp")
+    capfd.readouterr()
+    cmd.do(f"saprot_load {out}, 1l2y, trp")
+    cmd.do("saprot_mutations trp and resi 6")
+    cmd.do("saprot_suggest")
+    text = capfd.readouterr().out
+    assert "z units" in text and "the chain's typical substitution" in text
+    assert "better than the wild type" not in text.replace("none is claimed better than the wild type", "")
+    assert "log-ratio" not in text
+    heatmap = tmp_path / "map.svg"
+    cmd.do(f"saprot_heatmap {heatmap}")
+    svg = heatmap.read_text()
+    assert "z units" in svg and "worse than the wild type" not in svg

@@ -22,6 +22,7 @@ def fitted_file(test_data, tiny_onnx_model, tmp_path_factory):
         mt = "ACDEFGHIKLMNPQRSTVWY"[j]
         if mt != wt:
             rows.append(f"{wt}{i + 1}{mt},{zs.scores[i, j] + (2.0 if i % 3 == 0 else 0.0):.5f}")
+    rows.append("WT,0.0")  # the measured wild type: fitted scores are relative to it (issue 24)
     (out / "labels.csv").write_text("mutant,score\n" + "\n".join(rows) + "\n")
     assert cli.main(["fit", path, "--model", str(tiny_onnx_model), "--quiet", "--labels", str(out / "labels.csv"),
                      "--save", str(out / "fit.json"), "--csv", str(out / "fit.csv")]) == 0
@@ -145,7 +146,8 @@ def test_pymol_fitted_scan_names_its_unit_selects_unmeasured_residues_and_stores
     assert unmeasured and "predicted assay value minus the wild type's" in out
     assert f"{len(unmeasured)} residues had no assay label (selection saprot_unmeasured)" in out
     assert cmd.count_atoms("saprot_unmeasured and name CA") == len(unmeasured)
-    assert "classes: likely damaging = bottom 25%" in out and "burial-blosum" in out  # the measured figures
+    assert "classes: bottom quarter = the 25% of the chain's substitutions scored least tolerated" in out
+    assert "burial-blosum" in out  # the measured figures
     rows = {}
     cmd.iterate("1aki and name CA", "rows[resi] = saprot_percentile(model, chain, resi)",
                 space={"rows": rows, "saprot_percentile": pymol.saprot_percentile})
@@ -154,7 +156,7 @@ def test_pymol_fitted_scan_names_its_unit_selects_unmeasured_residues_and_stores
     cmd.do(f"saprot_mutations 1aki and resi {unmeasured[0]}")
     out = capfd.readouterr().out
     assert "no assay label at this site" in out and "log P(mt)" not in out
-    assert any(kind in out for kind in ("likely damaging", "uncertain", "likely tolerated"))
+    assert any(kind in out for kind in ("bottom quarter", "middle half", "top quarter"))
 
 
 def test_pymol_mutations_of_the_structure_scorer_say_its_own_units(pm, test_data, capfd, monkeypatch):
@@ -169,3 +171,24 @@ def test_pymol_mutations_of_the_structure_scorer_say_its_own_units(pm, test_data
     cmd.do("saprot_suggest")
     out = capfd.readouterr().out
     assert "most tolerated" in out and "predicted better than the wild type" not in out
+
+
+# ---------------------------------------------------------------------------------------------- issue 24
+
+def test_pymol_suggest_by_a_fit_without_a_measured_wild_type_claims_nothing_about_it(
+        pm, test_data, tiny_onnx_model, fitted_file, tmp_path, capfd):
+    """Labels without a wild-type row: fitted scores are relative to the average measured variant, and
+    saprot_suggest never calls them better than the wild type (item 2)."""
+    labels = fitted_file.parent / "labels.csv"
+    rows = [line for line in labels.read_text().splitlines() if line != "WT,0.0"]
+    (tmp_path / "no-wt.csv").write_text("\n".join(rows) + "\n")
+    path = structure(test_data, "1aki")
+    assert cli.main(["fit", path, "--model", str(tiny_onnx_model), "--quiet", "--labels", str(tmp_path / "no-wt.csv"),
+                     "--save", str(tmp_path / "no-wt.json")]) == 0
+    cmd.load(path)
+    cmd.do(f"saprot_scan 1aki, fitted={tmp_path / 'no-wt.json'}")
+    capfd.readouterr()
+    cmd.do("saprot_suggest")
+    out = capfd.readouterr().out
+    assert "average measured variant" in out
+    assert "better than the wild type" not in out.replace("none is claimed better than the wild type", "")

@@ -30,6 +30,26 @@ def _choose(rows: list[dict], structure_id: str, out: Path, model, method, preci
     return ok[0]
 
 
+def _meaning(row: dict, out: Path):
+    """What the stored scores mean: the manifest's record of it, or (a folder written before it was recorded)
+    the meaning of the scorer the model name names; never a guess."""
+    import json
+
+    from saprot_scan.scoring.meaning import ScoreMeaning, meaning_of_named
+
+    text = row.get("score_meaning")
+    if text:
+        try:
+            return ScoreMeaning.from_dict(json.loads(text))
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"{out}: the manifest's score meaning for {row['structure_id']} is damaged") from None
+    found = meaning_of_named(row["model"])
+    if found is None:
+        raise InputError(f"{out}: written before batch folders recorded what their scores mean, by model "
+                         f"{row['model']!r}, which this installation does not know; score it again to read it")
+    return found
+
+
 def load_results(out_dir: str | os.PathLike, structure_id: str, model: str | None = None,
                  method: str | None = None, precision: str | None = None) -> list:
     """The chains of ``structure_id`` as batch scored them: ``ScanResult`` per chain, in chain order.
@@ -45,6 +65,7 @@ def load_results(out_dir: str | os.PathLike, structure_id: str, model: str | Non
     if not (out / SCORES).is_dir():
         raise InputError(f"{out}: not a saprot-scan batch output folder (no {SCORES}/)")
     row = _choose(read_manifest(out).to_pylist(), structure_id, out, model, method, precision)
+    meaning = _meaning(row, out)
     part = row["part"]
     wanted = ((ds.field("structure_id") == structure_id) & (ds.field("method") == row["method"])
               & (ds.field("precision") == row["precision"]) & (ds.field("model") == row["model"]))
@@ -70,7 +91,8 @@ def load_results(out_dir: str | os.PathLike, structure_id: str, model: str | Non
         index[chain_id] = matrix
         results.append(ss.ScanResult(chain_id=chain_id, residue_ids=tuple(ids), wt=wt, scores=matrix,
                                      method=row["method"], model_name=row["model"], model_sha256=row["model_sha256"],
-                                     source=row["source"], notes=[f"read from the batch output {out}"]))
+                                     source=row["source"], notes=[f"read from the batch output {out}"],
+                                     meaning=meaning))
     column = {aa: k for k, aa in enumerate(ss.AMINO_ACIDS)}
     for chain_id, position, mt, score in zip(scores["chain"], scores["position"], scores["mt"], scores["score"]):
         index[chain_id][position - 1, column[mt]] = score

@@ -9,7 +9,9 @@ DIR/residues/part-*.parquet   one row per residue       (structure_id, chain, po
                               mean, min, max, model, method, precision)
 DIR/manifest.parquet          one row per structure and (model sha256, method, precision): status ok /
                               failed / skipped, reason, model, model_sha256, method, precision, device,
-                              chains, scored_chains, residues, seconds, node, pid, part, finished, known
+                              chains, scored_chains, residues, seconds, node, pid, part, finished,
+                              score_meaning (the scorer's ScoreMeaning as JSON; empty in folders
+                              written before it was stored: ``load_results`` then goes by the model name), known
                               (known variants given: JSON text, the accession and each chain's agreement)
 DIR/manifest.log              append-only JSON lines since the last fold (folded in at the end of a run)
 DIR/.lock                     held while a run writes here
@@ -43,8 +45,10 @@ RESIDUES = "residues"
 KEY_COLUMNS = ("structure_id", "model_sha256", "method", "precision")
 MANIFEST_COLUMNS = ("structure_id", "source", "status", "reason", "model", "model_sha256", "method", "precision",
                     "device", "chains", "scored_chains", "residues", "seconds", "node", "pid", "part", "finished",
-                    "known")
+                    "score_meaning", "known")
 _INT_COLUMNS = ("chains", "scored_chains", "residues", "pid")
+#: Parquet schema metadata key of a part's scores' ``ScoreMeaning`` (JSON), beside the manifest's column.
+MEANING_KEY = "saprot_scan.score_meaning"
 #: A part is written when this many substitution rows wait, or this many seconds after its first structure.
 PART_ROWS = 500_000
 PART_SECONDS = 30.0
@@ -254,6 +258,10 @@ class Store:
             arrays = [pa.array(data[f.name], type=f.type.value_type).dictionary_encode()
                       if pa.types.is_dictionary(f.type) else pa.array(data[f.name], type=f.type)
                       for f in schema]
+            # the scorer's meaning also rides in each part's schema, for readers that never open the manifest
+            meanings = {o.score_meaning for o in self._buffer if o.score_meaning}
+            if len(meanings) == 1:
+                schema = schema.with_metadata({MEANING_KEY: next(iter(meanings))})
             _write_table_atomic(pa.Table.from_arrays(arrays, schema=schema), self.dir / folder / part)
         self._append_log([self._row(o, part) for o in self._buffer])
         self._buffer, self._buffer_rows = [], 0

@@ -159,6 +159,8 @@ class Outcome:
     device: str = ""
     node: str = ""
     pid: int = 0
+    #: the scorer's ``ScoreMeaning`` as JSON: what the scores mean, so whatever reads them back says the same
+    score_meaning: str = ""
     #: column name -> list/array, one entry per substitution (``SCORE_COLUMNS``) / per residue
     scores: dict = field(default_factory=dict, repr=False)
     residue_table: dict = field(default_factory=dict, repr=False)
@@ -222,10 +224,15 @@ class Worker:
                 os.unlink(path)
 
     def process(self, item: WorkItem) -> Outcome:
+        import json
+
+        from saprot_scan.scoring.meaning import meaning_of
+
         start = time.perf_counter()
         s = self.scorer
         out = Outcome(item.structure_id, item.source, "ok", model=s.name, model_sha256=s.sha256,
-                      precision=s.precision, device=s.device, node=self.node, pid=os.getpid())
+                      precision=s.precision, device=s.device, node=self.node, pid=os.getpid(),
+                      score_meaning=json.dumps(meaning_of(s).to_dict(), sort_keys=True))
         try:
             self._score(item, out)
         except Exception as err:  # noqa: BLE001 - every failure of one structure is that structure's row

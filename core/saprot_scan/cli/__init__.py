@@ -118,10 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", required=True,
                    help="CSV with columns mutant,score (singles and multi-mutants, e.g. A23G or A23G:L45P)")
     p.add_argument("--numbering", choices=LABEL_NUMBERINGS, default="index",
-                   help="positions in --labels/--predict: index = 1-based in the chain (ProteinGym, default); "
-                        "author = the file's residue numbers with insertion codes")
+                   help="positions in --labels/--predict: index = 1-based in the chain (ProteinGym's, default; "
+                        "unlike score and scan, whose default is author); author = the file's residue numbers "
+                        "with insertion codes. A label that only reads in the other numbering says so")
     p.add_argument("--method", choices=METHODS, default="masked",
                    help="zero-shot scores the model is fitted on (masked: SaProt's masked marginal)")
+    p.add_argument("--wild-type-score", type=float, metavar="X",
+                   help="the wild type's measured value: scores become relative to it (default: the labels' WT, "
+                        "_wt or synonymous rows; with none, scores are relative to the average measured variant "
+                        "and claim nothing about the wild type)")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds for the reported Spearman")
     p.add_argument("--seed", type=int, default=0, help="seed of the cross-validation split")
     p.add_argument("--save", help="save the fitted model as JSON (for 'scan --fitted' and the viewers)")

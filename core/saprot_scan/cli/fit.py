@@ -48,7 +48,7 @@ def multi_site_zero_shot(chain, sites_by_mutant: dict, model, method: str, resul
 def run(args) -> int:
     from saprot_scan.backends.base import load_scorer
     from saprot_scan.design.fitting import apply_fitted, describe_cv, fit_model, label_zero_shot
-    from saprot_scan.design.labels import Labels, normalise_variant, read_labels
+    from saprot_scan.design.labels import Labels, normalise_variant, numbering_hint, read_labels
     from saprot_scan.encoding.plddt import chain_tokens
     from saprot_scan.outputs import HEATMAP_SUFFIXES
     from saprot_scan.outputs.files import check_writable, write_text_atomic
@@ -64,12 +64,18 @@ def run(args) -> int:
     if args.folds < 2:
         raise InputError(f"--folds must be at least 2, not {args.folds}")
     check_report(args)
+    if args.wild_type_score is not None and not np.isfinite(args.wild_type_score):
+        raise InputError(f"--wild-type-score must be a finite number, not {args.wild_type_score}")
     chain = only_chain(read_chains(args))
     labels_of = [r.label for r in chain.residue_ids]
     labels = read_labels(args.labels, chain.sequence, labels_of, args.numbering)  # all checked before model work
     to_predict = {}
     for text in _variants_to_predict(args):
-        to_predict[text] = normalise_variant(text, chain.sequence, labels_of, args.numbering)
+        try:
+            to_predict[text] = normalise_variant(text, chain.sequence, labels_of, args.numbering)
+        except InputError as err:
+            raise InputError(f"--predict {err}{numbering_hint(text, chain.sequence, labels_of, args.numbering)}") \
+                from None
     known = known_variants.load(args)
     model = load_scorer(args.model, device=args.device, precision=args.precision)
     model.check()
@@ -87,11 +93,12 @@ def run(args) -> int:
                f"residues; {args.folds}-fold cross-validation, then the final fit")
     fitted = fit_model(result, labels, multi, folds=args.folds, seed=args.seed, labels_source=Path(args.labels).name,
                        zero_shot_info={"plddt_mask": args.plddt_mask, "plddt_threshold": args.plddt_threshold},
-                       progress=lambda text: note(args, f"fit: {text}"))
+                       progress=lambda text: note(args, f"fit: {text}"), wild_type_score=args.wild_type_score)
     if labels.duplicates:
         note(args, f"{labels.duplicates} repeated variants in {Path(args.labels).name} were averaged")
     print(describe_cv(fitted.cv), file=sys.stderr)
     note(args, fitted.describe())
+    print(f"fitted scores are {fitted.reference_text()}", file=sys.stderr)
     name = Path(args.save).name if args.save else "fitted model"
     fitted_result = apply_fitted(result, fitted, name)
     fitted_result.notes.append(describe_cv(fitted.cv))
@@ -101,8 +108,13 @@ def run(args) -> int:
         sites = [s for _, s in to_predict.values()]
         zs = label_zero_shot(result, Labels(mutants=keys, sites=sites, scores=np.zeros(len(keys))), multi)
         fit_scores = fitted.predict_variants(sites, zs)
-        text = "mutant,zero_shot,fitted\n" + "".join(
-            f"{v},{z:.6f},{f:.6f}\n" for v, z, f in zip(to_predict, zs, fit_scores))
+        lines = []
+        for v, s, z, f in zip(to_predict, sites, zs, fit_scores):
+            if all(site.mt == site.wt for site in s):  # the wild type: what each scale gives it, maybe no score
+                lines.append(f"{v},{result.meaning.synonymous_text()},{fitted.meaning.synonymous_text()}\n")
+            else:
+                lines.append(f"{v},{z:.6f},{f:.6f}\n")
+        text = "mutant,zero_shot,fitted\n" + "".join(lines)
         write_text_atomic(args.predictions, text)
     if args.save:
         fitted.save(args.save)

@@ -55,6 +55,7 @@ def run(args) -> int:
     note(args, f"scoring with {model.describe()}")
     chain = chains[0]
     tokens = chain_tokens(chain, args.plddt_mask, args.plddt_threshold, args.threedi)
+    meaning = meaning_of(model)
     how = ("multi-mutants scored as the sum of their single substitutions" if getattr(model, "kind", "") == "structure"
            else "masked marginal, all sites of a variant in one pass")
     notes = [f"chain {chain.chain_id}: {len(chain)} residues, {how}",
@@ -63,19 +64,29 @@ def run(args) -> int:
     if len(chain) > MAX_RESIDUES:
         notes.append(f"each variant scored in the {MAX_RESIDUES}-residue window centred nearest its sites")
     notes.append(f"residues in {numbering.kind} numbering")
-    notes.append(meaning_of(model).describe())
+    notes.append(meaning.describe())
+    sizes = [len(v.sites) for v in resolved]
+    if any(n > 1 for n in sizes):
+        notes.append(f"a multi-site score is {meaning.multi_site}")
     synonymous = sum(v.synonymous for v in resolved)
     if synonymous:
         notes.append(f"{synonymous} synonymous site{'s' if synonymous != 1 else ''} left unmasked "
-                     f"({'they add' if synonymous != 1 else 'it adds'} 0)")
+                     f"({'they add' if synonymous != 1 else 'it adds'} 0); a synonymous site: {meaning.synonymous}")
     note(args, "; ".join(notes))
+    if not meaning.sums_are_gains and len({n for n in sizes if n}) > 1:
+        counts = " and ".join(str(n) for n in sorted({n for n in sizes if n}))
+        print(f"saprot-scan: note: these variants have {counts} sites; a multi-site score here is a sum over its sites "
+              f"({meaning.unit}) that grows with their number: compare variants with the same number of sites only "
+              "(no sum is a predicted gain over the wild type)", file=sys.stderr)
     scores = score_resolved(chain, resolved, model, tokens=tokens, batch_size=args.batch_size)
-    tail, cells = "", [()] * len(resolved)
+    tail, extra = "", [()] * len(resolved)
     if known is not None:  # the known variants among the listed singles, and their agreement over them
         listed = known_variants.listed_result(chain, resolved, scores, model)
-        tail, cells = known_variants.score_columns(known_variants.place(args, known, [chain], [listed])[0], resolved)
-    text = f"mutant,score{tail}\n" + "".join(f"{','.join(map(str, (v.text, f'{s:.6f}', *c)))}\n"
-                                            for v, s, c in zip(resolved, scores, cells))
+        tail, extra = known_variants.score_columns(known_variants.place(args, known, [chain], [listed])[0], resolved)
+    # a variant of synonymous sites only is the wild type: its score where the scale has one, else none
+    cells = [meaning.synonymous_text() if not v.sites else f"{s:.6f}" for v, s in zip(resolved, scores)]
+    text = f"mutant,score{tail}\n" + "".join(f"{','.join(map(str, (v.text, cell, *c)))}\n"
+                                            for v, cell, c in zip(resolved, cells, extra))
     if args.out:
         write_text_atomic(args.out, text)
     else:

@@ -93,15 +93,16 @@ def run(args) -> int:
             return list(zs)
         return list(fitted.predict_variants([parse_variant(m, chain.sequence) for m in mutants], zs))
 
+    meaning = next(iter(results.values())).meaning
     combos = propose_combinations(singles, by_id, joint, count=args.combinations, max_size=args.combination_size,
-                                  min_separation=args.min_separation)
+                                  min_separation=args.min_separation, by_site=not meaning.sums_are_gains)
     rule = (f", CA-CA > {args.min_separation:g} Å, scored together as multi-mutants"
             f"{joint_rule(model, args.method, fitted is not None)}")
     banned = "".join(c for c in "PGC" if c not in args.allow.upper())
-    meaning = next(iter(results.values())).meaning
     sys.stdout.write(f"# {heading(meaning, len(singles), args.min_score)}"
                      f"{f', none to {banned}' if banned else ''}, at most {args.per_position} per residue"
-                     "; residues in author numbering\n")
+                     "; residues in author numbering"
+                     f"{' (--csv: mutant_author; its mutant column is in chain-index numbering)' if args.csv else ''}\n")
     site_note = unmeasured_note(singles)
     if site_note:
         sys.stdout.write(f"# {site_note}\n")

@@ -11,8 +11,13 @@ weak zero-shot score from being trusted blindly on few labels). A variant's pred
 
     fitted = intercept + zs_coef * zero_shot(variant) + sum over its sites of onehot[site, mt]
 
-and every score the product shows is relative to the wild type (the intercept cancels), in the units
-of the assay: ``fitted(variant) - fitted(wild type)``, > 0 = predicted better than the wild type.
+The model's own "wild type" is its intercept, near the mean label, not the measured wild type. So every score
+the product shows is the predicted assay value minus a reference the labels name (``FittedModel.reference``):
+the measured wild type when the labels hold it (a ``WT``/``_wt``/``_sy`` row, synonymous variants, or
+``fit --wild-type-score``), > 0 = predicted better than the wild type (meaning ``FITTED``); else the mean of the
+labels, > 0 = predicted better than the average measured variant, with no claim about the wild type
+(``FITTED_MEAN``). A file saved before the reference was recorded stays relative to its intercept
+(``FITTED_INTERCEPT``).
 
 The fitted model is saved as plain JSON (never pickle) and applied to a zero-shot ScanResult with
 ``apply_fitted`` (``saprot-scan scan --fitted F``).
@@ -32,7 +37,7 @@ from saprot_scan.design.labels import Labels
 from saprot_scan.encoding.tokens import AMINO_ACIDS
 from saprot_scan.errors import InputError
 from saprot_scan.results import ScanResult
-from saprot_scan.scoring.meaning import FITTED
+from saprot_scan.scoring.meaning import FITTED, FITTED_INTERCEPT, FITTED_MEAN, ScoreMeaning
 from saprot_scan.scoring.variants import Substitution
 
 FIT_FORMAT = 1
@@ -279,6 +284,35 @@ class FittedModel:
     labels_source: str = ""
     #: 0-based positions some label touched (the site term was learnt there); None: unknown (an older file)
     measured: tuple[int, ...] | None = None
+    #: what the scores are relative to: {"kind": "wild type" | "mean of the labels", "value", "source"};
+    #: None: an older file, relative to the intercept
+    reference: dict | None = None
+
+    @property
+    def anchored(self) -> bool:
+        """Whether scores are relative to the measured wild type."""
+        return bool(self.reference) and self.reference.get("kind") == "wild type"
+
+    @property
+    def meaning(self) -> ScoreMeaning:
+        if self.reference is None:
+            return FITTED_INTERCEPT
+        return FITTED if self.anchored else FITTED_MEAN
+
+    @property
+    def offset(self) -> float:
+        """Added to ``zs_coef * zero_shot + one-hot`` to make it relative to the reference: intercept - reference."""
+        return 0.0 if self.reference is None else self.intercept - float(self.reference["value"])
+
+    def reference_text(self) -> str:
+        """One line: what the scores are relative to and where that came from."""
+        ref = self.reference
+        if ref is None:
+            return "relative to the model's intercept (an older fitted-model file: no wild type recorded)"
+        if self.anchored:
+            return f"relative to the measured wild type ({ref['value']:.4g}, {ref.get('source', '')})"
+        return (f"relative to the average measured variant (mean label {ref['value']:.4g}): the labels hold no "
+                "wild type (add a WT row or --wild-type-score to compare with the wild type)")
 
     def measured_mask(self) -> tuple[bool, ...]:
         """Per residue, whether an assay label touched it (empty when the file does not say)."""
@@ -288,17 +322,26 @@ class FittedModel:
         return tuple(i in where for i in range(len(self.sequence)))
 
     def predict_matrix(self, zero_shot: np.ndarray) -> np.ndarray:
-        """(L, 20) fitted scores relative to the wild type from (L, 20) zero-shot scores (wild type = 0)."""
+        """(L, 20) fitted scores relative to the reference from (L, 20) zero-shot scores; the wild type's own
+        cell stays 0 (the matrix convention: it is not a substitution)."""
         zero_shot = np.asarray(zero_shot, dtype=float)
         if zero_shot.shape != self.weights.shape:
             raise InputError(f"zero-shot scores of shape {zero_shot.shape} do not fit a model of "
                              f"{len(self.sequence)} residues")
-        return self.zs_coef * zero_shot + self.weights
+        out = self.zs_coef * zero_shot + self.weights + self.offset
+        for i, wt in enumerate(self.sequence):
+            if wt in AMINO_ACIDS:
+                out[i, AMINO_ACIDS.index(wt)] = 0.0
+        return out
 
     def predict_variants(self, sites: Sequence[Sequence[Substitution]], zero_shot: Sequence[float]) -> np.ndarray:
-        """Fitted scores relative to the wild type for variants and their (multi-site) zero-shot scores."""
-        out = self.zs_coef * np.asarray(zero_shot, dtype=float)
+        """Fitted scores relative to the reference for variants and their (multi-site) zero-shot scores; a variant
+        of synonymous sites only is the wild type: 0 when anchored to it, NaN (no score) otherwise."""
+        out = self.zs_coef * np.asarray(zero_shot, dtype=float) + self.offset
         for row, variant in enumerate(sites):
+            if all(s.mt == s.wt for s in variant):
+                out[row] = 0.0 if self.anchored else np.nan
+                continue
             out[row] += sum(self.weights[s.index, AMINO_ACIDS.index(s.mt)] for s in variant)
         return out
 
@@ -317,8 +360,10 @@ class FittedModel:
                           "alpha": self.alpha, "intercept": self.intercept, "zero_shot_coef": self.zs_coef,
                           "onehot_weights": weights,
                           "prediction": "zero_shot_coef * zero_shot + sum of onehot_weights[position, mt] "
-                                        "over the sites (relative to the wild type; + intercept for the "
-                                        "absolute assay value)"},
+                                        "over the sites + intercept = the absolute assay value; the scores "
+                                        "shown subtract reference.value (the measured wild type, or the mean "
+                                        "label when the labels hold no wild type)",
+                          **({} if self.reference is None else {"reference": self.reference})},
                 "labels": {"count": self.n_labels, "source": self.labels_source,
                            **({} if self.measured is None else
                               {"measured_positions": [i + 1 for i in self.measured]})},
@@ -348,9 +393,19 @@ class FittedModel:
                        intercept=float(model["intercept"]), zs_coef=float(model["zero_shot_coef"]),
                        weights=weights, n_labels=int(data["labels"]["count"]),
                        cv=dict(data.get("cross_validation") or {}), labels_source=str(data["labels"].get("source", "")),
-                       measured=_measured_from(data["labels"].get("measured_positions"), len(sequence)))
+                       measured=_measured_from(data["labels"].get("measured_positions"), len(sequence)),
+                       reference=_reference_from(model.get("reference")))
         except (KeyError, TypeError, ValueError, IndexError) as err:
             raise InputError(f"{name}: damaged fitted-model file ({type(err).__name__}: {err})") from None
+
+
+def _reference_from(data) -> dict | None:
+    if data is None:
+        return None
+    kind = str(data["kind"])
+    if kind not in ("wild type", "mean of the labels"):
+        raise ValueError(f"unknown reference kind {kind!r}")
+    return {"kind": kind, "value": float(data["value"]), "source": str(data.get("source", ""))}
 
 
 def _measured_from(positions, length: int) -> tuple[int, ...] | None:
@@ -376,8 +431,12 @@ def load_fitted(path: str | os.PathLike) -> FittedModel:
 
 def fit_model(result: ScanResult, labels: Labels, multi_zero_shot: dict[str, float] | None = None,
               folds: int = 5, seed: int = 0, zero_shot_info: dict | None = None,
-              labels_source: str = "", progress: Callable[[str], None] | None = None) -> FittedModel:
+              labels_source: str = "", progress: Callable[[str], None] | None = None,
+              wild_type_score: float | None = None) -> FittedModel:
     """Fit the augmented model to ``labels`` on the zero-shot scores of ``result``.
+
+    Scores are made relative to the measured wild type: ``wild_type_score`` when given, else the labels' own
+    wild-type rows (``Labels.wild_type``); with neither, relative to the mean label (no wild-type claim).
 
     Singles take their zero-shot score from the scan matrix; multi-mutants from ``multi_zero_shot``
     (SaProt's multi-site rule, see ``pipeline.score_mutations``), keyed by the normalised mutant.
@@ -398,10 +457,18 @@ def fit_model(result: ScanResult, labels: Labels, multi_zero_shot: dict[str, flo
     info = {"model": result.model_name, "sha256": result.model_sha256, "method": result.method,
             "plddt_mask_applied": result.plddt_mask_applied}
     info.update(zero_shot_info or {})
+    if wild_type_score is not None:
+        reference = {"kind": "wild type", "value": float(wild_type_score), "source": "--wild-type-score"}
+    elif labels.wild_type is not None:
+        reference = {"kind": "wild type", "value": labels.wild_type,
+                     "source": f"{labels.wild_type_rows} wild-type/synonymous row(s) of the labels"}
+    else:
+        reference = {"kind": "mean of the labels", "value": float(np.mean(labels.scores)), "source": "the labels"}
     return FittedModel(chain_id=result.chain_id, sequence=result.wt, residue_labels=[r.label for r in result.residue_ids],
                        zero_shot=info, alpha=fit.alpha, intercept=fit.intercept, zs_coef=fit.zs_coef,
                        weights=weights, n_labels=len(labels), cv=cv, labels_source=labels_source,
-                       measured=tuple(sorted({s.index for v in labels.sites for s in v if s.mt != s.wt})))
+                       measured=tuple(sorted({s.index for v in labels.sites for s in v if s.mt != s.wt})),
+                       reference=reference)
 
 
 def label_zero_shot(result: ScanResult, labels: Labels, multi_zero_shot: dict[str, float] | None = None) -> np.ndarray:
@@ -436,18 +503,19 @@ def check_applies(fitted: FittedModel, result: ScanResult, name: str = "the fitt
 
 
 def apply_fitted(result: ScanResult, fitted: FittedModel, name: str = "fitted model") -> ScanResult:
-    """A ScanResult whose scores are the fitted model's (relative to the wild type, assay units)."""
+    """A ScanResult whose scores are the fitted model's (assay units, relative to its reference: the measured
+    wild type, or the average measured variant; ``FittedModel.meaning``)."""
     check_applies(fitted, result, name)
     scores = fitted.predict_matrix(np.nan_to_num(result.scores, nan=0.0))
     scores[~np.isfinite(result.scores)] = np.nan
-    notes = list(result.notes) + [f"scores from {fitted.describe()}; relative to the wild type, in assay units"]
+    notes = list(result.notes) + [f"scores from {fitted.describe()}; {fitted.reference_text()}, in assay units"]
     measured = fitted.measured_mask()
     if measured and not all(measured):
         notes.append(f"{len(measured) - sum(measured)} of {len(measured)} residues had no assay label: their "
                      "fitted scores rest on the zero-shot score and the amino-acid term only")
     return ScanResult(chain_id=result.chain_id, residue_ids=result.residue_ids, wt=result.wt, scores=scores,
                       method=result.method, model_name=f"{result.model_name} + fitted {name}",
-                      meaning=FITTED,
+                      meaning=fitted.meaning,
                       model_sha256=result.model_sha256, struct=result.struct,
                       plddt_mask_applied=result.plddt_mask_applied, plddt_masked_count=result.plddt_masked_count,
                       windows=result.windows, source=result.source, notes=notes, measured=measured)

@@ -21,6 +21,9 @@ from saprot_scan.scoring.variants import Substitution, parse_variant
 MIN_LABELS = 20
 NUMBERINGS = ("index", "author")
 SCORE_COLUMNS = ("score", "DMS_score")
+#: Mutant names of a wild-type row (ProteinGym's ``WT``, MaveDB's ``_wt``/``_sy`` and HGVS ``p.=``): its score is
+#: the measured wild type, which the fit is anchored to (``design.fitting``).
+WILD_TYPE_NAMES = ("wt", "_wt", "wild type", "wild-type", "wildtype", "_sy", "p.=", "p.(=)", "=")
 
 
 @dataclass
@@ -32,6 +35,10 @@ class Labels:
     sites: list[list[Substitution]]
     scores: np.ndarray
     duplicates: int = 0
+    #: the measured wild type: the mean score of the wild-type rows (``WT``, ``_wt``, ``_sy``, ``p.=``) and
+    #: the variants made only of synonymous sites; None when the table has none
+    wild_type: float | None = None
+    wild_type_rows: int = 0
 
     def __len__(self) -> int:
         return len(self.mutants)
@@ -94,6 +101,7 @@ def parse_labels(text: str, sequence: str, residue_labels: Sequence[str] | None 
     m_idx, s_idx = header.index("mutant"), header.index(score_col)
     sums: dict[str, list] = {}
     rows = 0
+    wild_type: list[float] = []
     for number, row in enumerate(reader, start=2):
         if not row or all(not cell.strip() for cell in row) or row[0].startswith("#"):
             continue
@@ -105,10 +113,15 @@ def parse_labels(text: str, sequence: str, residue_labels: Sequence[str] | None 
             score = _float(raw)
         except ValueError:
             raise InputError(f"{where}: score {raw!r} is not a number") from None
+        if mutant.lower() in WILD_TYPE_NAMES:
+            wild_type.append(score)
+            continue
         try:
             key, sites = normalise_variant(mutant, sequence, residue_labels, numbering)
         except InputError as err:
-            raise InputError(f"{where}: {err}") from None
+            raise InputError(f"{where}: {err}{numbering_hint(mutant, sequence, residue_labels, numbering)}") from None
+        if all(s.mt == s.wt for s in sites):
+            wild_type.append(score)
         entry = sums.setdefault(key, [sites, 0.0, 0])
         entry[1] += score
         entry[2] += 1
@@ -119,7 +132,21 @@ def parse_labels(text: str, sequence: str, residue_labels: Sequence[str] | None 
     if float(np.ptp(scores)) == 0.0:
         raise InputError(f"{name}: every score is {scores[0]:g}; fitting needs scores that vary")
     return Labels(mutants=list(sums), sites=[v[0] for v in sums.values()], scores=scores,
-                  duplicates=rows - len(sums))
+                  duplicates=rows - len(sums), wild_type=float(np.mean(wild_type)) if wild_type else None,
+                  wild_type_rows=len(wild_type))
+
+
+def numbering_hint(mutant: str, sequence: str, residue_labels: Sequence[str] | None, numbering: str) -> str:
+    """A hint naming the other numbering (" (it reads correctly in author numbering: --numbering author)") when
+    the mutant reads correctly in it, else "": what ``score`` does for a wrongly numbered variant."""
+    other = "author" if numbering == "index" else "index"
+    if other == "author" and not residue_labels:
+        return ""
+    try:
+        normalise_variant(mutant, sequence, residue_labels, other)
+    except InputError:
+        return ""
+    return f" (it reads correctly in {other} numbering: --numbering {other})"
 
 
 def read_labels(path: str | os.PathLike, sequence: str, residue_labels: Sequence[str] | None = None,

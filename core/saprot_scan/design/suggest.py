@@ -26,7 +26,10 @@ from saprot_scan.results import ScanResult
 
 RISKY = "PGC"  # proline, glycine, cysteine: left out unless asked for
 DEFAULT_SEPARATION = 8.0  # CA-CA distance (Å) above which sites are taken as roughly additive
-CSV_COLUMNS = ("kind", "rank", "chain", "mutant", "residues", "score", "sum_of_singles", "measured")
+#: ``mutant`` is in chain-index numbering (1-based, as scan's CSV and ProteinGym); ``mutant_author`` in the author
+#: numbering the terminal table and the viewers show; ``per_site`` is a combination's joint score / its sites.
+CSV_COLUMNS = ("kind", "rank", "chain", "mutant", "mutant_author", "residues", "score", "sum_of_singles", "per_site",
+               "measured")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,15 @@ class Combination:
     @property
     def mutant(self) -> str:
         return ":".join(p.mutant for p in self.parts)
+
+    @property
+    def author(self) -> str:
+        return ":".join(p.author for p in self.parts)
+
+    @property
+    def per_site(self) -> float:
+        """The joint score per site: what ranks combinations of different sizes on a scale whose sums are no gain."""
+        return self.score / len(self.parts)
 
     @property
     def additive(self) -> float:
@@ -207,11 +219,13 @@ def ca_distance(chain: Chain, i: int, j: int) -> float:
 
 def propose_combinations(singles: Sequence[Suggestion], chains: dict[str, Chain],
                          score: Callable[[str, list[str]], Sequence[float]], count: int = 5, max_size: int = 3,
-                         min_separation: float = DEFAULT_SEPARATION, pool: int = 12) -> list[Combination]:
+                         min_separation: float = DEFAULT_SEPARATION, pool: int = 12,
+                         by_site: bool = False) -> list[Combination]:
     """Up to ``count`` combinations of 2..``max_size`` suggestions in one chain whose sites are all more than
     ``min_separation`` Å apart (CA-CA; sites without a CA are never combined). Candidates are ranked by the
     sum of their singles' scores, then scored together by ``score(chain_id, mutants)`` (multi-mutants), and
-    the best joint scores kept."""
+    the best joint scores kept; ``by_site``: the best joint scores per site (a scale whose multi-site sums grow with
+    the number of sites and say no gain over the wild type, ``ScoreMeaning.sums_are_gains`` False)."""
     if count <= 0 or max_size < 2:
         return []
     candidates: list[tuple[float, tuple[Suggestion, ...]]] = []
@@ -235,7 +249,7 @@ def propose_combinations(singles: Sequence[Suggestion], chains: dict[str, Chain]
         group = [c for c in shortlist if c[0].chain == chain_id]
         joint = score(chain_id, [":".join(s.mutant for s in c) for c in group])
         out.extend(Combination(c, float(v)) for c, v in zip(group, joint))
-    out.sort(key=lambda c: (-c.score, c.mutant))
+    out.sort(key=lambda c: (-(c.per_site if by_site else c.score), c.mutant))
     return out[:count]
 
 
@@ -253,12 +267,12 @@ def suggestions_csv(singles: Sequence[Suggestion], combos: Sequence[Combination]
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow((*CSV_COLUMNS, *names))
     for rank, s in enumerate(singles, 1):
-        writer.writerow(("single", rank, s.chain, s.mutant, _residues([s]), f"{s.score:.6f}", "",
+        writer.writerow(("single", rank, s.chain, s.mutant, s.author, _residues([s]), f"{s.score:.6f}", "", "",
                          _measured_text(s.measured), *values_of(s)))
     for rank, c in enumerate(combos, 1):
         flags = [p.measured for p in c.parts]
-        writer.writerow(("combination", rank, c.chain, c.mutant, _residues(c.parts), f"{c.score:.6f}",
-                         f"{c.additive:.6f}", "" if None in flags else _measured_text(all(flags)),
+        writer.writerow(("combination", rank, c.chain, c.mutant, c.author, _residues(c.parts), f"{c.score:.6f}",
+                         f"{c.additive:.6f}", f"{c.per_site:.6f}", "" if None in flags else _measured_text(all(flags)),
                          *("",) * len(names)))
     return buffer.getvalue()
 
@@ -282,12 +296,16 @@ def suggestions_table(singles: Sequence[Suggestion], combos: Sequence[Combinatio
     if combos:
         lines.append("")
         lines.append(f"combinations of separated suggestions{joint_rule}:")
-        if meaning is not None and not meaning.vs_wild_type:
-            lines.append(f"(joint scores are {meaning.unit} against {meaning.zero}, summed over the sites: "
-                         "a large joint score is many tolerated sites, not a predicted gain over the wild type)")
+        by_site = meaning is not None and not meaning.sums_are_gains
+        if by_site:
+            lines.append(f"(joint score: {meaning.multi_site}; {meaning.unit} against {meaning.zero}: a large joint "
+                         "score is many tolerated sites, not a predicted gain over the wild type; ranked by the joint "
+                         "score per site)")
         width = max(len(" + ".join(p.author for p in c.parts)) for c in combos)
-        lines.append(f"{'rank':>4}  {'chain':<5}  {'mutations':<{width}}  {'joint':>9}  {'sum of singles':>14}")
+        lines.append(f"{'rank':>4}  {'chain':<5}  {'mutations':<{width}}  {'joint':>9}  {'sum of singles':>14}"
+                     + (f"  {'per site':>8}" if by_site else ""))
         for rank, c in enumerate(combos, 1):
             text = " + ".join(p.author for p in c.parts)
-            lines.append(f"{rank:>4}  {c.chain:<5}  {text:<{width}}  {c.score:>9.3f}  {c.additive:>14.3f}")
+            lines.append(f"{rank:>4}  {c.chain:<5}  {text:<{width}}  {c.score:>9.3f}  {c.additive:>14.3f}"
+                         + (f"  {c.per_site:>8.3f}" if by_site else ""))
     return "\n".join(lines) + "\n"
