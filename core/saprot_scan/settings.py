@@ -47,9 +47,25 @@ def _config() -> dict:
     return data if isinstance(data, dict) else {}
 
 
+_WARNED_VALUES: set[str] = set()
+
+
 def saved_preference() -> str | None:
-    """The model the user chose last in the CLI (``models use``), PyMOL or ChimeraX, if any."""
-    return _config().get("model") or None
+    """The model the user chose last in the CLI (``models use``), PyMOL or ChimeraX, if any. A value that is
+    no text (a list or a number written by hand or another tool) is ignored with one ``SettingsWarning``."""
+    value = _config().get("model")
+    if value is None or isinstance(value, str):
+        return value or None
+    shown = json.dumps(value)[:60]
+    if shown not in _WARNED_VALUES:
+        import warnings
+
+        from saprot_scan.errors import SettingsWarning
+
+        _WARNED_VALUES.add(shown)
+        warnings.warn(f"{config_file()}: the saved model {shown} is not a model name or path; ignored "
+                      "('saprot-scan models use auto' forgets it)", SettingsWarning, stacklevel=2)
+    return None
 
 
 def save_preference(spec: str | None) -> None:
