@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from saprot_scan.batch.inputs import printable
 from saprot_scan.batch.work import RESIDUE_COLUMNS, SCORE_COLUMNS, Outcome
 from saprot_scan.errors import InputError
 
@@ -244,7 +245,7 @@ class Store:
         row = {name: getattr(outcome, name, None) for name in MANIFEST_COLUMNS}
         row.update(method=self.method, part=part, seconds=round(float(outcome.seconds), 4),
                    finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        return row
+        return {k: printable(v) if isinstance(v, str) else v for k, v in row.items()}
 
     def _append_log(self, rows: list[dict]) -> None:
         text = "".join(json.dumps(row) + "\n" for row in rows)
