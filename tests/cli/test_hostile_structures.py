@@ -49,6 +49,14 @@ def scan(path: Path, capsys, *extra) -> tuple[int, str, list[dict]]:
     return rc, err, rows
 
 
+def accepted(path: Path, text: str, capsys, *extra) -> tuple[str, list[dict]]:
+    """Write ``text`` to ``path`` and scan it, which must succeed: (stderr, rows)."""
+    path.write_text(text)
+    rc, err, rows = scan(path, capsys, *extra)
+    assert rc == 0, err
+    return err, rows
+
+
 def refused(path: Path, capsys, *extra) -> str:
     rc, err, rows = scan(path, capsys, *extra)
     assert rc == 2, (rc, err)
@@ -203,9 +211,7 @@ def test_names_outside_the_component_table_are_kept_as_context_with_a_note(tmp_p
         for row in _residue(atoms, number):
             atoms.set(row, "comp", name)
     path = tmp_path / "unknown-names.pdb"
-    path.write_text(atoms.text())
-    rc, err, rows = scan(path, capsys)
-    assert rc == 0, err
+    err, rows = accepted(path, atoms.text(), capsys)
     assert "kept as structure context" in err and "ZZZ 30" in err and "AL 40" in err, err
     assert len(rows) == len(intact["pdb"]) - 2 * 19  # 127 scored residues; the two are context, not dropped
     positions = {r["mutant"][1:-1] for r in rows}
@@ -227,9 +233,7 @@ def test_force_field_names_are_read_as_their_parents_with_a_note(tmp_path, capsy
             renamed.append(name)
     assert set(renamed) >= {"CYX", "CYM", "HIE", "LYN", "ASH", "GLH"}
     path = tmp_path / "amber.pdb"
-    path.write_text(atoms.text())
-    rc, err, rows = scan(path, capsys)
-    assert rc == 0, err
+    err, rows = accepted(path, atoms.text(), capsys)
     assert "force-field names" in err and "CYX as CYS" in err, err
     assert rows == intact["pdb"]  # the same protein: the same scores
 
@@ -239,9 +243,7 @@ def test_a_residue_missing_only_its_ca_is_said(tmp_path, capsys, intact):
     ca = next(r for r in _residue(atoms, "40") if atoms.get(r, "atom") == "CA")
     del atoms.lines[ca]
     path = tmp_path / "no-ca.pdb"
-    path.write_text(atoms.text())
-    rc, err, rows = scan(path, capsys)
-    assert rc == 0, err
+    err, rows = accepted(path, atoms.text(), capsys)
     assert "without a CA atom left out" in err and "THR 40" in err, err
     assert len(rows) == len(intact["pdb"]) - 19
 
@@ -251,9 +253,7 @@ def test_lower_case_atom_names_are_read_upper_cased_with_a_note(tmp_path, capsys
     for row in _residue(atoms, "40"):
         atoms.set(row, "atom", atoms.get(row, "atom").lower())
     path = tmp_path / "lower.cif"
-    path.write_text(atoms.text())
-    rc, err, rows = scan(path, capsys)
-    assert rc == 0, err
+    err, rows = accepted(path, atoms.text(), capsys)
     assert "lower case read upper-cased" in err, err
     assert rows == intact["cif"]
 
@@ -346,9 +346,7 @@ def _without_column(text: str, column: str) -> str:
                                     "type_symbol"])
 def test_optional_mmcif_columns_left_out_are_read_with_their_obvious_value(column, tmp_path, capsys, intact):
     path = tmp_path / f"no-{column}.cif"
-    path.write_text(_without_column(source_text("1aki.cif"), column))
-    rc, err, rows = scan(path, capsys)
-    assert rc == 0, err
+    err, rows = accepted(path, _without_column(source_text("1aki.cif"), column), capsys)
     assert rows == intact["cif"]
 
 
@@ -375,9 +373,7 @@ def test_a_ca_only_chain_beside_a_whole_one_is_left_out_with_a_chain_hint(tmp_pa
     drop = {r for r in atoms.rows if atoms.get(r, "chain") == "B" and atoms.get(r, "atom") != "CA"}
     atoms.lines = [line for k, line in enumerate(atoms.lines) if k not in drop]
     path = tmp_path / "ca-only-b.cif"
-    path.write_text(atoms.text())
-    rc, err, rows = scan(path, capsys)
-    assert rc == 0, err
+    err, rows = accepted(path, atoms.text(), capsys)
     assert "chain B left out: only CA atoms" in err and "--chain" in err, err
     assert rows
     line = refused(path, capsys, "--chain", "B")
@@ -430,8 +426,6 @@ def test_plddt_above_100_says_why_masking_is_off(tmp_path, capsys):
         line = atoms.lines[row]
         atoms.lines[row] = f"{line[:60]}{values[atoms.get(row, 'seq')]:6.2f}{line[66:]}"
     path = tmp_path / "colabfold.pdb"
-    path.write_text(atoms.text())
-    rc, err, rows = scan(path, capsys)
-    assert rc == 0, err
+    err, rows = accepted(path, atoms.text(), capsys)
     assert "pLDDT masking is off" in err and "12 (100.5)" in err, err
     assert rows
