@@ -41,7 +41,7 @@ EXECUTABLE_SAMPLE = 40
 
 
 def _env() -> dict:
-    env = dict(os.environ, SAPROT_SCAN_THREADS="1", PYTHONWARNINGS="always")
+    env = dict(os.environ, SAPROT_SCAN_THREADS="1", PYTHONWARNINGS="always", SAPROT_SCAN_MAX_STRUCTURE_MB="64")
     env.pop("SAPROT_SCAN_DEBUG", None)
     return env
 
