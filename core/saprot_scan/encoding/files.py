@@ -19,8 +19,8 @@ import zipfile
 from pathlib import Path
 
 from saprot_scan.errors import InputError
+from saprot_scan.settings import ENV_MAX_STRUCTURE_MB as ENV_MAX_MB
 
-ENV_MAX_MB = "SAPROT_SCAN_MAX_STRUCTURE_MB"
 DEFAULT_MAX_MB = 512
 #: Atom records one file may hold; the largest PDB entries hold a few million atoms (the cap bounds memory:
 #: biotite keeps ~100 bytes per atom, and every parser step is linear in it).
