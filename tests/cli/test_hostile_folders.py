@@ -237,3 +237,17 @@ def test_models_use_saves_only_a_loadable_model(tmp_path, tiny_onnx_model):
         assert saved["model"] == str(Path(tiny_onnx_model).resolve())
     finally:
         os.environ["XDG_CONFIG_HOME"] = env_before
+
+
+def test_manifest_log_lines_with_wrong_types_are_skipped_on_resume(batch_out, test_data, tmp_path):
+    """A count given as text, or a part outside the folder, in manifest.log: the line is not a run's, so the
+    structure is scored again and the run folds a manifest that reads."""
+    out = _copy(batch_out, tmp_path)
+    (row,) = _manifest(out)
+    with open(out / "manifest.log", "a") as handle:
+        handle.write(json.dumps(dict(row, chains="many", structure_id="other")) + "\n")
+        handle.write(json.dumps(dict(row, part="../x/part-1.parquet", structure_id="third")) + "\n")
+    proc = run_cli("batch", test_data / "foldseek_3di" / "1l2y.cif", "--out", out, "--model", MODEL,
+                   "--method", "wt", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert [r["structure_id"] for r in _manifest(out)] == ["1l2y"]

@@ -178,7 +178,7 @@ class Store:
         path = self.dir / MANIFEST
         if path.exists():
             try:
-                for row in pq.read_table(path).to_pylist():
+                for row in filter(_keyed, pq.read_table(path).to_pylist()):
                     self.rows[tuple(row[k] for k in KEY_COLUMNS)] = row
             except Exception as err:  # noqa: BLE001
                 raise InputError(f"{path}: unreadable manifest ({err}); move the folder aside") from None
@@ -289,11 +289,24 @@ def is_part_name(part) -> bool:
     return isinstance(part, str) and _PART_NAME.fullmatch(part) is not None
 
 
-def _usable_log_row(row) -> bool:
-    """A manifest.log line as a run writes it: key columns are text, status is known, a part is a plain name."""
-    return (isinstance(row, dict) and all(isinstance(row.get(k), str) for k in KEY_COLUMNS)
-            and row.get("status") in STATUSES and (row.get("part") in ("", None) or is_part_name(row.get("part")))
-            and all(row.get(k) is None or isinstance(row[k], (str, int, float)) for k in MANIFEST_COLUMNS))
+def _keyed(row) -> bool:
+    """The row's resume key is text (a list there cannot even be looked up)."""
+    return isinstance(row, dict) and all(isinstance(row.get(k), str) for k in KEY_COLUMNS)
+
+
+def _usable_row(row) -> bool:
+    """A manifest.log line as a run writes it: key columns are text, status is known, a part is a plain name,
+    and every other value has its column's type (a planted list or text where a count belongs is not one)."""
+    if not _keyed(row):
+        return False
+    if row.get("status") not in STATUSES or not (row.get("part") in ("", None) or is_part_name(row.get("part"))):
+        return False
+    for name in MANIFEST_COLUMNS:
+        value = row.get(name)
+        kind = int if name in _INT_COLUMNS else (int, float) if name == "seconds" else str
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+            return False
+    return True
 
 
 def log_rows(out: Path) -> list[dict]:
@@ -309,7 +322,7 @@ def log_rows(out: Path) -> list[dict]:
             row = json.loads(line)
         except ValueError:
             continue
-        if _usable_log_row(row):
+        if _usable_row(row):
             rows.append(row)
     return rows
 
@@ -323,7 +336,8 @@ def read_manifest(out_dir: str | os.PathLike):
     rows: dict[tuple, dict] = {}
     if (out / MANIFEST).exists():
         for row in pq.read_table(out / MANIFEST).to_pylist():
-            rows[tuple(row[k] for k in KEY_COLUMNS)] = row
+            if _keyed(row):  # a foreign part stays visible here and is refused where it would be read
+                rows[tuple(row[k] for k in KEY_COLUMNS)] = row
     for row in log_rows(out):
         rows[tuple(row[k] for k in KEY_COLUMNS)] = row
     _, _, schema = _schemas()

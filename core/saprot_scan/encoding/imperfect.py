@@ -370,18 +370,18 @@ def has_backbone(coords: np.ndarray) -> bool:
     return bool((~np.isnan(coords[:, [0, 2], 0]).any(axis=1)).any())
 
 
-def upper_case_atom_names(atoms) -> tuple[object, list[tuple[str, str]]]:
-    """Atom names written in lower case (some exporters do) read upper-cased, as the PDB spells them, with a note
-    per chain; without this, 'ca' would not be the CA and the residue would vanish."""
+def upper_case_atom_names(atoms, is_amino_acid) -> tuple[object, list[tuple[str, str]]]:
+    """Atom names of amino acids written in lower case (some exporters do) read upper-cased, as the PDB spells
+    them, with a note per chain; without this, 'ca' would not be the CA and the residue would vanish."""
     names = atoms.atom_name
-    lower = np.char.upper(names) != names
+    lower = (np.char.upper(names) != names) & _amino_mask(atoms, is_amino_acid)
     if not lower.any():
         return atoms, []
     atoms = atoms.copy()
-    atoms.atom_name = np.char.upper(names)
+    atoms.atom_name = np.where(lower, np.char.upper(names), names)
     notes = []
     for chain in dict.fromkeys(atoms.chain_id[lower].tolist()):
-        count = len(set(zip(atoms.res_id[lower & (atoms.chain_id == chain)].tolist())))
+        count = len(set(atoms.res_id[lower & (atoms.chain_id == chain)].tolist()))
         notes.append((chain, f"atom names in lower case read upper-cased in {count} residue(s) (ca as CA)"))
     return atoms, notes
 

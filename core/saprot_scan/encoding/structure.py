@@ -261,7 +261,7 @@ def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = 
     chains with nothing to score (all UNK) are left out with a note, or refused when nothing else is left.
     """
     where = Path(source).name or "the structure"
-    atoms, case_notes = imperfect.upper_case_atom_names(atoms)
+    atoms, case_notes = imperfect.upper_case_atom_names(atoms, _is_amino_acid)
     collapsed = imperfect.collapsed_chains(atoms, _is_amino_acid)
     if collapsed:
         chain, why = next(iter(collapsed.items()))
