@@ -212,7 +212,8 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
     """Read the protein chains of a PDB or mmCIF file (plain or gzipped); the first model of ensembles.
 
     ``chains`` selects author chain ids; by default every protein chain is returned, each on its own.
-    ``model`` picks another model of an ensemble (1-based).
+    ``model`` picks another model of an ensemble by its number (``MODEL`` record, ``pdbx_PDB_model_num``).
+    What is read and refused, and the caps on reading, are in docs/imperfect-files.md.
     """
     path = Path(path)
     text = _open_text(path)
