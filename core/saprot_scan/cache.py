@@ -29,11 +29,37 @@ def cache_key(combined_tokens: str, scorer_identity: Sequence[str], method: str)
 
 
 def load_scores(key: str) -> np.ndarray | None:
-    """The cached scores for ``key``, or None."""
+    """The cached scores for ``key``, or None when there are none or the file is not scores this cache could
+    have written (a shared cache may hold anything): its header is checked before any data is read, so a file
+    declaring a huge shape costs nothing, and strings, complex or boolean values, infinities or a matrix with
+    no finite row are a miss that is recomputed and overwritten."""
     try:
-        return np.load(results_dir() / f"{key}.npy", allow_pickle=False)
-    except (OSError, ValueError):
+        with open(results_dir() / f"{key}.npy", "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            reader = {(1, 0): np.lib.format.read_array_header_1_0,
+                      (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if reader is None:  # np.save writes 1.0 (2.0 for huge headers); anything else is not ours
+                return None
+            shape, _fortran, dtype = reader(handle, max_header_size=10_000)
+            if not _plausible_header(shape, dtype):
+                return None
+            handle.seek(0)
+            scores = np.lib.format.read_array(handle, allow_pickle=False)
+    except (OSError, ValueError, EOFError, SyntaxError, TypeError):
         return None
+    return scores if _plausible_scores(scores) else None
+
+
+def _plausible_header(shape, dtype) -> bool:
+    return (isinstance(shape, tuple) and len(shape) == 2 and shape[1] == 20 and 0 < shape[0] <= MAX_RESIDUES
+            and np.dtype(dtype).kind == "f" and np.dtype(dtype).itemsize in (4, 8))
+
+
+def _plausible_scores(scores: np.ndarray) -> bool:
+    """Every row finite (a scored residue) or all NaN (a residue with no scores); at least one scored."""
+    finite = np.isfinite(scores)
+    rows_ok = finite.all(axis=1) | np.isnan(scores).all(axis=1)
+    return bool(rows_ok.all() and finite.all(axis=1).any())
 
 
 def store_scores(key: str, scores: np.ndarray) -> None:

@@ -15,6 +15,7 @@ ENV_PRECISION = "SAPROT_SCAN_PRECISION"  # fp32, fp16 or int8 instead of "auto"
 ENV_THREADS = "SAPROT_SCAN_THREADS"  # onnxruntime intra-op threads
 ENV_SPIN = "SAPROT_SCAN_SPIN"  # 0/1: whether idle onnxruntime threads spin
 ENV_DEBUG = "SAPROT_SCAN_DEBUG"  # tracebacks instead of one-line internal errors
+ENV_MAX_STRUCTURE_MB = "SAPROT_SCAN_MAX_STRUCTURE_MB"  # the decompressed-size cap of one structure file (512)
 
 
 def cache_dir() -> Path:
@@ -47,9 +48,25 @@ def _config() -> dict:
     return data if isinstance(data, dict) else {}
 
 
+_WARNED_VALUES: set[str] = set()
+
+
 def saved_preference() -> str | None:
-    """The model the user chose last in the CLI (``models use``), PyMOL or ChimeraX, if any."""
-    return _config().get("model") or None
+    """The model the user chose last in the CLI (``models use``), PyMOL or ChimeraX, if any. A value that is
+    no text (a list or a number written by hand or another tool) is ignored with one ``SettingsWarning``."""
+    value = _config().get("model")
+    if value is None or isinstance(value, str):
+        return value or None
+    shown = json.dumps(value)[:60]
+    if shown not in _WARNED_VALUES:
+        import warnings
+
+        from saprot_scan.errors import SettingsWarning
+
+        _WARNED_VALUES.add(shown)
+        warnings.warn(f"{config_file()}: the saved model {shown} is not a model name or path; ignored "
+                      "('saprot-scan models use auto' forgets it)", SettingsWarning, stacklevel=2)
+    return None
 
 
 def save_preference(spec: str | None) -> None:

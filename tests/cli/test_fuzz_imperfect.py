@@ -1,9 +1,11 @@
 """Imperfect structures never crash and are never silently changed (issue 21): a seeded fuzz campaign.
 
 ``support/imperfect_variants.py`` turns seven real structures (five mmCIF entries, two written as PDB) into
-~360 imperfect ones, two seeds per source and defect family (placeholders, non-finite coordinates, missing
+~560 imperfect ones, two seeds per source and defect family (placeholders, non-finite coordinates, missing
 CB, collapsed numbering, altlocs, microheterogeneity, UNK, modified residues, CRLF, NUL bytes, truncated
-gzip, wrong suffixes, FASTA...). Each variant runs ``saprot-scan scan FILE --csv OUT`` with the offline
+gzip, wrong suffixes, FASTA...; issue 27 added files from other tools and files made to hurt: BOM, unknown
+and force-field residue names, missing CA, lower-case atoms, shared auth chains, NaN B-factors, bz2/xz/zip,
+zstd/tar/BinaryCIF, gzip bombs (the campaign runs with a 64 MiB cap), missing columns, bad numbers...). Each variant runs ``saprot-scan scan FILE --csv OUT`` with the offline
 default scorer, and must keep the contract: exit 0 with a finite score on every row it writes, or exit 2
 with exactly one stderr line and no output file; never exit 1, never a traceback or warning noise, never a
 hang. Where the right answer is known the variant says so (a refusal, a note, the intact file's scores).
@@ -41,7 +43,7 @@ EXECUTABLE_SAMPLE = 40
 
 
 def _env() -> dict:
-    env = dict(os.environ, SAPROT_SCAN_THREADS="1", PYTHONWARNINGS="always")
+    env = dict(os.environ, SAPROT_SCAN_THREADS="1", PYTHONWARNINGS="always", SAPROT_SCAN_MAX_STRUCTURE_MB="64")
     env.pop("SAPROT_SCAN_DEBUG", None)
     return env
 

@@ -238,3 +238,92 @@ def test_viewer_altlocs_named_are_not_collapsed_numbering(lysozyme):
     assert len(chain_from_arrays(*arrays, source="viewer", altlocs=alt)) == len(lysozyme)
     with pytest.raises(InputError, match="numbering collapsed"):
         chain_from_arrays(*arrays, source="viewer")
+
+
+# ---------------------------------------------------------------------------------------------- issue 27
+
+def test_force_field_names_read_as_parents_in_files_and_viewer_arrays(tmp_path, lysozyme):
+    """CYX/HIE/... are the same amino acids: the same sequence and 3Di, one note, from a file and from the arrays
+    a viewer hands over (an MD trajectory loaded in PyMOL or ChimeraX keeps these names)."""
+    import biotite.structure as struc
+    from biotite.structure.io import pdbx
+
+    from saprot_scan.encoding.threedi import encode_3di
+
+    atoms = _cif()
+    for row in atoms.rows:
+        name = {"CYS": "CYX", "HIS": "HIE", "LYS": "LYN", "ASP": "ASH", "GLU": "GLH"}.get(atoms.get(row, "comp"))
+        if name:
+            atoms.set(row, "comp", name)
+    chain = read_structure(_write(tmp_path, "amber.cif", atoms))[0]
+    assert chain.sequence == lysozyme.sequence and encode_3di(chain) == encode_3di(lysozyme)
+    assert any("force-field names" in n and "CYX as CYS x8" in n for n in chain.notes), chain.notes
+
+    cif = pdbx.CIFFile.read(str(_intact_path()))
+    array = pdbx.get_structure(cif, model=1, use_author_fields=True, extra_fields=["b_factor"])
+    array = array[struc.filter_amino_acids(array)]
+    names = np.where(array.res_name == "CYS", "CYX", array.res_name)
+    viewed = chain_from_arrays("A", array.res_id, array.ins_code, names, array.atom_name, array.coord,
+                               array.b_factor, source="viewer")
+    assert viewed.sequence == lysozyme.sequence and any("CYX as CYS" in n for n in viewed.notes)
+
+
+def test_unknown_names_with_a_backbone_are_context_and_ions_named_ca_are_not(tmp_path, lysozyme):
+    atoms = _cif()
+    for row in _rows(atoms, "50"):
+        atoms.set(row, "comp", "ZZZ")
+    calcium = atoms.lines[atoms.rows[-1]].split()
+    calcium[atoms.column["auth_comp_id"]] = calcium[atoms.column["label_comp_id"]] = "CA"
+    calcium[atoms.column["auth_atom_id"]] = calcium[atoms.column["label_atom_id"]] = "CA"
+    calcium[atoms.column["group_PDB"]] = "HETATM"
+    calcium[atoms.column["auth_seq_id"]] = "901"
+    atoms.lines.insert(atoms.rows[-1] + 1, " ".join(calcium))
+    chain = read_structure(_write(tmp_path, "zzz.cif", atoms))[0]
+    assert len(chain) == len(lysozyme)  # ZZZ kept, the calcium ion not taken for a residue
+    assert chain.sequence[[r.number for r in chain.residue_ids].index(50)] == "X"
+    assert any("ZZZ 50" in n and "context" in n for n in chain.notes), chain.notes
+
+
+def test_shared_auth_asym_id_refused_but_a_ligand_beside_a_chain_is_fine(tmp_path):
+    atoms = Atoms(source_text("1k6p.cif"), cif=True)
+    for row in atoms.rows:
+        atoms.set(row, "chain", "A")
+    with pytest.raises(InputError, match=r"2 polymer chains share this author chain id \(label_asym_id A, B\)"):
+        read_structure(_write(tmp_path, "shared.cif", atoms))
+    assert read_structure(_intact_path())  # 1AKI's waters and ions share chain A with other label_asym_ids
+
+
+@pytest.mark.parametrize("data, says", [
+    (b"\x28\xb5\x2f\xfd\x04\x58" + b"\x01" * 50, "zstd-compressed"),
+    (b"\x83\xa7encoder\xa7version\xaadataBlocks" + b"\x90" * 10, "BinaryCIF"),
+])
+def test_formats_we_do_not_read_are_named(tmp_path, data, says):
+    path = tmp_path / "f.cif"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match=says):
+        read_structure(path)
+
+
+def test_the_decompressed_cap_follows_the_environment(tmp_path, monkeypatch):
+    import gzip
+
+    from saprot_scan.encoding.files import ENV_MAX_MB
+
+    path = tmp_path / "big.cif.gz"
+    path.write_bytes(gzip.compress(b"\n" * (3 << 20), mtime=0))
+    monkeypatch.setenv(ENV_MAX_MB, "2")
+    with pytest.raises(InputError, match="more than 2 MiB once gzip-decompressed"):
+        read_structure(path)
+
+
+def test_nan_b_factor_from_a_viewer_is_refused_too(lysozyme):
+    import biotite.structure as struc
+    from biotite.structure.io import pdbx
+
+    cif = pdbx.CIFFile.read(str(_intact_path()))
+    array = pdbx.get_structure(cif, model=1, use_author_fields=True, extra_fields=["b_factor"])
+    array = array[struc.filter_amino_acids(array)]
+    b = array.b_factor.copy()
+    b[5] = np.nan
+    with pytest.raises(InputError, match="has B-factor nan"):
+        chain_from_arrays("A", array.res_id, array.ins_code, array.res_name, array.atom_name, array.coord, b)

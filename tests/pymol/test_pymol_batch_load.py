@@ -86,3 +86,34 @@ def test_saprot_load_keeps_the_batch_scorers_meaning(pm, test_data, tmp_path, ca
     cmd.do(f"saprot_heatmap {heatmap}")
     svg = heatmap.read_text()
     assert "z units" in svg and "worse than the wild type" not in svg
+
+
+def test_saprot_load_refuses_a_manifest_part_outside_the_folder(test_data, tmp_path):
+    """Issue 27, item 7: a planted manifest naming a Parquet file outside the folder is refused in PyMOL too,
+    and nothing is coloured from it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    RUNNER.wait(120)
+    STORE.clear()
+    path = test_data / "foldseek_3di" / "1l2y.cif"
+    out = tmp_path / "batch"
+    assert run_batch([str(path)], out, ScoreOptions(model="saprot-scan-default", method="wt"), quiet=True).ok == 1
+    part = next((out / "scores").glob("part-*.parquet"))
+    planted = tmp_path / "elsewhere" / part.name
+    planted.parent.mkdir()
+    planted.write_bytes(part.read_bytes())
+    manifest = pq.read_table(out / "manifest.parquet")
+    manifest = manifest.set_column(manifest.schema.get_field_index("part"), "part",
+                                   pa.array([str(planted)] * manifest.num_rows, type=pa.string()))
+    pq.write_table(manifest, out / "manifest.parquet")
+    instance = pymol2.PyMOL()
+    instance.start()
+    try:
+        instance.cmd.load(str(path), "trp")
+        with pytest.raises(pymol.CmdException, match="not a file of its scores/ folder"):
+            commands.saprot_load(str(out), "1l2y", "trp", _self=instance.cmd)
+        assert STORE.results() == []  # nothing was stored or coloured from the planted part
+    finally:
+        instance.stop()
+        STORE.clear()

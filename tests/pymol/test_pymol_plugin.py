@@ -514,3 +514,33 @@ def test_modified_residues_are_scored_as_their_parent_and_said(pm, test_data, ca
     assert "1 modified residue(s) read as their parent amino acid" in text and "MSE as M" in text, text
     (result,) = STORE.scores.values()
     assert result.result.wt[0] == "M"
+
+
+# --- files from other tools (issue 27): force-field names, unknown names, NaN B-factors --------------------
+
+def test_force_field_and_unknown_names_are_read_as_the_core_reads_them_and_said(pm, test_data, capfd):
+    """An MD export keeps HIE/CYX; a residue named ZZZ is context. Neither vanishes from the chain silently."""
+    cmd.load(structure(test_data, "1l2y"))
+    cmd.alter("1l2y and resi 6", "resn='HIE'")  # 1L2Y's Trp6 renamed: read as His
+    cmd.alter("1l2y and resi 10", "resn='ZZZ'")  # no component table knows ZZZ: context, no rows
+    capfd.readouterr()
+    cmd.do("saprot_scan 1l2y")
+    assert RUNNER.wait(120)
+    text = "".join(capfd.readouterr())
+    assert "force-field names" in text and "HIE as HIS" in text, text
+    assert "ZZZ 10" in text and "kept as structure context" in text, text
+    (result,) = STORE.scores.values()
+    assert len(result.result.wt) == 20 and result.result.wt[5] == "H" and result.result.wt[9] == "X"
+
+
+def test_a_nan_b_factor_gives_the_cores_line_and_changes_nothing(pm, test_data, capfd):
+    cmd.load(structure(test_data, "1l2y"))
+    cmd.alter("1l2y and resi 5 and name CA", "b=float('nan')")
+    before = atom_state()
+    capfd.readouterr()
+    cmd.do("saprot_scan 1l2y")
+    RUNNER.wait(60)
+    text = "".join(capfd.readouterr())
+    assert "Error: saprot_scan:" in text and "has B-factor nan" in text, text
+    assert repr(atom_state()) == repr(before)  # nan != nan, its text is equal
+    assert not STORE.scores

@@ -10,9 +10,13 @@ or scores identical to the intact file's. Families without a known answer only g
 """
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import lzma
 import random
+import tarfile
+import zipfile
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -74,11 +78,12 @@ class Atoms:
 
     PDB_FIELDS = {"group": (0, 6), "atom": (12, 16), "alt": (16, 17), "comp": (17, 20), "chain": (21, 22),
                   "seq": (22, 26), "icode": (26, 27), "x": (30, 38), "y": (38, 46), "z": (46, 54),
-                  "occupancy": (54, 60)}
+                  "occupancy": (54, 60), "bfactor": (60, 66)}
     CIF_FIELDS = {"group": "group_PDB", "atom": "auth_atom_id", "alt": "label_alt_id", "comp": "auth_comp_id",
                   "label_comp": "label_comp_id", "chain": "auth_asym_id", "seq": "auth_seq_id",
                   "icode": "pdbx_PDB_ins_code", "x": "Cartn_x", "y": "Cartn_y", "z": "Cartn_z",
-                  "occupancy": "occupancy", "model": "pdbx_PDB_model_num"}
+                  "occupancy": "occupancy", "model": "pdbx_PDB_model_num", "bfactor": "B_iso_or_equiv",
+                  "label_asym": "label_asym_id"}
 
     def __init__(self, text: str, cif: bool):
         self.lines = text.split("\n")
@@ -396,13 +401,209 @@ def duplicated_chain(source, rng):
     return _text(atoms, source, Expect())
 
 
+# --- issue 27: files from other tools and files made to hurt --------------------------------------------
+
+def byte_order_mark(source, rng):
+    """A UTF-8 byte-order mark before the first record (Windows editors): the same scores."""
+    return b"\xef\xbb\xbf" + source_text(source).encode(), Path(source).suffix, Expect(exit=0, same_scores=True)
+
+
+def unknown_names(source, rng):
+    """A residue or two renamed to names no component table knows (ZZZ, AL): kept as context, with a note."""
+    atoms = _atoms(source)
+    for name in rng.sample(["ZZZ", "AL", "QQ1"], rng.randint(1, 2)):
+        for row in _pick_residue(atoms, rng):
+            atoms.set(row, "comp", name)
+            if atoms.cif:
+                atoms.set(row, "label_comp", name)
+    return _text(atoms, source, Expect(exit=0, stderr_has="kept as structure context"))
+
+
+FORCE_FIELD_NAMES = {"CYS": ("CYX", "CYM"), "HIS": ("HIE", "HID", "HIP", "HSD", "HSE"), "LYS": ("LYN",),
+                     "ASP": ("ASH",), "GLU": ("GLH",)}
+
+
+def force_field_names(source, rng):
+    """AMBER/CHARMM names for protonation and disulfide states (CYX, HIE, HSD, LYN, ASH, GLH...): read as their
+    parents with a note; the same scores."""
+    atoms = _atoms(source)
+    for rows in atoms.residues().values():
+        names = FORCE_FIELD_NAMES.get(atoms.get(rows[0], "comp"))
+        if names and rng.random() < 0.7:
+            name = rng.choice(names)
+            for row in rows:
+                atoms.set(row, "comp", name)
+                if atoms.cif:
+                    atoms.set(row, "label_comp", name)
+    return _text(atoms, source, Expect(exit=0, stderr_has="force-field names", same_scores=True))
+
+
+def missing_ca(source, rng):
+    """One residue keeps N and C but loses its CA: left out with a note naming it."""
+    atoms = _atoms(source)
+    rows = _pick_residue(atoms, rng)
+    if _row_of(atoms, rows, "N") is not None and _row_of(atoms, rows, "C") is not None:
+        del atoms.lines[_row_of(atoms, rows, "CA")]
+        return _text(atoms, source, Expect(exit=0, stderr_has="without a ca atom"))
+    return _text(atoms, source, Expect(exit=0, same_scores=True))
+
+
+def lower_case_atoms(source, rng):
+    """Atom names written in lower case in some residues (an exporter's habit): read upper-cased, the same scores."""
+    atoms = _atoms(source)
+    for _ in range(rng.randint(1, 5)):
+        for row in _pick_residue(atoms, rng):
+            atoms.set(row, "atom", atoms.get(row, "atom").lower())
+    return _text(atoms, source, Expect(exit=0, stderr_has="lower case", same_scores=True))
+
+
+def shared_author_chain(source, rng):
+    """The first chain copied (moved 80 A) under a new label_asym_id and entity but the same auth_asym_id: two
+    polymers under one author id are refused, never merged into one sequence."""
+    atoms = _atoms(source)
+    chain = atoms.get(atoms.rows[0], "chain")
+    block = [r for r in atoms.rows if atoms.get(r, "chain") == chain]
+    at = atoms.rows[-1] + 1
+    atoms.lines[at:at] = [atoms.lines[r] for r in block]
+    for k in range(len(block)):
+        row = at + k
+        atoms.set(row, "label_asym", "ZZ")
+        atoms.set(row, "x", f"{float(atoms.get(row, 'x')) + 80.0:.3f}")
+    return _text(atoms, source, Expect(exit=2, stderr_has="share this author chain id"))
+
+
+def nan_b_factor(source, rng):
+    """One atom's B-factor (the pLDDT of a predicted model) written nan in an AlphaFold file: refused, naming it."""
+    atoms = _atoms(source)
+    rows = _pick_residue(atoms, rng)
+    atoms.set(rows[0], "bfactor", "nan")
+    data = atoms.text()
+    data = data if atoms.cif else "REMARK   1 ALPHAFOLD MODEL\n" + data
+    return data.encode(), Path(source).suffix, Expect(exit=2, stderr_has="b-factor nan")
+
+
+def other_compression(source, rng):
+    """bzip2, xz or a zip of the one file: read as Python reads them, the same scores."""
+    data = source_text(source).encode()
+    kind = rng.choice(["bz2", "xz", "zip"])
+    if kind == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(source, data)
+        packed = buffer.getvalue()
+    else:
+        packed = bz2.compress(data) if kind == "bz2" else lzma.compress(data)
+    return packed, f"{Path(source).suffix}.{kind}", Expect(exit=0, same_scores=True)
+
+
+def unread_container(source, rng):
+    """zstd, a tar archive, BinaryCIF or a zip of two files: refused, naming what it is."""
+    data = source_text(source).encode()
+    kind = rng.choice(["zstd", "tar", "bcif", "zip2"])
+    if kind == "zstd":
+        return b"\x28\xb5\x2f\xfd\x04\x58" + data[:200], ".zst", Expect(exit=2, stderr_has="zstd")
+    if kind == "tar":
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            info = tarfile.TarInfo(source)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        return buffer.getvalue(), ".tar", Expect(exit=2, stderr_has="tar archive")
+    if kind == "bcif":
+        keys = b"".join(bytes([0xA0 | len(k)]) + k for k in (b"encoder", b"version", b"dataBlocks"))
+        return b"\x83" + keys + data[:300], ".bcif", Expect(exit=2, stderr_has="binarycif")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a" + source, data)
+        archive.writestr("b" + source, data)
+    return buffer.getvalue(), ".zip", Expect(exit=2, stderr_has="zip archive of 2 files")
+
+
+def gzip_bomb(source, rng):
+    """Zeros that decompress past the cap (the campaign runs with a 64 MiB cap): refused before memory fills."""
+    member = gzip.compress(b"\0" * (1 << 24), mtime=0)
+    return member * rng.randint(5, 8), Path(source).suffix + ".gz", Expect(exit=2, stderr_has="larger than any")
+
+
+def no_data_line(source, rng):
+    """mmCIF whose data_ line is gone (and sometimes a BOM before it): read as one block, the same scores."""
+    text = "\n".join(line for line in source_text(source).split("\n") if not line.startswith("data_"))
+    prefix = b"\xef\xbb\xbf" if rng.random() < 0.5 else b""
+    return prefix + text.encode(), Path(source).suffix, Expect(exit=0, same_scores=True)
+
+
+def _drop_column(atoms: Atoms, column: str) -> None:
+    k = atoms.column[column]
+    for row in atoms.rows:
+        fields = atoms.lines[row].split()
+        del fields[k]
+        atoms.lines[row] = " ".join(fields)
+    atoms.lines = [line for line in atoms.lines if line.strip() != f"_atom_site.{column}"]
+
+
+def missing_column(source, rng):
+    """An atom_site column left out: an optional one is read with its obvious value (the same scores), a
+    coordinate column is named in plain words."""
+    atoms = _atoms(source)
+    column = rng.choice(["pdbx_PDB_model_num", "label_alt_id", "pdbx_PDB_ins_code", "group_PDB", "type_symbol",
+                         "Cartn_x", "Cartn_z"])
+    _drop_column(atoms, column)
+    if column.startswith("Cartn"):
+        return _text(atoms, source, Expect(exit=2, stderr_has=f"no {column.lower()} column"))
+    if column == "label_alt_id":  # without it, alternate locations look like residues sharing a number
+        return _text(atoms, source, Expect())
+    return _text(atoms, source, Expect(exit=0, same_scores=True))
+
+
+def bad_number(source, rng):
+    """A coordinate that is no number ('5  1.0', '1.2.3', 'x1'): refused with the line it is on."""
+    atoms = _atoms(source)
+    row = rng.choice(atoms.rows)
+    atoms.set(row, rng.choice("xyz"), rng.choice(["5  1.0", "1.2.3", "x1"]) if not atoms.cif
+              else rng.choice(["1.2.3", "x1", "--4"]))
+    return _text(atoms, source, Expect(exit=2, stderr_has=f"line {row + 1}:"))
+
+
+def one_chain_ca_only(source, rng):
+    """The last chain cut to CA atoms: left out with a note naming --chain where another chain is whole."""
+    atoms = _atoms(source)
+    chains = list(dict.fromkeys(atoms.get(r, "chain") for r in atoms.rows))
+    drop = {r for r in atoms.rows if atoms.get(r, "chain") == chains[-1] and atoms.get(r, "atom") != "CA"}
+    atoms.lines = [line for i, line in enumerate(atoms.lines) if i not in drop]
+    expect = Expect(exit=0, stderr_has="--chain") if len(chains) > 1 else Expect(exit=2, stderr_has="only ca atoms")
+    return _text(atoms, source, expect)
+
+
+def plddt_over_100(source, rng):
+    """Predicted-model B-factors (one per residue, 40..99) with one residue above 100: masking off, said why
+    (a PDB file; the mmCIF sources say they are X-ray entries, which are never masked)."""
+    atoms = _atoms(source)
+    residues = list(atoms.residues().values())
+    high = rng.randrange(len(residues))
+    chosen = set()
+    for k, rows in enumerate(residues):
+        value = f"{100.5 + rng.random():.2f}" if k == high else f"{rng.uniform(40, 99):.2f}"
+        for row in rows:
+            atoms.set(row, "bfactor", value)
+            chosen.add(row)
+    for row in set(atoms.rows) - chosen:  # ligands, waters, altloc residues: one constant value each
+        atoms.set(row, "bfactor", "50.00")
+    if atoms.cif:  # the mmCIF sources declare an experimental method: their B-factors are never pLDDT
+        return _text(atoms, source, Expect(exit=0))
+    return _text(atoms, source, Expect(exit=0, stderr_has="plddt masking is off"))
+
+
 FAMILIES: dict[str, Callable] = {f.__name__: f for f in (
     missing_cb, many_missing_cb, nonfinite_coordinate, placeholder_coordinate, placeholder_everywhere,
     unknown_author_numbers, collapsed_numbering, comp_id_disagreement, all_unknown, modified_residues, altlocs,
     microheterogeneity, zero_occupancy, hetatm_only, insertion_codes, crlf, nul_bytes, truncated_gzip, gzipped,
     wrong_suffix, fasta, truncated_text, deleted_lines, shuffled_atoms, garbled_field, backbone_only_ca,
-    duplicated_chain)}
-CIF_ONLY = {"placeholder_coordinate", "placeholder_everywhere", "unknown_author_numbers", "comp_id_disagreement"}
+    duplicated_chain,
+    byte_order_mark, unknown_names, force_field_names, missing_ca, lower_case_atoms, shared_author_chain,
+    nan_b_factor, other_compression, unread_container, gzip_bomb, no_data_line, missing_column, bad_number,
+    one_chain_ca_only, plddt_over_100)}
+CIF_ONLY = {"placeholder_coordinate", "placeholder_everywhere", "unknown_author_numbers", "comp_id_disagreement",
+            "shared_author_chain", "no_data_line", "missing_column"}
 
 
 def variant_names(per_family: int = 2) -> list[str]:

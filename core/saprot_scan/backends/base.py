@@ -105,13 +105,18 @@ def unusable_preference_note(spec: str, reason: object) -> str:
 def checked_preference(spec: str) -> str:
     """``spec`` as it is saved as the default model (a file as its absolute path), checked first: an unknown
     name, a model that is not cached or a missing file fails here (``ModelError``), so the CLI's ``models use``
-    and the viewers' model choices never save a default that cannot score."""
+    and the viewers' model choices never save a default that cannot score. A file is loaded once here (any
+    file exists; only one onnxruntime can open is a model)."""
     from saprot_scan.models.registry import resolve_model
 
     if split_spec(spec)[0] != DEFAULT_KIND:
         return spec
     ref = resolve_model(spec)
-    return str(ref.path.resolve()) if ref.origin == "file" else spec
+    if ref.origin != "file":
+        return spec
+    path = str(ref.path.resolve())
+    _load(path, "cpu", "auto")  # ModelError: not a loadable ONNX model
+    return path
 
 
 def load_scorer(spec=None, device: str = "auto", precision: str | None = "auto") -> Scorer:

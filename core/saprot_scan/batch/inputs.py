@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from saprot_scan.encoding.files import check_regular_file, max_structure_bytes
 from saprot_scan.errors import InputError
 
 #: Structure file names (case-insensitive), plain or gzipped.
@@ -25,6 +26,12 @@ ARCHIVE_NAME = re.compile(r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2|tar\.xz|txz)$", re.
 #: Text files listing one input per line (blank lines and ``#`` comments ignored).
 LIST_NAME = re.compile(r"\.(txt|list|lst)$", re.IGNORECASE)
 _GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def printable(text: str) -> str:
+    """``text`` as valid UTF-8: a file name byte that is no UTF-8 (held by Python as a lone surrogate) becomes
+    ``\\xff``, so ids, sources and reasons can be printed and written to Parquet; the path itself is kept."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def structure_id(name: str) -> str:
@@ -47,6 +54,9 @@ class Source:
     path: Path | None = None  #: the file (None for archive members)
     archive: Path | None = None
     member: tarfile.TarInfo | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.structure_id, self.source = printable(self.structure_id), printable(self.source)
 
     @property
     def name(self) -> str:
@@ -155,9 +165,18 @@ class Loader:
         if handle is None:
             raise OSError(f"{src.source}: not a regular file in the archive")
         with handle:
-            return handle.read()
+            data = handle.read(max_structure_bytes() + 1)
+        if len(data) > max_structure_bytes():
+            raise InputError(f"{src.source}: larger than any structure (more than {max_structure_bytes() >> 20} MiB)")
+        return data
 
     def file_bytes(self, src: Source) -> bytes:
+        """The file's raw bytes for a worker elsewhere (decompressed there, within the same caps); a FIFO, a
+        device or a file larger than the cap is refused here, before anything is read."""
+        info = check_regular_file(src.path)
+        if info.st_size > max_structure_bytes():
+            raise InputError(f"{src.source}: larger than any structure ({info.st_size >> 20} MiB; the cap is "
+                             f"{max_structure_bytes() >> 20} MiB)")
         return src.path.read_bytes()
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from saprot_scan.batch.store import RESIDUES, SCORES, read_manifest, require_pyarrow
+from saprot_scan.batch.store import RESIDUES, SCORES, is_part_name, read_manifest, require_pyarrow
 from saprot_scan.errors import InputError
 
 _LABEL = re.compile(r"^(-?\d+)(.*)$")
@@ -67,6 +67,12 @@ def load_results(out_dir: str | os.PathLike, structure_id: str, model: str | Non
     row = _choose(read_manifest(out).to_pylist(), structure_id, out, model, method, precision)
     meaning = _meaning(row, out)
     part = row["part"]
+    if not is_part_name(part):  # a planted manifest must not make us read a Parquet file outside the folder
+        raise InputError(f"{structure_id}: the manifest of {out} names the part {part!r}, not a file of its "
+                         f"{SCORES}/ folder; refused")
+    for folder in (SCORES, RESIDUES):
+        if (out / folder).is_symlink():
+            raise InputError(f"{out}: {folder}/ is a symbolic link; a batch folder keeps its parts inside itself")
     wanted = ((ds.field("structure_id") == structure_id) & (ds.field("method") == row["method"])
               & (ds.field("precision") == row["precision"]) & (ds.field("model") == row["model"]))
     residues = ds.dataset(out / RESIDUES / part, format="parquet").to_table(filter=wanted).to_pylist()

@@ -45,11 +45,11 @@ def _items(todo: Sequence[Source], ship_bytes: bool) -> Iterator[WorkItem]:
                 if src.member is not None:
                     item.data = loader.member_bytes(src)
                 elif ship_bytes:
-                    item.data = loader.file_bytes(src) if src.path.is_file() else None
-                    if item.data is None:
-                        item.error = f"{src.path}: no such file"
+                    item.data = loader.file_bytes(src)
                 else:
                     item.path = str(src.path)
+            except InputError as err:  # not a regular file, or larger than any structure: that structure's row
+                item.error = str(err)
             except (OSError, EOFError, ValueError) as err:
                 item.error = f"{src.source}: cannot read it ({one_line(err)})"
             yield item

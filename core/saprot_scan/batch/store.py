@@ -28,12 +28,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from saprot_scan.batch.inputs import printable
 from saprot_scan.batch.work import KNOWN_COLUMNS, RESIDUE_COLUMNS, SCORE_COLUMNS, Outcome
 from saprot_scan.errors import InputError
 
@@ -52,6 +54,8 @@ MEANING_KEY = "saprot_scan.score_meaning"
 #: A part is written when this many substitution rows wait, or this many seconds after its first structure.
 PART_ROWS = 500_000
 PART_SECONDS = 30.0
+STATUSES = ("ok", "failed", "skipped")
+_PART_NAME = re.compile(r"part-[A-Za-z0-9_.-]+\.parquet")
 
 
 def require_pyarrow():
@@ -151,6 +155,10 @@ class Store:
             (self.dir / RESIDUES).mkdir(exist_ok=True)
         except OSError as err:
             raise InputError(f"--out {self.dir}: cannot create the output folder ({err.strerror})") from None
+        linked = [name for name in (SCORES, RESIDUES) if (self.dir / name).is_symlink()]
+        if linked:
+            raise InputError(f"--out {self.dir}: {linked[0]}/ is a symbolic link; a batch folder keeps its parts "
+                             "inside itself (a resume deletes unnamed parts there), replace the link by a folder")
         if not os.access(self.dir, os.W_OK):
             raise InputError(f"--out {self.dir}: the folder is not writable")
         self._take_lock()
@@ -189,19 +197,12 @@ class Store:
         path = self.dir / MANIFEST
         if path.exists():
             try:
-                for row in pq.read_table(path).to_pylist():
+                for row in filter(_keyed, pq.read_table(path).to_pylist()):
                     self.rows[tuple(row[k] for k in KEY_COLUMNS)] = row
             except Exception as err:  # noqa: BLE001
                 raise InputError(f"{path}: unreadable manifest ({err}); move the folder aside") from None
-        log = self.dir / LOG
-        if log.exists():
-            for line in log.read_text(errors="replace").splitlines():
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue  # a line cut short by a crash: its structure is simply not done
-                if isinstance(row, dict) and all(k in row for k in KEY_COLUMNS):
-                    self.rows[tuple(row[k] for k in KEY_COLUMNS)] = row
+        for row in log_rows(self.dir):
+            self.rows[tuple(row[k] for k in KEY_COLUMNS)] = row
 
     def _remove_orphans(self) -> None:
         referenced = {row.get("part") for row in self.rows.values() if row.get("status") == "ok"}
@@ -270,7 +271,7 @@ class Store:
         row = {name: getattr(outcome, name, None) for name in MANIFEST_COLUMNS}
         row.update(method=self.method, part=part, seconds=round(float(outcome.seconds), 4),
                    finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        return row
+        return {k: printable(v) if isinstance(v, str) else v for k, v in row.items()}
 
     def _append_log(self, rows: list[dict]) -> None:
         text = "".join(json.dumps(row) + "\n" for row in rows)
@@ -308,6 +309,50 @@ class Store:
                 shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def is_part_name(part) -> bool:
+    """A part file name this store writes: a plain name in the folder (never a path: an absolute or ``../``
+    part in a planted manifest would read a Parquet file outside the batch folder)."""
+    return isinstance(part, str) and _PART_NAME.fullmatch(part) is not None
+
+
+def _keyed(row) -> bool:
+    """The row's resume key is text (a list there cannot even be looked up)."""
+    return isinstance(row, dict) and all(isinstance(row.get(k), str) for k in KEY_COLUMNS)
+
+
+def _usable_row(row) -> bool:
+    """A manifest.log line as a run writes it: key columns are text, status is known, a part is a plain name,
+    and every other value has its column's type (a planted list or text where a count belongs is not one)."""
+    if not _keyed(row):
+        return False
+    if row.get("status") not in STATUSES or not (row.get("part") in ("", None) or is_part_name(row.get("part"))):
+        return False
+    for name in MANIFEST_COLUMNS:
+        value = row.get(name)
+        kind = int if name in _INT_COLUMNS else (int, float) if name == "seconds" else str
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+            return False
+    return True
+
+
+def log_rows(out: Path) -> list[dict]:
+    """The usable rows of ``manifest.log``: a line cut short by a crash, or one no run could have written (a
+    list where text belongs, a part outside the folder), is left out, so its structure counts as not done."""
+    try:
+        text = (out / LOG).read_text(errors="replace")
+    except FileNotFoundError:
+        return []
+    rows = []
+    for line in text.splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if _usable_row(row):
+            rows.append(row)
+    return rows
+
+
 def read_manifest(out_dir: str | os.PathLike):
     """The manifest of a batch output folder as a pyarrow Table (the log folded in when a run was cut short)."""
     import pyarrow as pa
@@ -317,12 +362,10 @@ def read_manifest(out_dir: str | os.PathLike):
     rows: dict[tuple, dict] = {}
     if (out / MANIFEST).exists():
         for row in pq.read_table(out / MANIFEST).to_pylist():
-            rows[tuple(row[k] for k in KEY_COLUMNS)] = row
-    if (out / LOG).exists():
-        for line in (out / LOG).read_text(errors="replace").splitlines():
-            with contextlib.suppress(ValueError):
-                row = json.loads(line)
+            if _keyed(row):  # a foreign part stays visible here and is refused where it would be read
                 rows[tuple(row[k] for k in KEY_COLUMNS)] = row
+    for row in log_rows(out):
+        rows[tuple(row[k] for k in KEY_COLUMNS)] = row
     _, _, schema = _schemas()
     values = list(rows.values())
     return pa.Table.from_pydict({n: [r.get(n) for r in values] for n in MANIFEST_COLUMNS}, schema=schema)

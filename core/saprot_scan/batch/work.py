@@ -249,8 +249,6 @@ class Worker:
         o = self.options
         if item.error:
             raise ss.InputError(item.error)
-        if item.data is None and not Path(item.path).is_file():
-            raise ss.InputError(f"{item.path}: no such file")
         with self._readable(item) as path:
             chains = ss.read_structure(path, model=o.model_number)
             if o.chains:

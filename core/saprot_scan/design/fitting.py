@@ -387,10 +387,11 @@ class FittedModel:
             model = data["model"]
             weights = np.zeros((len(sequence), 20))
             for position, aa, value in model["onehot_weights"]:
-                weights[int(position) - 1, AMINO_ACIDS.index(aa)] = float(value)
+                weights[_site(position, len(sequence)), AMINO_ACIDS.index(aa)] = _finite(value, "a one-hot weight")
             return cls(chain_id=str(data["chain"]), sequence=sequence, residue_labels=list(data["residues"]),
-                       zero_shot=dict(data["zero_shot"]), alpha=float(model["alpha"]),
-                       intercept=float(model["intercept"]), zs_coef=float(model["zero_shot_coef"]),
+                       zero_shot=dict(data["zero_shot"]), alpha=_finite(model["alpha"], "alpha"),
+                       intercept=_finite(model["intercept"], "the intercept"),
+                       zs_coef=_finite(model["zero_shot_coef"], "the zero-shot weight"),
                        weights=weights, n_labels=int(data["labels"]["count"]),
                        cv=dict(data.get("cross_validation") or {}), labels_source=str(data["labels"].get("source", "")),
                        measured=_measured_from(data["labels"].get("measured_positions"), len(sequence)),
@@ -405,16 +406,27 @@ def _reference_from(data) -> dict | None:
     kind = str(data["kind"])
     if kind not in ("wild type", "mean of the labels"):
         raise ValueError(f"unknown reference kind {kind!r}")
-    return {"kind": kind, "value": float(data["value"]), "source": str(data.get("source", ""))}
+    return {"kind": kind, "value": _finite(data["value"], "the reference value"), "source": str(data.get("source", ""))}
+
+
+def _site(position, length: int) -> int:
+    """0-based index of a 1-based position, refused outside 1..length (0 or -5 would index from the end)."""
+    if isinstance(position, bool) or not isinstance(position, int) or not 1 <= position <= length:
+        raise ValueError(f"position {position!r} lies outside the sequence (1..{length})")
+    return position - 1
+
+
+def _finite(value, what: str) -> float:
+    """A number that is finite (JSON as Python reads it allows NaN and Infinity, which would poison every score)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise ValueError(f"{what} is {value!r}, not a finite number")
+    return float(value)
 
 
 def _measured_from(positions, length: int) -> tuple[int, ...] | None:
     if positions is None:
         return None
-    out = tuple(sorted({int(p) - 1 for p in positions}))
-    if any(not 0 <= i < length for i in out):
-        raise ValueError("a measured position lies outside the sequence")
-    return out
+    return tuple(sorted({_site(p, length) for p in positions}))
 
 
 def load_fitted(path: str | os.PathLike) -> FittedModel:

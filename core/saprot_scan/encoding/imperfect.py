@@ -27,8 +27,9 @@ def _column_strings(site, key: str, rows: np.ndarray) -> list[str]:
 def drop_placeholder_atoms(block, model: int) -> tuple[list[tuple[str, str]], int]:
     """Remove mmCIF atoms whose coordinates are ``?`` or ``.`` (biotite would read them as 0.0).
 
-    Returns (auth chain id, note) pairs naming the residues of the chosen model that lost atoms, and that
-    model's position among the models left (biotite counts models in order of appearance).
+    ``model`` is the chosen model's position in file order. Returns (auth chain id, note) pairs naming the
+    residues of that model that lost atoms, and its position among the models left (biotite counts models in
+    order of appearance).
     """
     from biotite.structure.io import pdbx
 
@@ -62,6 +63,91 @@ def drop_placeholder_atoms(block, model: int) -> tuple[list[tuple[str, str]], in
     notes = [(chain, f"{len(atoms)} atom(s) with placeholder coordinates ('?' or '.') read as missing "
                      f"({_some(atoms)})") for chain, atoms in by_chain.items()]
     return notes, left.index(chosen) + 1
+
+
+#: atom_site columns biotite needs that have an obvious value when a hand-made or exported file leaves them out.
+_DEFAULT_COLUMNS = {"pdbx_PDB_model_num": "1", "group_PDB": "ATOM", "label_alt_id": ".", "pdbx_PDB_ins_code": "?"}
+#: Columns no file can do without: (either of the names, what it holds).
+_REQUIRED_COLUMNS = ((("Cartn_x",), "the x coordinates"), (("Cartn_y",), "the y coordinates"),
+                     (("Cartn_z",), "the z coordinates"), (("auth_atom_id", "label_atom_id"), "the atom names"),
+                     (("auth_comp_id", "label_comp_id"), "the residue names"),
+                     (("auth_asym_id", "label_asym_id"), "the chain ids"),
+                     (("auth_seq_id", "label_seq_id"), "the residue numbers"))
+
+
+def complete_atom_site(block) -> None:
+    """Refuse an mmCIF whose atom_site table lacks a column no reading can do without, naming it in plain words;
+    fill the columns that have one obvious value (one model, no alternate locations, no insertion codes,
+    elements from the atom names) so the reader does not fail on their absence."""
+    from biotite.structure.io import pdbx
+
+    if "atom_site" not in block:
+        raise InputError("no atom_site table: the file has no atoms (is it an mmCIF of a structure?)")
+    site = block["atom_site"]
+    for names, what in _REQUIRED_COLUMNS:
+        if not any(name in site for name in names):
+            raise InputError(f"the atom_site table has no {' or '.join(names)} column ({what}); "
+                             "the file cannot be read")
+    fill = {name: value for name, value in _DEFAULT_COLUMNS.items() if name not in site}
+    if "type_symbol" not in site:
+        atom = site["auth_atom_id" if "auth_atom_id" in site else "label_atom_id"].as_array(str)
+        fill["type_symbol"] = np.char.upper(np.char.lstrip(atom, "0123456789"))[:].astype("U1")
+    if not fill:
+        return
+    columns = {key: site[key] for key in site.keys()}
+    for name, value in fill.items():
+        columns[name] = pdbx.CIFColumn(pdbx.CIFData(np.broadcast_to(np.asarray(value), (site.row_count,)).copy()))
+    block["atom_site"] = pdbx.CIFCategory(columns)
+
+
+def cif_model_numbers(block) -> list[int]:
+    """The model numbers of an mmCIF file in order of appearance (``pdbx_PDB_model_num``)."""
+    numbers = dict.fromkeys(block["atom_site"]["pdbx_PDB_model_num"].as_array(str).tolist())
+    try:
+        return [int(n) for n in numbers]
+    except ValueError:
+        return list(range(1, len(numbers) + 1))
+
+
+def pdb_model_numbers(text: str) -> list[int]:
+    """The serial numbers of a PDB file's MODEL records in order ([1] without any: one model)."""
+    numbers = []
+    for line in text.split("\n"):
+        if line.startswith("MODEL"):
+            try:
+                numbers.append(int(line[5:].split()[0]))
+            except (ValueError, IndexError):
+                return []
+    if not numbers:
+        return [1]
+    return numbers if len(set(numbers)) == len(numbers) else []
+
+
+def check_shared_author_chains(block, is_amino_acid) -> None:
+    """Two polymer chains under one author chain id (different label_asym_id): biotite would merge them into one
+    sequence, so such a file is refused naming them (a lone amino acid or a ligand beside a chain is fine)."""
+    site = block["atom_site"]
+    if "auth_asym_id" not in site or "label_asym_id" not in site:
+        return []
+    auth, label = site["auth_asym_id"].as_array(str), site["label_asym_id"].as_array(str)
+    atom = site["auth_atom_id" if "auth_atom_id" in site else "label_atom_id"].as_array(str)
+    comp = site["auth_comp_id" if "auth_comp_id" in site else "label_comp_id"].as_array(str)
+    seq = site["auth_seq_id" if "auth_seq_id" in site else "label_seq_id"].as_array(str)
+    model = site["pdbx_PDB_model_num"].as_array(str)
+    ca = (atom == "CA") & (model == model[0])
+    residues: dict[tuple[str, str], set] = {}
+    for a, b, c, n in zip(auth[ca], label[ca], comp[ca], seq[ca]):
+        if is_amino_acid(c):
+            residues.setdefault((a, b), set()).add(n)
+    polymers: dict[str, list[str]] = {}
+    for (a, b), numbers in residues.items():
+        if len(numbers) >= 2:
+            polymers.setdefault(a, []).append(b)
+    for a, labels in polymers.items():
+        if len(labels) > 1:
+            raise InputError(f"chain {a}: {len(labels)} polymer chains share this author chain id (label_asym_id "
+                             f"{', '.join(labels)}); read as one they would make one wrong sequence, so give each "
+                             "its own auth_asym_id")
 
 
 def comp_id_disagreements(block) -> list[tuple[str, str]]:
@@ -196,3 +282,131 @@ def unknown_residue_note(unknown: list[str]) -> str | None:
 def has_scorable_residue(sequence: str) -> bool:
     """At least one of the 20 amino acids (an all-UNK chain has nothing to score)."""
     return any(letter in STANDARD_LETTERS for letter in sequence)
+
+
+#: Fixed-column fields of a PDB atom record that must hold numbers: name -> (start, stop, blank allowed).
+_PDB_NUMBERS = {"residue number": (22, 26, False), "x": (30, 38, False), "y": (38, 46, False), "z": (46, 54, False),
+                "occupancy": (54, 60, True), "B-factor": (60, 66, True)}
+_CIF_NUMBERS = ("Cartn_x", "Cartn_y", "Cartn_z", "occupancy", "B_iso_or_equiv", "auth_seq_id", "label_seq_id",
+                "pdbx_PDB_model_num")
+
+
+def first_bad_field(text: str, cif: bool) -> str | None:
+    """'line 812: x is '5  1.0', not a number' for the first atom record whose numeric field does not read, or
+    None (the parser's own text is then the best there is)."""
+    lines = text.split("\n")
+    if cif:
+        return _first_bad_cif_field(lines)
+    for number, line in enumerate(lines, 1):
+        if not line.startswith(("ATOM  ", "HETATM")):
+            continue
+        for name, (start, stop, blank_ok) in _PDB_NUMBERS.items():
+            cell = line[start:stop]
+            if blank_ok and not cell.strip():
+                continue
+            if not _reads_as_number(cell, integer=name == "residue number"):
+                return f"line {number}: the {name} field (columns {start + 1}-{stop}) is {cell!r}, not a number"
+    return None
+
+
+def _reads_as_number(cell: str, integer: bool) -> bool:
+    value = cell.strip()
+    if integer:  # hybrid-36 residue numbers (A000 ...) are letters and digits
+        return value.lstrip("-").isdigit() or (value.isalnum() and value.isascii() and len(value) == 4)
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return " " not in value
+
+
+def _first_bad_cif_field(lines: list[str]) -> str | None:
+    tags = [line.split()[0].split(".", 1)[1] for line in lines if line.startswith("_atom_site.")]
+    wanted = {k: name for k, name in enumerate(tags) if name in _CIF_NUMBERS}
+    for number, line in enumerate(lines, 1):
+        if not line.startswith(("ATOM", "HETATM")):
+            continue
+        fields = line.split()
+        if len(fields) != len(tags):
+            return (f"line {number}: {len(fields)} values where the atom_site table has {len(tags)} columns "
+                    "(a value with a space needs quotes)")
+        for k, name in wanted.items():
+            value = fields[k]
+            if value in ("?", "."):
+                continue
+            if not _reads_as_number(value, integer=name.endswith(("seq_id", "model_num"))):
+                return f"line {number}: {name} is {value!r}, not a number"
+    return None
+
+
+#: Residue names molecular-dynamics force fields (AMBER, CHARMM, GROMACS) give protonation or disulfide states
+#: of standard amino acids, read as their parents.
+FORCE_FIELD_PARENTS = {"CYX": "CYS", "CYM": "CYS", "HIE": "HIS", "HID": "HIS", "HIP": "HIS", "HSD": "HIS",
+                       "HSE": "HIS", "HSP": "HIS", "LYN": "LYS", "ASH": "ASP", "GLH": "GLU"}
+
+
+def force_field_note(names: list[str]) -> str | None:
+    """'3 residue(s) with force-field names read as their parent amino acid (CYX as CYS x2, HIE as HIS)'."""
+    counts = Counter(names)
+    if not counts:
+        return None
+    listed = [f"{name} as {FORCE_FIELD_PARENTS[name]}" + (f" x{n}" if n > 1 else "")
+              for name, n in sorted(counts.items())]
+    return (f"{sum(counts.values())} residue(s) with force-field names (protonation or disulfide states) read as "
+            f"their parent amino acid ({_some(listed, 6)})")
+
+
+def missing_ca_note(residues: list[str]) -> str | None:
+    """Amino acids that have a backbone but no CA atom: every per-residue quantity hangs on CA, so they are not
+    read; the note says so instead of dropping them silently."""
+    if not residues:
+        return None
+    return (f"{len(residues)} residue(s) without a CA atom left out (no scores, not in the 3Di string): "
+            f"{_some(residues)}")
+
+
+def has_backbone(coords: np.ndarray) -> bool:
+    """At least one residue with N and C beside its CA (3Di letters need all three)."""
+    return bool((~np.isnan(coords[:, [0, 2], 0]).any(axis=1)).any())
+
+
+def upper_case_atom_names(atoms, is_amino_acid) -> tuple[object, list[tuple[str, str]]]:
+    """Atom names of amino acids written in lower case (some exporters do) read upper-cased, as the PDB spells
+    them, with a note per chain; without this, 'ca' would not be the CA and the residue would vanish."""
+    names = atoms.atom_name
+    lower = (np.char.upper(names) != names) & _amino_mask(atoms, is_amino_acid)
+    if not lower.any():
+        return atoms, []
+    atoms = atoms.copy()
+    atoms.atom_name = np.where(lower, np.char.upper(names), names)
+    notes = []
+    for chain in dict.fromkeys(atoms.chain_id[lower].tolist()):
+        count = len(set(atoms.res_id[lower & (atoms.chain_id == chain)].tolist()))
+        notes.append((chain, f"atom names in lower case read upper-cased in {count} residue(s) (ca as CA)"))
+    return atoms, notes
+
+
+def check_b_factors(residue, chain_id: str, where: str) -> None:
+    """Refuse a residue with a non-finite B-factor, naming it: in a predicted model it is the pLDDT, and a NaN
+    there would escape the pLDDT mask and turn into NaN scores."""
+    b = np.asarray(residue.b_factor, dtype=float)
+    bad = np.flatnonzero(~np.isfinite(b))
+    if bad.size == 0:
+        return
+    k = int(bad[0])
+    label = f"{int(residue.res_id[0])}{str(residue.ins_code[0]).strip()}"
+    raise InputError(f"{where}: chain {chain_id} residue {label} ({residue.res_name[0]}) atom {residue.atom_name[k]} "
+                     f"has B-factor {b[k]:g} (not a finite number; in a predicted model that is its pLDDT); "
+                     "fix or remove that value")
+
+
+def plddt_range_note(b_factors: np.ndarray, constant_per_residue: bool, residue_ids) -> str | None:
+    """A chain that looks predicted (one B-factor per residue, varying, none negative) except for values above 100:
+    pLDDT masking stays off for it, and the note says which residue made it so (``--plddt-mask on`` forces it)."""
+    b = np.asarray(b_factors, dtype=float)
+    if not constant_per_residue or len(b) < 2 or (b < 0).any() or not (b > 100).any() or b.max() == b.min():
+        return None
+    over = np.flatnonzero(b > 100)
+    listed = [f"{residue_ids[i].label} ({b[i]:g})" for i in over]
+    return (f"pLDDT masking is off for this chain: {len(over)} residue(s) have B-factors above 100 "
+            f"({_some(listed)}), so its B-factors are not read as pLDDT (0..100); '--plddt-mask on' masks anyway")

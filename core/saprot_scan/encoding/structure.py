@@ -6,7 +6,6 @@ file order; for atoms with alternate locations the last one read wins; a missing
 """
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import warnings
@@ -17,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from saprot_scan.encoding import imperfect
+from saprot_scan.encoding import files, imperfect
 from saprot_scan.errors import InputError
 
 BACKBONE_ATOMS = ("N", "CA", "C", "CB")
@@ -78,7 +77,8 @@ class Chain:
 def _tabulated(res_name: str):
     import gemmi
 
-    return gemmi.find_tabulated_residue(res_name.upper())
+    name = res_name.upper()
+    return gemmi.find_tabulated_residue(imperfect.FORCE_FIELD_PARENTS.get(name, name))
 
 
 def one_letter(res_name: str) -> str:
@@ -101,17 +101,35 @@ def _is_amino_acid(res_name: str) -> bool:
 
 
 def _open_text(path: Path) -> str:
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as err:
-            raise InputError(f"{path.name}: damaged gzip file ({err})") from None
+    """The file's text (decompressed, within the caps of ``files``), a UTF-8 byte-order mark dropped and line
+    ends made Unix ones."""
+    raw = files.read_structure_bytes(path)
+    if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark is no part of the first record
+        raw = raw[3:]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _with_data_line(text: str) -> str:
+    """An mmCIF text that starts with its tables but no ``data_`` line (hand-edited or cut) read as one block."""
+    for line in text.split("\n", 200)[:200]:
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return f"data_structure\n{text}" if stripped.startswith(("loop_", "_")) else text
+    return text
+
+
+def _parse_failure(err: Exception, text: str) -> str:
+    """The parser's complaint in the user's words: the line and field at fault where one can be found."""
+    where = imperfect.first_bad_field(text, _looks_like_cif(Path("x"), text))
+    if where:
+        return where
+    if isinstance(err, KeyError):  # a CIF without the category biotite looked for
+        return f"no {err.args[0]} table" if err.args else "a required table is missing"
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 def _looks_like_cif(path: Path, text: str) -> bool:
@@ -139,10 +157,11 @@ def _load_atoms(path: Path, text: str, model: int):
 
     if _looks_like_cif(path, text):
         cif = pdbx.CIFFile.read(io.StringIO(text))
-        count = pdbx.get_model_count(cif)
-        _check_model(model, count, path)
-        notes, position = imperfect.drop_placeholder_atoms(cif.block, model)
+        imperfect.complete_atom_site(cif.block)
+        position = _model_position(model, imperfect.cif_model_numbers(cif.block), path)
+        notes, position = imperfect.drop_placeholder_atoms(cif.block, position)
         notes += imperfect.comp_id_disagreements(cif.block)
+        imperfect.check_shared_author_chains(cif.block, _is_amino_acid)
         atoms = pdbx.get_structure(cif, model=position, altloc="all", use_author_fields=True,
                                    extra_fields=["b_factor"])
         collapsed = imperfect.collapsed_chains(atoms, _is_amino_acid)
@@ -155,8 +174,10 @@ def _load_atoms(path: Path, text: str, model: int):
             method = ""
     else:
         pdb_file = pdb.PDBFile.read(io.StringIO(text))
-        _check_model(model, pdb_file.get_model_count(), path)
-        atoms = pdb_file.get_structure(model=model, altloc="all", extra_fields=["b_factor"])
+        count = pdb_file.get_model_count()
+        numbers = imperfect.pdb_model_numbers(text)
+        position = _model_position(model, numbers if len(numbers) == count else list(range(1, count + 1)), path)
+        atoms = pdb_file.get_structure(model=position, altloc="all", extra_fields=["b_factor"])
         notes = []
         method = " ".join(line[6:].strip() for line in text.split("\n") if line.startswith("EXPDTA"))
     if isinstance(atoms, struc.AtomArrayStack):
@@ -164,11 +185,17 @@ def _load_atoms(path: Path, text: str, model: int):
     return atoms, method, notes
 
 
-def _check_model(model: int, count: int, path: Path) -> None:
-    if count == 0:
+def _model_position(model: int, numbers: list[int], path: Path) -> int:
+    """The 1-based position (in file order) of the model whose number is ``model``: NMR files may number their
+    models 2, 5, 7, and ``--model-number 5`` means the one called 5, not the fifth."""
+    if not numbers:
         raise InputError(f"{path.name}: no atoms found; is it a PDB or mmCIF file?")
-    if not 1 <= model <= count:
-        raise InputError(f"{path.name}: model {model} requested, the file has {count}")
+    if model in numbers:
+        return numbers.index(model) + 1
+    listed = f"{numbers[0]}..{numbers[-1]}" if numbers == list(range(numbers[0], numbers[-1] + 1)) and \
+        len(numbers) > 3 else ", ".join(map(str, numbers[:10])) + (" ..." if len(numbers) > 10 else "")
+    raise InputError(f"{path.name}: model {model} requested, the file has {len(numbers)} (numbered {listed}; "
+                     "--model-number takes the number of a MODEL record or pdbx_PDB_model_num)")
 
 
 def _last_altloc_wins(atoms):
@@ -185,13 +212,10 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
     """Read the protein chains of a PDB or mmCIF file (plain or gzipped); the first model of ensembles.
 
     ``chains`` selects author chain ids; by default every protein chain is returned, each on its own.
-    ``model`` picks another model of an ensemble (1-based).
+    ``model`` picks another model of an ensemble by its number (``MODEL`` record, ``pdbx_PDB_model_num``).
+    What is read and refused, and the caps on reading, are in docs/imperfect-files.md.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a structure file")
     text = _open_text(path)
     if not text.strip():
         raise InputError(f"{path.name}: the file is empty")
@@ -202,18 +226,18 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
         raise InputError(f"{path.name}: this is a sequence file (FASTA), not a structure; give a PDB or mmCIF file")
     if "\x00" in text:
         raise InputError(f"{path.name}: not a readable PDB/mmCIF file (it contains NUL bytes: binary or damaged)")
+    files.check_atom_count(text, path.name)
+    original, text = text, _with_data_line(text)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # biotite's notes (e.g. guessed elements) are not the user's business
             atoms, method, notes = _load_atoms(path, text, model)
-    except InputError:
-        raise
+    except InputError as err:
+        if str(err).startswith(path.name):
+            raise
+        raise InputError(f"{path.name}: {err}") from None
     except Exception as err:  # biotite raises many kinds on malformed input
-        if isinstance(err, KeyError):  # a CIF without the table biotite looked for
-            reason = f"no {err.args[0]} table" if err.args else "a required table is missing"
-        else:
-            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(f"{path.name}: not a readable PDB/mmCIF file ({reason})") from None
+        raise InputError(f"{path.name}: not a readable PDB/mmCIF file ({_parse_failure(err, original)})") from None
     if atoms.array_length() == 0:
         raise InputError(f"{path.name}: no atoms found; is it a PDB or mmCIF file?")
     with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -224,6 +248,9 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
         chain.model = model
         chain.experimental_method = method
         chain.notes[:0] = [note for chain_id, note in notes if chain_id == chain.chain_id]
+        if not chain.experimental and not chain.alphafold_text:
+            chain.notes += filter(None, [imperfect.plddt_range_note(chain.b_factors, chain.b_factor_constant_per_residue,
+                                                                   chain.residue_ids)])
     return result
 
 
@@ -235,6 +262,7 @@ def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = 
     chains with nothing to score (all UNK) are left out with a note, or refused when nothing else is left.
     """
     where = Path(source).name or "the structure"
+    atoms, case_notes = imperfect.upper_case_atom_names(atoms, _is_amino_acid)
     collapsed = imperfect.collapsed_chains(atoms, _is_amino_acid)
     if collapsed:
         chain, why = next(iter(collapsed.items()))
@@ -248,7 +276,7 @@ def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = 
         listing = ", ".join(c if c.strip() else "'' (blank)" for c in available) if available else "none"
         raise InputError(f"chain {', '.join(missing)} not found in {Path(source).name or 'the structure'} "
                          f"(chains: {listing})")
-    result, unscorable = [], []
+    result, unscorable, ca_only = [], [], []
     for chain_id in wanted:
         chain = _build_chain(atoms[atoms.chain_id == chain_id], chain_id, source, alphafold_text)
         if chain is None:
@@ -258,8 +286,16 @@ def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = 
         if not imperfect.has_scorable_residue(chain.sequence):
             unscorable.append(chain_id)
             continue
-        chain.notes[:0] = [note for mixed_chain, note in mixed if mixed_chain == chain_id]
+        if not imperfect.has_backbone(chain.coords):
+            ca_only.append(chain_id)
+            continue
+        chain.notes[:0] = [note for mixed_chain, note in mixed + case_notes if mixed_chain == chain_id]
         result.append(chain)
+    if ca_only and (chains or not result):
+        others = [c for c in available if c not in ca_only]
+        hint = f"; --chain {others[0]} picks another of the file's chains" if chains and others else ""
+        raise InputError(f"{where}: chain {', '.join(ca_only)} has only CA atoms (no backbone N and C); SaProt's "
+                         f"3Di letters need N, CA and C{hint}")
     if not result and unscorable:
         raise InputError(f"{where}: no scorable residue in chain {', '.join(unscorable)} (every amino acid is "
                          "unknown, e.g. UNK)")
@@ -267,6 +303,9 @@ def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = 
         raise InputError(f"{where}: no protein chain found (no amino-acid residues with a CA atom)")
     if unscorable:
         result[0].notes.append(f"chain {', '.join(unscorable)} left out: no scorable residue (all unknown, e.g. UNK)")
+    if ca_only:
+        result[0].notes.append(f"chain {', '.join(ca_only)} left out: only CA atoms (3Di needs N, CA and C); "
+                               f"--chain {result[0].chain_id} scores a chain by name")
     return result
 
 
@@ -275,15 +314,22 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
 
     starts = struc.get_residue_starts(atoms, add_exclusive_stop=True)
     ids, letters, coords, bfac, modified, names_read = [], [], [], [], [], []
+    no_ca, renamed = [], []
     where = Path(source).name or "the structure"
     constant_b = True
     for start, stop in zip(starts[:-1], starts[1:]):
         residue = atoms[start:stop]
         res_name = str(residue.res_name[0])
         names = residue.atom_name.tolist()
-        if "CA" not in names or not _is_amino_acid(res_name):
+        amino = _is_amino_acid(res_name)
+        if "CA" not in names:
+            if amino and "N" in names and "C" in names:  # a backbone without its CA: not readable, said so
+                no_ca.append(f"{res_name} {int(residue.res_id[0])}{str(residue.ins_code[0]).strip()}")
+            continue
+        if not amino and not ("N" in names and "C" in names):  # a ligand, or an ion named CA
             continue
         imperfect.check_coordinates(residue, chain_id, where)
+        imperfect.check_b_factors(residue, chain_id, where)
         xyz = np.full((4, 3), np.nan, dtype=np.float32)
         for k, atom_name in enumerate(BACKBONE_ATOMS):
             if atom_name in names:
@@ -291,9 +337,11 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
         b = residue.b_factor.astype(float)
         constant_b &= bool(np.all(b == b[0]))
         ids.append(ResidueId(chain_id, int(residue.res_id[0]), str(residue.ins_code[0]).strip()))
-        letters.append(one_letter(res_name))
+        letters.append(one_letter(res_name) if amino else "X")
         names_read.append(res_name)
-        if _is_modified(res_name):
+        if res_name.upper() in imperfect.FORCE_FIELD_PARENTS:
+            renamed.append(res_name.upper())
+        elif _is_modified(res_name):
             modified.append((res_name, letters[-1]))
         coords.append(xyz)
         bfac.append(float(b.mean()))
@@ -307,13 +355,10 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
         twice = next(r for r, n in Counter(ids).items() if n > 1)
         raise InputError(f"{where}: chain {chain_id} residue {twice.label} appears twice; renumber the residues")
     unknown = [f"{name} {r.label}" for name, r, letter in zip(names_read, ids, letters) if letter == "X"]
-    for note in (imperfect.modified_residue_note(modified), imperfect.unknown_residue_note(unknown)):
+    for note in (imperfect.force_field_note(renamed), imperfect.modified_residue_note(modified),
+                 imperfect.unknown_residue_note(unknown), imperfect.missing_ca_note(no_ca)):
         if note and len(unknown) < len(ids):  # an all-unknown chain is refused or left out by the caller
             chain.notes.append(note)
-    backbone_complete = ~np.isnan(coords_arr[:, [0, 2], 0]).any(axis=1)
-    if not backbone_complete.any():
-        raise InputError(f"{where}: chain {chain_id} has only CA atoms "
-                         "(no backbone N and C); SaProt's 3Di letters need N, CA and C")
     return chain
 
 
