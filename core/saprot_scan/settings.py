@@ -15,7 +15,8 @@ ENV_PRECISION = "SAPROT_SCAN_PRECISION"  # fp32, fp16 or int8 instead of "auto"
 ENV_THREADS = "SAPROT_SCAN_THREADS"  # onnxruntime intra-op threads
 ENV_SPIN = "SAPROT_SCAN_SPIN"  # 0/1: whether idle onnxruntime threads spin
 ENV_DEBUG = "SAPROT_SCAN_DEBUG"  # tracebacks instead of one-line internal errors
-ENV_MAX_STRUCTURE_MB = "SAPROT_SCAN_MAX_STRUCTURE_MB"  # the decompressed-size cap of one structure file (512)
+# SAPROT_SCAN_MAX_STRUCTURE_MB, the decompressed-size cap of one structure file (512), is read by
+# encoding/files.py, which must not import this module (settings writes through outputs, above encoding).
 
 
 def cache_dir() -> Path:

@@ -19,7 +19,9 @@ import zipfile
 from pathlib import Path
 
 from saprot_scan.errors import InputError
-from saprot_scan.settings import ENV_MAX_STRUCTURE_MB as ENV_MAX_MB
+
+#: The environment variable that changes the decompressed-size cap (MiB); listed with the others in settings.py.
+ENV_MAX_MB = "SAPROT_SCAN_MAX_STRUCTURE_MB"
 
 DEFAULT_MAX_MB = 512
 #: Atom records one file may hold; the largest PDB entries hold a few million atoms (the cap bounds memory:
