@@ -64,6 +64,10 @@ class Chain:
     notes: list[str] = field(default_factory=list)
     model: int = 1  # model number in the source file (NMR ensembles), so the foldseek binary reads the same one
     experimental_method: str = ""  # EXPDTA / _exptl.method, e.g. "X-RAY DIFFRACTION"; empty for predictions
+    #: every heavy atom of the scored residues, side chains included (M, 3), and the residue index of each (M,):
+    #: distances "an atom within" (suggest --avoid, interfaces) need more than N, CA, C, CB
+    heavy_atoms: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.float32))
+    heavy_atom_residue: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def experimental(self) -> bool:
@@ -270,11 +274,17 @@ def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = 
     return result
 
 
+def _is_heavy(atom_name: str) -> bool:
+    """Not a hydrogen or deuterium by its name (viewers pass names without elements; "1HB" is old PDB style)."""
+    return not atom_name.lstrip("0123456789").startswith(("H", "D"))
+
+
 def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Chain | None:
     import biotite.structure as struc
 
     starts = struc.get_residue_starts(atoms, add_exclusive_stop=True)
     ids, letters, coords, bfac, modified, names_read = [], [], [], [], [], []
+    heavy, owner = [], []
     where = Path(source).name or "the structure"
     constant_b = True
     for start, stop in zip(starts[:-1], starts[1:]):
@@ -296,13 +306,17 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
         if _is_modified(res_name):
             modified.append((res_name, letters[-1]))
         coords.append(xyz)
+        kept = np.array([_is_heavy(name) for name in names], dtype=bool) & np.isfinite(residue.coord).all(axis=1)
+        heavy.append(np.asarray(residue.coord[kept], dtype=np.float32))
+        owner.append(np.full(int(kept.sum()), len(ids) - 1, dtype=np.int64))
         bfac.append(float(b.mean()))
     if not ids:
         return None
     coords_arr = np.stack(coords)
     chain = Chain(chain_id=chain_id, residue_ids=tuple(ids), sequence="".join(letters),
                   coords=coords_arr, b_factors=np.asarray(bfac), alphafold_text=alphafold_text,
-                  b_factor_constant_per_residue=constant_b, source=source)
+                  b_factor_constant_per_residue=constant_b, source=source,
+                  heavy_atoms=np.concatenate(heavy).reshape(-1, 3), heavy_atom_residue=np.concatenate(owner))
     if len(set(ids)) != len(ids):  # a residue split by its atoms' order; the numbering cannot name it
         twice = next(r for r, n in Counter(ids).items() if n > 1)
         raise InputError(f"{where}: chain {chain_id} residue {twice.label} appears twice; renumber the residues")
