@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from saprot_scan.backends.ensemble import standardise
-from saprot_scan.backends.structure import StructureScorer
+from saprot_scan.backends.structure import StructureScorer, partner_context
 from saprot_scan.errors import ModelError
 from saprot_scan.scoring.meaning import ScoreMeaning, chain_z
 
@@ -177,15 +177,16 @@ def load_trees(folder: str) -> tuple[TreeEnsemble, dict]:
 
 
 def learned_scores(ensemble: TreeEnsemble, sequence: str, coords: np.ndarray, plddt: np.ndarray | None = None,
-                   struct: str | None = None) -> np.ndarray:
-    """(L, 20) per-chain z-scores of the predicted tolerance; wild type 0, unknown residues (X) NaN."""
+                   struct: str | None = None, context=None) -> np.ndarray:
+    """(L, 20) per-chain z-scores of the predicted tolerance; wild type 0, unknown residues (X) NaN; ``context``:
+    the partner chains (``learned_features``)."""
     from saprot_scan.backends.learned_features import substitution_features
     from saprot_scan.encoding.tokens import AMINO_ACIDS
 
     length = len(sequence)
     if length == 0:
         return np.zeros((0, 20))
-    per_residue, per_cell = substitution_features(sequence, coords, plddt, struct, split=True)
+    per_residue, per_cell = substitution_features(sequence, coords, plddt, struct, split=True, context=context)
     predicted = ensemble.predict_grid(per_residue, per_cell)
     known = np.array([a in AMINO_ACIDS for a in sequence])
     scores = standardise(np.where(known[:, None], predicted, np.nan), sequence)
@@ -224,7 +225,8 @@ class LearnedStructureScorer(StructureScorer):
 
             plddt = plddt_values(chain)
         struct = getattr(tokens, "struct", None)
-        scores = learned_scores(load_trees(self.folder)[0], chain.sequence, chain.coords, plddt, struct)
+        scores = learned_scores(load_trees(self.folder)[0], chain.sequence, chain.coords, plddt, struct,
+                                partner_context(chain))
         if progress is not None:
             progress(len(chain), len(chain))
         return scores

@@ -7,6 +7,7 @@ N, CA, C and CB (the ideal CB where a side chain was truncated).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -62,3 +63,35 @@ def interface_residues(chain, partners: Sequence, radius: float = INTERFACE_RADI
     if not others:
         return np.zeros(len(chain), dtype=bool)
     return residues_near(chain, np.concatenate(others), radius)
+
+
+@dataclass(frozen=True)
+class PartnerContext:
+    """The file's other protein chains as the structure scorers see them (``--partner-context on``): their
+    residues' letters and N, CA, C, CB. SaProt itself reads one chain; only the structure scorers use this."""
+
+    chain_ids: tuple[str, ...]
+    sequence: str
+    coords: np.ndarray  # (K, 4, 3)
+
+    @classmethod
+    def of(cls, chains: Sequence) -> "PartnerContext":
+        if not chains:
+            return cls((), "", np.zeros((0, 4, 3), dtype=np.float32))
+        return cls(tuple(c.chain_id for c in chains), "".join(c.sequence for c in chains),
+                   np.concatenate([np.asarray(c.coords, dtype=np.float32) for c in chains]))
+
+    def backbone(self) -> np.ndarray:
+        """(K, 4, 3) N, CA, C, CB with the ideal CB where a side chain was truncated (glycine keeps none)."""
+        glycine = np.array([aa == "G" for aa in self.sequence], dtype=bool)
+        with np.errstate(invalid="ignore"):
+            return with_ideal_cb(self.coords, keep_missing=glycine)
+
+
+def attach_context(chains: Sequence, everything: Sequence, partners: bool) -> None:
+    """Give each chain of ``chains`` its interface with the other chains of ``everything`` (always) and, with
+    ``partners``, those chains as context for the structure scorers."""
+    for chain in chains:
+        others = [c for c in everything if c.chain_id != chain.chain_id]
+        chain.interface = interface_residues(chain, others) if others else None
+        chain.partners = PartnerContext.of(others) if partners and others else None

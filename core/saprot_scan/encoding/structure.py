@@ -68,6 +68,10 @@ class Chain:
     #: distances "an atom within" (suggest --avoid, interfaces) need more than N, CA, C, CB
     heavy_atoms: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.float32))
     heavy_atom_residue: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: residues with a heavy atom within 5 A of another protein chain of the file (None: no other chain read)
+    interface: np.ndarray | None = None
+    #: the file's other chains as context for the structure scorers (``encoding.contacts.PartnerContext``)
+    partners: object | None = None
 
     @property
     def experimental(self) -> bool:
@@ -185,11 +189,14 @@ def _last_altloc_wins(atoms):
     return atoms[keep]
 
 
-def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None, model: int = 1) -> list[Chain]:
+def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None, model: int = 1,
+                   partners: bool | None = None) -> list[Chain]:
     """Read the protein chains of a PDB or mmCIF file (plain or gzipped); the first model of ensembles.
 
     ``chains`` selects author chain ids; by default every protein chain is returned, each on its own.
-    ``model`` picks another model of an ensemble (1-based).
+    ``model`` picks another model of an ensemble (1-based). ``partners`` (True/False) also reads the file's
+    other protein chains to mark each chain's interface with them, and with True gives them to the structure
+    scorers as context (``encoding.contacts``); None reads the asked chains only.
     """
     path = Path(path)
     if not path.exists():
@@ -228,7 +235,27 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
         chain.model = model
         chain.experimental_method = method
         chain.notes[:0] = [note for chain_id, note in notes if chain_id == chain.chain_id]
+    if partners is not None:
+        from saprot_scan.encoding.contacts import attach_context
+
+        attach_context(result, result if not chains else _all_protein_chains(atoms, path, result), partners)
     return result
+
+
+def _all_protein_chains(atoms, path: Path, read: list[Chain]) -> list[Chain]:
+    """The chains already read plus every other protein chain of the same atoms (unreadable ones left out)."""
+    done = {c.chain_id for c in read}
+    out = list(read)
+    for chain_id in dict.fromkeys(atoms.chain_id.tolist()):
+        if chain_id in done:
+            continue
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out += chains_from_atoms(atoms, chains=[chain_id], source=str(path))
+        except InputError:  # water, a ligand-only chain, a damaged partner: no context from it
+            continue
+    return out
 
 
 def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = "",
