@@ -258,3 +258,14 @@ def test_viewers_get_one_line_per_stage_and_nothing_else(hub, cache):
     assert any(line.startswith("downloading pytorch_model.bin") for line in lines)
     assert all("\n" not in line and "\r" not in line for line in lines)
     _assert_cached_from_hub(cache, hub)
+
+
+def test_models_info_names_the_hub_repo_and_revision_as_the_source(hub, cache):
+    """Issue 24, item 9: the source is where the model came from, not the temporary download folder."""
+    assert _fetch(hub, cache).returncode == 0
+    info = subprocess.run([sys.executable, "-m", "saprot_scan", "models", "info", NAME], capture_output=True,
+                          text=True, env=_env(hub, cache), timeout=300)
+    assert info.returncode == 0, info.stderr
+    rows = dict(line.split("\t", 1) for line in info.stdout.splitlines() if "\t" in line)
+    assert rows["saprot_scan.source"] == f"{hub.repo}@{hub.revision}"
+    assert "download-" not in info.stdout

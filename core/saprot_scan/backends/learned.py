@@ -208,9 +208,8 @@ class LearnedStructureScorer(StructureScorer):
 
     def describe(self) -> str:
         why = f" ({self.origin})" if self.origin else ""
-        return (f"learned structure scorer {self.name}{why}: gradient-boosted trees over burial, contacts, 3Di and "
-                "the amino-acid change, trained on deep mutational scans; not SaProt; 'saprot-scan models fetch "
-                "saprot-35m' (or saprot-650m) gives SaProt itself")
+        return (f"structure scorer {self.name}{why}: trees trained on deep mutational scans, not SaProt "
+                "(models fetch saprot-35m for SaProt)")
 
     def check(self) -> None:
         """Load and verify the trees now, so a damaged install fails with one line before any progress."""

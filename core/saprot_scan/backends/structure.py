@@ -247,8 +247,8 @@ class StructureScorer:
 
     def describe(self) -> str:
         why = f" ({self.origin})" if self.origin else ""
-        return (f"structure-based scorer {self.name}{why}: burial + BLOSUM62 + proline + pLDDT, not SaProt; "
-                "'saprot-scan models fetch saprot-35m' (or saprot-650m) gives SaProt itself")
+        return (f"structure scorer {self.name}{why}: burial + BLOSUM62, not SaProt "
+                "(models fetch saprot-35m for SaProt)")
 
     def cache_identity(self) -> Sequence[str]:
         return (self.name, self.sha256)
