@@ -133,6 +133,14 @@ def name_unmeasured(session, scans) -> int:
                           "residues a fitted model had no assay label for")
 
 
+def name_interface(session, scans) -> int:
+    """A selector ``saprot_interface`` for residues with an atom within 5 Å of another chain (PyMOL's selection
+    of the same name, the heatmap's squares); removed when there are none. Returns how many it names."""
+    from saprot_scan.viewers import INTERFACE_NAME
+    return _name_residues(session, scans, INTERFACE_NAME, lambda result: list(result.interface),
+                          "residues touching another chain of the structure")
+
+
 def _name_residues(session, scans, name: str, flags_of, desc: str) -> int:
     """Register selector ``name`` for the residues ``flags_of(result)`` marks True (deregistered when none)."""
     from chimerax.core.commands import deregister_selector, register_selector
@@ -175,6 +183,10 @@ def color_and_log(session, scans, kind: str, palette, key: bool, heatmap: str | 
         from saprot_scan.viewers import UNMEASURED_NAME
         session.logger.info(f"{unmeasured} residues had no assay label: their fitted scores rest on the zero-shot "
                             f"score and the amino-acid term only (select {UNMEASURED_NAME})")
+    touching = name_interface(session, scans)
+    if touching:
+        from saprot_scan.viewers import INTERFACE_NAME, ONE_CHAIN_NOTE
+        session.logger.info(f"{touching} residues touch another chain (select {INTERFACE_NAME}); {ONE_CHAIN_NOTE}")
     scale = scale_for(values, kind)
     session.logger.info(report.scan_summary_html(scans, kind, counts, heatmap, csv, -scale.low, scale.describe()),
                         is_html=True)

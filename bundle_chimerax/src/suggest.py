@@ -90,14 +90,7 @@ def saprot_suggest(session, avoid=None, radius: float = 5.0, top: int = 10, per_
         rows.append(f"<tr><td>{rank}</td><td>{_link('select ' + spec, spec)}</td><td>{escape(s.author)}</td>"
                     f"<td>{s.score:+.3f}</td><td>{_SITE[s.measured]}</td>"
                     f"<td>{_link('saprot mutations ' + spec, 'all 19')}</td></tr>")
-    from chimerax.core.commands import run
     everything = _spec_of(found)
-    if label:
-        try:
-            for spec, names in by_residue.items():
-                run(session, f'label {spec} residues text "{" ".join(names)}"', log=False)
-        except UserError as err:  # e.g. no rendering in a headless session without offscreen support
-            session.logger.info(f"saprot suggest: residues not labelled ({err})")
     banned = "".join(c for c in "PGC" if c not in allow)
     where_not = f", away from {len(avoid)} residues and {float(radius):g} Å around them" if avoid is not None else ""
     from saprot_scan.viewers import suggestion_heading, unmeasured_note
@@ -114,7 +107,21 @@ def saprot_suggest(session, avoid=None, radius: float = 5.0, top: int = 10, per_
         "<tr><th>rank</th><th>residue</th><th>mutant</th><th>score</th><th>site</th><th></th></tr>"
         + "".join(rows) + "</table>",
         is_html=True)
+    if label:  # after the table: a session that cannot draw labels still gets the suggestions
+        _label(session, by_residue)
     return [(scan.target.label, s.author, s.score) for scan, s in found]
+
+
+def _label(session, by_residue: dict) -> None:
+    """3D labels with each residue's mutations; skipped with one line where the session cannot draw them
+    (nogui without offscreen rendering raises LimitationError, a UserError)."""
+    from chimerax.core.commands import run
+    from chimerax.core.errors import LimitationError
+    try:
+        for spec, names in by_residue.items():
+            run(session, f'label {spec} residues text "{" ".join(names)}"', log=False)
+    except (UserError, LimitationError) as err:
+        session.logger.info(f"saprot suggest: residues not labelled ({err})")
 
 
 suggest_desc = CmdDesc(
