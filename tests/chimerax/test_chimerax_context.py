@@ -43,6 +43,7 @@ from saprot_scan import near_residues, read_structure, scan_chain, suggest_singl
 run(session, "open " + params["1f2n"])
 run(session, "saprot scan #1/A model " + params["model"])
 log.clear()
+session.main_view._render = None  # as ChimeraX --nogui without --offscreen: no renderer, no 3D labels
 got = run(session, "saprot suggest avoid #1/B radius 6 top 8")
 out["log"] = log.text() + log.html()
 chains = read_structure(params["1f2n"], partners=True)
@@ -56,3 +57,4 @@ out["want"] = [[s.author, round(s.score, 6)] for s in want]
 """, offscreen=False)
     assert out["got"] and out["got"] == out["want"]
     assert "SaProt suggestions" in out["log"] and "Traceback" not in out["log"]
+    assert "residues not labelled (Unable to draw 3D labels" in out["log"]
