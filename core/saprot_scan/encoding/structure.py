@@ -245,17 +245,23 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
 def _all_protein_chains(atoms, path: Path, read: list[Chain]) -> list[Chain]:
     """The chains already read plus every other protein chain of the same atoms (unreadable ones left out)."""
     done = {c.chain_id for c in read}
-    out = list(read)
-    for chain_id in dict.fromkeys(atoms.chain_id.tolist()):
-        if chain_id in done:
-            continue
-        try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                out += chains_from_atoms(atoms, chains=[chain_id], source=str(path))
-        except InputError:  # water, a ligand-only chain, a damaged partner: no context from it
-            continue
-    return out
+    others = [c for c in dict.fromkeys(atoms.chain_id.tolist()) if c not in done]
+
+    def build(chain_ids: list[str]) -> list[Chain]:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return chains_from_atoms(atoms, chains=chain_ids, source=str(path))
+
+    try:  # one pass over the atoms for all partners
+        return list(read) + build(others) if others else list(read)
+    except InputError:  # water, a ligand-only chain, a damaged partner: read them one by one, skip those
+        out = list(read)
+        for chain_id in others:
+            try:
+                out += build([chain_id])
+            except InputError:
+                continue
+        return out
 
 
 def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = "",
