@@ -182,10 +182,11 @@ def _scale_text(unit: str = "") -> str:
 
 
 def _named_residues(entry, picked) -> frozenset | None:
-    """The residues of ``entry``'s chain that the scanned selection named, or None when it named them all."""
+    """The residues of ``entry``'s chain that the scanned selection named, or None when it named them all or
+    just one (a residue pick colours its chain and lists that residue's 19 substitutions)."""
     mine = {p.resi for p in picked if p.key == entry.key}
     every = {rid.label for rid in entry.result.residue_ids}
-    return None if every <= mine else frozenset(mine & every)
+    return None if every <= mine or len(picked) == 1 else frozenset(mine & every)
 
 
 def show_mutations(residue: PickedResidue) -> list[tuple[str, float]]:
