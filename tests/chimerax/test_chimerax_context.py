@@ -58,3 +58,21 @@ out["want"] = [[s.author, round(s.score, 6)] for s in want]
     assert out["got"] and out["got"] == out["want"]
     assert "SaProt suggestions" in out["log"] and "Traceback" not in out["log"]
     assert "residues not labelled (Unable to draw 3D labels" in out["log"]
+
+
+def test_suggest_ranks_each_structure_on_its_own(chimerax):
+    """Issue 24, item 9: two unrelated proteins are never mixed in one ranking."""
+    out = chimerax("""
+run(session, "open " + params["1aki"])
+run(session, "open " + params["1l2y"])
+run(session, "saprot scan #1 model " + params["model"])
+run(session, "saprot scan #2.1 model " + params["model"])  # one model of the NMR ensemble
+log.clear()
+got = run(session, "saprot suggest top 3")
+out["got"] = [c for c, _, _ in got]
+out["html"] = log.html()
+""", offscreen=True)
+    structures = [label.split("/")[0] for label in out["got"]]
+    assert structures == sorted(structures) and set(structures) == {"#1", "#2.1"}
+    assert all(structures.count(s) <= 3 for s in set(structures))
+    assert out["html"].count("SaProt suggestions</b> for #") == 2
