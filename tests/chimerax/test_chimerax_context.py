@@ -31,9 +31,10 @@ out["alone_diff"] = float(np.nanmax(np.abs(values - alone)))
 run(session, "select saprot_interface")
 out["selected"] = sorted(f"{r.number}{r.insertion_code}" for r in session.selection.items("atoms")[0].unique_residues)
 out["want"] = sorted(rid.label for rid, flag in zip(on.residue_ids, on.interface) if flag)
+out["attribute"] = sorted(f"{r.number}{r.insertion_code}" for r in chain if getattr(r, "saprot_interface", None))
 """)
     assert out["diff"] < 1e-6 and out["alone_diff"] > 0.1
-    assert out["want"] and out["selected"] == out["want"]
+    assert out["want"] and out["selected"] == out["want"] == out["attribute"]
     assert f"{len(out['want'])} residues touch another chain" in out["log"] and "SaProt reads one chain" in out["log"]
 
 
