@@ -39,11 +39,15 @@ test: test-core
 
 # The demo needs only the core (ONNX Runtime, no torch/transformers), PyMOL and the plugin's renderer;
 # a venv that `make venv` already filled has all of that. Its inputs are checked before anything installs.
+# pip runs with -qq and without its warning lines (setuptools' and the index's notes filled pages); an import
+# check after it says whether the install worked.
 $(DEMO_STAMP): core/pyproject.toml plugin_pymol/pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	@if [ -f $(STAMP) ] && [ $(STAMP) -nt core/pyproject.toml ]; then echo "using the full test venv $(VENV)"; else \
-	  $(PIP) install -q --upgrade pip && $(PIP) install -q -e core pymol-open-source && \
-	  $(PIP) install -q --no-deps -e plugin_pymol; fi
+	  $(PIP) install -qq --disable-pip-version-check --upgrade pip && \
+	  $(PIP) install -qq --disable-pip-version-check -e core pymol-open-source 2>&1 | grep -v -i "warning" || true; \
+	  $(PIP) install -qq --disable-pip-version-check --no-deps -e plugin_pymol 2>&1 | grep -v -i "warning" || true; \
+	  $(PY) -c "import saprot_scan, saprot_scan_pymol" || { echo "the demo install failed; run make venv"; exit 1; }; fi
 	touch $@
 
 demo-inputs:

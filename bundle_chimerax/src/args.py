@@ -58,12 +58,22 @@ def model_label(model: str | None) -> str:
 
 
 def core_chains(targets) -> list:
+    """The core's Chain of each target, marked with its interface with the structure's other protein chains,
+    which the structure scorers count in burial (SaProt reads one chain)."""
     from saprot_scan import InputError
-    from .targets import core_chain
+    from saprot_scan.viewers import with_partners
+    from .targets import core_chain, partner_targets
     chains = []
     for target in targets:
         try:
-            chains.append(core_chain(target))
+            chain = core_chain(target)
         except InputError as err:
             raise UserError(f"saprot: {target.label}: {err}") from None
+        others = []
+        for other in partner_targets(target):
+            try:
+                others.append(core_chain(other))
+            except InputError:  # a partner the core cannot read gives no context
+                continue
+        chains.append(with_partners(chain, others) if others else chain)
     return chains

@@ -98,6 +98,7 @@ def apply_scan(session, scan: StoredScan, kind: str, colormap, color_residues=No
     register_attribute(session)
     scored = attach_values(scan.target, scan.result.residue_ids, ATTR_NAME, summary_values(scan, kind))
     attach_values(scan.target, scan.result.residue_ids, PERCENTILE_ATTR, scan.result.percentile_summary(kind))
+    mark_interface(scan)
     targets = scan.target.spec_residues if color_residues is None else color_residues
     coloured, grey = paint(targets, scored, colormap)
     return {"scored": len(scored), "coloured": coloured, "grey": grey}
@@ -131,6 +132,28 @@ def name_unmeasured(session, scans) -> int:
     return _name_residues(session, scans, UNMEASURED_NAME,
                           lambda result: [not flag for flag in result.measured] if result.measured else [],
                           "residues a fitted model had no assay label for")
+
+
+def mark_interface(scan) -> None:
+    """Residue attribute ``saprot_interface``: True / False where the scan knows the chain's contacts with other
+    chains (left unset for a chain scanned alone)."""
+    from saprot_scan.viewers import INTERFACE_NAME
+    from .targets import residue_lookup
+    if not scan.result.interface:
+        return
+    lookup = residue_lookup(scan.target)
+    for rid, flag in zip(scan.result.residue_ids, scan.result.interface):
+        residue = lookup.get((rid.number, rid.icode))
+        if residue is not None:
+            setattr(residue, INTERFACE_NAME, bool(flag))
+
+
+def name_interface(session, scans) -> int:
+    """A selector ``saprot_interface`` for residues with an atom within 5 Å of another chain (PyMOL's selection
+    of the same name, the heatmap's squares); removed when there are none. Returns how many it names."""
+    from saprot_scan.viewers import INTERFACE_NAME
+    return _name_residues(session, scans, INTERFACE_NAME, lambda result: list(result.interface),
+                          "residues touching another chain of the structure")
 
 
 def _name_residues(session, scans, name: str, flags_of, desc: str) -> int:
@@ -175,6 +198,10 @@ def color_and_log(session, scans, kind: str, palette, key: bool, heatmap: str | 
         from saprot_scan.viewers import UNMEASURED_NAME
         session.logger.info(f"{unmeasured} residues had no assay label: their fitted scores rest on the zero-shot "
                             f"score and the amino-acid term only (select {UNMEASURED_NAME})")
+    touching = name_interface(session, scans)
+    if touching:
+        from saprot_scan.viewers import INTERFACE_NAME, ONE_CHAIN_NOTE
+        session.logger.info(f"{touching} residues touch another chain (select {INTERFACE_NAME}); {ONE_CHAIN_NOTE}")
     scale = scale_for(values, kind)
     session.logger.info(report.scan_summary_html(scans, kind, counts, heatmap, csv, -scale.low, scale.describe()),
                         is_html=True)

@@ -82,12 +82,14 @@ def _scan_from_data(item: dict) -> StoredScan | None:
 
 
 def register_attribute(session) -> None:
-    """Register ``saprot_score`` and ``saprot_percentile`` so ChimeraX knows their type (``color byattribute``,
-    ``select``, sessions)."""
+    """Register ``saprot_score``, ``saprot_percentile`` and ``saprot_interface`` so ChimeraX knows their type
+    (``color byattribute``, ``select``, sessions)."""
     from chimerax.atomic import Residue
-    from saprot_scan.viewers import PERCENTILE_ATTR
+    from saprot_scan.viewers import INTERFACE_NAME, PERCENTILE_ATTR
     for name in (ATTR_NAME, PERCENTILE_ATTR):
         Residue.register_attr(session, name, REGISTRANT, attr_type=float, can_return_none=True)
+    # True where a residue has an atom within 5 A of another chain (select ::saprot_interface)
+    Residue.register_attr(session, INTERFACE_NAME, REGISTRANT, attr_type=bool, can_return_none=True)
 
 
 def _manager(session) -> SaprotScans:

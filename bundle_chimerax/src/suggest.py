@@ -51,10 +51,9 @@ def saprot_suggest(session, avoid=None, radius: float = 5.0, top: int = 10, per_
     type" only where 0 is the wild type; no P/G/C unless allowed; at most ``per_position`` per residue; a fitted
     scan's measured residues first), none in ``avoid`` nor within ``radius`` Å of it; returns (chain, mutant,
     score) best first."""
-    from saprot_scan import InputError, check_allow, near_residues, suggest_singles
+    from saprot_scan import InputError, check_allow
 
     from .store import stored_scans
-    from .targets import core_chain
     try:
         allow = check_allow(allow or "")
     except InputError as err:
@@ -65,6 +64,32 @@ def saprot_suggest(session, avoid=None, radius: float = 5.0, top: int = 10, per_
     if not scans:
         raise UserError("saprot suggest: nothing has been scanned in this session; run saprot scan first")
     avoided = _avoided(avoid)
+    # one ranking per structure (scores of different proteins are not on one scale); with avoid, only the
+    # structures it touches
+    structures = sorted({scan.target.structure for scan in scans if not avoided or scan.target.structure in avoided},
+                        key=lambda st: st.id)
+    if not structures:
+        raise UserError("saprot suggest: the avoid spec touches no scanned structure; run saprot scan on it first")
+    chosen, by_residue = [], {}
+    for structure in structures:
+        found = _ranked([scan for scan in scans if scan.target.structure is structure], avoided, radius, top,
+                        per_position, allow)
+        if not found:
+            session.logger.info(f"saprot suggest: #{structure.id_string}: no substitution passes the filters "
+                                "(none scores above the scorer's 0 there)")
+            continue
+        _log_ranking(session, found, by_residue, avoid, radius, per_position, allow)
+        chosen += found
+    if label and by_residue:  # after the tables: a session that cannot draw labels still gets the suggestions
+        _label(session, by_residue)
+    return [(scan.target.label, s.author, s.score) for scan, s in chosen]
+
+
+def _ranked(scans, avoided: dict, radius: float, top: int, per_position: int, allow: str) -> list:
+    """The best ``top`` substitutions over ``scans`` (one structure's chains), ranked as the core ranks them."""
+    from saprot_scan import near_residues, suggest_singles
+
+    from .targets import core_chain
     found = []
     for scan in scans:
         excluded = None
@@ -75,14 +100,14 @@ def saprot_suggest(session, avoid=None, radius: float = 5.0, top: int = 10, per_
             excluded = {scan.result.chain_id: near_residues(mine, ids, [mine, *others], float(radius))}
         for s in suggest_singles([scan.result], excluded, top=top, per_position=per_position, allow=allow):
             found.append((scan, s))
-    found.sort(key=lambda p: (p[1].measured is False, -p[1].score, p[0].target.structure.id, p[0].target.chain_id,
-                              p[1].index, p[1].mt))
-    found = found[:top]
-    if not found:
-        session.logger.info("saprot suggest: no substitution passes the filters (none scores above the scorer's 0 "
-                            "there)")
-        return []
-    by_residue: dict[str, list[str]] = {}
+    found.sort(key=lambda p: (p[1].measured is False, -p[1].score, p[0].target.chain_id, p[1].index, p[1].mt))
+    return found[:top]
+
+
+def _log_ranking(session, found: list, by_residue: dict, avoid, radius: float, per_position: int,
+                 allow: str) -> None:
+    """One structure's ranking as an HTML table with select / saprot mutations links; fills ``by_residue``
+    (spec -> mutants) for the labels."""
     rows = []
     for rank, (scan, s) in enumerate(found, 1):
         spec = f"{scan.target.label}:{s.residue.label}"
@@ -90,14 +115,7 @@ def saprot_suggest(session, avoid=None, radius: float = 5.0, top: int = 10, per_
         rows.append(f"<tr><td>{rank}</td><td>{_link('select ' + spec, spec)}</td><td>{escape(s.author)}</td>"
                     f"<td>{s.score:+.3f}</td><td>{_SITE[s.measured]}</td>"
                     f"<td>{_link('saprot mutations ' + spec, 'all 19')}</td></tr>")
-    from chimerax.core.commands import run
     everything = _spec_of(found)
-    if label:
-        try:
-            for spec, names in by_residue.items():
-                run(session, f'label {spec} residues text "{" ".join(names)}"', log=False)
-        except UserError as err:  # e.g. no rendering in a headless session without offscreen support
-            session.logger.info(f"saprot suggest: residues not labelled ({err})")
     banned = "".join(c for c in "PGC" if c not in allow)
     where_not = f", away from {len(avoid)} residues and {float(radius):g} Å around them" if avoid is not None else ""
     from saprot_scan.viewers import suggestion_heading, unmeasured_note
@@ -106,7 +124,7 @@ def saprot_suggest(session, avoid=None, radius: float = 5.0, top: int = 10, per_
             else f"top {len(found)} substitutions above each scorer's own 0 (the scorers differ)")
     site_note = unmeasured_note([s for _, s in found])
     session.logger.info(
-        f"<p><b>SaProt suggestions</b>: {escape(what)}"
+        f"<p><b>SaProt suggestions</b> for #{escape(found[0][0].target.structure.id_string)}: {escape(what)}"
         f"{', none to ' + banned if banned else ''}, at most {per_position} per residue{where_not}; "
         f"{escape(found[0][0].model_line)}; {_link('select ' + everything, 'select them all')}"
         f"{'<br>' + escape(site_note) if site_note else ''}</p>"
@@ -114,7 +132,18 @@ def saprot_suggest(session, avoid=None, radius: float = 5.0, top: int = 10, per_
         "<tr><th>rank</th><th>residue</th><th>mutant</th><th>score</th><th>site</th><th></th></tr>"
         + "".join(rows) + "</table>",
         is_html=True)
-    return [(scan.target.label, s.author, s.score) for scan, s in found]
+
+
+def _label(session, by_residue: dict) -> None:
+    """3D labels with each residue's mutations; skipped with one line where the session cannot draw them
+    (nogui without offscreen rendering raises LimitationError)."""
+    from chimerax.core.commands import run
+    from chimerax.core.errors import LimitationError
+    try:
+        for spec, names in by_residue.items():
+            run(session, f'label {spec} residues text "{" ".join(names)}"', log=False)
+    except (UserError, LimitationError) as err:
+        session.logger.info(f"saprot suggest: residues not labelled ({err})")
 
 
 suggest_desc = CmdDesc(

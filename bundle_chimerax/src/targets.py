@@ -60,6 +60,21 @@ def chain_targets(residues, spec_text: str = "") -> list[ChainTarget]:
     return targets
 
 
+def partner_targets(target: ChainTarget) -> list[ChainTarget]:
+    """The other protein chains of ``target``'s structure (whole chains), for the interface and the structure
+    scorers' partner context."""
+    from chimerax.atomic import Residue
+    s = target.structure
+    out = []
+    for chain_id in dict.fromkeys(s.residues.chain_ids.tolist()):
+        if chain_id == target.chain_id:
+            continue
+        whole = s.residues.filter(s.residues.chain_ids == chain_id)
+        if (whole.polymer_types == Residue.PT_AMINO).any():
+            out.append(ChainTarget(s, chain_id, whole, whole))
+    return out
+
+
 def mentions_alphafold(structure) -> bool:
     """Whether the structure's file mentions AlphaFold: the core's rule for pLDDT masking when it
     reads a file, applied to the file ChimeraX opened (or, without one, to its name and header)."""

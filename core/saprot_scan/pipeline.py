@@ -71,7 +71,19 @@ def _result(chain: Chain, scorer: Scorer, tokens: StructureTokens, method: str, 
                       method=method, model_name=scorer.name, model_sha256=scorer.sha256, struct=tokens.struct,
                       plddt_mask_applied=tokens.plddt_masked, plddt_masked_count=tokens.masked_count,
                       windows=len(plan_windows(len(chain))) if _reads_windows(scorer) else 1,
-                      source=chain.source, notes=list(chain.notes) + notes, meaning=meaning_of(scorer))
+                      source=chain.source, notes=list(chain.notes) + notes, meaning=meaning_of(scorer),
+                      **interface_fields(chain, scorer))
+
+
+def interface_fields(chain: Chain, scorer) -> dict:
+    """A result's interface marks and whether its scorer saw the partner chains (structure scorers only:
+    SaProt reads one chain whatever the switch)."""
+    marks = getattr(chain, "interface", None)
+    if marks is None:
+        return {}
+    kinds = {getattr(part, "kind", "") for part in [scorer, *getattr(scorer, "parts", [])]}
+    seen = getattr(chain, "partners", None) is not None and "structure" in kinds
+    return {"interface": tuple(bool(m) for m in marks), "partner_context": "on" if seen else "off"}
 
 
 def scan_residues(chain: Chain, indices: Sequence[int], model: Scorer | str | None = None, method: str = "masked",

@@ -53,6 +53,11 @@ class ScanResult:
     positions: tuple[int, ...] = ()
     #: per row, whether assay labels touched the residue (fitted scores only; empty: not known / not fitted).
     measured: tuple[bool, ...] = ()
+    #: per row, whether the residue has a heavy atom within 5 A of another chain of the file (empty: no other
+    #: chain was read: a single-chain file, or a viewer's chain on its own).
+    interface: tuple[bool, ...] = ()
+    #: whether the structure scorer saw the file's other chains as context ("on"/"off"; "" when not asked).
+    partner_context: str = ""
     #: (L, 20) percentiles kept from the whole chain when this result is a selection of it (None: compute).
     ranks: np.ndarray | None = field(default=None, repr=False, compare=False)
     #: the "known_variants" block (``saprot_scan.known``): known variants placed on this chain, the agreement.
@@ -78,6 +83,7 @@ class ScanResult:
                        struct="".join(self.struct[i] for i in indices) if self.struct else "",
                        positions=tuple(self.position(i) for i in indices), notes=list(self.notes),
                        measured=tuple(self.measured[i] for i in indices) if self.measured else (),
+                       interface=tuple(self.interface[i] for i in indices) if self.interface else (),
                        ranks=self.percentiles()[indices])
 
     def summary(self, kind: str = "mean") -> np.ndarray:
@@ -155,7 +161,20 @@ class ScanResult:
             parts.append("no pLDDT masking")
         if self.windows > 1:
             parts.append(f"scored in {self.windows} overlapping windows of up to {MAX_RESIDUES} residues")
+        if self.interface:
+            parts.append(self.interface_text())
         return "; ".join(parts)
+
+    def interface_text(self) -> str:
+        """How many residues touch another chain and whether the scores saw it."""
+        count = sum(self.interface)
+        if self.partner_context == "on":
+            seen = "the structure scorer counted the partner chains in burial; SaProt reads one chain"
+        elif self.meaning == LOG_RATIO:
+            seen = "SaProt reads this chain alone"
+        else:
+            seen = "scored without the partner chains: --partner-context off"
+        return f"{count} interface residues (an atom within 5 Å of another chain; {seen})"
 
     def to_dict(self, rounded: bool = True) -> dict:
         """JSON-able form (the ``--json`` output); ``rounded=False`` keeps every score exactly, for sessions."""
@@ -173,12 +192,14 @@ class ScanResult:
             "plddt_masked_residues": self.plddt_masked_count, "windows": self.windows,
             "amino_acids": AMINO_ACIDS, "notes": self.notes, "score_label": self.score_label,
             "score_meaning": self.meaning.to_dict(),
+            **({"partner_context": self.partner_context} if self.partner_context else {}),
             "residues": [
                 {"position": self.position(i), "residue": rid.label, "wt": self.wt[i],
                  "scores": [number(v) for v in self.scores[i]],
                  "percentiles": [None if not np.isfinite(v) else round(float(v), 2) for v in percentile[i]],
                  "mean": number(mean[i]), "min": number(low[i]), "max": number(high[i]),
-                 **({"measured": self.measured[i]} if self.measured else {})}
+                 **({"measured": self.measured[i]} if self.measured else {}),
+                 **({"interface": self.interface[i]} if self.interface else {})}
                 for i, rid in enumerate(self.residue_ids)
             ],
             **({"known_variants": self.known} if self.known else {}),
@@ -205,6 +226,9 @@ class ScanResult:
                    positions=() if positions == tuple(range(1, len(positions) + 1)) else positions,
                    measured=tuple(bool(r["measured"]) for r in data["residues"])
                    if data["residues"] and all("measured" in r for r in data["residues"]) else (),
+                   interface=tuple(bool(r["interface"]) for r in data["residues"])
+                   if data["residues"] and all("interface" in r for r in data["residues"]) else (),
+                   partner_context=str(data.get("partner_context", "")),
                    ranks=_saved_ranks(data["residues"], columns), known=data.get("known_variants"))
 
 

@@ -32,6 +32,11 @@ NATIVE_ATTR = "saprot_native"
 PERCENTILE_ATTR = "saprot_percentile"
 #: The selection / name both viewers give the residues a fitted model had no assay label for.
 UNMEASURED_NAME = "saprot_unmeasured"
+#: The selection / selector both viewers give residues with an atom within 5 A of another chain of the structure.
+INTERFACE_NAME = "saprot_interface"
+#: One line both viewers print when a scored chain touches other chains: what the scores saw.
+ONE_CHAIN_NOTE = ("SaProt reads one chain; the structure scorers count the other chains of the structure in "
+                  "burial (partner context on)")
 
 
 def score_words(result) -> str:
@@ -62,6 +67,20 @@ def unmeasured_labels(result) -> list[str]:
     if not result.measured:
         return []
     return [rid.label for rid, flag in zip(result.residue_ids, result.measured) if not flag]
+
+
+def interface_labels(result) -> list[str]:
+    """Author labels of the residues touching another chain ([] when no other chain was read)."""
+    return [rid.label for rid, flag in zip(result.residue_ids, result.interface or ()) if flag]
+
+
+def with_partners(chain: Chain, others: Sequence[Chain], partners: bool = True) -> Chain:
+    """``chain`` marked with its interface with ``others`` (the structure's other protein chains) and, with
+    ``partners``, given them as context for the structure scorers (as ``--partner-context on`` does)."""
+    from saprot_scan.encoding.contacts import attach_context
+
+    attach_context([chain], [chain, *others], partners)
+    return chain
 
 
 def native_fit(p_native) -> np.ndarray:

@@ -114,3 +114,21 @@ def read_chain(key: ChainKey, state: int = -1, *, _self=cmd):
     return chain_from_viewer(key.chain, res_numbers, icodes, res_names, atom_names, coords, b_factors,
                              source=f"PyMOL object {key.obj}", alphafold=header_says_alphafold(key.obj, title),
                              altlocs=[r[8] for r in rows])
+
+
+def with_partners(key: ChainKey, chain, *, _self=cmd):
+    """``chain`` marked with its interface with the object's other protein chains, which the structure scorers
+    then count in burial (the core's partner context; SaProt reads one chain). A partner that cannot be read
+    is left out."""
+    from saprot_scan import InputError
+    from saprot_scan.viewers import with_partners as attach
+
+    others = []
+    for other in protein_chains(f"%{key.obj}", _self=_self):
+        if other == key:
+            continue
+        try:
+            others.append(read_chain(other, _self=_self))
+        except (InputError, PluginError):
+            continue
+    return attach(chain, others) if others else chain

@@ -83,5 +83,6 @@ SEE ALSO
         values = painting.paint(summary, palette, write_b, _self=_self)
     count = sum(1 for obj, chain, _ in values if any(e.key.obj == obj and e.key.chain == chain for e in entries))
     feedback.say(f"coloured {count} residues of {', '.join(e.key.label for e in entries)} by {summary} score "
-                 f"({palette}, {STORE.scale.describe()}) from {structure} in {path}; scored by {entries[0].model_text}")
+                 f"({palette}, {STORE.scale.describe()}, in {entries[0].result.meaning.unit}) from {structure} in {path}; "
+                 f"scored by {entries[0].model_text}")
     return {entry.key.label: entry.result for entry in entries}

@@ -23,6 +23,8 @@ def residue_values(summary: str, percentiles: bool = False) -> dict[tuple[str, s
     for key, entry in STORE.scores.items():
         summaries = entry.result.percentile_summary(summary) if percentiles else entry.result.summary(summary)
         for rid, value in zip(entry.result.residue_ids, summaries):
+            if entry.shown is not None and rid.label not in entry.shown:
+                continue  # scored for context (the chain's scale), outside the selection the user scanned
             if math.isfinite(value):
                 values[(key.obj, key.chain, rid.label)] = float(value)
     return values
@@ -64,6 +66,7 @@ def paint(summary: str, palette: str, bfactor: bool, *, _self=cmd) -> dict[tuple
         show_key(scale, palette, _self=_self)
         select_masked(_self=_self)
         select_unmeasured(_self=_self)
+        select_interface(_self=_self)
         for obj in objects:
             protein = f"%{obj} and polymer.protein"
             if bfactor:
@@ -84,9 +87,12 @@ def colour_residues(objects: list[str], values: dict[tuple[str, str, str], float
     scale = colour_scale(values.values(), summary)
     colours = {k: pymol_colour(colour_for(v, scale, palette)) for k, v in values.items()}
     grey = pymol_colour(UNSCORED_RGB)
-    for obj in objects:
-        _self.alter(f"%{obj} and polymer.protein", "color = _c.get((model, chain, resi), _grey)",
-                  space={"_c": colours, "_grey": grey})
+    untouched = {(key.obj, key.chain, rid.label) for key, entry in STORE.scores.items() if entry.shown is not None
+                 for rid in entry.result.residue_ids if rid.label not in entry.shown}
+    for obj in objects:  # residues outside a scanned selection keep their colour; unscored ones turn grey
+        _self.alter(f"%{obj} and polymer.protein",
+                    "color = _c.get((model, chain, resi), color if (model, chain, resi) in _keep else _grey)",
+                    space={"_c": colours, "_grey": grey, "_keep": untouched})
     _self.recolor()
     return scale
 
@@ -111,6 +117,13 @@ def select_unmeasured(*, _self=cmd) -> int:
     from saprot_scan.viewers import unmeasured_labels
 
     return _select(_unmeasured_name(), unmeasured_labels, _self=_self)
+
+
+def select_interface(*, _self=cmd) -> int:
+    """Selection ``saprot_interface``: scored residues with an atom within 5 A of another chain (removed when none)."""
+    from saprot_scan.viewers import INTERFACE_NAME, interface_labels
+
+    return _select(INTERFACE_NAME, interface_labels, _self=_self)
 
 
 def _unmeasured_name() -> str:
@@ -151,7 +164,10 @@ def restore(*, _self=cmd) -> list[str]:
         _self.delete(KEY_NAME)
         _self.delete(MASKED_SELECTION)
         if "saprot_scan.viewers" in sys.modules:  # without the core nothing was ever selected
+            from saprot_scan.viewers import INTERFACE_NAME
+
             _self.delete(_unmeasured_name())
+            _self.delete(INTERFACE_NAME)
         _self.recolor()
     return restored
 

@@ -8,7 +8,7 @@ from pymol import cmd
 
 from . import feedback, painting
 from .arguments import choice, flag, user_command, wants_background
-from .atoms import ChainKey, PickedResidue, count_atoms, picked_residues, protein_chains, read_chain
+from .atoms import ChainKey, PickedResidue, count_atoms, picked_residues, protein_chains, read_chain, with_partners
 from .core_link import PluginError, core
 from .guards import forget_deleted_objects, not_while_scanning
 from .jobs import RUNNER
@@ -74,7 +74,7 @@ SEE ALSO
     forget_deleted_objects(_self=_self)
     keys = protein_chains(selection, _self=_self)
     core()  # a missing core is reported before anything else happens
-    chains = [(key, read_chain(key, _self=_self)) for key in keys]
+    chains = [(key, with_partners(key, read_chain(key, _self=_self), _self=_self)) for key in keys]
     picked = picked_residues(selection, _self=_self)
     focus = picked[0] if len(picked) == 1 else None
     fitted_model, fitted_name = None, ""
@@ -92,19 +92,22 @@ SEE ALSO
     def finish(entries) -> None:
         with STORE.lock:
             for entry in entries:
+                entry.shown = _named_residues(entry, picked)
                 STORE.scores[entry.key] = entry
             forget_deleted_objects(_self=_self)  # an object deleted while it was being scored
             if not any(entry.key in STORE.scores for entry in entries):
                 raise PluginError("the scored object was deleted during the scan; nothing was coloured")
             values = painting.paint(summary, palette, write_b, _self=_self)
-        models = sorted({entry.model_text for entry in entries})
+        models = sorted({entry.result.model_name for entry in entries})
         count = sum(1 for obj, chain, _ in values if ChainKey(obj, chain) in keys)
-        feedback.say(f"coloured {count} residues of {', '.join(k.label for k in keys)} by "
-                     f"{summary} score ({palette}, {_scale_text()}); scored by {'; '.join(models)}")
         for entry in entries:  # what the core read differently from the atoms (e.g. MSE as M), never silent
             for note in entry.result.notes:
                 feedback.say(f"{entry.key.label}: {note}")
         _say_meaning([entry.result for entry in entries])
+        # last, so the GUI's short log shows it: what was coloured, by what, on which scale
+        feedback.say(f"coloured {count} residues of {', '.join(k.label for k in keys)} by "
+                     f"{summary} score ({palette}, {_scale_text(entries[0].result.meaning.unit)}); "
+                     f"scorer {', '.join(models)}")
         if focus is not None:
             show_mutations(focus)
 
@@ -146,13 +149,15 @@ SEE ALSO
     if not STORE.scores:
         raise PluginError("nothing scored yet; run saprot_scan first")
     values = painting.paint(summary, palette, write_b, _self=_self)
-    feedback.say(f"recoloured {len(values)} residues by {summary} score ({palette}, {_scale_text()})")
+    unit = next(iter(STORE.scores.values())).result.meaning.unit
+    feedback.say(f"recoloured {len(values)} residues by {summary} score ({palette}, {_scale_text(unit)})")
 
 
 def _say_meaning(results) -> None:
     """What the numbers mean (from the scorer's declaration), the percentile attribute, the classes' measured
     precision, and the unmeasured residues of a fitted scan: the summary every scan ends with."""
-    from saprot_scan.viewers import PERCENTILE_ATTR, UNMEASURED_NAME, classes_line, score_words, unmeasured_labels
+    from saprot_scan.viewers import (INTERFACE_NAME, ONE_CHAIN_NOTE, PERCENTILE_ATTR, UNMEASURED_NAME, classes_line,
+                                     interface_labels, score_words, unmeasured_labels)
 
     for words in dict.fromkeys(score_words(r) for r in results):
         feedback.say(words)
@@ -162,12 +167,26 @@ def _say_meaning(results) -> None:
     if missing:
         feedback.say(f"{missing} residues had no assay label (selection {UNMEASURED_NAME}): their fitted scores "
                      "rest on the zero-shot score and the amino-acid term only")
+    touching = sum(len(interface_labels(r)) for r in results)
+    if touching:
+        feedback.say(f"{touching} residues touch another chain (selection {INTERFACE_NAME}); {ONE_CHAIN_NOTE}")
 
 
-def _scale_text() -> str:
-    """The colour scale just painted, as the key object saprot_key shows it."""
+def _scale_text(unit: str = "") -> str:
+    """The colour scale just painted, as the key object saprot_key shows it, in the scores' unit."""
     scale = STORE.scale
-    return "0 = white" if scale is None else f"{scale.describe()}; key: {painting.KEY_NAME}"
+    if scale is None:
+        return "0 = white"
+    return f"{scale.describe()}, in {unit}; key: {painting.KEY_NAME}" if unit else \
+        f"{scale.describe()}; key: {painting.KEY_NAME}"
+
+
+def _named_residues(entry, picked) -> frozenset | None:
+    """The residues of ``entry``'s chain that the scanned selection named, or None when it named them all or
+    just one (a residue pick colours its chain and lists that residue's 19 substitutions)."""
+    mine = {p.resi for p in picked if p.key == entry.key}
+    every = {rid.label for rid in entry.result.residue_ids}
+    return None if every <= mine or len(picked) == 1 else frozenset(mine & every)
 
 
 def show_mutations(residue: PickedResidue) -> list[tuple[str, float]]:

@@ -28,12 +28,15 @@ class Request:
 
 
 def fingerprint(chain) -> str:
-    """Identity of a chain's input to the model: residues, sequence, coordinates, b-factors."""
+    """Identity of a chain's input to the model: residues, sequence, coordinates, b-factors, partner chains."""
     digest = hashlib.sha256()
     digest.update(chain.sequence.encode())
     digest.update(repr(chain.residue_ids).encode())
     digest.update(np.ascontiguousarray(chain.coords, dtype=np.float32).tobytes())
     digest.update(np.ascontiguousarray(chain.b_factors, dtype=np.float64).tobytes())
+    partners = getattr(chain, "partners", None)  # the other chains the structure scorers count in burial
+    if partners is not None:
+        digest.update(np.ascontiguousarray(partners.coords, dtype=np.float32).tobytes())
     return digest.hexdigest()
 
 

@@ -30,6 +30,9 @@ class ChainScore:
     model_id: str
     model_text: str
     method: str
+    #: author labels (PyMOL resi) of the residues the scan's selection named, which alone are coloured;
+    #: None: the whole chain (a chain, object or 'all' was scanned)
+    shown: frozenset | None = None
 
 
 @dataclass

@@ -36,54 +36,79 @@ def suggest(avoid: str = "", radius: float = 5.0, top: int = 10, per_position: i
     """Suggestions over every scored chain, best first, as (chain label, mutant in author numbering, score);
     the residues go into the selection ``saprot_suggested`` and get their mutations as CA labels."""
     core()
-    from saprot_scan import check_allow, near_residues, suggest_singles
+    from saprot_scan import check_allow
 
     check_allow(allow)
     if not STORE.scores:
         raise PluginError("nothing scored yet; run saprot_scan first")
     avoided = _avoided(avoid, _self=_self)
+    # one ranking per structure: scores of unrelated proteins are not on one scale; with an avoid selection
+    # only the structures it touches
+    objects = sorted({key.obj for key in STORE.scores if not avoided or key.obj in avoided})
+    if not objects:
+        raise PluginError(f"the avoid selection '{avoid}' touches no scored structure; run saprot_scan on it first")
+    _self.delete(SELECTION)
+    chosen, labels = [], {}
+    for obj in objects:
+        found = _ranked(obj, avoided, float(radius), top, per_position, allow, _self=_self)
+        if not found:
+            feedback.say(f"{obj + ': ' if len(objects) > 1 else ''}no substitution passes the filters (none scores "
+                         "above the scorer's 0 there)")
+            continue
+        _say_ranking(obj, found, avoid, float(radius), per_position, allow, len(objects) > 1)
+        for rank, (key, s) in enumerate(found, 1):
+            where = f"/{key.obj}//{key.chain}/{s.residue.label}"
+            site = {True: "  measured", False: "  no data", None: ""}[s.measured]
+            print(f"  {rank:>3}. {where}  {s.author:<8} {s.score:+.3f}{site}")
+            labels.setdefault(where, []).append(s.author)
+        chosen += found
+    if not chosen:
+        return []
+    parts = [f"(/{k.obj}//{k.chain}/{s.residue.label}/)" for k, s in chosen]
+    _self.select(SELECTION, " or ".join(parts), enable=0)
+    if label:
+        for where, names in labels.items():
+            _self.label(f"{where}/CA", repr(" ".join(names)))
+    return [(key.label, s.author, s.score) for key, s in chosen]
+
+
+def _ranked(obj: str, avoided: dict, radius: float, top: int, per_position: int, allow: str, *, _self=cmd) -> list:
+    """The best ``top`` substitutions over the scored chains of one structure, as the core ranks them:
+    measured sites of a fitted scan before unmeasured ones, then by score."""
+    from saprot_scan import near_residues, suggest_singles
+
     found = []
     for key, entry in sorted(STORE.scores.items()):
+        if key.obj != obj:
+            continue
         excluded = None
         if avoided.get(key.obj):
             chain = read_chain(key, _self=_self)
             others = {rid.chain for rid in avoided[key.obj]} | {key.chain}
             neighbours = [chain if c == key.chain else read_chain(ChainKey(key.obj, c), _self=_self)
                           for c in sorted(others)]
-            excluded = {entry.result.chain_id: near_residues(chain, avoided[key.obj], neighbours, float(radius))}
+            excluded = {entry.result.chain_id: near_residues(chain, avoided[key.obj], neighbours, radius)}
         for s in suggest_singles([entry.result], excluded, top=top, per_position=per_position, allow=allow):
             found.append((key, s))
-    # as the core ranks them: measured sites of a fitted scan before unmeasured ones, then by score
     found.sort(key=lambda pair: (pair[1].measured is False, -pair[1].score, pair[0], pair[1].index, pair[1].mt))
-    found = found[:top]
-    _self.delete(SELECTION)
-    if not found:
-        feedback.say("no substitution passes the filters (none scores above the scorer's 0 there)")
-        return []
-    parts = [f"(/{k.obj}//{k.chain}/{s.residue.label}/)" for k, s in found]
-    _self.select(SELECTION, " or ".join(parts), enable=0)
-    banned = "".join(c for c in "PGC" if c not in allow.upper())
-    where_not = f", avoiding {avoid} and {float(radius):g} A around it" if avoid else ""
+    return found[:top]
+
+
+def _say_ranking(obj: str, found: list, avoid: str, radius: float, per_position: int, allow: str,
+                 several: bool) -> None:
+    """The ranking's heading: what its numbers are (the scorer's meaning) and the filters."""
     from saprot_scan.viewers import suggestion_heading, unmeasured_note
 
+    banned = "".join(c for c in "PGC" if c not in allow.upper())
+    where_not = f", avoiding {avoid} and {radius:g} A around it" if avoid else ""
     meanings = {STORE.scores[key].result.meaning for key, _ in found}
     what = (suggestion_heading(next(iter(meanings)), len(found), 0.0) if len(meanings) == 1
             else f"top {len(found)} substitutions above each scorer's own 0 (scorers differ: see saprot_mutations)")
-    feedback.say(f"{what}{', none to ' + banned if banned else ''}, "
+    feedback.say(f"{obj + ': ' if several else ''}{what}{', none to ' + banned if banned else ''}, "
                  f"at most {per_position} per residue{where_not}; selection {SELECTION}:")
     site_note = unmeasured_note([s for _, s in found])
     if site_note:
         feedback.say(site_note)
-    labels: dict[str, list[str]] = {}
-    for rank, (key, s) in enumerate(found, 1):
-        where = f"/{key.obj}//{key.chain}/{s.residue.label}"
-        site = {True: "  measured", False: "  no data", None: ""}[s.measured]
-        print(f"  {rank:>3}. {where}  {s.author:<8} {s.score:+.3f}{site}")
-        labels.setdefault(where, []).append(s.author)
-    if label:
-        for where, names in labels.items():
-            _self.label(f"{where}/CA", repr(" ".join(names)))
-    return [(key.label, s.author, s.score) for key, s in found]
 
 
 @user_command

@@ -30,17 +30,25 @@ def _rows(path):
         return list(csv.DictReader(handle))
 
 
-def _min_atom_distance(chain_a, i, chains_b, picked):
-    mine = chain_a.coords[i][np.all(np.isfinite(chain_a.coords[i]), axis=1)]
-    best = np.inf
-    for chain in chains_b:
-        for j, rid in enumerate(chain.residue_ids):
-            if rid in picked:
-                theirs = chain.coords[j][np.all(np.isfinite(chain.coords[j]), axis=1)]
-                for a in mine:
-                    for b in theirs:
-                        best = min(best, float(np.sqrt(((a - b) ** 2).sum())))
-    return best
+def _heavy_atoms(path) -> dict[ResidueId, np.ndarray]:
+    """Every heavy atom of every amino-acid residue, read with gemmi (independently of the core's reader)."""
+    import gemmi
+
+    st = gemmi.read_structure(str(path))
+    st.remove_hydrogens()
+    out = {}
+    for ch in st[0]:
+        for res in ch:
+            if gemmi.find_tabulated_residue(res.name) is not None and res.find_atom("CA", "*") is not None:
+                key = ResidueId(ch.name, res.seqid.num, res.seqid.icode.strip())
+                out[key] = np.array([a.pos.tolist() for a in res], dtype=float)
+    return out
+
+
+def _min_atom_distance(atoms, me: ResidueId, picked) -> float:
+    """Smallest distance between any atom of ``me`` and any atom of the residues in ``picked``."""
+    theirs = np.concatenate([atoms[r] for r in picked if r in atoms])
+    return float(np.min(np.linalg.norm(atoms[me][:, None, :] - theirs[None, :, :], axis=-1)))
 
 
 def test_residue_sets(test_data):
@@ -65,9 +73,38 @@ def test_near_residues_match_the_coordinates(test_data):
     a = chains[0]
     picked = parse_residue_set("B:20-22", chains)
     mask = near_residues(a, picked, chains, 6.0)
-    for i in range(len(a)):
-        assert bool(mask[i]) == (_min_atom_distance(a, i, chains, picked) <= 6.0), a.residue_ids[i]
+    atoms = _heavy_atoms(test_data / "foldseek_3di" / "1igy.cif")
+    for i, rid in enumerate(a.residue_ids):
+        assert bool(mask[i]) == (_min_atom_distance(atoms, rid, picked) <= 6.0), rid
     assert not near_residues(a, picked, chains, 0.0).any()  # the set itself is in chain B
+
+
+def test_avoid_measures_side_chains_across_chains(test_data, tmp_path, capsys):
+    """Issue 24, item 4: ``--avoid`` a partner chain with a radius keeps away every residue with ANY atom (side
+    chains included, as the README says) within the radius of it, measured here with gemmi."""
+    path = test_data / "foldseek_3di" / "1igy.cif"
+    atoms = _heavy_atoms(path)
+    partner = {r for r in atoms if r.chain == "B"}
+    light = [r for r in atoms if r.chain == "A"]
+    near = {r for r in light if _min_atom_distance(atoms, r, partner) <= 6.0}
+    backbone_only = read_structure(path, chains=["A", "B"])
+    (a, b) = backbone_only
+    by_backbone = sum(_min_backbone(a, i, b) <= 6.0 for i in range(len(a)))
+    assert len(near) > by_backbone  # side chains reach further: the old rule missed some
+    assert cli.main(["suggest", str(path), "--chain", "A", "--avoid", "B:2-474", "--avoid-radius", "6",
+                     "--top", "300", "--per-position", "1", "--combinations", "0",
+                     "--csv", str(tmp_path / "sg.csv")]) == 0
+    err = capsys.readouterr().err
+    assert f"avoiding {len(near)} residues" in err
+    suggested = {r["residues"] for r in _rows(tmp_path / "sg.csv")}
+    assert suggested and not any(f"A:{r.label}" in suggested for r in near)
+
+
+def _min_backbone(a, i, b) -> float:
+    mine = a.coords[i][np.isfinite(a.coords[i]).all(axis=1)]
+    theirs = b.coords.reshape(-1, 3)
+    theirs = theirs[np.isfinite(theirs).all(axis=1)]
+    return float(np.min(np.linalg.norm(mine[:, None] - theirs[None], axis=-1)))
 
 
 def test_suggest_matches_the_scan(example_structure, tiny_onnx_model, tmp_path, capsys):
@@ -81,7 +118,8 @@ def test_suggest_matches_the_scan(example_structure, tiny_onnx_model, tmp_path, 
     assert "scored together as multi-mutants (all sites masked in one pass: SaProt's multi-site rule)" in table
     (chain,) = read_structure(example_structure)
     picked = {ResidueId("A", 35), ResidueId("A", 52)}
-    blocked = {i for i in range(len(chain)) if _min_atom_distance(chain, i, [chain], picked) <= 6.0}
+    atoms = _heavy_atoms(example_structure)
+    blocked = {i for i, rid in enumerate(chain.residue_ids) if _min_atom_distance(atoms, rid, picked) <= 6.0}
     assert {34, 51} <= blocked
     best_per_position = {}
     for row in _rows(tmp_path / "s.csv"):

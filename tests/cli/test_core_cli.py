@@ -181,7 +181,8 @@ def test_scan_predicted_model_reports_masking(example_structure, tiny_onnx_model
     assert f"pLDDT masking applied to {low} residues" in capsys.readouterr().err
 
 
-def test_long_chain_cli_says_windows(example_structure, tiny_onnx_model, tmp_path, capsys):
+def _tiled_lysozyme(example_structure, tmp_path):
+    """A real-geometry chain of 1161 residues (lysozyme nine times, each copy 60 A further on), as a PDB file."""
     import biotite.structure as struc
 
     atoms = tf.protein_only(tf.load_atoms(example_structure))
@@ -191,7 +192,11 @@ def test_long_chain_cli_says_windows(example_structure, tiny_onnx_model, tmp_pat
         copy.res_id = copy.res_id + 129 * k
         copy.coord = copy.coord + np.array([60.0 * k, 0, 0], dtype=np.float32)
         copies.append(copy)
-    path = tf.write_pdb(struc.concatenate(copies), tmp_path / "long.pdb")
+    return tf.write_pdb(struc.concatenate(copies), tmp_path / "long.pdb")
+
+
+def test_long_chain_cli_says_windows(example_structure, tiny_onnx_model, tmp_path, capsys):
+    path = _tiled_lysozyme(example_structure, tmp_path)
     assert cli.main(["scan", str(path), "--model", str(tiny_onnx_model), "--method", "wt",
                      "--json", str(tmp_path / "long.json")]) == 0
     err = capsys.readouterr().err
@@ -199,8 +204,40 @@ def test_long_chain_cli_says_windows(example_structure, tiny_onnx_model, tmp_pat
     assert json.loads((tmp_path / "long.json").read_text())["chains"][0]["windows"] == 2
     assert cli.main(["score", str(path), "--model", str(tiny_onnx_model), "--mutations", "K1A R1100A:S1104G"]) == 0
     captured = capsys.readouterr()
-    assert "each variant scored in the 1022-residue window centred nearest its sites" in captured.err
+    assert "each variant scored in a 1022-residue window: the scan's window for its sites" in captured.err
     assert len(captured.out.strip().split("\n")) == 3
+
+
+def test_long_chain_score_and_scan_share_one_window_rule(example_structure, tiny_onnx_model, torch_model,
+                                                          tmp_path, capsys):
+    """Issue 24, item 6: a residue midway between the windows' centres gets the same score from ``score`` as
+    from ``scan`` (the window that owns it), and two sites 1,000 residues apart, which no planned window holds
+    together, are scored in one 1022-residue window built around them (checked against plain PyTorch)."""
+    path = _tiled_lysozyme(example_structure, tmp_path)
+    model = str(tiny_onnx_model)
+    # windows [0, 1022) and [139, 1161); residue 581 (index 580) is the first the second window owns
+    assert cli.main(["scan", str(path), "--model", model, "--residues", "578-584", "--csv", str(tmp_path / "s.csv"),
+                     "--quiet"]) == 0
+    scanned = {r["mutant"]: float(r["score"]) for r in csv.DictReader(open(tmp_path / "s.csv"))}
+    assert cli.main(["scan", str(path), "--model", model, "--method", "wt", "--json", str(tmp_path / "all.json"),
+                     "--quiet"]) == 0
+    chain = json.loads((tmp_path / "all.json").read_text())["chains"][0]
+    aa, struct = chain["sequence"], chain["structure_3di"]
+    assert len(aa) == len(struct) == 1161
+    picks = [f"{aa[i]}{i + 1}{'A' if aa[i] != 'A' else 'G'}" for i in (577, 579, 580, 583)]
+    assert cli.main(["score", str(path), "--model", model, "--quiet", "--mutations", " ".join(picks)]) == 0
+    lines = capsys.readouterr().out.strip().split("\n")[1:]
+    for mutant, line in zip(picks, lines):
+        assert float(line.split(",")[1]) == pytest.approx(scanned[mutant], abs=1e-5), mutant
+    far = f"{aa[100]}101A:{aa[1100]}1101A"
+    assert cli.main(["score", str(path), "--model", model, "--quiet", "--mutations", far]) == 0
+    got = float(capsys.readouterr().out.strip().split("\n")[1].split(",")[1])
+    start = 100 - (1021 - 1000) // 2  # the spare 21 residues shared around the two sites
+    local = f"{aa[100]}{101 - start}A:{aa[1100]}{1101 - start}A"
+    want = ref.variant_score(torch_model, aa[start:start + 1022], struct[start:start + 1022], local)
+    assert got == pytest.approx(want, abs=1e-4)
+    assert cli.main(["score", str(path), "--model", model, "--quiet", "--mutations", f"{aa[0]}1A:{aa[1100]}1101A"]) == 2
+    assert "sites 1 and 1101 are 1100 residues apart" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------------------- score

@@ -165,7 +165,7 @@ def test_variants_in_windows(onnx_model, torch_model, lysozyme_tokens):
     sites = parse_variant("K1A:R5G", t.aa)
     (got,) = score_variants(onnx_model, t.ids(), t.struct, t.aa, [sites], window_size=50)
     assert got == pytest.approx(ref.variant_score(torch_model, t.aa[:50], t.struct[:50], "K1A:R5G"), abs=TOL)
-    with pytest.raises(InputError, match="more than 50 residues apart"):
+    with pytest.raises(InputError, match="are 128 residues apart, more than a 50-residue window holds"):
         score_variants(onnx_model, t.ids(), t.struct, t.aa, [parse_variant("K1A:L129P", t.aa)], window_size=50)
 
 

@@ -156,7 +156,7 @@ def test_pyplot_is_never_imported(tmp_path):
 
 def test_plddt_masked_positions_get_a_marker_row_and_the_viewers_limit(tmp_path):
     from saprot_scan import viewers
-    from saprot_scan.outputs.heatmap import MASKED_MARK_COLOR, MASKED_ROW_Y, _color_limits
+    from saprot_scan.outputs.heatmap import MASKED_MARK_COLOR, _color_limits
 
     result = make_result(60)
     masked = {5, 40}
@@ -179,8 +179,10 @@ def test_plddt_masked_positions_get_a_marker_row_and_the_viewers_limit(tmp_path)
     png = imread(path)
     (ax,) = [a for a in fig.axes if (a.get_gid() or "").startswith("saprot-heatmap:A:")]
 
+    level = float(marks.get_offsets()[0][1])  # the marks' row, above the first amino-acid row
+
     def above(index):
-        x, y = ax.transData.transform((index, MASKED_ROW_Y))
+        x, y = ax.transData.transform((index, level))
         return _rgb_at(png, (int(round(x)), int(round(fig.bbox.height - y))))
 
     np.testing.assert_allclose(above(5), to_rgb(MASKED_MARK_COLOR), atol=0.1)

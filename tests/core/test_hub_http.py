@@ -299,3 +299,14 @@ def test_a_later_fetch_with_other_weights_is_refused(hub_layout, entry, cache, o
     assert WEIGHTS in line and "recorded at this revision's first fetch" in line and "HF_ENDPOINT" in line
     assert json.loads((cache / "models" / NAME / "manifest.json").read_text())["files"][WEIGHTS] == cached
     assert _listed(cache) == [NAME]
+
+
+def test_models_info_names_the_hub_repo_and_revision_as_the_source(hub, cache):
+    """Issue 24, item 9: the source is where the model came from, not the temporary download folder."""
+    assert _fetch(hub, cache).returncode == 0
+    info = subprocess.run([sys.executable, "-m", "saprot_scan", "models", "info", NAME], capture_output=True,
+                          text=True, env=_env(hub, cache), timeout=300)
+    assert info.returncode == 0, info.stderr
+    rows = dict(line.split("\t", 1) for line in info.stdout.splitlines() if "\t" in line)
+    assert rows["saprot_scan.source"] == f"{hub.repo}@{hub.revision}"
+    assert "download-" not in info.stdout

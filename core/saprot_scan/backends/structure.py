@@ -82,21 +82,42 @@ def _neighbour_pairs(points: np.ndarray, radius: float) -> tuple[np.ndarray, np.
     return neighbour_pairs(points, radius)
 
 
-def contact_counts(coords: np.ndarray, radius: float = CONTACT_RADIUS) -> np.ndarray:
-    """Cbeta atoms (CA where there is no Cbeta: glycine) within ``radius`` of each residue's Cbeta."""
-    beta = np.where(np.isfinite(coords[:, 3]).all(axis=1)[:, None], coords[:, 3], coords[:, 1])
+def _beta(coords: np.ndarray) -> np.ndarray:
+    """Cbeta per residue, CA where there is none (glycine)."""
+    return np.where(np.isfinite(coords[:, 3]).all(axis=1)[:, None], coords[:, 3], coords[:, 1])
+
+
+def own_pair_chunks(points: np.ndarray, radius: float, context: np.ndarray | None = None):
+    """Pairs (i, j) within ``radius`` with i one of ``points`` and j one of ``points`` or of the partner chains'
+    ``context`` points (indices past ``len(points)``). Without context the pairs are those of ``points`` alone."""
+    if context is None or not len(context):
+        yield from neighbour_pair_chunks(points, radius)
+        return
+    mine = len(points)
+    for i, j in neighbour_pair_chunks(np.concatenate([points, context]), radius):
+        keep = i < mine
+        yield i[keep], j[keep]
+
+
+def contact_counts(coords: np.ndarray, radius: float = CONTACT_RADIUS, context: np.ndarray | None = None
+                   ) -> np.ndarray:
+    """Cbeta atoms (CA where there is no Cbeta: glycine) within ``radius`` of each residue's Cbeta, the partner
+    chains' (``context``: their N, CA, C, CB) counted too when given."""
+    beta = _beta(coords)
     counts = np.zeros(len(coords))
-    for i, _ in neighbour_pair_chunks(beta, radius):
+    for i, _ in own_pair_chunks(beta, radius, None if context is None else _beta(context)):
         counts += np.bincount(i, minlength=len(coords))
     return counts
 
 
-def half_sphere_exposure(coords: np.ndarray, radius: float = HSE_RADIUS) -> np.ndarray:
-    """HSE-up: CA atoms within ``radius`` on the side-chain side of each residue's CA."""
+def half_sphere_exposure(coords: np.ndarray, radius: float = HSE_RADIUS, context: np.ndarray | None = None
+                         ) -> np.ndarray:
+    """HSE-up: CA atoms within ``radius`` on the side-chain side of each residue's CA (partners' CA too)."""
     ca, direction = _side_chain_directions(coords)
+    every = ca if context is None else np.concatenate([ca, context[:, 1]])
     counts = np.zeros(len(coords))
-    for i, j in neighbour_pair_chunks(ca, radius):
-        up = np.einsum("kd,kd->k", ca[j] - ca[i], direction[i]) > 0
+    for i, j in own_pair_chunks(ca, radius, None if context is None else context[:, 1]):
+        up = np.einsum("kd,kd->k", every[j] - ca[i], direction[i]) > 0
         counts += np.bincount(i[up], minlength=len(coords))
     return counts
 
@@ -147,16 +168,20 @@ class StructureFeatures:
     plddt: np.ndarray | None  # (L,) or None for experimental structures
 
 
-def structure_features(sequence: str, coords: np.ndarray, plddt: np.ndarray | None = None) -> StructureFeatures:
+def structure_features(sequence: str, coords: np.ndarray, plddt: np.ndarray | None = None,
+                        context=None) -> StructureFeatures:
     """Burial, disulfides, secondary structure (and pLDDT, passed through) for one chain.
 
     Residues other than glycine that lack a Cbeta (truncated side chains) get the ideal one from the backbone.
+    ``context`` (``encoding.contacts.PartnerContext``, the file's other chains) makes burial count the partners'
+    atoms too; the z-scores stay over this chain's residues, and without it nothing changes.
     """
     glycine = np.array([aa == "G" for aa in sequence], dtype=bool)
     with np.errstate(all="ignore"):  # residues without N or C carry NaN through; they are no one's neighbour
         coords = with_ideal_cb(np.asarray(coords, dtype=float), keep_missing=glycine)
-        contacts = contact_counts(coords)
-        hse = half_sphere_exposure(coords)
+        around = None if context is None else context.backbone()
+        contacts = contact_counts(coords, context=around)
+        hse = half_sphere_exposure(coords, context=around)
         burial = 0.5 * _zscore(contacts) + 0.5 * _zscore(hse)
         disulfide = disulfide_cysteines(sequence, coords)
         sse = secondary_structure(coords)
@@ -167,11 +192,12 @@ def structure_features(sequence: str, coords: np.ndarray, plddt: np.ndarray | No
 
 
 def structure_scores(sequence: str, coords: np.ndarray, plddt: np.ndarray | None = None,
-                     weights: dict[str, float] | None = None) -> np.ndarray:
-    """(L, 20) scores in AMINO_ACIDS columns; wild type 0, unknown residues (X) NaN."""
+                     weights: dict[str, float] | None = None, context=None) -> np.ndarray:
+    """(L, 20) scores in AMINO_ACIDS columns; wild type 0, unknown residues (X) NaN; ``context``: the partner
+    chains (``structure_features``)."""
     weights = {**WEIGHTS, **(weights or {})}
     length = len(sequence)
-    feats = structure_features(sequence, coords, plddt)
+    feats = structure_features(sequence, coords, plddt, context)
     wt = np.array([AMINO_ACIDS.find(a) for a in sequence])
     known = wt >= 0
     matrix = blosum62()
@@ -221,8 +247,8 @@ class StructureScorer:
 
     def describe(self) -> str:
         why = f" ({self.origin})" if self.origin else ""
-        return (f"structure-based scorer {self.name}{why}: burial + BLOSUM62 + proline + pLDDT, not SaProt; "
-                "'saprot-scan models fetch saprot-35m' (or saprot-650m) gives SaProt itself")
+        return (f"structure scorer {self.name}{why}: burial + BLOSUM62, not SaProt "
+                "(models fetch saprot-35m for SaProt)")
 
     def cache_identity(self) -> Sequence[str]:
         return (self.name, self.sha256)
@@ -238,7 +264,7 @@ class StructureScorer:
             from saprot_scan.encoding.plddt import plddt_values
 
             plddt = plddt_values(chain)
-        scores = structure_scores(chain.sequence, chain.coords, plddt, self.weights)
+        scores = structure_scores(chain.sequence, chain.coords, plddt, self.weights, partner_context(chain))
         if progress is not None:
             progress(len(chain), len(chain))
         return scores
@@ -250,8 +276,19 @@ class StructureScorer:
         return np.array([sum(table[s.index, AMINO_ACIDS.index(s.mt)] for s in sites) for sites in variants])
 
     def chain_key(self, chain) -> str:
-        """The coordinates' fingerprint: what, besides the tokens, the scores depend on."""
-        return hashlib.sha256(np.ascontiguousarray(np.asarray(chain.coords, dtype=np.float32)).tobytes()).hexdigest()
+        """The coordinates' fingerprint (the partner chains' too): what, besides the tokens, the scores depend on."""
+        digest = hashlib.sha256(np.ascontiguousarray(np.asarray(chain.coords, dtype=np.float32)).tobytes())
+        context = partner_context(chain)
+        if context is not None:
+            digest.update(context.sequence.encode())
+            digest.update(np.ascontiguousarray(np.asarray(context.coords, dtype=np.float32)).tobytes())
+        return digest.hexdigest()
+
+
+def partner_context(chain):
+    """The other chains of the file a chain was read with (``--partner-context on``), or None."""
+    context = getattr(chain, "partners", None)
+    return context if context is not None and len(context.sequence) else None
 
 
 def load_structure_scorer(spec: str | None = None, device: str = "auto", precision: str | None = "auto"

@@ -98,7 +98,9 @@ def load_results(out_dir: str | os.PathLike, structure_id: str, model: str | Non
         results.append(ss.ScanResult(chain_id=chain_id, residue_ids=tuple(ids), wt=wt, scores=matrix,
                                      method=row["method"], model_name=row["model"], model_sha256=row["model_sha256"],
                                      source=row["source"], notes=[f"read from the batch output {out}"],
-                                     meaning=meaning))
+                                     meaning=meaning,
+                                     interface=tuple(bool(r["interface"]) for r in rows)
+                                     if all(r.get("interface") is not None for r in rows) else ()))
     column = {aa: k for k, aa in enumerate(ss.AMINO_ACIDS)}
     for chain_id, position, mt, score in zip(scores["chain"], scores["position"], scores["mt"], scores["score"]):
         index[chain_id][position - 1, column[mt]] = score

@@ -74,10 +74,11 @@ def _schemas():
     run = [("model", dict_text), ("method", dict_text), ("precision", dict_text)]
     scores = pa.schema([("structure_id", dict_text), ("chain", dict_text), ("position", pa.int32()),
                        ("residue", text), ("wt", dict_text), ("mt", dict_text), ("mutant", text),
-                       ("score", pa.float64()), ("percentile", pa.float64()), ("class", dict_text)] + run)
+                       ("score", pa.float64()), ("percentile", pa.float64()), ("class", dict_text),
+                        ("interface", pa.bool_())] + run)
     residues = pa.schema([("structure_id", dict_text), ("chain", dict_text), ("position", pa.int32()),
                          ("residue", text), ("wt", dict_text), ("mean", pa.float64()), ("min", pa.float64()),
-                         ("max", pa.float64())] + run)
+                         ("max", pa.float64()), ("interface", pa.bool_())] + run)
     fields = []
     for name in MANIFEST_COLUMNS:
         kind = pa.int64() if name in _INT_COLUMNS else pa.float64() if name == "seconds" else text

@@ -79,6 +79,8 @@ class ScoreOptions:
     plddt_threshold: float = 70.0
     threedi: str = "auto"
     batch_size: int | None = None
+    #: "on": the structure scorers see each file's other chains (``saprot-scan scan --partner-context``)
+    partner_context: str = "on"
     #: distinct chains a worker remembers across structures (0: only within one structure; benchmarks)
     memo_chains: int = MEMO_CHAINS
     #: known variants per structure (``saprot_scan.known.batch.KnownOptions``; None: none)
@@ -167,8 +169,10 @@ class Outcome:
     known: str = ""  #: JSON text: the accession and each chain's agreement with its known variants
 
 
-SCORE_COLUMNS = ("structure_id", "chain", "position", "residue", "wt", "mt", "mutant", "score", "percentile", "class")
-RESIDUE_COLUMNS = ("structure_id", "chain", "position", "residue", "wt", "mean", "min", "max")
+SCORE_COLUMNS = ("structure_id", "chain", "position", "residue", "wt", "mt", "mutant", "score", "percentile", "class",
+                 "interface")
+#: ``interface``: a heavy atom within 5 A of another chain of the file (None in single-chain files).
+RESIDUE_COLUMNS = ("structure_id", "chain", "position", "residue", "wt", "mean", "min", "max", "interface")
 
 
 def one_line(err: BaseException) -> str:
@@ -244,13 +248,14 @@ class Worker:
 
     def _score(self, item: WorkItem, out: Outcome) -> None:
         import saprot_scan as ss
+        from saprot_scan.pipeline import interface_fields
         from saprot_scan.scoring.meaning import meaning_of
 
         o = self.options
         if item.error:
             raise ss.InputError(item.error)
         with self._readable(item) as path:
-            chains = ss.read_structure(path, model=o.model_number)
+            chains = ss.read_structure(path, model=o.model_number, partners=o.partner_context == "on")
             if o.chains:
                 available = [c.chain_id for c in chains]
                 chains = [c for c in chains if c.chain_id in o.chains]
@@ -262,7 +267,7 @@ class Worker:
             results = []
             for chain in chains:
                 tokens = ss.chain_tokens(chain, o.plddt_mask, o.plddt_threshold, o.threedi)
-                key = (tokens.combined, o.method)
+                key = (tokens.combined, o.method, _context_key(chain, self.scorer))
                 scores = self._memo.get(key)
                 if scores is None:
                     result = ss.scan_chain(chain, self.scorer, method=o.method, plddt_mask=o.plddt_mask,
@@ -275,7 +280,8 @@ class Worker:
                     result = ss.ScanResult(chain_id=chain.chain_id, residue_ids=chain.residue_ids,
                                            wt=chain.sequence, scores=scores, method=o.method,
                                            model_name=self.scorer.name, model_sha256=self.scorer.sha256,
-                                           meaning=meaning_of(self.scorer))
+                                           meaning=meaning_of(self.scorer),
+                                           **interface_fields(chain, self.scorer))
                 results.append(result)
             if self._known is not None:
                 results, out.known = self._known.place(item.structure_id, path, chains, results)
@@ -284,6 +290,21 @@ class Worker:
         out.chains = len(results)
         out.residues = sum(len(r) for r in results)
         out.scores, out.residue_table = tables(item.structure_id, results)
+
+
+def _context_key(chain, scorer) -> str:
+    """What a chain's structure-scorer scores depend on besides its tokens: the partner chains it was read with
+    (two copies of one chain in a complex touch different things). Empty for SaProt, which reads one chain."""
+    import hashlib
+
+    from saprot_scan.pipeline import interface_fields
+
+    context = getattr(chain, "partners", None)
+    if context is None or interface_fields(chain, scorer).get("partner_context") != "on":
+        return ""
+    digest = hashlib.sha256(np.ascontiguousarray(context.coords, dtype=np.float32).tobytes())
+    digest.update(np.ascontiguousarray(chain.coords, dtype=np.float32).tobytes())
+    return digest.hexdigest()
 
 
 def tables(structure_id: str, results) -> tuple[dict, dict]:
@@ -308,6 +329,8 @@ def tables(structure_id: str, results) -> tuple[dict, dict]:
             res["mean"].append(float(means[i]))
             res["min"].append(float(mins[i]))
             res["max"].append(float(maxs[i]))
+            touching = bool(r.interface[i]) if r.interface else None
+            res["interface"].append(touching)
             if wt not in AMINO_ACIDS:
                 continue
             row, ranks = r.scores[i], percentiles[i]
@@ -324,6 +347,7 @@ def tables(structure_id: str, results) -> tuple[dict, dict]:
                 sub["score"].append(float(row[k]))
                 sub["percentile"].append(float(ranks[k]))
                 sub["class"].append(class_of(ranks[k]))
+                sub["interface"].append(touching)
     if any(r.known for r in results):
         sub.update(known_columns(results))
     return sub, res

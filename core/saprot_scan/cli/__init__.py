@@ -43,6 +43,9 @@ def _add_structure_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plddt-threshold", type=float, default=DEFAULT_PLDDT_THRESHOLD)
     p.add_argument("--3di", dest="threedi", choices=THREEDI_BACKENDS, default="auto",
                    help="3Di encoder: foldseek binary when on PATH (auto), or the embedded one")
+    p.add_argument("--partner-context", choices=("on", "off"), default="on",
+                   help="structure scorers count the file's other chains in burial (default on; SaProt reads "
+                        "one chain either way); residues touching another chain are marked 'interface'")
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:

@@ -26,6 +26,8 @@ def add_arguments(p: argparse.ArgumentParser, model_args) -> None:
     p.add_argument("--plddt-mask", choices=PLDDT_MODES, default="auto")
     p.add_argument("--plddt-threshold", type=float, default=DEFAULT_PLDDT_THRESHOLD)
     p.add_argument("--3di", dest="threedi", choices=THREEDI_BACKENDS, default="auto")
+    p.add_argument("--partner-context", choices=("on", "off"), default="on",
+                   help="structure scorers count each file's other chains in burial (default on)")
     model_args(p)
     p.add_argument("--method", choices=METHODS, default="masked")
     p.add_argument("--engine", choices=("local", "ray"), default="local",
@@ -78,7 +80,8 @@ def run(args) -> int:
                            method=args.method,
                            chains=tuple(args.chain) if args.chain else None, model_number=args.model_number,
                            plddt_mask=args.plddt_mask, plddt_threshold=args.plddt_threshold,
-                           threedi=args.threedi, batch_size=args.batch_size)
+                           threedi=args.threedi, batch_size=args.batch_size,
+                           partner_context=args.partner_context)
     report = run_batch(args.inputs, args.out, options, engine=args.engine, workers=args.workers,
                        ray_address=args.ray_address, gpus_per_worker=args.gpus_per_worker,
                        cpus_per_worker=args.cpus_per_worker, retry_failed=args.retry_failed, quiet=args.quiet,

@@ -18,7 +18,9 @@ def read_chains(args, show_notes: bool = True):
     unless the command reports it with its results (``show_notes=False``)."""
     from saprot_scan.encoding.structure import read_structure
 
-    chains = read_structure(args.structure, chains=args.chain, model=args.model_number)
+    switch = getattr(args, "partner_context", None)
+    chains = read_structure(args.structure, chains=args.chain, model=args.model_number,
+                            partners=None if switch is None else switch == "on")
     for chain in chains if show_notes else ():
         for text in chain.notes:
             note(args, f"chain {chain.chain_id}: {text}")

@@ -60,8 +60,13 @@ def _info(args) -> int:
     if getattr(args, "precision", None):
         return _info_precision(args.model, args.precision)
 
+    from saprot_scan.models.registry import cached_manifest
+
     model = load_model(args.model, device="cpu")
-    meta = model.session.get_modelmeta().custom_metadata_map
+    meta = dict(model.session.get_modelmeta().custom_metadata_map)
+    manifest = cached_manifest(model.name) or {}
+    if manifest.get("repo"):  # where it came from, not the temporary folder the export read it from
+        meta["saprot_scan.source"] = f"{manifest['repo']}@{manifest.get('revision', '?')}"
     print(f"name\t{model.name}")
     print(f"path\t{model.path}")
     print(f"sha256\t{model.sha256}")

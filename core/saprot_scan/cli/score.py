@@ -62,7 +62,8 @@ def run(args) -> int:
              f"pLDDT masking applied to {tokens.masked_count} residues" if tokens.plddt_masked
              else "no pLDDT masking"]
     if len(chain) > MAX_RESIDUES:
-        notes.append(f"each variant scored in the {MAX_RESIDUES}-residue window centred nearest its sites")
+        notes.append(f"each variant scored in a {MAX_RESIDUES}-residue window: the scan's window for its sites, "
+                     "or one holding them all")
     notes.append(f"residues in {numbering.kind} numbering")
     notes.append(meaning.describe())
     sizes = [len(v.sites) for v in resolved]

@@ -15,7 +15,8 @@ def run(args) -> int:
         if tokens.plddt_masked:
             note(args, f"# chain {chain.chain_id}: pLDDT masking applied, {tokens.masked_count} of "
                         f"{len(chain)} residues below {args.plddt_threshold:g} set to #")
-        rows.append(f"{chain.chain_id}\t{tokens.aa}\t{tokens.struct.upper()}\t{tokens.combined}\t"
+        # 3Di in lower case, as SaProt's tokens and the JSON's structure_3di write it ('#' where pLDDT masked)
+        rows.append(f"{chain.chain_id}\t{tokens.aa}\t{tokens.struct}\t{tokens.combined}\t"
                     f"{','.join(r.label for r in chain.residue_ids)}")
     print("\n".join(rows))
     return EXIT_OK

@@ -530,7 +530,8 @@ def apply_fitted(result: ScanResult, fitted: FittedModel, name: str = "fitted mo
                       meaning=fitted.meaning,
                       model_sha256=result.model_sha256, struct=result.struct,
                       plddt_mask_applied=result.plddt_mask_applied, plddt_masked_count=result.plddt_masked_count,
-                      windows=result.windows, source=result.source, notes=notes, measured=measured)
+                      windows=result.windows, source=result.source, notes=notes, measured=measured,
+                      interface=result.interface, partner_context=result.partner_context)
 
 
 def describe_cv(cv: dict) -> str:

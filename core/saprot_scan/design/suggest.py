@@ -128,30 +128,16 @@ def parse_residue_set(text: str, chains: Sequence[Chain]) -> set[ResidueId]:
     return picked
 
 
-def _with_cb(chain: Chain) -> np.ndarray:
-    """(L, 4, 3) N, CA, C, CB with the ideal CB where a side chain was truncated (glycine has none)."""
-    from saprot_scan.encoding.geometry import with_ideal_cb
-
-    return with_ideal_cb(chain.coords, keep_missing=np.array([aa == "G" for aa in chain.sequence], dtype=bool))
-
-
 def near_residues(chain: Chain, avoid: set[ResidueId], all_chains: Sequence[Chain], radius: float) -> np.ndarray:
-    """Boolean mask over ``chain``: residues in ``avoid`` or with any N/CA/C/CB atom within ``radius`` Å
-    of an atom of a residue in ``avoid`` (in any chain)."""
-    out = np.array([r in avoid for r in chain.residue_ids])
+    """Boolean mask over ``chain``: residues in ``avoid`` or with any atom (side chains included) within
+    ``radius`` Å of an atom of a residue in ``avoid`` (in any chain)."""
+    from saprot_scan.encoding.contacts import atoms_of, residues_near
+
+    out = np.array([r in avoid for r in chain.residue_ids], dtype=bool)
     if radius <= 0 or not avoid:
         return out
-    atoms = [_with_cb(c)[i] for c in all_chains for i, r in enumerate(c.residue_ids) if r in avoid]
-    target = np.concatenate(atoms)
-    target = target[np.all(np.isfinite(target), axis=1)]
-    if not len(target):
-        return out
-    mine = _with_cb(chain)
-    for i in range(len(chain)):
-        own = mine[i][np.all(np.isfinite(mine[i]), axis=1)]
-        if len(own) and float(np.min(np.linalg.norm(own[:, None, :] - target[None, :, :], axis=-1))) <= radius:
-            out[i] = True
-    return out
+    targets = [atoms_of(c, np.array([r in avoid for r in c.residue_ids], dtype=bool)) for c in all_chains]
+    return out | residues_near(chain, np.concatenate(targets), radius)
 
 
 # ---------------------------------------------------------------------------------------------- suggestions

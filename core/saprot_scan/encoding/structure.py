@@ -63,6 +63,14 @@ class Chain:
     notes: list[str] = field(default_factory=list)
     model: int = 1  # model number in the source file (NMR ensembles), so the foldseek binary reads the same one
     experimental_method: str = ""  # EXPDTA / _exptl.method, e.g. "X-RAY DIFFRACTION"; empty for predictions
+    #: every heavy atom of the scored residues, side chains included (M, 3), and the residue index of each (M,):
+    #: distances "an atom within" (suggest --avoid, interfaces) need more than N, CA, C, CB
+    heavy_atoms: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.float32))
+    heavy_atom_residue: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: residues with a heavy atom within 5 A of another protein chain of the file (None: no other chain read)
+    interface: np.ndarray | None = None
+    #: the file's other chains as context for the structure scorers (``encoding.contacts.PartnerContext``)
+    partners: object | None = None
 
     @property
     def experimental(self) -> bool:
@@ -208,12 +216,15 @@ def _last_altloc_wins(atoms):
     return atoms[keep]
 
 
-def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None, model: int = 1) -> list[Chain]:
+def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None, model: int = 1,
+                   partners: bool | None = None) -> list[Chain]:
     """Read the protein chains of a PDB or mmCIF file (plain or gzipped); the first model of ensembles.
 
     ``chains`` selects author chain ids; by default every protein chain is returned, each on its own.
     ``model`` picks another model of an ensemble by its number (``MODEL`` record, ``pdbx_PDB_model_num``).
-    What is read and refused, and the caps on reading, are in docs/imperfect-files.md.
+    ``partners`` (True/False) also reads the file's other protein chains to mark each chain's interface with
+    them, and with True gives them to the structure scorers as context (``encoding.contacts``); None reads the
+    asked chains only. What is read and refused, and the caps on reading, are in docs/imperfect-files.md.
     """
     path = Path(path)
     text = _open_text(path)
@@ -251,7 +262,33 @@ def read_structure(path: str | os.PathLike, chains: Sequence[str] | None = None,
         if not chain.experimental and not chain.alphafold_text:
             chain.notes += filter(None, [imperfect.plddt_range_note(chain.b_factors, chain.b_factor_constant_per_residue,
                                                                    chain.residue_ids)])
+    if partners is not None:
+        from saprot_scan.encoding.contacts import attach_context
+
+        attach_context(result, result if not chains else _all_protein_chains(atoms, path, result), partners)
     return result
+
+
+def _all_protein_chains(atoms, path: Path, read: list[Chain]) -> list[Chain]:
+    """The chains already read plus every other protein chain of the same atoms (unreadable ones left out)."""
+    done = {c.chain_id for c in read}
+    others = [c for c in dict.fromkeys(atoms.chain_id.tolist()) if c not in done]
+
+    def build(chain_ids: list[str]) -> list[Chain]:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return chains_from_atoms(atoms, chains=chain_ids, source=str(path))
+
+    try:  # one pass over the atoms for all partners
+        return list(read) + build(others) if others else list(read)
+    except InputError:  # water, a ligand-only chain, a damaged partner: read them one by one, skip those
+        out = list(read)
+        for chain_id in others:
+            try:
+                out += build([chain_id])
+            except InputError:
+                continue
+        return out
 
 
 def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = "",
@@ -309,12 +346,18 @@ def chains_from_atoms(atoms, chains: Sequence[str] | None = None, source: str = 
     return result
 
 
+def _is_heavy(atom_name: str) -> bool:
+    """Not a hydrogen or deuterium by its name (viewers pass names without elements; "1HB" is old PDB style)."""
+    return not atom_name.lstrip("0123456789").startswith(("H", "D"))
+
+
 def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Chain | None:
     import biotite.structure as struc
 
     starts = struc.get_residue_starts(atoms, add_exclusive_stop=True)
     ids, letters, coords, bfac, modified, names_read = [], [], [], [], [], []
     no_ca, renamed = [], []
+    heavy, owner = [], []
     where = Path(source).name or "the structure"
     constant_b = True
     for start, stop in zip(starts[:-1], starts[1:]):
@@ -344,13 +387,17 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
         elif _is_modified(res_name):
             modified.append((res_name, letters[-1]))
         coords.append(xyz)
+        kept = np.array([_is_heavy(name) for name in names], dtype=bool) & np.isfinite(residue.coord).all(axis=1)
+        heavy.append(np.asarray(residue.coord[kept], dtype=np.float32))
+        owner.append(np.full(int(kept.sum()), len(ids) - 1, dtype=np.int64))
         bfac.append(float(b.mean()))
     if not ids:
         return None
     coords_arr = np.stack(coords)
     chain = Chain(chain_id=chain_id, residue_ids=tuple(ids), sequence="".join(letters),
                   coords=coords_arr, b_factors=np.asarray(bfac), alphafold_text=alphafold_text,
-                  b_factor_constant_per_residue=constant_b, source=source)
+                  b_factor_constant_per_residue=constant_b, source=source,
+                  heavy_atoms=np.concatenate(heavy).reshape(-1, 3), heavy_atom_residue=np.concatenate(owner))
     if len(set(ids)) != len(ids):  # a residue split by its atoms' order; the numbering cannot name it
         twice = next(r for r, n in Counter(ids).items() if n > 1)
         raise InputError(f"{where}: chain {chain_id} residue {twice.label} appears twice; renumber the residues")

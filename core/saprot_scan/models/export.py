@@ -41,7 +41,7 @@ def sample_rows(mask: np.ndarray, count: int = 2, seed: int = 1) -> np.ndarray:
 
 
 def export_onnx(hf_dir: str | os.PathLike, out_path: str | os.PathLike, fp16: bool = False,
-                verify: bool = True, stages: Stages = QUIET) -> dict:
+                verify: bool = True, stages: Stages = QUIET, source: str | None = None) -> dict:
     """Export ``hf_dir`` to ``out_path`` (fp16 weights and arithmetic with ``fp16``; inputs and logits stay
     as the runtime feeds them); return a report of its agreement with the float64 reference.
 
@@ -63,7 +63,7 @@ def export_onnx(hf_dir: str | os.PathLike, out_path: str | os.PathLike, fp16: bo
     tmp_dir.mkdir(exist_ok=True)
     tmp = tmp_dir / out_path.name
     meta = {"saprot_scan.format": FORMAT_TAG, "saprot_scan.vocab_size": str(VOCAB_SIZE),
-            "saprot_scan.precision": precision, "saprot_scan.source": hf_dir.name}
+            "saprot_scan.precision": precision, "saprot_scan.source": source or hf_dir.name}
     try:
         total = float_parameter_count(shape) * (2 if fp16 else 4)
         stages.say(f"reading {hf_dir.name} ({shape.layers} layers x {shape.hidden}) and building the {precision} graph")

@@ -272,7 +272,8 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
     try:
         checkpoint = snapshot  # pickled weights are read by models/checkpoint.py's restricted reader
         onnx_name = f"{name}.onnx"
-        exported = export_onnx(checkpoint, build / onnx_name, stages=stages)
+        origin = f"{repo or entry['repo']}@{revision or entry['revision']}"  # not the download folder's name
+        exported = export_onnx(checkpoint, build / onnx_name, stages=stages, source=origin)
         manifest = {
             "name": name, "repo": repo or entry["repo"], "revision": revision or entry["revision"],
             "onnx": onnx_name, "sha256": exported["sha256"], "precision": "fp32",
@@ -285,7 +286,7 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         if fp16:
-            half = export_onnx(checkpoint, build / f"{name}-fp16.onnx", fp16=True, stages=stages)
+            half = export_onnx(checkpoint, build / f"{name}-fp16.onnx", fp16=True, stages=stages, source=origin)
             manifest.update(onnx_fp16=f"{name}-fp16.onnx", sha256_fp16=half["sha256"],
                             max_abs_logit_diff_fp16=half["max_abs_logit_diff"])
         (build / "manifest.json").write_text(json.dumps(manifest, indent=1))

@@ -23,22 +23,25 @@ FORMATS = HEATMAP_SUFFIXES
 COLORMAP = "RdBu"  # red = low score = less tolerated; white = 0 (the scorer's own 0, see its ScoreMeaning); blue = more
 MISSING_COLOR = UNSCORED_HEX  # residues without a score (unknown wild type): the viewers' grey
 MASKED_MARK_COLOR = "#404040"  # the triangle over pLDDT-masked columns (struct token '#')
-MASKED_ROW_Y = -1.05  # in data units: just above the first amino-acid row, in the gap above each panel
-UNMEASURED_ROW_Y = -1.75  # one row higher: the fitted model's unmeasured-site crosses
 MIXED_LABEL = "scores of different scorers (see each panel's header)"
 UNMEASURED_MARK_COLOR = "#9a6700"  # the cross under fitted columns no assay label touched
 #: Known variants on their cells (``saprot_scan.known``): gid prefix -> (which, marker, size, colour, hollow).
 KNOWN_MARKS = {"saprot-known-pathogenic": ("pathogenic", "s", 16, "#000000", True),
                "saprot-known-benign": ("benign", "o", 14, "#1a7f37", True),
                "saprot-am-pathogenic": ("LPath", "+", 5, "#303030", False)}
+INTERFACE_MARK_COLOR = "#6a3d9a"  # the square above residues touching another chain of the structure
 MAX_PER_ROW = 130
 DPI = 150
 
 # Layout in inches: fixed cell size keeps labels readable whatever the chain length.
 _CELL = 0.13
 _LEFT, _RIGHT, _MIN_PLOT = 0.55, 1.45, 6.6
-_TOP, _HEADER, _LABELS, _GAP = 0.15, 0.45, 0.55, 0.2
+_TOP, _HEADER, _GAP = 0.15, 0.45, 0.2
 _FOOTER_LINE, _FOOTER_PAD, _FOOTER_CHAR = 0.16, 0.12, 0.052  # inches per legend line, around them, per 7-pt char
+_MARK_ROW = 0.11  # inches per row of marks above a panel (pLDDT-masked, unmeasured, interface), kept off the title
+_TITLE_CHAR, _TITLE_LINE = 0.085, 0.18  # inches per 10-pt bold character, per title line
+_TICK_CHAR, _TICK_PAD = 0.052, 0.12  # inches per 6-pt monospace character of a residue label, plus the ticks
+_BAR_CHAR = 0.068  # inches per 8-pt character of the colour bar's label (it wraps to the bar's height)
 _SEP = "  \u00b7  "  # between the legend's items
 
 
@@ -94,6 +97,22 @@ def _header(result: ScanResult) -> str:
     return text
 
 
+def _marks(result: ScanResult) -> list[tuple[str, list[bool], str, str, float]]:
+    """The rows of marks this chain needs, top-down from the panel: (gid name, flag per residue, marker,
+    colour, marker size). Only kinds with at least one flag take a row."""
+    rows = [("plddt-masked", list(plddt_masked(result)), "v", MASKED_MARK_COLOR, 9.0),
+            ("unmeasured", [not m for m in result.measured] if result.measured else [], "x", UNMEASURED_MARK_COLOR,
+             7.0),
+            ("interface", list(result.interface), "s", INTERFACE_MARK_COLOR, 5.0)]
+    return [row for row in rows if any(row[1])]
+
+
+def _wrap(text: str, width_in: float, char_in: float) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, max(20, int(width_in / char_in)), break_long_words=True) or [""]
+
+
 def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dpi: int = DPI):
     """A matplotlib Figure (Agg canvas attached) of the scans, one panel group per chain.
 
@@ -122,7 +141,13 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
     any_masked = any(any(plddt_masked(r)) for r in results)
     legend = _wrapped(_legend(results, meanings, any_masked), int((width - _LEFT) / _FOOTER_CHAR))
     footer = 2 * _FOOTER_PAD + _FOOTER_LINE * len(legend)
-    height = _TOP + footer + sum(_HEADER + len(rows) * (row_h + _LABELS + _GAP) for _, rows in layout)
+    titles = [_wrap(_header(r), plot_w, _TITLE_CHAR) for r in results]  # never past the colour bar
+    marks = [_marks(r) for r in results]
+    labels_h = [_TICK_PAD + _TICK_CHAR * max([len(f"{a}{rid.label}") for a, rid in zip(r.wt, r.residue_ids)] or [1])
+                for r in results]
+    heads = [_HEADER + _TITLE_LINE * (len(t) - 1) for t in titles]
+    height = _TOP + footer + sum(head + len(rows) * (row_h + _MARK_ROW * len(m) + lab + _GAP)
+                                 for head, (_, rows), m, lab in zip(heads, layout, marks, labels_h))
 
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
@@ -130,14 +155,14 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
 
     y = _TOP
     image = first_row = None
-    for result, rows in layout:
-        fig.text(_LEFT / width, 1 - (y + _HEADER * 0.55) / height, _header(result), fontsize=10,
-                 fontweight="bold", va="center", ha="left")
-        y += _HEADER
+    for (result, rows), title, head, mark_rows, label_h in zip(layout, titles, heads, marks, labels_h):
+        fig.text(_LEFT / width, 1 - (y + head - _HEADER * 0.45) / height, "\n".join(title), fontsize=10,
+                 fontweight="bold", va="bottom", ha="left", linespacing=1.25).set_gid(f"saprot-title:{result.chain_id}")
+        y += head
         matrix = _display_matrix(result)
-        masked_flags = plddt_masked(result)
         labels = [f"{aa}{rid.label}" for aa, rid in zip(result.wt, result.residue_ids)]
         for start, stop in rows:
+            y += _MARK_ROW * len(mark_rows)
             ax = fig.add_axes(frac(_LEFT, y, (stop - start) * _CELL, row_h))
             ax.set_gid(f"saprot-heatmap:{result.chain_id}:{start}")
             image = ax.imshow(np.ma.masked_invalid(matrix[:, start:stop]), cmap=cmap, norm=norm,
@@ -148,16 +173,13 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
             if wild:
                 xs, ys = zip(*wild)
                 ax.scatter(xs, ys, s=4, c="black", marker="o", linewidths=0)
-            masked = [i for i in range(start, stop) if masked_flags[i]]
-            if masked:  # the marker row: a triangle above each pLDDT-masked column
-                marks = ax.scatter(masked, [MASKED_ROW_Y] * len(masked), s=9, c=MASKED_MARK_COLOR,
-                                   marker="v", linewidths=0, clip_on=False)
-                marks.set_gid(f"saprot-plddt-masked:{result.chain_id}:{start}")
-            unmeasured = [i for i in range(start, stop) if result.measured and not result.measured[i]]
-            if unmeasured:  # fitted scores: a cross above each column without any assay label
-                marks = ax.scatter(unmeasured, [UNMEASURED_ROW_Y] * len(unmeasured), s=7, c=UNMEASURED_MARK_COLOR,
-                                   marker="x", linewidths=0.6, clip_on=False)
-                marks.set_gid(f"saprot-unmeasured:{result.chain_id}:{start}")
+            for k, (name, flags, marker, colour, size) in enumerate(mark_rows):  # one row of marks per kind
+                where = [i for i in range(start, stop) if flags[i]]
+                if where:
+                    level = -0.5 - (k + 0.5) * _MARK_ROW / _CELL  # data units above the first amino-acid row
+                    dots = ax.scatter(where, [level] * len(where), s=size, c=colour, marker=marker,
+                                      linewidths=0.6 if marker == "x" else 0, clip_on=False)
+                    dots.set_gid(f"saprot-{name}:{result.chain_id}:{start}")
             _known_marks(ax, result, start, stop)
             ax.set_xlim(start - 0.5, stop - 0.5)
             ax.set_ylim(len(AMINO_ACIDS) - 0.5, -0.5)
@@ -170,7 +192,7 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
                 spine.set_linewidth(0.5)
             if first_row is None:
                 first_row = y
-            y += row_h + _LABELS + _GAP
+            y += row_h + label_h + _GAP
 
     bar_h = max(row_h, 1.6)
     cax = fig.add_axes(frac(_LEFT + plot_w + 0.3, first_row, 0.15, bar_h))
@@ -179,7 +201,8 @@ def heatmap_figure(results: Sequence[ScanResult], per_row: int = MAX_PER_ROW, dp
     bar = fig.colorbar(image, cax=cax, extend=extend)
     ticks = bar_ticks(low, high)
     bar.set_ticks(ticks, labels=[f"{t:g}".replace("-", "\u2212") for t in ticks])
-    bar.set_label(meanings[0].label if len(meanings) == 1 else MIXED_LABEL, fontsize=8)
+    bar_label = meanings[0].label if len(meanings) == 1 else MIXED_LABEL
+    bar.set_label("\n".join(_wrap(bar_label, bar_h, _BAR_CHAR)), fontsize=8)  # within the bar's height
     bar.ax.tick_params(labelsize=7)
     for line, text in enumerate(legend):
         below_top = height - footer + _FOOTER_PAD + _FOOTER_LINE * (line + 0.5)
@@ -237,7 +260,11 @@ def _legend(results: Sequence[ScanResult], meanings: list, any_masked: bool) -> 
     if any(r.known for r in results):
         marks += ("  ·  \u25a1 ClinVar pathogenic/likely pathogenic  ·  \u25cb benign/likely benign  ·  "
                   "+ AlphaMissense likely pathogenic")
-    return [f"{colours}  ·  {marks}", "Classes by percentile within the chain: " + precision_text(short=True).replace("; ", _SEP)]
+    if any(any(r.interface) for r in results):
+        marks += "  ·  \u25aa interface (an atom within 5 \u00c5 of another chain)"
+    scorers = sorted({r.model_name for r in results})  # only their own precision figures, none of another scorer's
+    return [f"{colours}  ·  {marks}",
+            "Classes by percentile within the chain: " + precision_text(short=True, only=scorers).replace("; ", _SEP)]
 
 
 #: Tick steps the colour bar may use, largest first (colour limits are multiples of a half unit).

@@ -40,6 +40,14 @@ def known_cells(result: ScanResult, position: int, mt: str, marks: dict | None =
             "" if v["am_pathogenicity"] is None else v["am_pathogenicity"], v["am_class"])
 
 
+#: Appended when a result knows which residues touch another chain of the file (yes/no).
+INTERFACE_COLUMN = "interface"
+
+
+def _yes_no(flag) -> str:
+    return {True: "yes", False: "no"}.get(flag, "")
+
+
 def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
              labels: Mapping[str, Sequence[str]] | None = None) -> str:
     """The substitution CSV; with ``alignments`` (one ``conventions.reference.ReferenceAlignment`` per result)
@@ -58,20 +66,25 @@ def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
     writer = csv.writer(buffer, lineterminator="\n")
     measured = any(r.measured for r in results)
     known = any(r.known for r in results)
+    interface = any(r.interface for r in results)
     header = [*CSV_COLUMNS, *PERCENTILE_COLUMNS, *([REFERENCE_COLUMN] if alignments is not None else []),
-              *([MEASURED_COLUMN] if measured else []), *(KNOWN_COLUMNS if known else ()), *extra]
+              *([MEASURED_COLUMN] if measured else []), *([INTERFACE_COLUMN] if interface else []),
+              *(KNOWN_COLUMNS if known else ()), *extra]
     writer.writerow(header)
     for i, result in enumerate(results):
         alignment = None if alignments is None else alignments[i]
         tail = [values[i] for values in extra.values()]
         where = {result.position(k): flag for k, flag in enumerate(result.measured)}
         marks = cell_marks(result.known)
+        touching = {result.position(k): flag for k, flag in enumerate(result.interface)}
         for row in result.rows():
             if alignments is not None:
                 ref = alignment.positions[int(row[1]) - 1]
                 row = (*row, "" if ref is None else ref)
             if measured:
-                row = (*row, {True: "yes", False: "no"}.get(where.get(int(row[1])), ""))
+                row = (*row, _yes_no(where.get(int(row[1]))))
+            if interface:
+                row = (*row, _yes_no(touching.get(int(row[1]))))
             if known:
                 row = (*row, *known_cells(result, int(row[1]), row[4], marks))
             writer.writerow((*row, *tail))
@@ -90,15 +103,18 @@ def write_json(results: Sequence[ScanResult], path: str | os.PathLike) -> None:
 
 
 def summary_csv_text(results: Sequence[ScanResult]) -> str:
-    """Per-residue summary table: chain, position, residue, wt, mean, min, max over the 19 substitutions."""
+    """Per-residue summary table: chain, position, residue, wt, mean, min, max over the 19 substitutions (and
+    ``interface`` yes/no when a result knows its contacts with other chains)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(SUMMARY_COLUMNS)
+    interface = any(r.interface for r in results)
+    writer.writerow((*SUMMARY_COLUMNS, *([INTERFACE_COLUMN] if interface else [])))
     for r in results:
         mean, low, high = r.summary("mean"), r.summary("min"), r.summary("max")
         for i, rid in enumerate(r.residue_ids):
             writer.writerow((r.chain_id, r.position(i), rid.label, r.wt[i],
-                             *(f"{v:.6f}" if np.isfinite(v) else "" for v in (mean[i], low[i], high[i]))))
+                             *(f"{v:.6f}" if np.isfinite(v) else "" for v in (mean[i], low[i], high[i])),
+                             *([_yes_no(r.interface[i]) if r.interface else ""] if interface else [])))
     return buffer.getvalue()
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from saprot_scan.scoring.logits import LogitsModel, ProgressFn
 from saprot_scan.encoding.tokens import AMINO_ACIDS, MAX_RESIDUES, VOCAB_SIZE, token_id
-from saprot_scan.errors import ModelError, ScanCancelled
+from saprot_scan.errors import InputError, ModelError, ScanCancelled
 
 #: Scan methods: SaProt's masked marginal (one pass per position) and the one-pass wild-type marginal.
 METHODS = ("masked", "wt")
@@ -56,6 +56,27 @@ def plan_windows(length: int, size: int = MAX_RESIDUES) -> list[Window]:
         own_stop = length if k == len(starts) - 1 else (start + size // 2 + starts[k + 1] + size // 2) // 2
         windows.append(Window(start, stop, own_start, own_stop))
     return windows
+
+
+def window_for_sites(sites: Sequence[int], length: int, size: int = MAX_RESIDUES) -> Window:
+    """The one window rule scan and score share: a set of sites (0-based) is read from the planned window that
+    owns them all in a scan (so ``score C587A`` equals the scan's C587A); sites owned by different windows from
+    the planned window holding them all whose centre is nearest theirs; sites no planned window holds from a
+    window of ``size`` centred on them. Only sites ``size`` or more residues apart are refused."""
+    windows = plan_windows(length, size)
+    lo, hi = min(sites), max(sites)
+    owners = {k for k, w in enumerate(windows) for s in (lo, hi) if w.own_start <= s < w.own_stop}
+    if len(owners) == 1:  # own ranges are contiguous and inside their windows: every site in between is owned too
+        return windows[owners.pop()]
+    inside = [w for w in windows if w.start <= lo and hi < w.stop]
+    centre = (lo + hi) / 2
+    if inside:
+        return min(inside, key=lambda w: abs((w.start + w.stop) / 2 - centre))
+    if hi - lo >= size:
+        raise InputError(f"sites {lo + 1} and {hi + 1} are {hi - lo} residues apart, more than a {size}-residue "
+                         "window holds; SaProt cannot see them in one pass")
+    start = min(max(0, lo - (size - 1 - (hi - lo)) // 2), length - size)  # the spare room shared both sides
+    return Window(start, start + size, start, start + size)
 
 
 def wt_columns(aa: str) -> np.ndarray:

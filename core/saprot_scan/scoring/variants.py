@@ -13,7 +13,7 @@ import numpy as np
 from saprot_scan.scoring.logits import LogitsModel
 from saprot_scan.encoding.tokens import AMINO_ACIDS, MAX_RESIDUES
 from saprot_scan.errors import InputError
-from saprot_scan.scoring.marginals import (Window, aa_log_probs, checked_logits, masked_batch, plan_windows,
+from saprot_scan.scoring.marginals import (Window, aa_log_probs, checked_logits, masked_batch, window_for_sites,
                                            window_ids)
 
 
@@ -46,17 +46,6 @@ def parse_variant(text: str, aa: str) -> list[Substitution]:
     return sites
 
 
-def _window_for(sites: Sequence[Substitution], length: int, window_size: int) -> Window:
-    windows = plan_windows(length, window_size)
-    lo, hi = min(s.index for s in sites), max(s.index for s in sites)
-    fitting = [w for w in windows if w.start <= lo and hi < w.stop]
-    if not fitting:
-        raise InputError(f"sites {lo + 1} and {hi + 1} are more than {window_size} residues apart; "
-                         "SaProt cannot see them in one pass")
-    centre = (lo + hi) / 2
-    return min(fitting, key=lambda w: abs((w.start + w.stop) / 2 - centre))
-
-
 def score_variants(model: LogitsModel, ids: np.ndarray, struct: str, aa: str, variants: Iterable[Sequence[Substitution]],
                    batch_size: int | None = None, window_size: int = MAX_RESIDUES) -> np.ndarray:
     """One score per variant; all sites of a multi-mutant are masked in the same pass (SaProt's rule)."""
@@ -64,7 +53,7 @@ def score_variants(model: LogitsModel, ids: np.ndarray, struct: str, aa: str, va
     scores = np.zeros(len(variants))
     groups: dict[Window, list[int]] = {}
     for k, sites in enumerate(variants):
-        groups.setdefault(_window_for(sites, len(aa), window_size), []).append(k)
+        groups.setdefault(window_for_sites([s.index for s in sites], len(aa), window_size), []).append(k)
     for window, members in groups.items():
         base = window_ids(ids, window)
         size = batch_size or model.default_batch_size(len(base))
