@@ -369,7 +369,10 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
             if amino and "N" in names and "C" in names:  # a backbone without its CA: not readable, said so
                 no_ca.append(f"{res_name} {int(residue.res_id[0])}{str(residue.ins_code[0]).strip()}")
             continue
-        if not amino and not ("N" in names and "C" in names):  # a ligand, or an ion named CA
+        # a ligand (a HETATM record: Foldseek skips it, so its 3Di must too), or an ion named CA; a name that is no
+        # amino acid in an ATOM record, with a backbone, is kept as context (UNK-like, a note names it)
+        hetero = bool(residue.hetero[0]) if "hetero" in residue.get_annotation_categories() else False
+        if not amino and (hetero or not ("N" in names and "C" in names)):
             continue
         imperfect.check_coordinates(residue, chain_id, where)
         imperfect.check_b_factors(residue, chain_id, where)
