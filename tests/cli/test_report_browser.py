@@ -107,7 +107,9 @@ def test_hover_tells_mutant_score_percentile_and_class(opened):
     tip = opened.find_element(By.ID, "tip").text
     score, percentile = data["scores"][51][0], data["percentiles"][51][0]
     assert "D52A" in tip and f"score {score:.3f}" in tip and f"percentile {percentile:.1f}" in tip
-    names = {"d": "likely damaging", "u": "uncertain", "t": "likely tolerated"}
+    from saprot_scan.scoring.percentiles import DAMAGING, TOLERATED, UNCERTAIN
+
+    names = {"d": DAMAGING, "u": UNCERTAIN, "t": TOLERATED}
     assert "class: " + names[data["classes"][51][0]] in tip
 
 
@@ -162,7 +164,9 @@ def test_the_table_sorts_filters_and_selects(opened):
     from selenium.webdriver.support.ui import Select
 
     Select(opened.find_element(By.ID, "filter-class")).select_by_value("d")
-    assert set(column(6)) == {"likely damaging"}
+    from saprot_scan.scoring.percentiles import DAMAGING
+
+    assert set(column(6)) == {DAMAGING}
     count = sum(row.count("d") for row in data["classes"])
     assert f"of {count} substitutions" in opened.find_element(By.ID, "table-count").text
     opened.find_element(By.ID, "filter-text").send_keys("W28")

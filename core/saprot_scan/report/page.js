@@ -391,7 +391,7 @@
     var names = Object.keys(D.classes.scorers);
     if (names.length) {
       var t = el("table");
-      t.appendChild(el("tr")).append(el("th", {}, "scorer"), el("th", {}, "'likely damaging' right"), el("th", {}, "'likely tolerated' right"), el("th", {}, ""));
+      t.appendChild(el("tr")).append(el("th", {}, "scorer"), el("th", {}, "'" + D.classes.names.d + "' in the assay's worst quarter"), el("th", {}, "'" + D.classes.names.t + "' in its best quarter"), el("th", {}, ""));
       names.forEach(function (name) {
         var row = D.classes.scorers[name];
         t.appendChild(el("tr")).append(el("td", {}, name), el("td", {}, fmt(100 * row.damaging_precision, 0) + "%"),
