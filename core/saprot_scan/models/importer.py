@@ -61,10 +61,12 @@ def infer_name(folder: Path) -> str:
                      f"name it with --name ({', '.join(registry())})")
 
 
-def import_checkpoint(path: str | Path, name: str | None = None, fp16: bool = False, stages=None) -> Path:
+def import_checkpoint(path: str | Path, name: str | None = None, fp16: bool | None = None, stages=None,
+                      int8: bool | None = None) -> Path:
     """Check, export and cache a local checkpoint (folder or zip) as registry model ``name``; the cache folder.
 
     Holds the model's lock (``models.locking``) while it writes, as fetch does; ``stages`` tells the stages.
+    ``fp16``/``int8`` as for fetch: None makes the copy this machine runs.
     """
     from saprot_scan.models.checks import check_vocab
     from saprot_scan.models.hub import install_from_snapshot, registry_entry
@@ -96,7 +98,7 @@ def import_checkpoint(path: str | Path, name: str | None = None, fp16: bool = Fa
         with model_lock(chosen, stages.say):
             try:
                 return install_from_snapshot(chosen, folder, revision=f"imported from {source.name}", fp16=fp16,
-                                             stages=stages)
+                                             int8=int8, stages=stages)
             finally:
                 try:  # the export's scratch folder; a fetch's partial download in it is kept
                     (root / f".{chosen}.work").rmdir()
