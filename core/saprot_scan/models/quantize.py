@@ -7,7 +7,9 @@ about twice as fast as fp32; the LM head (two small matrix multiplies on the que
 models; the copy is refused unless the mean per-position Spearman rho of the 19 substitution scores
 is at least 0.99. The result is recorded in the file's metadata so the runtime can trust it.
 
-``saprot-scan models quantize MODEL`` (or ``models export/import/fetch ... --int8``) makes it beside the model.
+``models fetch``/``import`` make it by default where no CUDA GPU answers (models/fast_copy.py);
+``saprot-scan models quantize MODEL`` (or ``models export ... --int8``) makes it beside any fp32 model. It is
+written one weight tensor at a time (models/int8_graph.py): the step's peak is the check's fp32 session.
 """
 from __future__ import annotations
 
