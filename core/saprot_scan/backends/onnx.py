@@ -9,7 +9,6 @@ file. ``$SAPROT_SCAN_PRECISION`` (fp32, fp16, int8) overrides "auto".
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import warnings
@@ -342,34 +341,10 @@ def load_model_file(path: str | os.PathLike, device: str = "auto", name: str | N
 
 
 def load_model(spec: str | os.PathLike | None = None, device: str = "auto",
-               precision: str | None = "auto", make_int8: bool = True) -> LoadedModel:
-    """Load a model by registry name or .onnx path; ``None`` picks the default (see registry). A cached
-    registry model run on the CPU without an int8 copy gets one first (``make_int8``; models/fast_copy.py)."""
+               precision: str | None = "auto") -> LoadedModel:
+    """Load a model by registry name or .onnx path; ``None`` picks the default (see registry)."""
     from saprot_scan.models.registry import resolve_model
 
     ref = resolve_model(spec)
-    if make_int8 and _wants_int8_made(ref, device, precision):
-        from saprot_scan.models.fast_copy import ensure_int8
-        from saprot_scan.models.stages import Stages
-
-        ensure_int8(ref.name, ref.path, Stages().say)
     return load_model_file(ref.path, device=device, name=ref.name, expected_sha256=ref.sha256,
                            origin=ref.origin, precision=precision)
-
-
-def _wants_int8_made(ref, device: str, precision: str | None) -> bool:
-    """A cached registry model about to run on the CPU in the automatic precision (issue 25: made once)."""
-    from saprot_scan.models.registry import registry
-    from saprot_scan.settings import models_dir
-
-    if precision not in (None, "auto") or os.environ.get(ENV_PRECISION, "").strip().lower() not in ("", "auto"):
-        return False
-    if ref.name not in registry() or ref.path.parent != models_dir() / ref.name:
-        return False
-    if importlib.util.find_spec("onnx") is None:  # a core without the fetch extra cannot write the copy
-        return False
-    if resolve_device(device) != "cpu" or not ref.path.is_file():
-        return False
-    from saprot_scan.models.hashing import cached_sha256
-
-    return not ref.sha256 or cached_sha256(ref.path) == ref.sha256  # a damaged file fails its load, unquantized

@@ -60,7 +60,7 @@ def _info(args) -> int:
     if getattr(args, "precision", None):
         return _info_precision(args.model, args.precision)
 
-    model = load_model(args.model, device="cpu", make_int8=False)
+    model = load_model(args.model, device="cpu")
     meta = model.session.get_modelmeta().custom_metadata_map
     print(f"name\t{model.name}")
     print(f"path\t{model.path}")

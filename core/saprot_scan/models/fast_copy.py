@@ -9,10 +9,14 @@ its score check is not kept; a note beside the model remembers that, so later sc
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import importlib.util
 import json
+import os
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from saprot_scan.backends.copies import copy_path
 from saprot_scan.errors import ModelError
@@ -21,6 +25,30 @@ from saprot_scan.errors import ModelError
 #: bench/fullsize.py's int8 step on a 2-core CPU (35M: 11 s for 0.14 GB, 650M: 2 min for 2.6 GB).
 INT8_SECONDS_BASE = 5.0
 INT8_SECONDS_PER_GB = 46.0
+
+#: Where the first-scan lines go: stderr (the CLI), or a viewer's log while it loads a model (``reporting``).
+_NOTICES: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar("saprot_scan_copy_notices",
+                                                                                       default=None)
+
+
+@contextlib.contextmanager
+def reporting(sink: Callable[[str], None]) -> Iterator[None]:
+    """Send the lines of an int8 copy made while a model loads to ``sink`` (a viewer's log) in this context."""
+    token = _NOTICES.set(sink)
+    try:
+        yield
+    finally:
+        _NOTICES.reset(token)
+
+
+copy_notices_to = reporting  # the public facade's name (saprot_scan.copy_notices_to)
+
+
+def notice_sink() -> Callable[[str], None]:
+    """The current receiver of first-scan lines: the viewer's (``reporting``), else stderr."""
+    from saprot_scan.models.stages import Stages
+
+    return _NOTICES.get() or Stages().say
 
 
 def cuda_gpu_here() -> bool:
@@ -103,3 +131,33 @@ def ensure_int8(name: str, fp32_path: str | Path, say: Callable[[str], None]) ->
         start = time.monotonic()
         if make_int8(path, say, stages=False) is not None:
             say(f"int8 copy of {name} made in {time.monotonic() - start:.0f} s")
+
+
+def wants_int8_made(ref, device: str, precision: str | None) -> bool:
+    """A cached registry model about to run on the CPU in the automatic precision, its fp32 file intact."""
+    from saprot_scan.backends.onnx import resolve_device
+    from saprot_scan.models.hashing import cached_sha256
+    from saprot_scan.models.registry import registry
+    from saprot_scan.settings import ENV_PRECISION, models_dir
+
+    if precision not in (None, "auto") or os.environ.get(ENV_PRECISION, "").strip().lower() not in ("", "auto"):
+        return False
+    if ref.name not in registry() or ref.path.parent != models_dir() / ref.name:
+        return False
+    if importlib.util.find_spec("onnx") is None:  # a core without the fetch extra cannot write the copy
+        return False
+    if resolve_device(device) != "cpu" or not ref.path.is_file():
+        return False
+    return not ref.sha256 or cached_sha256(ref.path) == ref.sha256  # a damaged file fails its load, unquantized
+
+
+def load_model_for_scans(spec=None, device: str = "auto", precision: str | None = "auto"):
+    """The ONNX scorer kind's loader (``kinds``): ``backends.onnx.load_model``, after making the int8 copy a
+    cached model run on the CPU lacks (``ensure_int8``; its lines go to ``notice_sink()``)."""
+    from saprot_scan.backends.onnx import load_model
+    from saprot_scan.models.registry import resolve_model
+
+    ref = resolve_model(spec)
+    if wants_int8_made(ref, device, precision):
+        ensure_int8(ref.name, ref.path, notice_sink())
+    return load_model(spec, device=device, precision=precision)
