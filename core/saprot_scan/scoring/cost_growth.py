@@ -7,6 +7,7 @@ live in ``_models/cost_growth.json`` (written by ``bench/cost_growth.py``); its 
     {
       "format": 1,
       "status": "measured" | "provisional",   # provisional: placeholders until the bench has run
+      "about": "...",                          # one sentence for a human reader
       "machine": "...", "threads": 2, "date": "YYYY-MM-DD", "command": "python bench/cost_growth.py ...",
       "unit": "ms per batch row",
       "shapes": {
