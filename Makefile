@@ -30,7 +30,8 @@ test-core: venv pymol-test-sysdeps report-test-sysdeps
 	$(PY) -m pytest tests -q -rs -p no:cacheprovider -m "not fullsize"
 
 # Issue 18: SaProt 35M and 650M at their real size through models import (no torch), fp16 and int8, scans
-# against PyTorch. About 30 minutes and 9 GB of memory on 2 cores: run it before each release.
+# against PyTorch. About 30 minutes on 2 cores and several GB of memory (PyTorch's 650M reference; the int8
+# step peaked at 8 GB before issue 25, 2.7 GB now): run it before each release.
 test-fullsize: venv
 	SAPROT_SCAN_FULLSIZE_DIR=$(CURDIR)/bench/_work/fullsize $(PY) -m pytest tests/core/test_fullsize.py -q -rs -p no:cacheprovider -m fullsize -s
 

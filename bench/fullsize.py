@@ -37,6 +37,7 @@ BEFORE = {("saprot-650m", "export fp32"): "3:25, 5.95 GB (torch export)",
           ("saprot-35m", "export fp32"): "~88 s inside a 90.6 s fetch (torch export)"}
 BATCH_STRUCTURES = 20
 STEPS = ("export fp32", "export fp16", "int8 copy", "scan fp32", "scan int8", "batch int8")
+WANTED = set(STEPS)  # --steps runs fewer (the rest keep what results.json recorded)
 
 
 CLI_PYTHON = [sys.executable]
@@ -87,7 +88,7 @@ def run_size(name: str, results: dict, env: dict) -> None:
                            "--method", "wt", "--workers", "1", "--quiet"),
     }
     for step in STEPS:
-        if done.get(step, {}).get("rc") == 0:
+        if step not in WANTED or done.get(step, {}).get("rc") == 0:
             continue
         if step == "batch int8":
             shutil.rmtree(folder / "batch", ignore_errors=True)
@@ -169,11 +170,14 @@ def main() -> int:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--report-only", action="store_true", help="write the table from the recorded results, run nothing")
+    parser.add_argument("--steps", nargs="+", choices=STEPS, help="run only these steps (e.g. 'export fp32' 'int8 copy')")
     parser.add_argument("--cli-python", help="the Python whose saprot-scan runs the steps, e.g. a fresh venv with "
                                              "only core[fetch,batch] (no torch); default: this one")
     args = parser.parse_args()
     if args.cli_python:
         CLI_PYTHON[0] = args.cli_python
+    if args.steps:
+        WANTED.intersection_update(args.steps)
     if args.fresh:
         shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True, exist_ok=True)

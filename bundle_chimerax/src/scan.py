@@ -55,7 +55,11 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
         # Loading (hash check, ONNX session) and scoring both run here, off the UI thread with a GUI.
         from saprot_scan import scan_chain
         report(f"SaProt scan: loading model {model_text}")
-        loaded = args.MODEL_POOL.get(model, device)  # loaded once per session, as in PyMOL
+        import contextlib
+        import saprot_scan
+        # an int8 copy made on first use says so here (a core older than issue 25 has no such lines)
+        with getattr(saprot_scan, "copy_notices_to", lambda _: contextlib.nullcontext())(report):
+            loaded = args.MODEL_POOL.get(model, device)  # loaded once per session, as in PyMOL
         results = []
         for number, (label, chain) in enumerate(zip(labels, chains), start=1):
             progress = _throttled(report, f"SaProt scan {label} ({number}/{len(chains)})")

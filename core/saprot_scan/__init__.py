@@ -108,6 +108,7 @@ _EXPORTS = {
     "fuse_attention": "models.fuse",
     "models_dir": "settings",
     "quantize_int8": "models.quantize",
+    "copy_notices_to": "models.fast_copy",
     "random_checkpoint": "models.architectures", "esm_config": "models.architectures",
     "read_metadata": "backends.copies",
     "registry": "models.registry",

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 ScorerLoader = Callable[[str | None, str, str | None], object]
 
 #: kind -> loader, or "module:function" imported on first use (keeps heavy imports out of start-up).
-_KINDS: dict[str, ScorerLoader | str] = {"onnx": "saprot_scan.backends.onnx:load_model",
+_KINDS: dict[str, ScorerLoader | str] = {"onnx": "saprot_scan.models.fast_copy:load_model_for_scans",
                                          "structure": "saprot_scan.backends.structure:load_structure_scorer",
                                          "learned": "saprot_scan.backends.learned:load_learned_scorer",
                                          "blend": "saprot_scan.backends.blend:load_structure_blend",

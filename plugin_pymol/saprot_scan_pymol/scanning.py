@@ -1,12 +1,14 @@
 """From picked chains to core results: load the model once, reuse scores that still fit."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import feedback
 from .atoms import ChainKey
 from .core_link import core
 from .store import STORE, ChainScore
@@ -43,9 +45,12 @@ def fingerprint(chain) -> str:
 def load_model(spec: str, device: str):
     """The core's scorer for ``spec``, from the core's model pool (loaded once per session)."""
     core()
+    import saprot_scan
     from saprot_scan.viewers import MODEL_POOL
 
-    return MODEL_POOL.get(spec or None, device)
+    # an int8 copy made on first use says so in PyMOL's log (a core older than issue 25 has no such lines)
+    with getattr(saprot_scan, "copy_notices_to", lambda _: contextlib.nullcontext())(feedback.say):
+        return MODEL_POOL.get(spec or None, device)
 
 
 def model_identity(model) -> str:

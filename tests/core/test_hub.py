@@ -140,8 +140,11 @@ def test_install_from_snapshot_caches_verified_model(cache, tiny_hf_checkpoint):
     assert info.returncode == 0, info.stderr
     assert f"sha256\t{manifest['sha256']}" in info.stdout
 
-    model = load_model("saprot-35m", device="cpu")
+    model = load_model("saprot-35m", device="cpu", precision="fp32")  # on "auto" the CPU runs the int8 copy
     assert model.sha256 == manifest["sha256"] and model.name == "saprot-35m"
+    from saprot_scan.models.fast_copy import cuda_gpu_here
+
+    assert (folder / "saprot-35m.int8.onnx").is_file() != cuda_gpu_here()  # int8 made by default without a GPU
 
     with open(folder / manifest["onnx"], "ab") as handle:  # tamper with the cached export
         handle.write(b"\0")

@@ -258,6 +258,12 @@ def test_viewers_get_one_line_per_stage_and_nothing_else(hub, cache):
     assert any(line.startswith("downloading pytorch_model.bin") for line in lines)
     assert all("\n" not in line and "\r" not in line for line in lines)
     _assert_cached_from_hub(cache, hub)
+    from saprot_scan.models.fast_copy import cuda_gpu_here
+
+    if not cuda_gpu_here():  # issue 25: the Fetch buttons make the int8 copy a CPU-only machine runs, and say so
+        assert any(line.startswith("no CUDA GPU here: making the checked int8 copy") for line in lines)
+        assert any(line.startswith("int8 copy kept: ") for line in lines)
+        assert (cache / "models" / NAME / f"{NAME}.int8.onnx").is_file()
 
 
 @pytest.fixture(scope="module")

@@ -255,3 +255,40 @@ def test_dialog_shows_the_colouring_in_use_and_runs_suggest_design_and_fitted(qt
     assert "no-such-fit.json" in dlg.status.text()  # passed on as saprot_scan fitted=, which reads it
     dlg.close()
     assert json.loads(settings.settings_file().read_text())["fitted"] == str(tmp_path / "no-such-fit.json")
+
+
+def test_dialog_fetch_makes_the_int8_copy_on_a_cpu_machine(qt_pm, monkeypatch, tmp_path, tiny_hf_checkpoint):
+    """Issue 25: the Fetch button (real dialog, loopback hub stand-in) makes the checked int8 copy where no
+    CUDA GPU answers, and says so in its stage lines (PyMOL's log and the status line)."""
+    pytest.importorskip("huggingface_hub", reason="fetching needs the fetch extra")
+    from huggingface_hub import constants
+
+    from saprot_scan.models.fast_copy import cuda_gpu_here
+    from saprot_scan.models.registry import registry
+    from support.fake_hub import FakeHub
+
+    if cuda_gpu_here():
+        pytest.skip("a CUDA GPU answers here: the default copy is fp16")
+    entry = registry()["saprot-35m"]
+    monkeypatch.setenv("SAPROT_SCAN_CACHE", str(tmp_path / "cache"))
+    with FakeHub.from_folder(entry["repo"], entry["revision"], tiny_hf_checkpoint, lifetime=300) as hub:
+        # huggingface_hub reads HF_ENDPOINT once, at import: point its two derived settings at the stand-in
+        monkeypatch.setattr(constants, "ENDPOINT", hub.url)
+        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE",
+                            hub.url + "/{repo_id}/resolve/{revision}/{filename}")
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        dlg = dialog.build_dialog()
+        dlg.set_model_spec("saprot-35m")
+        dlg.fetch_model.click()
+        helper = dlg._helper
+        end = time.monotonic() + 300
+        while dlg._helper is not None and time.monotonic() < end:
+            qt_pm.processEvents()
+            time.sleep(0.05)
+            dlg.poll()
+    assert helper.error is None, helper.error
+    assert any(line.startswith("no CUDA GPU here: making the checked int8 copy") for line in helper.lines)
+    assert any(line.startswith("int8 copy kept: per-position Spearman mean") for line in helper.lines)
+    assert (tmp_path / "cache" / "models" / "saprot-35m" / "saprot-35m.int8.onnx").is_file()
+    assert dlg.status.text() == "fetching saprot-35m: done; model set to saprot-35m"
+    dlg.close()

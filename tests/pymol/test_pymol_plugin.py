@@ -544,3 +544,27 @@ def test_a_nan_b_factor_gives_the_cores_line_and_changes_nothing(pm, test_data, 
     assert "Error: saprot_scan:" in text and "has B-factor nan" in text, text
     assert repr(atom_state()) == repr(before)  # nan != nan, its text is equal
     assert not STORE.scores
+
+
+def test_first_scan_of_a_model_cached_without_int8_makes_it_and_says_so(pm, test_data, tiny_hf_checkpoint,
+                                                                         tmp_path, monkeypatch, capfd):
+    """Issue 25: a SaProt model cached before int8 copies were made by default gets one on its first CPU scan
+    in PyMOL; the line saying so (and how long) reaches PyMOL's log, and the scan runs int8."""
+    pytest.importorskip("onnx", reason="making the int8 copy needs the fetch extra")
+    from saprot_scan.models.fast_copy import cuda_gpu_here
+    from saprot_scan.models.importer import import_checkpoint
+
+    if cuda_gpu_here():
+        pytest.skip("a CUDA GPU answers here: scans run the fp16 copy")
+    monkeypatch.setenv("SAPROT_SCAN_CACHE", str(tmp_path / "cache"))
+    folder = import_checkpoint(tiny_hf_checkpoint, name="saprot-35m", int8=False)
+    assert not (folder / "saprot-35m.int8.onnx").exists()
+    cmd.load(structure(test_data, "1l2y"))
+    capfd.readouterr()
+    cmd.do("saprot_scan 1l2y, model=saprot-35m, method=wt, device=cpu")
+    out = capfd.readouterr().out
+    making = [line for line in out.splitlines() if "no int8 copy yet" in line]
+    assert len(making) == 1 and "making it once now, about" in making[0], out
+    assert "int8 copy of saprot-35m made in" in out
+    assert (folder / "saprot-35m.int8.onnx").is_file()
+    assert MODEL_POOL.get("saprot-35m", "cpu").precision == "int8"

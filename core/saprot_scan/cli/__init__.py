@@ -48,6 +48,14 @@ def _add_structure_args(p: argparse.ArgumentParser) -> None:
                         "one chain either way); residues touching another chain are marked 'interface'")
 
 
+def _add_int8_choice(parser) -> None:
+    """fetch/import: the checked int8 copy is made by default on a machine without a CUDA GPU (issue 25)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--int8", action="store_true", help="make the checked int8 copy for fast CPU scans even where "
+                                                           "a CUDA GPU answers (default: made when none does)")
+    group.add_argument("--no-int8", action="store_true", help="do not make the int8 copy (CPU scans then run fp32)")
+
+
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None,
                    help="registry name, .onnx path, structure-blend, burial-blosum or learned-structure (structure "
@@ -179,8 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     msub.add_parser("list", help="registry models, what is cached, and the default")
     f = msub.add_parser("fetch", help="download a pinned SaProt checkpoint, export it to ONNX, cache it")
     f.add_argument("name")
-    f.add_argument("--fp16", action="store_true", help="also export an fp16 copy for GPUs")
-    f.add_argument("--int8", action="store_true", help="also make a checked int8 copy for fast CPU scans")
+    f.add_argument("--fp16", action="store_true", help="also export an fp16 copy for GPUs (made anyway where a "
+                                                         "CUDA GPU answers)")
+    _add_int8_choice(f)
     e = msub.add_parser("export", help="export a SaProt-format Hugging Face checkpoint to ONNX")
     e.add_argument("hf_dir")
     e.add_argument("--out", required=True)
@@ -195,8 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--any-shape", action="store_true",
                    help="with --name: take a checkpoint whose layers or width differ from the named model's "
                         "(your own experiments; the cache then holds a model of another size under that name)")
-    m.add_argument("--fp16", action="store_true", help="also export an fp16 copy for GPUs")
-    m.add_argument("--int8", action="store_true", help="also make a checked int8 copy for fast CPU scans")
+    m.add_argument("--fp16", action="store_true", help="also export an fp16 copy for GPUs (made anyway where a "
+                                                         "CUDA GPU answers)")
+    _add_int8_choice(m)
     q = msub.add_parser("quantize", help="make the checked int8 copy of a cached model or an fp32 .onnx file")
     q.add_argument("model")
     i = msub.add_parser("info", help="check an .onnx file or registry name and describe it")

@@ -115,26 +115,23 @@ def _fetch(args) -> int:
     need_fetch_extra("models fetch")
     from saprot_scan.models.hub import fetch_model
 
-    fetch_model(args.name, fp16=args.fp16)
-    if args.int8:
-        from saprot_scan.models.registry import cached_model
-
-        _quantize_file(cached_model(args.name).path)
+    fetch_model(args.name, fp16=args.fp16 or None, int8=_int8_choice(args))
     return 0
+
+
+def _int8_choice(args) -> bool | None:
+    """--int8: make it; --no-int8: do not; neither: what this machine runs (int8 without a CUDA GPU)."""
+    return True if args.int8 else False if args.no_int8 else None
 
 
 def _import(args) -> int:
     need_fetch_extra("models import", ("onnx", "filelock"))
     from saprot_scan.models.importer import import_checkpoint
-    from saprot_scan.models.registry import cached_model
-
     from saprot_scan.models.stages import Stages
 
-    path = import_checkpoint(args.path, name=args.name, fp16=args.fp16, stages=Stages(),
-                             any_shape=args.any_shape)
+    path = import_checkpoint(args.path, name=args.name, fp16=args.fp16 or None, stages=Stages(),
+                             int8=_int8_choice(args), any_shape=args.any_shape)
     print(f"cached {path.name} at {path}", file=sys.stderr)
-    if args.int8:
-        _quantize_file(cached_model(path.name).path)
     return 0
 
 

@@ -66,7 +66,7 @@ class Weights:
         return array
 
 
-class _Initializers:
+class Initializers:
     """Graph constants: small ones inline, weights inline or appended to one external data file."""
 
     def __init__(self, dtype: np.dtype, data_path: Path | None, on_bytes: Callable[[int], None] | None):
@@ -76,10 +76,14 @@ class _Initializers:
 
     def weight(self, name: str, array: np.ndarray, transpose: bool = False) -> str:
         """Add a weight (cast to the graph's float type; a Linear's (out, in) matrix transposed for MatMul)."""
+        return self.put(name, (array.T if transpose else array).astype(self.dtype, copy=False))
+
+    def put(self, name: str, array: np.ndarray, inline: bool = False) -> str:
+        """Add a tensor as it is (any dtype): inline (always with ``inline``), or appended to the external data file."""
         from onnx import TensorProto, helper, numpy_helper
 
-        out = np.ascontiguousarray((array.T if transpose else array).astype(self.dtype, copy=False))
-        if self._file is None:
+        out = np.ascontiguousarray(array)
+        if self._file is None or inline:
             self.protos.append(numpy_helper.from_array(out, name))
         else:
             offset = self._file.seek(0, os.SEEK_END)
@@ -112,7 +116,7 @@ class _Initializers:
 class _Builder:
     """Appends nodes with generated output names."""
 
-    def __init__(self, inits: _Initializers):
+    def __init__(self, inits: Initializers):
         self.inits = inits
         self.nodes: list = []
         self._count = 0
@@ -302,7 +306,7 @@ def build_model(folder: str | Path, out_path: str | Path, precision: str = "fp32
     dtype = np.dtype(np.float16 if precision == "fp16" else np.float32)
     weight_bytes = float_parameter_count(shape) * dtype.itemsize
     external = weight_bytes > EXTERNAL_DATA_THRESHOLD
-    inits = _Initializers(dtype, out_path.with_name(out_path.name + ".data") if external else None, on_bytes)
+    inits = Initializers(dtype, out_path.with_name(out_path.name + ".data") if external else None, on_bytes)
     try:
         b = _Builder(inits)
         _constants(b, shape)

@@ -234,14 +234,17 @@ def _check_hashes(folder: Path, files: list[str], expected: dict[str, str | None
 
 
 def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: str | None = None,
-                           revision: str | None = None, fp16: bool = False,
+                           revision: str | None = None, fp16: bool | None = None, int8: bool | None = None,
                            expected_sha256: dict[str, str | None] | None = None, stages: Stages | None = None,
                            pins: dict[str, str] | None = None, pin_origin: str = "") -> Path:
     """Hash, check, export and cache a downloaded (or local) checkpoint under ``models_dir()/name``.
 
     The cache entry appears only complete: built in a staging folder, manifest written last, then moved.
-    The caller holds ``model_lock(name)``; ``stages`` tells each stage.
+    ``fp16``/``int8`` None make the copy this machine runs (models/fast_copy.py: int8 without a CUDA GPU, fp16
+    with one). An int8 copy that fails its check is not kept; asked for explicitly (``int8=True``), that fails
+    the call once the fp32 model is cached. The caller holds ``model_lock(name)``; ``stages`` tells each stage.
     """
+    from saprot_scan.models.fast_copy import plan_copies
     from saprot_scan import __version__
     from saprot_scan.models.export import export_onnx
 
@@ -261,14 +264,18 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
     hashes = _check_hashes(snapshot, files, expected, dict(pins or {}), pin_origin)
     if pins:
         stages.say(f"SHA-256 match {pin_origin}")
+    fp16, int8_wanted, why = plan_copies(fp16, int8)
+    if why:
+        stages.say(why)
 
     root = models_dir()
     root.mkdir(parents=True, exist_ok=True)
     work = private_folder(root / f".{name}.work")  # never a planted link: it is emptied and written below
     build = refuse_link(work / "build")
     shutil.rmtree(build, ignore_errors=True)
-    build.mkdir()
+    build.mkdir(parents=True)
     final, old = refuse_link(root / name), refuse_link(root / f".{name}.old")
+    refused = None
     try:
         checkpoint = snapshot  # pickled weights are read by models/checkpoint.py's restricted reader
         onnx_name = f"{name}.onnx"
@@ -289,6 +296,11 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
             half = export_onnx(checkpoint, build / f"{name}-fp16.onnx", fp16=True, stages=stages, source=origin)
             manifest.update(onnx_fp16=f"{name}-fp16.onnx", sha256_fp16=half["sha256"],
                             max_abs_logit_diff_fp16=half["max_abs_logit_diff"])
+        if int8_wanted:
+            from saprot_scan.models.fast_copy import make_int8
+
+            if make_int8(build / onnx_name, stages.say) is None and int8:
+                refused = ModelError(f"the int8 copy of {name} was not kept (its check failed; see above)")
         (build / "manifest.json").write_text(json.dumps(manifest, indent=1))
         shutil.rmtree(old, ignore_errors=True)
         if final.exists():
@@ -297,6 +309,8 @@ def install_from_snapshot(name: str, snapshot_dir: str | os.PathLike, *, repo: s
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(build, ignore_errors=True)
+    if refused is not None:
+        raise refused
     return final
 
 
@@ -333,14 +347,16 @@ def _remove_empty(folder: Path) -> None:
                 pass
 
 
-def fetch_model(name: str, fp16: bool = False, progress: bool = True,
-                report: Callable[[str], None] | None = None) -> Path:
+def fetch_model(name: str, fp16: bool | None = None, progress: bool = True,
+                report: Callable[[str], None] | None = None, int8: bool | None = None) -> Path:
     """Download ``name``'s pinned checkpoint, export it to ONNX and cache it; return the cache folder.
 
     ``progress`` prints one line per stage on stderr, with a byte bar when stderr is a terminal; ``report``
     receives the stage lines instead (viewers). Fails with one line (InputError) and leaves no listed cache
     entry; downloaded bytes stay in a staging folder so the next fetch continues them. A fetch that finds
     another fetch or import of ``name`` running waits for it, and uses its result when it cached this revision.
+    ``fp16``/``int8``: which copies to make beside the fp32 export; None makes the one this machine runs
+    (``install_from_snapshot``).
     """
     entry = registry_entry(name)
     if not entry.get("revision"):
@@ -362,7 +378,7 @@ def fetch_model(name: str, fp16: bool = False, progress: bool = True,
         finally:
             _remove_empty(models_dir() / f".{name}.work")
         final = install_from_snapshot(name, download_dir, repo=entry["repo"], revision=entry["revision"], fp16=fp16,
-                                      expected_sha256=expected, stages=stages, pins=pins, pin_origin=origin)
+                                      int8=int8, expected_sha256=expected, stages=stages, pins=pins, pin_origin=origin)
         if not pins:
             files = json.loads((final / "manifest.json").read_text())["files"]
             if record_first_fetch(name, entry["revision"], files):

@@ -60,12 +60,13 @@ def registry_dims(name: str) -> tuple[int, int, int, int] | None:
     return (dims["num_hidden_layers"], dims["hidden_size"], dims["num_attention_heads"], dims["intermediate_size"])
 
 
-def import_checkpoint(path: str | Path, name: str | None = None, fp16: bool = False, stages=None,
-                      any_shape: bool = False) -> Path:
+def import_checkpoint(path: str | Path, name: str | None = None, fp16: bool | None = None, stages=None,
+                      int8: bool | None = None, any_shape: bool = False) -> Path:
     """Check, export and cache a local checkpoint (folder or zip) as registry model ``name``; the cache folder.
 
     With ``name``, the checkpoint's shape must be that registry model's unless ``any_shape``. Holds the
     model's lock (``models.locking``) while it writes, as fetch does; ``stages`` tells the stages.
+    ``fp16``/``int8`` as for fetch: None makes the copy this machine runs.
     """
     from saprot_scan.models.archive import extract_checkpoint, shape_mismatch
     from saprot_scan.models.checks import check_vocab
@@ -103,7 +104,7 @@ def import_checkpoint(path: str | Path, name: str | None = None, fp16: bool = Fa
         with model_lock(chosen, stages.say):
             try:
                 return install_from_snapshot(chosen, folder, revision=f"imported from {source.name}", fp16=fp16,
-                                             stages=stages)
+                                             int8=int8, stages=stages)
             finally:
                 try:  # the export's scratch folder; a fetch's partial download in it is kept
                     (root / f".{chosen}.work").rmdir()

@@ -7,11 +7,12 @@ about twice as fast as fp32; the LM head (two small matrix multiplies on the que
 models; the copy is refused unless the mean per-position Spearman rho of the 19 substitution scores
 is at least 0.99. The result is recorded in the file's metadata so the runtime can trust it.
 
-``saprot-scan models quantize MODEL`` (or ``models export/import/fetch ... --int8``) makes it beside the model.
+``models fetch``/``import`` make it by default where no CUDA GPU answers (models/fast_copy.py);
+``saprot-scan models quantize MODEL`` (or ``models export ... --int8``) makes it beside any fp32 model. It is
+written one weight tensor at a time (models/int8_graph.py): the step's peak is the check's fp32 session.
 """
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
@@ -27,7 +28,9 @@ from saprot_scan.backends.copies import (CHECK_KEY, CHECK_MIN_KEY, MIN_INT8_SPEA
                                         copy_path)
 
 MIN_SPEARMAN = MIN_INT8_SPEARMAN
-EXTERNAL_DATA_THRESHOLD = 1_800_000_000  # bytes of weights above which protobuf's 2 GB limit bites
+#: Bytes of int8 weights above which they go to ``X.int8.onnx.data`` (as the exporter does, esm_graph.py: weights
+#: kept inline are copied several times while the proto is serialised).
+EXTERNAL_DATA_THRESHOLD = 500_000_000
 CHECK_LENGTH = 64
 
 
@@ -74,13 +77,15 @@ def quantize_int8(onnx_in: str | os.PathLike, onnx_out: str | os.PathLike | None
                   stages: Stages = QUIET) -> dict:
     """Write an int8 copy of ``onnx_in`` (default ``X.int8.onnx`` beside it); return a report.
 
-    Raises ModelError, leaving nothing behind, when the copy's scores disagree with fp32 (see module doc).
+    The graph is read without its weights and rewritten one weight tensor at a time (models/int8_graph.py), so
+    memory holds the graph plus one tensor; the check then runs the fp32 model, then the copy. Raises
+    ModelError, leaving nothing behind, when the copy's scores disagree with fp32 (see module doc).
     """
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from saprot_scan.outputs.files import check_writable
     from saprot_scan.models.hashing import sha256_file
+    from saprot_scan.models.int8_graph import output_bytes, write_int8_initializers
+    from saprot_scan.outputs.files import check_writable
 
     src = Path(onnx_in)
     if not src.is_file():
@@ -89,38 +94,27 @@ def quantize_int8(onnx_in: str | os.PathLike, onnx_out: str | os.PathLike | None
     if out.resolve() == src.resolve():
         raise InputError("the int8 copy cannot overwrite its fp32 source")
     check_writable(out)
-    meta = {p.key: p.value for p in onnx.load(str(src), load_external_data=False).metadata_props}
+    model = onnx.load(str(src), load_external_data=False)  # the graph; external weights stay on disk
+    meta = {p.key: p.value for p in model.metadata_props}
     if meta.get(PRECISION_KEY, "fp32") != "fp32":
         raise InputError(f"{src.name} is {meta[PRECISION_KEY]}; quantize the fp32 export")
     parent_sha = sha256_file(src)
+    final_data = out.with_name(out.name + ".data")
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.onnx")
-    staged = out.with_name(f".{out.name}.{os.getpid()}.fused.onnx")
+    tmp_data = out.with_name(f".{out.name}.{os.getpid()}.tmp.data")
     try:
         stages.say(f"int8 copy of {src.name}: fusing attention")
-        # Weights in a .data file beside the model stay there: the fused graph is written next to it and
-        # points at the same file, so the weights are neither loaded here nor copied (one load, by the quantizer).
-        in_place = src.with_name(src.name + ".data").is_file() and staged.parent.resolve() == src.parent.resolve()
-        model = onnx.load(str(src), load_external_data=not in_place)
         fused = fuse_attention(model) if fuse else 0
         weight_nodes = _weight_matmuls(model)
         if not weight_nodes:
             raise ModelError(f"{src.name}: no weight matrix multiplies to quantize")
-        large = sum(len(t.raw_data) for t in model.graph.initializer) > EXTERNAL_DATA_THRESHOLD
-        onnx.save(model, str(staged), save_as_external_data=large and not in_place, all_tensors_to_one_file=True,
-                  location=staged.name + ".data")
-        del model
-        stages.say(f"int8 copy: quantizing {len(weight_nodes)} weight matrix multiplies")
-        root = logging.getLogger()
-        level, root.level = root.level, logging.ERROR  # the quantizer logs a generic pre-processing hint
-        try:
-            # reduce_range: 7-bit weights, so the u8 x s8 products cannot saturate on x86 CPUs without VNNI
-            # (AVX2 / AVX-512 without VNNI use VPMADDUBSW, whose 16-bit sums overflow; onnxruntime's
-            # quantization docs). Measured on such a CPU: rho 0.983 -> >= 0.99 on the test model's 1AKI scan.
-            quantize_dynamic(str(staged), str(tmp), op_types_to_quantize=["MatMul"], nodes_to_quantize=weight_nodes,
-                             per_channel=True, reduce_range=True, weight_type=QuantType.QInt8,
-                             extra_options={"MatMulConstBOnly": True})
-        finally:
-            root.setLevel(level)
+        weights = {node.input[1] for node in model.graph.node if node.name in set(weight_nodes)}
+        external = output_bytes(model.graph, weights) > EXTERNAL_DATA_THRESHOLD
+        stages.say(f"int8 copy: quantizing {len(weight_nodes)} weight matrix multiplies, one tensor at a time")
+        write_int8_initializers(model.graph, weight_nodes, src.parent, tmp_data if external else None)
+        _set_metadata(model, {PRECISION_KEY: "int8", PARENT_SHA_KEY: parent_sha,
+                              "saprot_scan.fused_attention_layers": str(fused)})
+        onnx.save(model, str(tmp))
         report: dict = {"path": str(out), "parent_sha256": parent_sha, "agreement": None, "fused_layers": fused}
         if check:
             stages.say("int8 copy: checking its scores against fp32 (check chain of "
@@ -130,23 +124,35 @@ def quantize_int8(onnx_in: str | os.PathLike, onnx_out: str | os.PathLike | None
             if not agreement.passes(min_spearman):
                 raise ModelError(f"int8 copy of {src.name} rejected: {agreement.line()} "
                                  f"(needs mean >= {min_spearman})")
-        model = onnx.load(str(tmp))
-        extra = {PRECISION_KEY: "int8", PARENT_SHA_KEY: parent_sha, "saprot_scan.fused_attention_layers": str(fused)}
-        if check:
-            extra[CHECK_KEY] = f"{report['agreement'].mean_spearman:.5f}"
-            extra[CHECK_MIN_KEY] = f"{report['agreement'].min_spearman:.5f}"
-        kept = [(p.key, p.value) for p in model.metadata_props if p.key not in extra and p.key != "onnx.infer"]
-        del model.metadata_props[:]
-        for key, value in kept + list(extra.items()):
-            model.metadata_props.add(key=key, value=value)
+            _set_metadata(model, {CHECK_KEY: f"{agreement.mean_spearman:.5f}",
+                                  CHECK_MIN_KEY: f"{agreement.min_spearman:.5f}"})
+        if external:  # the graph now names the data file by its final name
+            for tensor in model.graph.initializer:
+                for entry in tensor.external_data:
+                    if entry.key == "location":
+                        entry.value = final_data.name
         onnx.save(model, str(tmp))
+        del model
+        if external:
+            os.replace(tmp_data, final_data)
+        elif final_data.exists():
+            final_data.unlink()  # an earlier copy's weights; this one keeps them inline
         os.replace(tmp, out)
     finally:
-        for leftover in (tmp, staged, staged.with_name(staged.name + ".data")):
+        for leftover in (tmp, tmp_data):
             if leftover.exists():
                 leftover.unlink()
     report["sha256"] = sha256_file(out)
+    report["external_data"] = external
     return report
+
+
+def _set_metadata(model, extra: dict[str, str]) -> None:
+    """Replace ``extra``'s keys in the model's metadata (and drop the exporter's shape-inference note)."""
+    kept = [(p.key, p.value) for p in model.metadata_props if p.key not in extra and p.key != "onnx.infer"]
+    del model.metadata_props[:]
+    for key, value in kept + list(extra.items()):
+        model.metadata_props.add(key=key, value=value)
 
 
 def main(argv: list[str] | None = None) -> int:
