@@ -25,6 +25,8 @@ REFERENCE_COLUMN = "reference_position"
 PERCENTILE_COLUMNS = ("percentile", "class")
 #: Appended when a result carries fitted scores that know where the assay had labels.
 MEASURED_COLUMN = "measured"
+#: Appended when a result is partial (a stopped scan): yes where the residue was scored, no where not (empty score).
+SCANNED_COLUMN = "scanned"
 
 
 def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
@@ -41,19 +43,23 @@ def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     measured = any(r.measured for r in results)
+    partial = any(r.partial for r in results)
     header = [*CSV_COLUMNS, *PERCENTILE_COLUMNS, *([REFERENCE_COLUMN] if alignments is not None else []),
-              *([MEASURED_COLUMN] if measured else []), *extra]
+              *([MEASURED_COLUMN] if measured else []), *([SCANNED_COLUMN] if partial else []), *extra]
     writer.writerow(header)
     for i, result in enumerate(results):
         alignment = None if alignments is None else alignments[i]
         tail = [values[i] for values in extra.values()]
         where = {result.position(k): flag for k, flag in enumerate(result.measured)}
+        reached = {result.position(k): flag for k, flag in enumerate(result.scanned)}
         for row in result.rows():
             if alignments is not None:
                 ref = alignment.positions[int(row[1]) - 1]
                 row = (*row, "" if ref is None else ref)
             if measured:
                 row = (*row, {True: "yes", False: "no"}.get(where.get(int(row[1])), ""))
+            if partial:
+                row = (*row, "no" if reached.get(int(row[1])) is False else "yes")
             writer.writerow((*row, *tail))
     return buffer.getvalue()
 

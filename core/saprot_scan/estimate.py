@@ -1,0 +1,227 @@
+"""How long a language model's scan will take on this machine, said before it starts, and the time left while
+it runs.
+
+A SaProt masked scan is one model run per ``batch`` residues, each over the chain's whole window, so its
+time is (runs) x (seconds per run at that length). The seconds per run come from this machine: a
+calibration times a few runs at three lengths with the scan's own batch size and fits
+
+    seconds per run at T tokens = fixed + linear * T + quadratic * T**2
+
+(non-negative least squares): ``fixed`` the cost of a run whatever its size, ``linear`` the work that grows
+with the tokens (embeddings, projections, feed-forward), ``quadratic`` attention, which compares every token
+with every other. This is the provisional model of cost growth with length (an architecture argument, not yet
+a measured table of 35M and 650M from 100 to 3,000 residues); the three coefficients are measured per
+machine, model file, precision, device and thread count, and cached in the user's cache
+(``calibration.json``), so only a model's first scan on a machine pays for them (a second for 35M int8 on
+2 cores, about 15 s for 650M). Measured error: BENCHMARKS.md ("Time estimate").
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+
+from saprot_scan.settings import cache_dir
+
+#: Token counts the calibration times (<cls> + residues + <eos>): short, medium and long enough for attention.
+CALIBRATION_TOKENS = (34, 130, 386)
+#: Timed runs per length (after one untimed warm-up run); the fastest is kept (others only add noise).
+REPEATS = 2
+#: Bumped when the stored coefficients would mean something else.
+CALIBRATION_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Seconds per model run of ``batch`` sequences of T tokens: fixed + linear*T + quadratic*T**2."""
+
+    fixed: float
+    linear: float
+    quadratic: float
+    batch: int
+
+    def run_seconds(self, tokens: int, sequences: int | None = None) -> float:
+        """One run of ``sequences`` (default: a full batch) sequences of ``tokens`` tokens; the per-sequence
+        part scales with the sequences, the fixed part does not."""
+        grows = self.linear * tokens + self.quadratic * tokens * tokens
+        share = 1.0 if sequences is None else sequences / max(1, self.batch)
+        return self.fixed + grows * share
+
+
+def scan_seconds(cost: CostModel, length: int, method: str, rows: int | None = None, preview: bool = False,
+                 batch_size: int | None = None) -> float:
+    """Predicted seconds of a scan of a ``length``-residue chain: ``rows`` masked passes (default: every
+    residue) spread over the chain's windows, ``batch_size`` per run (default: the calibrated batch), or one
+    wt pass per window; ``preview`` adds the viewers' wt pass."""
+    from saprot_scan.scoring.marginals import plan_windows
+
+    windows = plan_windows(length)
+    one_pass = sum(cost.run_seconds(w.stop - w.start + 2, 1) for w in windows)
+    if method != "masked":
+        return one_pass
+    rows = length if rows is None else rows
+    batch = batch_size or cost.batch
+    seconds = one_pass if preview else 0.0
+    for window in windows:
+        owned = (window.own_stop - window.own_start) * rows / max(1, length)
+        seconds += owned / batch * cost.run_seconds(window.stop - window.start + 2, batch)
+    return seconds
+
+
+def duration_text(seconds: float) -> str:
+    """'40 s', '3 min', '1.5 h': how long, as a person says it."""
+    if seconds < 90:
+        return f"{max(1, int(round(seconds)))} s"
+    if seconds < 90 * 60:
+        return f"{int(round(seconds / 60))} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def estimate_line(seconds: float, scorer, length: int, reused: int = 0) -> str:
+    """The one line said before a scan: 'about 40 s on this machine (saprot-35m, int8, 300 residues)'."""
+    extra = f", {reused} reused from a stopped scan" if reused else ""
+    return (f"about {duration_text(seconds)} on this machine ({scorer.name}, {scorer.precision}, "
+            f"{length} residues{extra})")
+
+
+class Countdown:
+    """Time left of a running scan: the estimate until a few seconds have passed, then the rate measured so far
+    (which already includes whatever else the machine is doing)."""
+
+    def __init__(self, estimate_s: float, total: int, start_done: int = 0):
+        self.estimate_s, self.total, self.start_done = estimate_s, total, start_done
+        self.started = time.monotonic()
+
+    def seconds_left(self, done: int) -> float:
+        elapsed = time.monotonic() - self.started
+        ran = done - self.start_done
+        left = max(0, self.total - done)
+        if ran > 0 and elapsed >= 2.0:
+            return elapsed / ran * left
+        return max(0.0, self.estimate_s - elapsed) if left else 0.0
+
+    def text(self, done: int) -> str:
+        return f"about {duration_text(self.seconds_left(done))} left"
+
+
+def announce(scorer, plan, say: Callable[[str], None], preview: bool = False,
+             batch_size: int | None = None) -> Countdown | None:
+    """Say how long the scan ``plan`` (``progressive.ScanPlan``) will take, before it starts, and return its
+    Countdown; None (and nothing said) for scorers that are not language models (they take seconds) and for
+    a result already in the cache."""
+    if plan.cached or not (getattr(scorer, "kind", "") == "language-model" and hasattr(scorer, "logits")):
+        return None
+    cost = calibration(scorer, say)
+    rows = plan.rows if plan.method == "masked" else None
+    seconds = scan_seconds(cost, plan.length, plan.method, rows, preview=preview, batch_size=batch_size)
+    say(estimate_line(seconds, scorer, plan.length, plan.reused))
+    return Countdown(seconds, plan.length, plan.reused)
+
+
+def machine_key(scorer) -> str:
+    """What the calibration depends on: this CPU, the threads a scan uses, the model file, precision, device."""
+    from saprot_scan.backends.threads import default_threads
+
+    return "|".join([_cpu_name(), f"threads={default_threads()}", f"omp={os.environ.get('OMP_NUM_THREADS', '')}",
+                     str(getattr(scorer, "sha256", "")), str(getattr(scorer, "precision", "")),
+                     str(getattr(scorer, "device", ""))])
+
+
+def calibration(scorer, say: Callable[[str], None] | None = None) -> CostModel:
+    """The scorer's cost model on this machine: read from the user's cache, else measured now (``say`` is told
+    first, one line) and cached."""
+    key = machine_key(scorer)
+    stored = _read_store()
+    entry = stored.get(key)
+    if entry and entry.get("format") == CALIBRATION_FORMAT:
+        return CostModel(**entry["model"])
+    if say is not None:
+        say(f"timing {scorer.name} ({scorer.precision}) on this machine once, for time estimates "
+            f"({len(CALIBRATION_TOKENS) * (REPEATS + 1)} short runs)")
+    model, timings = measure(scorer)
+    stored[key] = {"format": CALIBRATION_FORMAT, "model": asdict(model), "timings": timings,
+                   "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    _write_store(stored)
+    return model
+
+
+def measure(scorer) -> tuple[CostModel, dict]:
+    """Time runs of the scan's batch size at CALIBRATION_TOKENS and fit the cost model; (model, seconds by T)."""
+    from saprot_scan.scoring.marginals import checked_logits
+
+    batch = max(1, int(scorer.default_batch_size(CALIBRATION_TOKENS[-1])))
+    rng = np.random.default_rng(0)
+    timings = {}
+    for tokens in CALIBRATION_TOKENS:
+        ids = rng.integers(5, 445, size=(batch, tokens), dtype=np.int64)
+        ids[:, 0], ids[:, -1] = 0, 2
+        mask, rows = np.ones_like(ids), np.ones((batch, 1), dtype=np.int64)
+        best = np.inf
+        for attempt in range(REPEATS + 1):
+            start = time.perf_counter()
+            checked_logits(scorer, ids, mask, rows)
+            if attempt:  # the first run of a shape warms caches and is not counted
+                best = min(best, time.perf_counter() - start)
+        timings[tokens] = best
+    fixed, linear, quadratic = fit_cost(list(timings), list(timings.values()))
+    return CostModel(fixed, linear, quadratic, batch), {str(k): v for k, v in timings.items()}
+
+
+def fit_cost(tokens: list[int], seconds: list[float]) -> tuple[float, float, float]:
+    """Non-negative (fixed, linear, quadratic) with the least squared relative error over the timings: every
+    subset of the three terms is fitted and the best one with no negative coefficient wins."""
+    t = np.asarray(tokens, dtype=float)
+    y = np.asarray(seconds, dtype=float)
+    columns = np.column_stack([np.ones_like(t), t, t * t]) / y[:, None]
+    best, best_error = (float(y.mean()), 0.0, 0.0), np.inf
+    for size in (1, 2, 3):
+        for subset in itertools.combinations(range(3), size):
+            coef, *_ = np.linalg.lstsq(columns[:, subset], np.ones_like(y), rcond=None)
+            if (coef < 0).any():
+                continue
+            full = np.zeros(3)
+            full[list(subset)] = coef
+            error = float(((columns @ full - 1.0) ** 2).sum())
+            if error < best_error - 1e-12:
+                best, best_error = tuple(float(v) for v in full), error
+    return best
+
+
+def calibration_file():
+    return cache_dir() / "calibration.json"
+
+
+def _read_store() -> dict:
+    try:
+        data = json.loads(calibration_file().read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_store(data: dict) -> None:
+    """All-or-nothing; a cache that cannot be written only means calibrating again next time."""
+    from saprot_scan.outputs.files import write_text_atomic
+
+    try:
+        calibration_file().parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(calibration_file(), json.dumps(data, indent=1))
+    except OSError:
+        pass
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
