@@ -115,13 +115,29 @@ def announce(scorer, plan, say: Callable[[str], None], preview: bool = False,
     """Say how long the scan ``plan`` (``progressive.ScanPlan``) will take, before it starts, and return its
     Countdown; None (and nothing said) for scorers that are not language models (they take seconds) and for
     a result already in the cache."""
-    if plan.cached or not (getattr(scorer, "kind", "") == "language-model" and hasattr(scorer, "logits")):
+    if plan.cached or not is_language_model(scorer):
         return None
     cost = calibration(scorer, say)
     rows = plan.rows if plan.method == "masked" else None
     seconds = scan_seconds(cost, plan.length, plan.method, rows, preview=preview, batch_size=batch_size)
     say(estimate_line(seconds, scorer, plan.length, plan.reused))
     return Countdown(seconds, plan.length, plan.reused)
+
+
+def is_language_model(scorer) -> bool:
+    """A scorer whose scans run a language model pass by pass (the ones worth an estimate)."""
+    return getattr(scorer, "kind", "") == "language-model" and hasattr(scorer, "logits")
+
+
+def batch_line(cost: CostModel, model: str, precision: str, lengths: list[list[int]], count: int, method: str,
+               workers: int = 1, batch_size: int | None = None) -> str:
+    """The batch's line: ``lengths`` are the chain lengths of a sample of the ``count`` structures to score."""
+    per_structure = [sum(scan_seconds(cost, n, method, batch_size=batch_size) for n in chains) for chains in lengths]
+    seconds = float(np.mean(per_structure)) * count / max(1, workers) if per_structure else 0.0
+    residues = float(np.mean([sum(chains) for chains in lengths])) if lengths else 0.0
+    sample = "" if len(lengths) >= count else f", from the first {len(lengths)}"
+    return (f"about {duration_text(seconds)} on this machine ({model}, {precision}, {count} structure"
+            f"{'s' if count != 1 else ''} of {residues:.0f} residues on average{sample})")
 
 
 def machine_key(scorer) -> str:

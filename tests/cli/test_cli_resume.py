@@ -85,3 +85,13 @@ def test_estimate_first_then_calibration_is_reused(example_structure, tiny_onnx_
     second = subprocess.run(command, capture_output=True, text=True, env=_env(cache), timeout=300)
     assert second.returncode == 0 and "timing tiny" not in second.stderr, second.stderr
     assert ESTIMATE.search(second.stderr), second.stderr
+
+
+def test_batch_says_its_estimate_before_scoring(example_structure, tiny_onnx_model, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "saprot_scan", "batch", str(example_structure), "--out",
+                           str(tmp_path / "out"), "--model", str(tiny_onnx_model)],
+                          capture_output=True, text=True, env=_env(tmp_path / "cache"), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    line = re.search(r"batch: about \d+ (s|min|h) on this machine \(tiny, fp32, 1 structure of 129 residues "
+                     r"on average\)", proc.stderr)
+    assert line and proc.stderr.index(line.group(0)) < proc.stderr.index("batch: finished"), proc.stderr
