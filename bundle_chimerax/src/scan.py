@@ -67,7 +67,7 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
 
             def plan(scan_plan, _label=label):
                 countdown[0] = announce(loaded, scan_plan, lambda text: on_ui(
-                    session, session.logger.info, f"SaProt scan {_label}: {text}"), preview=fitted_model is None)
+                    session, session.logger.info, f"SaProt scan {_label}: {text}"))
             progress = _throttled(report, f"SaProt scan {label} ({number}/{len(chains)})", countdown)
             try:
                 result = scan_chain(chain, model=loaded, method=method, device=device, progress=progress,

@@ -54,11 +54,11 @@ class CostModel:
         return self.fixed + grows * share
 
 
-def scan_seconds(cost: CostModel, length: int, method: str, rows: int | None = None, preview: bool = False,
+def scan_seconds(cost: CostModel, length: int, method: str, rows: int | None = None,
                  batch_size: int | None = None) -> float:
     """Predicted seconds of a scan of a ``length``-residue chain: ``rows`` masked passes (default: every
     residue) spread over the chain's windows, ``batch_size`` per run (default: the calibrated batch), or one
-    wt pass per window; ``preview`` adds the viewers' wt pass."""
+    wt pass per window."""
     from saprot_scan.scoring.marginals import plan_windows
 
     windows = plan_windows(length)
@@ -67,7 +67,7 @@ def scan_seconds(cost: CostModel, length: int, method: str, rows: int | None = N
         return one_pass
     rows = length if rows is None else rows
     batch = batch_size or cost.batch
-    seconds = one_pass if preview else 0.0
+    seconds = 0.0
     for window in windows:
         owned = (window.own_stop - window.own_start) * rows / max(1, length)
         seconds += owned / batch * cost.run_seconds(window.stop - window.start + 2, batch)
@@ -110,8 +110,7 @@ class Countdown:
         return f"about {duration_text(self.seconds_left(done))} left"
 
 
-def announce(scorer, plan, say: Callable[[str], None], preview: bool = False,
-             batch_size: int | None = None) -> Countdown | None:
+def announce(scorer, plan, say: Callable[[str], None], batch_size: int | None = None) -> Countdown | None:
     """Say how long the scan ``plan`` (``progressive.ScanPlan``) will take, before it starts, and return its
     Countdown; None (and nothing said) for scorers that are not language models (they take seconds) and for
     a result already in the cache."""
@@ -119,7 +118,7 @@ def announce(scorer, plan, say: Callable[[str], None], preview: bool = False,
         return None
     cost = calibration(scorer, say)
     rows = plan.rows if plan.method == "masked" else None
-    seconds = scan_seconds(cost, plan.length, plan.method, rows, preview=preview, batch_size=batch_size)
+    seconds = scan_seconds(cost, plan.length, plan.method, rows, batch_size=batch_size)
     say(estimate_line(seconds, scorer, plan.length, plan.reused))
     return Countdown(seconds, plan.length, plan.reused)
 

@@ -73,12 +73,12 @@ def resumable_masked(scorer, tokens, key: str, use_cache: bool, make_result: Cal
         scores, done = stored
     reused = int(done.sum())
     notes = [f"{reused} of {length} residues reused from a stopped scan (result cache)"] if reused else []
-    if on_plan is not None:
-        on_plan(ScanPlan(length, "masked", length - reused, reused, False))
     preview = None
-    if on_view is not None:
+    if on_view is not None:  # first, so the colours come before anything slower (a first calibration)
         preview = wt_marginal(scorer, tokens.ids(), tokens.aa, cancel=cancel)
         on_view(ScanView(PREVIEW, make_result(np.where(done[:, None], scores, preview), []), done.copy()))
+    if on_plan is not None:
+        on_plan(ScanPlan(length, "masked", length - reused, reused, False))
 
     def take(positions, rows) -> None:
         scores[positions] = rows

@@ -114,8 +114,7 @@ def score(request: Request, progress, cancel: threading.Event) -> list[ChainScor
         countdown = [None]
 
         def plan(scan_plan, _key=key) -> None:
-            countdown[0] = announce(model, scan_plan, lambda text: feedback.say(f"{_key.label}: {text}"),
-                                    preview=request.show is not None)
+            countdown[0] = announce(model, scan_plan, lambda text: feedback.say(f"{_key.label}: {text}"))
 
         def report(done: int, count: int, _before=done_before, _n=len(chain), _key=key) -> None:
             fraction = (_before + _n * done / max(count, 1)) / total
