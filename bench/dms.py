@@ -14,7 +14,7 @@ those it calls "likely tolerated", the share in its most tolerated quarter (rand
 
 Results go to bench/results/dms-<split>-<stamp>.json; --write renders the newest run per scorer, and writes
 the class precision to models/class_precision.json (read by the heatmap legend and the viewers) and to the
-README's "Reading the scores".
+docs/scores.md ("Reading the scores").
 """
 from __future__ import annotations
 
@@ -249,7 +249,7 @@ def classes_markdown(run: dict) -> str:
 
 
 def write_class_precision(run: dict) -> None:
-    """models/class_precision.json (the one place the product reads the figures from) and the README block
+    """models/class_precision.json (the one place the product reads the figures from) and the block of docs/scores.md
     generated from it."""
     from saprot_scan.scoring.percentiles import PRECISION_FILE, precision_text, class_precision
 
@@ -261,7 +261,7 @@ def write_class_precision(run: dict) -> None:
     PRECISION_FILE.write_text(json.dumps(data, indent=1) + "\n")
     class_precision.cache_clear()
     block = f"{CLASSES_BEGIN}\n{precision_text()}\n{CLASSES_END}"
-    replace_block(REPO / "README.md", CLASSES_BEGIN, CLASSES_END, block)
+    replace_block(REPO / "docs" / "scores.md", CLASSES_BEGIN, CLASSES_END, block)
 
 
 def main(argv: list[str] | None = None) -> int:

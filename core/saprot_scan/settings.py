@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-#: Environment variables saprot-scan reads (documented in README.md).
+#: Environment variables saprot-scan reads (documented in docs/models.md and docs/command-line.md).
 ENV_CACHE = "SAPROT_SCAN_CACHE"  # the cache folder (models, results, hashes)
 ENV_MODEL = "SAPROT_SCAN_MODEL"  # the model used when none is named (a name or an .onnx path)
 ENV_PRECISION = "SAPROT_SCAN_PRECISION"  # fp32, fp16 or int8 instead of "auto"

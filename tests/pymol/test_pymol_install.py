@@ -121,7 +121,7 @@ def test_zip_plugin_without_core_says_how_to_install_it(tmp_path, tiny_onnx_mode
     assert "Traceback" not in output
 
 
-#: The line the README gives to start the plugin in a `pymol -cq` script after the Plugin Manager install.
+#: The line docs/viewers.md gives to start the plugin in a `pymol -cq` script after the Plugin Manager install.
 SCRIPT_START = '/from pymol import plugins; plugins.initialize(-2); plugins.plugin_load("saprot_scan_pymol")'
 
 INSTALL_ONLY = textwrap.dedent('''
@@ -137,7 +137,7 @@ INSTALL_ONLY = textwrap.dedent('''
 
 
 def test_pymol_cq_script_after_the_plugin_manager_install(tmp_path, test_data):
-    """`pymol -cq script.pml` does not start plugins; the README's first line does, and the script then scores.
+    """`pymol -cq script.pml` does not start plugins; the first line docs/viewers.md gives does, and the script then scores.
     A saved model preference that no longer loads costs one plugin line in the log, not the scan."""
     archive = build_zip.build(tmp_path / "dist")
     plugdir = tmp_path / "startup"
@@ -171,5 +171,5 @@ def test_pymol_cq_script_after_the_plugin_manager_install(tmp_path, test_data):
     assert output.count("the saved model preference saprot-35m cannot be used") == 1
     assert " saprot_scan: the saved model preference" in output  # one plugin line, not Python's file:line form
     assert "SyntaxError" not in output and "NameError" not in output and "Traceback" not in output
-    readme = (REPO / "README.md").read_text() + (REPO / "plugin_pymol" / "README.md").read_text()
+    readme = (REPO / "docs" / "viewers.md").read_text() + (REPO / "plugin_pymol" / "README.md").read_text()
     assert readme.count(SCRIPT_START) == 2, "the READMEs give the line this test runs"

@@ -3,7 +3,7 @@
 Real files carry placeholders, collapsed numbering, alternate residues and broken coordinates. Nothing
 here is silent: what is read differently from the file's literal text becomes a note on the chain (shown
 by every front end), and what cannot be read safely becomes an ``InputError`` naming the residue.
-README.md ("Imperfect structures") lists the rules.
+docs/imperfect-files.md ("Imperfect structures") lists the rules.
 """
 from __future__ import annotations
 
