@@ -173,13 +173,19 @@ def main() -> int:
             results["sizes"][size] = run_size(size, given[size] or build(size))
     finally:
         shutil.rmtree(os.environ["SAPROT_SCAN_CACHE"], ignore_errors=True)
+    publish(results, into_benchmarks=args.markdown)
+    return 0
+
+
+def publish(results: dict, into_benchmarks: bool) -> None:
+    """Keep the raw numbers (bench/_work/preview/results.json), print the table, and with ``into_benchmarks``
+    put it into BENCHMARKS.md between the preview markers."""
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "results.json").write_text(json.dumps(results, indent=1))
     text = markdown(results)
-    print(text)
-    if args.markdown:
+    sys.stdout.write(text + "\n")
+    if into_benchmarks:
         replace_block(REPO / "BENCHMARKS.md", MARK_START, MARK_END, text)
-    return 0
 
 
 if __name__ == "__main__":
