@@ -83,9 +83,10 @@ def duration_text(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def estimate_line(seconds: float, scorer, length: int, reused: int = 0) -> str:
+def estimate_line(seconds: float, scorer, length: int, reused: int = 0, selected: int | None = None) -> str:
     """The one line said before a scan: 'about 40 s on this machine (saprot-35m, int8, 300 residues)'."""
     extra = f", {reused} reused from a stopped scan" if reused else ""
+    extra += f", {selected} of them selected" if selected is not None else ""
     return (f"about {duration_text(seconds)} on this machine ({scorer.name}, {scorer.precision}, "
             f"{length} residues{extra})")
 
@@ -119,8 +120,10 @@ def announce(scorer, plan, say: Callable[[str], None], batch_size: int | None = 
     cost = calibration(scorer, say)
     rows = plan.rows if plan.method == "masked" else None
     seconds = scan_seconds(cost, plan.length, plan.method, rows, batch_size=batch_size)
-    say(estimate_line(seconds, scorer, plan.length, plan.reused))
-    return Countdown(seconds, plan.length, plan.reused)
+    selected = plan.rows if plan.method == "masked" and plan.reused + plan.rows < plan.length else None
+    say(estimate_line(seconds, scorer, plan.length, plan.reused, selected))
+    units = plan.reused + plan.rows if plan.method == "masked" else plan.length  # what progress counts
+    return Countdown(seconds, units, plan.reused)
 
 
 def is_language_model(scorer) -> bool:
