@@ -125,9 +125,13 @@ def run_size(size: str, fp32: Path) -> dict:
 def markdown(results: dict) -> str:
     lines = [MARK_START, "## Colours that arrive early, and the time estimate (issue 25)", "",
              f"{cpu_name()}, {results['threads']} onnxruntime threads, {results['date']}; random-weight SaProt "
-             "35M and 650M of the exact shapes, int8 copies (`models quantize`). The machine was shared with "
-             "other work, niced. Command: `nice -n 10 python bench/preview.py --markdown` (method and what each "
-             "column means: the script's docstring).", "",
+             "35M and 650M of the exact shapes, int8 copies (35M exported and quantized by the script; 650M the "
+             "export and int8 copy of the full-size tier, bench/fullsize.py, whose int8 copy is written a tensor at "
+             "a time as issue 25 item 2 asks). The machine was shared with other "
+             "work (load average 5 to 12 on its 2 cores), niced; each size ran alone. Command: `nice -n 10 python "
+             "bench/preview.py --sizes saprot-650m`, then `--sizes saprot-35m --markdown` (method and what each "
+             "column means: the script's docstring). Today's viewers colour nothing until the masked scan ends; "
+             "with the preview the first colours come after one pass.", "",
              "| model | chain | model load | first colours (preview) | today: colours at the end (extrapolated) "
              "| ratio | 8 masked passes: measured / estimated |", "|---|---|---|---|---|---|---|"]
     for size, row in results["sizes"].items():
@@ -165,7 +169,11 @@ def main() -> int:
     parser.add_argument("--model-35m", type=Path, default=None)
     parser.add_argument("--model-650m", type=Path, default=None)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--table-only", action="store_true", help="measure nothing: the table of the last results")
     args = parser.parse_args()
+    if args.table_only:
+        publish(json.loads((WORK / "results.json").read_text()), into_benchmarks=args.markdown)
+        return 0
     from saprot_scan.backends.threads import default_threads
 
     os.environ["SAPROT_SCAN_CACHE"] = tempfile.mkdtemp(prefix="preview-bench-")  # a fresh calibration

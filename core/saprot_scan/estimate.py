@@ -12,8 +12,9 @@ with the tokens (embeddings, projections, feed-forward), ``quadratic`` attention
 with every other. This is the provisional model of cost growth with length (an architecture argument, not yet
 a measured table of 35M and 650M from 100 to 3,000 residues); the three coefficients are measured per
 machine, model file, precision, device and thread count, and cached in the user's cache
-(``calibration.json``), so only a model's first scan on a machine pays for them (a second for 35M int8 on
-2 cores, about 15 s for 650M). Measured error: BENCHMARKS.md ("Time estimate").
+(``calibration.json``), so only a model's first scan on a machine pays for them (measured on 2 shared cores:
+about 8 s for 35M int8, 37 s for 650M int8). Measured error: BENCHMARKS.md ("Colours that arrive early, and
+the time estimate"): within 2x.
 """
 from __future__ import annotations
 
