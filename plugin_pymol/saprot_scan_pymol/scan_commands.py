@@ -32,7 +32,9 @@ DESCRIPTION
     bfactor=1. When the selection is a single residue, its 19 substitutions are listed.
 
     With PyMOL's GUI the scan runs in the background (saprot_cancel stops it); without a GUI
-    (pymol -c, scripts) the command returns when the scan is done.
+    (pymol -c, scripts) the command returns when the scan is done. A masked scan with a SaProt
+    model first says how long it will take and colours by the one-pass wild-type preview, then
+    refines the colours as residues finish.
 
 USAGE
 
@@ -292,7 +294,10 @@ def saprot_cancel(*, _self=cmd):
     '''
 DESCRIPTION
 
-    "saprot_cancel" stops a running saprot_scan; the scene stays as it was.
+    "saprot_cancel" stops a running saprot_scan. A masked SaProt scan keeps the residues it
+    finished (coloured; the rest grey, selection saprot_unscanned; saprot_csv and saprot_heatmap
+    mark the result partial) and the next saprot_scan computes only the rest; a scan stopped
+    before any residue finished leaves the scene as it was.
 
 USAGE
 
