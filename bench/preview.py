@@ -144,7 +144,8 @@ def markdown(results: dict) -> str:
     lines.append("")
     for size, row in results["sizes"].items():
         lines.append(f"- {size}: calibration (once per machine, model and precision; cached) took "
-                     f"{row['calibration_s']:.1f} s.")
+                     f"{row['calibration_s']:.1f} s; growth with length: {row['calibration']['growth']} "
+                     "(models/cost_growth.json).")
         for chain, entry in row["chains"].items():
             if "whole_s" in entry:
                 lines.append(f"- {size}, whole masked scan of {chain} ({entry['length']} residues): measured "

@@ -2,17 +2,19 @@
 it runs.
 
 A SaProt masked scan is one model run per ``batch`` residues, each over the chain's whole window, so its
-time is (runs) x (seconds per run at that length). The seconds per run come from this machine: a
-calibration times a few runs at three lengths with the scan's own batch size and fits
+time is (runs) x (seconds per run at that length). Seconds per run at T tokens follow
 
-    seconds per run at T tokens = fixed + linear * T + quadratic * T**2
+    fixed + linear * T + quadratic * T**2
 
-(non-negative least squares): ``fixed`` the cost of a run whatever its size, ``linear`` the work that grows
-with the tokens (embeddings, projections, feed-forward), ``quadratic`` attention, which compares every token
-with every other. This is the provisional model of cost growth with length (an architecture argument, not yet
-a measured table of 35M and 650M from 100 to 3,000 residues); the three coefficients are measured per
-machine, model file, precision, device and thread count, and cached in the user's cache
-(``calibration.json``), so only a model's first scan on a machine pays for them (measured on 2 shared cores:
+(``linear`` the work that grows with the tokens: embeddings, projections, feed-forward; ``quadratic``
+attention, which compares every token with every other). How the time grows with length is measured once per
+network shape, 100 to 3,000 residues, and shipped as ``_models/cost_growth.json`` (format 1, written by
+bench/cost_growth.py: one batch row's milliseconds as c0 + c1*T + c2*T**2 per shape). How fast this machine
+is comes from a calibration: a few runs timed at three lengths with the scan's own batch size; the shipped
+growth curve whose shape matches those timings best is scaled to the longest of them. Without a measured file the three timings
+are fitted directly (non-negative least squares), which extrapolates less well beyond its longest length.
+The result is cached per machine, model file, precision, device and thread count in the user's cache
+(``calibration.json``), so only a model's first scan on a machine pays for it (measured on 2 shared cores:
 about 8 s for 35M int8, 37 s for 650M int8). Measured error: BENCHMARKS.md ("Colours that arrive early, and
 the time estimate"): within 2x.
 """
@@ -24,6 +26,7 @@ import os
 import platform
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -35,7 +38,10 @@ CALIBRATION_TOKENS = (34, 130, 386)
 #: Timed runs per length (after one untimed warm-up run); the fastest is kept (others only add noise).
 REPEATS = 2
 #: Bumped when the stored coefficients would mean something else.
-CALIBRATION_FORMAT = 1
+CALIBRATION_FORMAT = 2
+#: The measured growth of pass time with length per network shape (bench/cost_growth.py).
+GROWTH_FILE = Path(__file__).resolve().parent / "_models" / "cost_growth.json"
+GROWTH_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -171,7 +177,8 @@ def calibration(scorer, say: Callable[[str], None] | None = None) -> CostModel:
 
 
 def measure(scorer) -> tuple[CostModel, dict]:
-    """Time runs of the scan's batch size at CALIBRATION_TOKENS and fit the cost model; (model, seconds by T)."""
+    """Time runs of the scan's batch size at CALIBRATION_TOKENS and derive the cost model; (model, what was
+    measured and which growth it used)."""
     from saprot_scan.scoring.marginals import checked_logits
 
     batch = max(1, int(scorer.default_batch_size(CALIBRATION_TOKENS[-1])))
@@ -188,8 +195,41 @@ def measure(scorer) -> tuple[CostModel, dict]:
             if attempt:  # the first run of a shape warms caches and is not counted
                 best = min(best, time.perf_counter() - start)
         timings[tokens] = best
-    fixed, linear, quadratic = fit_cost(list(timings), list(timings.values()))
-    return CostModel(fixed, linear, quadratic, batch), {str(k): v for k, v in timings.items()}
+    coefficients, growth = scaled_growth(timings, batch)
+    if coefficients is None:
+        coefficients, growth = fit_cost(list(timings), list(timings.values())), "fitted to the calibration"
+    return CostModel(*coefficients, batch), {"seconds": {str(k): v for k, v in timings.items()}, "growth": growth}
+
+
+def growth_curves(path: Path | None = None) -> dict[str, tuple[float, float, float]]:
+    """Measured (c0, c1, c2) per shape: one batch row's milliseconds at T tokens is c0 + c1*T + c2*T**2 ({} when
+    the file is missing, of another format, or not yet measured)."""
+    try:
+        data = json.loads(Path(path or GROWTH_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    if data.get("format") != GROWTH_FORMAT or data.get("status") != "measured":
+        return {}
+    return {name: tuple(float(c) for c in entry["row_ms"]) for name, entry in data.get("shapes", {}).items()}
+
+
+def scaled_growth(timings: dict[int, float], batch: int, curves: dict | None = None
+                  ) -> tuple[tuple[float, float, float] | None, str]:
+    """Per-run (fixed, linear, quadratic) seconds from the measured growth curve that best matches this machine's
+    ``timings`` (seconds per run of ``batch`` rows by token count), scaled at the longest timed length (the one
+    nearest the lengths scans run at; short runs are dominated by overheads that differ between machines);
+    (None, "") without curves."""
+    curves = growth_curves() if curves is None else curves
+    best, best_error, name = None, np.inf, ""
+    longest = max(timings)
+    for shape, (c0, c1, c2) in curves.items():
+        runs = {t: batch * (c0 + c1 * t + c2 * t * t) / 1000.0 for t in timings}
+        ratios = np.log([timings[t] / runs[t] for t in timings])
+        error = float(np.var(ratios))  # how far the curve's shape is from this machine's timings
+        if error < best_error:
+            scale = timings[longest] / runs[longest]
+            best, best_error, name = tuple(scale * batch * c / 1000.0 for c in (c0, c1, c2)), error, shape
+    return best, (f"measured growth of {name}, scaled to the calibration" if best is not None else "")
 
 
 def fit_cost(tokens: list[int], seconds: list[float]) -> tuple[float, float, float]:
