@@ -11,8 +11,7 @@ unless they are there already, e.g. linked from bench/_work/fullsize, or --model
 fp32 export that has its int8 copy). Random weights run the same arithmetic as trained ones, so the times
 are SaProt's.
 
-Chains: 5UGO A (326 residues) and 4ZXB E (800), from tests/data. Per size and chain, median of 3 (650M's
-masked passes: once):
+Chains: 5UGO A (326 residues) and 4ZXB E (800), from tests/data. Per size and chain, median of 3:
 - first colours: a masked ``scan_chain`` with a viewer's ``on_view`` from its start (tokens + the one-pass
   wild-type preview) to the preview in hand; the model already loaded (its load time is its own row).
 - today: colours only when the masked scan ends, one pass per residue: the time of 8 masked passes (two
@@ -109,8 +108,7 @@ def run_size(size: str, fp32: Path) -> dict:
     for name, chain_id in CHAINS:
         (chain,) = read_structure(data_dir() / "foldseek_3di" / f"{name}.cif", chains=[chain_id])
         first = statistics.median(first_colours(model, chain) for _ in range(REPEATS))
-        repeats = REPEATS if size == "saprot-35m" else 1  # 650M's passes take long enough to time once
-        passes = statistics.median(masked_seconds(model, chain, TIMED_PASSES) for _ in range(repeats))
+        passes = statistics.median(masked_seconds(model, chain, TIMED_PASSES) for _ in range(REPEATS))
         predicted = scan_seconds(cost, len(chain), "masked", rows=TIMED_PASSES)
         entry = {"length": len(chain), "first_colours_s": first, "passes_s": passes, "predicted_s": predicted,
                  "today_s": passes * len(chain) / TIMED_PASSES}
