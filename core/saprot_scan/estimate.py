@@ -15,7 +15,7 @@ growth curve whose shape matches those timings best is scaled to the longest of 
 are fitted directly (non-negative least squares), which extrapolates less well beyond its longest length.
 The result is cached per machine, model file, precision, device and thread count in the user's cache
 (``calibration.json``), so only a model's first scan on a machine pays for it (measured on 2 shared cores:
-about 8 s for 35M int8, 37 s for 650M int8). Measured error: BENCHMARKS.md ("Colours that arrive early, and
+2 to 8 s for 35M int8, 18 to 37 s for 650M int8). Measured error: BENCHMARKS.md ("Colours that arrive early, and
 the time estimate"): within 2x.
 """
 from __future__ import annotations
