@@ -15,6 +15,8 @@ from saprot_scan.viewers import ColourScale, colour_limit, colour_scale
 UNSCORED_RGBA8 = (*UNSCORED_RGB8, 255)
 #: Named spec of the scanned residues SaProt masked for low pLDDT (struct token '#'), as PyMOL's selection.
 MASKED_NAME = "saprot_plddt_masked"
+#: Named spec of the residues a stopped scan did not reach (grey; the next scan scores them), as PyMOL's.
+UNSCANNED_NAME = "saprot_unscanned"
 
 
 def symmetric_limit(values: np.ndarray) -> float:
@@ -156,6 +158,14 @@ def name_interface(session, scans) -> int:
                           "residues touching another chain of the structure")
 
 
+def name_unscanned(session, scans) -> int:
+    """A selector ``saprot_unscanned`` for the residues of partial (stopped) scans that have no score yet;
+    removed when there are none. Returns how many it names."""
+    return _name_residues(session, scans, UNSCANNED_NAME,
+                          lambda result: [not flag for flag in result.scanned] if result.partial else [],
+                          "residues a stopped SaProt scan did not reach")
+
+
 def _name_residues(session, scans, name: str, flags_of, desc: str) -> int:
     """Register selector ``name`` for the residues ``flags_of(result)`` marks True (deregistered when none)."""
     from chimerax.core.commands import deregister_selector, register_selector
@@ -202,6 +212,11 @@ def color_and_log(session, scans, kind: str, palette, key: bool, heatmap: str | 
     if touching:
         from saprot_scan.viewers import INTERFACE_NAME, ONE_CHAIN_NOTE
         session.logger.info(f"{touching} residues touch another chain (select {INTERFACE_NAME}); {ONE_CHAIN_NOTE}")
+    name_unscanned(session, scans)
+    for scan in scans:
+        if scan.result.partial:
+            session.logger.info(f"SaProt scan {scan.target.label}: {scan.result.partial_text()}; the rest are grey "
+                                f"(select {UNSCANNED_NAME})")
     scale = scale_for(values, kind)
     session.logger.info(report.scan_summary_html(scans, kind, counts, heatmap, csv, -scale.low, scale.describe()),
                         is_html=True)

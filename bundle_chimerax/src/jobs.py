@@ -35,13 +35,17 @@ def run_job(session, label: str, work: Work, on_done: Callable[[Any], None],
     if background is None:
         background = should_run_in_background(session)
     cancel = threading.Event()
-    if not background:
+    if not background:  # ``saprot stop`` from a script the work calls back into still reaches it
         from chimerax.core.errors import UserError
         from saprot_scan import InputError
+        _active.append(cancel)
         try:
             result = work(lambda text: _status(session, text), cancel)
         except InputError as err:
             raise UserError(f"{label}: {err}") from None
+        finally:
+            if cancel in _active:
+                _active.remove(cancel)
         on_done(result)
         return None
 
@@ -71,6 +75,14 @@ def run_job(session, label: str, work: Work, on_done: Callable[[Any], None],
     _status(session, f"{label} running in the background")
     thread.start()
     return thread
+
+
+def on_ui(session, func: Callable, *args) -> None:
+    """Call ``func(*args)`` on the UI thread: at once from it, through ``session.ui.thread_safe`` from a worker."""
+    if threading.current_thread() is threading.main_thread():
+        func(*args)
+    else:
+        session.ui.thread_safe(func, *args)
 
 
 def cancel_all() -> int:

@@ -51,45 +51,72 @@ def saprot_scan(session, residues, model: str | None = None, method: str = "mask
     else:
         session.logger.info(f"SaProt scan of {names} with model {model_text}")
 
+    from .preview import PreviewPainter
+    painter = PreviewPainter(session, targets, kind, palette)
+
     def work(report, cancel):
         # Loading (hash check, ONNX session) and scoring both run here, off the UI thread with a GUI.
-        from saprot_scan import scan_chain
+        from saprot_scan import ScanCancelled, scan_chain
+        from saprot_scan.estimate import announce
+        from .jobs import on_ui
         report(f"SaProt scan: loading model {model_text}")
         import contextlib
         import saprot_scan
         # an int8 copy made on first use says so here (a core older than issue 25 has no such lines)
         with getattr(saprot_scan, "copy_notices_to", lambda _: contextlib.nullcontext())(report):
             loaded = args.MODEL_POOL.get(model, device)  # loaded once per session, as in PyMOL
-        results = []
+        results, stopped = [], False
         for number, (label, chain) in enumerate(zip(labels, chains), start=1):
-            progress = _throttled(report, f"SaProt scan {label} ({number}/{len(chains)})")
-            result = scan_chain(chain, model=loaded, method=method, device=device, progress=progress, cancel=cancel)
+            countdown = [None]
+
+            def plan(scan_plan, _label=label):
+                countdown[0] = announce(loaded, scan_plan, lambda text: on_ui(
+                    session, session.logger.info, f"SaProt scan {_label}: {text}"))
+            progress = _throttled(report, f"SaProt scan {label} ({number}/{len(chains)})", countdown)
+            try:
+                result = scan_chain(chain, model=loaded, method=method, device=device, progress=progress,
+                                    cancel=cancel, on_plan=plan,
+                                    on_view=painter.viewer(number - 1) if fitted_model is None else None)
+            except ScanCancelled as err:  # keep what finished: whole chains and the stopped one's residues
+                stopped = True
+                if err.partial is not None:
+                    results.append(err.partial)
+                break
             if fitted_model is not None:
                 from saprot_scan import apply_fitted
                 result = apply_fitted(result, fitted_model, Path(fitted).name)
             results.append(result)
         _write_outputs(results, csv, heatmap)
         line = loaded.describe() + (f" + fitted model {Path(fitted).name}" if fitted_model is not None else "")
-        return line, results
+        return line, results, stopped
 
     def apply(outcome) -> None:
-        model_line, results = outcome
-        _apply_scan(session, targets, results, model_line, kind, palette, key, heatmap, csv)
+        model_line, results, stopped = outcome
+        painter.revert(len(results))  # chains the stop left with nothing get their colours back
+        if stopped:
+            kept = sum(1 for r in results if not r.partial)
+            partial = sum(1 for r in results if r.partial)
+            session.logger.info(f"saprot scan stopped: {kept} chain(s) finished, {partial} partial"
+                                + ("; nothing was kept" if not results else ""))
+        if results:
+            _apply_scan(session, targets[:len(results)], results, model_line, kind, palette, key, heatmap, csv)
 
     from .jobs import run_job
     run_job(session, "saprot scan", work, apply)
 
 
-def _throttled(report, label: str, steps: int = 50):
-    """A progress callback that reports at most ``steps`` times per chain (and always at the end),
-    so a long chain does not flood the UI thread with status updates."""
+def _throttled(report, label: str, countdown: list, steps: int = 50):
+    """A progress callback that reports at most ``steps`` times per chain (and always at the end), with the
+    time left (``countdown[0]``, an ``estimate.Countdown``, once the scan said its estimate), so a long chain
+    does not flood the UI thread with status updates."""
     last = [-1]
 
     def progress(done: int, total: int) -> None:
         step = max(1, total // steps)
         if done >= total or last[0] < 0 or done - last[0] >= step:
             last[0] = done
-            report(f"{label}: {done}/{total} positions")
+            left = f", {countdown[0].text(done)}" if countdown[0] is not None and done < total else ""
+            report(f"{label}: {done}/{total} positions{left}")
     return progress
 
 

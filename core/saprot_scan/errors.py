@@ -6,7 +6,10 @@ class InputError(Exception):
 
 
 class ScanCancelled(Exception):
-    """The user cancelled a running scan."""
+    """The user cancelled a running scan. ``partial``: the ScanResult of the residues finished before the
+    stop (``ScanResult.partial``), when a masked scan had finished some; they are kept in the result cache."""
+
+    partial = None
 
 
 class ModelError(InputError):

@@ -23,6 +23,7 @@ from saprot_scan.scoring.variants import parse_variant
 
 if TYPE_CHECKING:
     from saprot_scan.conventions.numbering import ResolvedVariant
+    from saprot_scan.progressive import PlanFn, ViewFn
 
 
 def as_scorer(model: Scorer | str | os.PathLike | None, device: str = "auto") -> Scorer:
@@ -45,8 +46,17 @@ def scan_chain(chain: Chain, model: Scorer | str | None = None, method: str = "m
                plddt_mask: str = "auto", plddt_threshold: float = DEFAULT_PLDDT_THRESHOLD,
                device: str = "auto", batch_size: int | None = None,
                progress: ProgressFn | None = None, cancel=None,
-               use_cache: bool = True, backend: str = "auto") -> ScanResult:
-    """Score all 19 substitutions at every residue of ``chain``."""
+               use_cache: bool = True, backend: str = "auto", on_view: "ViewFn | None" = None,
+               on_plan: "PlanFn | None" = None) -> ScanResult:
+    """Score all 19 substitutions at every residue of ``chain``.
+
+    A language model's masked scan resumes from the rows a stopped scan of the chain left in the cache, and
+    a stop keeps its finished rows (``ScanCancelled.partial``; ``progressive``). ``on_view`` receives the
+    one-pass preview and then each refinement (viewers colour with them); ``on_plan`` the work about to be
+    done, before the first pass (the time estimate).
+    """
+    from saprot_scan.progressive import ScanPlan, resumable_masked
+
     scorer = as_scorer(model, device)
     check_method(scorer, method)
     tokens = chain_tokens(chain, plddt_mask, plddt_threshold, backend)
@@ -56,13 +66,30 @@ def scan_chain(chain: Chain, model: Scorer | str | None = None, method: str = "m
     notes = []
     if scores is not None and scores.shape == (len(chain), 20):
         notes.append("scores read from the result cache")
+        if on_plan is not None:
+            on_plan(ScanPlan(len(chain), method, 0, 0, True))
         if progress is not None:
             progress(len(chain), len(chain))
+    elif method == "masked" and _per_residue(scorer):
+        scores, notes = resumable_masked(
+            scorer, tokens, key, use_cache, lambda s, n: _result(chain, scorer, tokens, method, s, n),
+            batch_size=batch_size, progress=progress, cancel=cancel, on_view=on_view, on_plan=on_plan)
+        if use_cache:
+            cache.store_scores(key, scores)
+            cache.drop_partial(key)
     else:
+        if on_plan is not None:
+            on_plan(ScanPlan(len(chain), method, 0, 0, False))
         scores = scorer.scan(chain, tokens, method, batch_size=batch_size, progress=progress, cancel=cancel)
         if use_cache:
             cache.store_scores(key, scores)
     return _result(chain, scorer, tokens, method, scores, notes)
+
+
+def _per_residue(scorer) -> bool:
+    """A language model whose masked marginal the scoring maths runs row by row (not an ensemble, not a
+    structure scorer)."""
+    return getattr(scorer, "kind", "") == "language-model" and hasattr(scorer, "logits")
 
 
 def _result(chain: Chain, scorer: Scorer, tokens: StructureTokens, method: str, scores: np.ndarray,
@@ -102,8 +129,7 @@ def scan_residues(chain: Chain, indices: Sequence[int], model: Scorer | str | No
         raise InputError(f"residue indices must lie in 0..{len(chain) - 1} for chain {chain.chain_id}")
     scorer = as_scorer(model, device)
     check_method(scorer, method)
-    per_residue = getattr(scorer, "kind", "") == "language-model" and hasattr(scorer, "logits")
-    if method != "masked" or len(indices) == len(chain) or not per_residue:
+    if method != "masked" or len(indices) == len(chain) or not _per_residue(scorer):
         whole = scan_chain(chain, scorer, method=method, plddt_mask=plddt_mask, plddt_threshold=plddt_threshold,
                            batch_size=batch_size, progress=progress, cancel=cancel, use_cache=use_cache,
                            backend=backend)

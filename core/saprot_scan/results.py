@@ -62,6 +62,26 @@ class ScanResult:
     ranks: np.ndarray | None = field(default=None, repr=False, compare=False)
     #: the "known_variants" block (``saprot_scan.known``): known variants placed on this chain, the agreement.
     known: dict | None = field(default=None, repr=False, compare=False)
+    #: per row, whether its masked marginal was computed, when a stopped scan left some undone (empty: all were);
+    #: undone rows are NaN, and every output marks the result partial (``partial``).
+    scanned: tuple[bool, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        """True for a stopped scan's result: some residues were never scored (a rerun resumes from the rest)."""
+        return bool(self.scanned) and not all(self.scanned)
+
+    @property
+    def scanned_count(self) -> int:
+        """How many residues carry scores (all of them unless ``partial``)."""
+        return sum(self.scanned) if self.scanned else len(self)
+
+    def partial_text(self) -> str:
+        """What a partial result holds, in one phrase every output uses ('' for a complete one)."""
+        if not self.partial:
+            return ""
+        return (f"partial: {self.scanned_count} of {len(self)} residues scored before the scan was stopped "
+                "(run the scan again to complete it; the scored residues are reused)")
 
     @property
     def score_label(self) -> str:
@@ -84,7 +104,8 @@ class ScanResult:
                        positions=tuple(self.position(i) for i in indices), notes=list(self.notes),
                        measured=tuple(self.measured[i] for i in indices) if self.measured else (),
                        interface=tuple(self.interface[i] for i in indices) if self.interface else (),
-                       ranks=self.percentiles()[indices])
+                       ranks=self.percentiles()[indices],
+                       scanned=tuple(self.scanned[i] for i in indices) if self.scanned else ())
 
     def summary(self, kind: str = "mean") -> np.ndarray:
         """Per-residue number for colouring: mean/min/max over the 19 substitutions, or one target aa's score.
@@ -118,7 +139,8 @@ class ScanResult:
 
     def rows(self) -> list[tuple]:
         """CSV rows: one per substitution of every residue whose wild type is known: the seven contract
-        columns, then the percentile within the chain and its class (``scoring.percentiles``)."""
+        columns, then the percentile within the chain and its class (``scoring.percentiles``). A residue a
+        stopped scan did not reach has an empty score (``partial``)."""
         from saprot_scan.scoring.percentiles import class_of
 
         percentile = self.percentiles()
@@ -130,8 +152,9 @@ class ScanResult:
             for k, mt in enumerate(AMINO_ACIDS):
                 if mt != wt:
                     p = percentile[i, k]
+                    value = self.scores[i, k]
                     out.append((self.chain_id, position, rid.label, wt, mt, f"{wt}{position}{mt}",
-                                f"{self.scores[i, k]:.6f}", f"{p:.2f}" if np.isfinite(p) else "", class_of(p)))
+                                f"{value:.6f}" if np.isfinite(value) or not self.scanned else "", f"{p:.2f}" if np.isfinite(p) else "", class_of(p)))
         return out
 
     def percentiles(self) -> np.ndarray:
@@ -163,6 +186,8 @@ class ScanResult:
             parts.append(f"scored in {self.windows} overlapping windows of up to {MAX_RESIDUES} residues")
         if self.interface:
             parts.append(self.interface_text())
+        if self.partial:
+            parts.append(self.partial_text())
         return "; ".join(parts)
 
     def interface_text(self) -> str:
@@ -193,13 +218,16 @@ class ScanResult:
             "amino_acids": AMINO_ACIDS, "notes": self.notes, "score_label": self.score_label,
             "score_meaning": self.meaning.to_dict(),
             **({"partner_context": self.partner_context} if self.partner_context else {}),
+            **({"partial": True, "scanned_residues": self.scanned_count, "partial_note": self.partial_text()}
+               if self.partial else {}),
             "residues": [
                 {"position": self.position(i), "residue": rid.label, "wt": self.wt[i],
                  "scores": [number(v) for v in self.scores[i]],
                  "percentiles": [None if not np.isfinite(v) else round(float(v), 2) for v in percentile[i]],
                  "mean": number(mean[i]), "min": number(low[i]), "max": number(high[i]),
                  **({"measured": self.measured[i]} if self.measured else {}),
-                 **({"interface": self.interface[i]} if self.interface else {})}
+                 **({"interface": self.interface[i]} if self.interface else {}),
+                 **({"scanned": self.scanned[i]} if self.partial else {})}
                 for i, rid in enumerate(self.residue_ids)
             ],
             **({"known_variants": self.known} if self.known else {}),
@@ -229,7 +257,9 @@ class ScanResult:
                    interface=tuple(bool(r["interface"]) for r in data["residues"])
                    if data["residues"] and all("interface" in r for r in data["residues"]) else (),
                    partner_context=str(data.get("partner_context", "")),
-                   ranks=_saved_ranks(data["residues"], columns), known=data.get("known_variants"))
+                   ranks=_saved_ranks(data["residues"], columns), known=data.get("known_variants"),
+                   scanned=tuple(bool(r["scanned"]) for r in data["residues"])
+                   if data.get("partial") and all("scanned" in r for r in data["residues"]) else ())
 
 
 def _saved_meaning(data: dict) -> ScoreMeaning:

@@ -13,6 +13,15 @@ from .store import STORE
 T = TypeVar("T")
 
 
+class Stopped(Exception):
+    """A stopped scan's work so far (``entries``: whole chains, and the stopped chain's partial result when it
+    has one), raised by the work for the runner's ``on_stop``."""
+
+    def __init__(self, entries: list):
+        super().__init__("stopped")
+        self.entries = entries
+
+
 def gui_running() -> bool:
     """True inside PyMOL's Qt GUI (its main window exists); False for pymol -c and plain scripts."""
     module = sys.modules.get("pmg_qt.pymol_qt_gui")
@@ -51,13 +60,16 @@ class JobRunner:
         self.progress: Progress | None = None
         self.label = ""
         self.last_outcome = ""
+        self._on_stop = None
 
     def busy(self) -> bool:
         return not self._done.is_set()
 
     def run(self, label: str, work: Callable[[Progress, threading.Event], T],
-            finish: Callable[[T], None], background: bool):
-        """Run work then finish; in the background return at once, otherwise return work's value."""
+            finish: Callable[[T], None], background: bool, on_stop: Callable[[list | None], None] | None = None):
+        """Run work then finish; in the background return at once, otherwise return work's value. A stop calls
+        ``on_stop`` (under the store's lock) with the work's ``Stopped.entries``, or None when it stopped with
+        nothing to keep, so a scan that painted early colours can keep or take them back."""
         with self._guard:
             if self.busy():
                 raise PluginError(f"a scan is already running ({self.label}); wait for it to finish "
@@ -67,6 +79,7 @@ class JobRunner:
             self.progress = Progress(label)
             self.label = label
             self.last_outcome = "running"
+            self._on_stop = on_stop
         if not background:
             try:
                 return self._body(work, finish, reraise=True)
@@ -94,10 +107,12 @@ class JobRunner:
                 finish(value)
             self.last_outcome = "done"
             return value
+        except Stopped as stop:
+            self.last_outcome = "cancelled"
+            return self._stopped(stop.entries)
         except cancelled:
             self.last_outcome = "cancelled"
-            feedback.say(f"{self.label} cancelled; nothing in the scene was changed")
-            return None
+            return self._stopped(None)
         except user_errors() as err:
             self.last_outcome = f"error: {err}"
             if reraise:
@@ -110,6 +125,14 @@ class JobRunner:
                 raise
             feedback.fail(f"{self.label} failed: {type(err).__name__}: {err}")
             return None
+
+    def _stopped(self, entries):
+        if self._on_stop is None:
+            feedback.say(f"{self.label} cancelled; nothing in the scene was changed")
+            return None
+        with STORE.lock:
+            self._on_stop(entries)
+        return None
 
     def cancel(self) -> bool:
         """Ask the running scan to stop at its next batch; False when nothing runs."""

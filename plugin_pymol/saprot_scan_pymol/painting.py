@@ -11,6 +11,7 @@ from .store import STORE, Snapshot
 
 KEY_NAME = "saprot_key"  # the colour key (a PyMOL ramp object) shown while residues are coloured
 MASKED_SELECTION = "saprot_plddt_masked"  # residues whose structure token SaProt masked for low pLDDT
+UNSCANNED_SELECTION = "saprot_unscanned"  # residues a stopped scan did not reach (grey; a rerun scores them)
 # atoms are remembered by name, not index, so restoring survives atoms added or removed meanwhile
 ATOM_IDENTITY = "(segi, chain, resi, resn, name, alt)"
 _PROPERTY_SUPPORT: bool | None = None  # atom properties (p.*) exist only in Incentive PyMOL
@@ -67,6 +68,7 @@ def paint(summary: str, palette: str, bfactor: bool, *, _self=cmd) -> dict[tuple
         select_masked(_self=_self)
         select_unmeasured(_self=_self)
         select_interface(_self=_self)
+        select_unscanned(_self=_self)
         for obj in objects:
             protein = f"%{obj} and polymer.protein"
             if bfactor:
@@ -109,6 +111,14 @@ def select_masked(*, _self=cmd) -> int:
 
     return _select(MASKED_SELECTION, lambda result: [rid.label for rid, flag in
                                                      zip(result.residue_ids, plddt_masked(result)) if flag],
+                   _self=_self)
+
+
+def select_unscanned(*, _self=cmd) -> int:
+    """Selection ``saprot_unscanned``: residues of partial (stopped) scans that have no score yet (removed when
+    none)."""
+    return _select(UNSCANNED_SELECTION, lambda result: [rid.label for rid, flag in
+                                                        zip(result.residue_ids, result.scanned) if not flag],
                    _self=_self)
 
 
@@ -163,6 +173,7 @@ def restore(*, _self=cmd) -> list[str]:
         STORE.percentiles = {}
         _self.delete(KEY_NAME)
         _self.delete(MASKED_SELECTION)
+        _self.delete(UNSCANNED_SELECTION)
         if "saprot_scan.viewers" in sys.modules:  # without the core nothing was ever selected
             from saprot_scan.viewers import INTERFACE_NAME
 

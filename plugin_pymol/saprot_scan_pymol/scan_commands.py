@@ -14,7 +14,7 @@ from .guards import forget_deleted_objects, not_while_scanning
 from .jobs import RUNNER
 from .palettes import DEFAULT_PALETTE, check_palette
 from .scanning import DEVICES, METHODS, Request, score
-from .store import STORE, check_summary
+from .store import STORE, ChainScore, check_summary
 
 
 @user_command
@@ -32,7 +32,9 @@ DESCRIPTION
     bfactor=1. When the selection is a single residue, its 19 substitutions are listed.
 
     With PyMOL's GUI the scan runs in the background (saprot_cancel stops it); without a GUI
-    (pymol -c, scripts) the command returns when the scan is done.
+    (pymol -c, scripts) the command returns when the scan is done. A masked scan with a SaProt
+    model first says how long it will take and colours by the one-pass wild-type preview, then
+    refines the colours as residues finish.
 
 USAGE
 
@@ -88,9 +90,50 @@ SEE ALSO
             raise PluginError(f"fitted= applies to one chain; the selection touches {len(chains)}")
     request = Request(chains, (model or "").strip(), method, device, fitted_model, fitted_name)
     label = "scan of " + ", ".join(key.label for key in keys)
+    before = dict(STORE.scores)  # what a stop with nothing to keep puts back
+
+    def show(key, view) -> None:
+        """Paint the core's early colouring of ``key`` (the preview, then refinements) while the scan runs."""
+        with STORE.lock:
+            forget_deleted_objects(_self=_self)
+            if key.obj not in _self.get_names("objects"):
+                return
+            STORE.scores[key] = ChainScore(key, view.result, "", "", view.label, method)
+            painting.paint(summary, palette, False, _self=_self)
+            STORE.stage = view.stage
+        if view.stage == "preview":
+            feedback.say(f"{key.label}: {view.label}; colours refine as residues finish")
+
+    def stopped(entries) -> None:
+        """Keep what a stopped scan finished (a partial chain marked so), or put the scores back as they were."""
+        kept = {entry.key: entry for entry in entries or ()}
+        for key in keys:
+            if key in kept:
+                STORE.scores[key] = kept[key]
+            elif key in before:
+                STORE.scores[key] = before[key]
+            else:
+                STORE.scores.pop(key, None)
+        STORE.stage = "stopped"
+        forget_deleted_objects(_self=_self)
+        if STORE.scores:
+            painting.paint(summary, palette, write_b, _self=_self)
+        else:
+            painting.restore(_self=_self)
+        partial = [entry for entry in kept.values() if entry.result.partial]
+        if not kept:
+            feedback.say(f"{label} cancelled; nothing in the scene was changed")
+        elif not partial:
+            feedback.say(f"{label} cancelled; the chains finished before the stop are kept")
+        for entry in partial:
+            feedback.say(f"{entry.key.label}: {entry.result.partial_text()}; the rest are grey "
+                         f"(selection {painting.UNSCANNED_SELECTION}); saprot_scan again resumes from them")
+
+    request.show = show
 
     def finish(entries) -> None:
         with STORE.lock:
+            STORE.stage = "final"
             for entry in entries:
                 entry.shown = _named_residues(entry, picked)
                 STORE.scores[entry.key] = entry
@@ -113,7 +156,7 @@ SEE ALSO
 
     use_background = wants_background(background)
     entries = RUNNER.run(label, lambda progress, cancel: score(request, progress, cancel), finish,
-                         background=use_background)
+                         background=use_background, on_stop=stopped)
     if entries is None:
         return None
     return {entry.key.label: entry.result for entry in entries}
@@ -270,7 +313,10 @@ def saprot_cancel(*, _self=cmd):
     '''
 DESCRIPTION
 
-    "saprot_cancel" stops a running saprot_scan; the scene stays as it was.
+    "saprot_cancel" stops a running saprot_scan. A masked SaProt scan keeps the residues it
+    finished (coloured; the rest grey, selection saprot_unscanned; saprot_csv and saprot_heatmap
+    mark the result partial) and the next saprot_scan computes only the rest; a scan stopped
+    before any residue finished leaves the scene as it was.
 
 USAGE
 

@@ -1,16 +1,20 @@
-"""From picked chains to core results: load the model once, reuse scores that still fit."""
+"""From picked chains to core results: load the model once, reuse scores that still fit, say how long a scan
+will take, and hand the core's early colourings (the one-pass preview, then each refinement) to the caller."""
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from . import feedback
 from .atoms import ChainKey
 from .core_link import core
+from .jobs import Stopped
 from .store import STORE, ChainScore
 
 METHODS = ("masked", "wt")  # the core's scoring METHODS; listed here so the dialog builds without the core
@@ -27,6 +31,14 @@ class Request:
     device: str
     fitted: object = None  # saprot_scan.FittedModel: colour by its scores instead (saprot-scan fit --save)
     fitted_name: str = ""
+    #: show(key, view): paint a ``saprot_scan.progressive.ScanView`` of chain ``key`` while it is being scored
+    show: Callable | None = None
+
+
+#: Seconds between two refinements painted while a masked scan runs (the preview is always painted at once).
+REFINE_INTERVAL_S = 1.0
+#: Called as hook(key, view) after every view the core hands over, painted or not (scripts can follow a scan).
+VIEW_HOOKS: list[Callable] = []
 
 
 def fingerprint(chain) -> str:
@@ -65,9 +77,30 @@ def _fitted_identity(request: Request) -> str:
     return "+fitted:" + hashlib.sha256(json.dumps(request.fitted.to_dict(), sort_keys=True).encode()).hexdigest()
 
 
+def _viewer(request: Request, key):
+    """The core's on_view for chain ``key``: the preview painted at once, refinements at most every
+    REFINE_INTERVAL_S, every view passed to VIEW_HOOKS."""
+    if request.show is None or request.fitted is not None:
+        return None
+    last = [0.0]
+
+    def on_view(view) -> None:
+        now = time.monotonic()
+        if view.stage == "preview" or now - last[0] >= REFINE_INTERVAL_S:
+            last[0] = now
+            request.show(key, view)
+        for hook in list(VIEW_HOOKS):
+            hook(key, view)
+    return on_view
+
+
 def score(request: Request, progress, cancel: threading.Event) -> list[ChainScore]:
-    """Score each chain (or reuse its earlier score) and return the entries, not yet stored."""
-    from saprot_scan import scan_chain
+    """Score each chain (or reuse its earlier score) and return the entries, not yet stored. A stop raises
+    ``Stopped`` with the entries done so far (the stopped chain's partial result among them, when it has one)."""
+    from saprot_scan import ScanCancelled, scan_chain
+    from saprot_scan.estimate import announce
+
+    from . import feedback
 
     progress(f"loading model {request.model or '(default)'}", 0.0)
     model = load_model(request.model, request.device)
@@ -82,17 +115,27 @@ def score(request: Request, progress, cancel: threading.Event) -> list[ChainScor
         stamp = fingerprint(chain)
         old = STORE.scores.get(key)
         if old and old.fingerprint == stamp and old.model_id == identity \
-                and old.method == request.method:
+                and old.method == request.method and not old.result.partial:
             entries.append(old)
             done_before += len(chain)
             continue
+        countdown = [None]
+
+        def plan(scan_plan, _key=key) -> None:
+            countdown[0] = announce(model, scan_plan, lambda text: feedback.say(f"{_key.label}: {text}"))
 
         def report(done: int, count: int, _before=done_before, _n=len(chain), _key=key) -> None:
             fraction = (_before + _n * done / max(count, 1)) / total
-            progress(f"scoring {_key.label} ({_n} residues, {request.method})", fraction)
+            left = f", {countdown[0].text(done)}" if countdown[0] is not None and done < count else ""
+            progress(f"scoring {_key.label} ({_n} residues, {request.method}{left})", fraction)
 
-        result = scan_chain(chain, model=model, method=request.method,
-                            device=request.device, progress=report, cancel=cancel)
+        try:
+            result = scan_chain(chain, model=model, method=request.method, device=request.device,
+                                progress=report, cancel=cancel, on_view=_viewer(request, key), on_plan=plan)
+        except ScanCancelled as err:
+            if err.partial is not None:
+                entries.append(ChainScore(key, err.partial, stamp, identity, describe, request.method))
+            raise Stopped(entries) from None
         if request.fitted is not None:
             from saprot_scan import apply_fitted
 

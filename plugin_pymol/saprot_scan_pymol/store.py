@@ -54,6 +54,8 @@ class Store:
     percentiles: dict[tuple[str, str, str], float] = field(default_factory=dict)  # the painted summary's percentile
     native: dict[tuple[str, str, str], float] = field(default_factory=dict)  # saprot_design: P(native aa)
     scale: object = None  # the last saprot_scan.viewers.ColourScale painted (for messages)
+    #: what the colours show: "preview" (one-pass wt marginal), "refining", "final", "stopped" ("" before a scan)
+    stage: str = ""
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def results(self) -> list:
@@ -79,6 +81,7 @@ class Store:
             self.native.clear()
             self.summary, self.palette, self.bfactor = "mean", DEFAULT_PALETTE, False
             self.scale = None
+            self.stage = ""
 
 
 STORE = Store()

@@ -338,8 +338,10 @@ def test_right_click_score_mutations_in_real_pymol_window(tmp_path, tiny_onnx_mo
     assert "by min score (blue_white_red" in feedback
     # while the long scan ran, the GUI thread kept updating the dialog and disabled Score
     assert not mid_scan["score_enabled"] and 0 < mid_scan["progress"] < 100
-    assert "scan of big/A cancelled; nothing in the scene was changed" in feedback
-    assert cancelled["scored"] == ["prot/A"]
+    # the stop keeps the residues the masked scan finished, marked partial (issue 25)
+    assert "big/A: preview (one-pass wild-type marginal" in feedback
+    assert "big/A: partial: " in feedback and "of 637 residues scored before the scan was stopped" in feedback
+    assert sorted(cancelled["scored"]) == ["big/A", "prot/A"]
     # the view changed: the green carbons of PyMOL's default colouring are gone
     view = after[gy:gy + vh, gx:gx + vw]
     green = (view[..., 1] > view[..., 0] + 60) & (view[..., 1] > view[..., 2] + 60)

@@ -57,6 +57,29 @@ def _items(todo: Sequence[Source], ship_bytes: bool) -> Iterator[WorkItem]:
         loader.close()
 
 
+#: Structures read for the batch's time estimate (a sample: reading every input first would cost too much).
+ESTIMATE_SAMPLE = 20
+
+
+def _estimate(todo: Sequence[Source], options: ScoreOptions, ident, workers: int) -> str:
+    """The batch's time estimate from the workers' calibration and the chain lengths of the first structures
+    ('' when none of them can be read here)."""
+    from saprot_scan.encoding.structure import read_structure
+    from saprot_scan.estimate import CostModel, batch_line
+
+    lengths = []
+    for src in [s for s in todo if s.path is not None][:ESTIMATE_SAMPLE]:
+        try:
+            chains = read_structure(src.path, chains=options.chains, model=options.model_number)
+        except Exception:  # noqa: BLE001 (a bad file is the workers' to report; it only leaves the sample)
+            continue
+        lengths.append([len(chain) for chain in chains])
+    if not lengths:
+        return ""
+    return batch_line(CostModel(**ident.cost), ident.model, ident.precision, lengths, len(todo), options.method,
+                      workers, options.batch_size)
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
     """SIGTERM stops a batch like Ctrl-C does (only where this is the main thread)."""
@@ -170,6 +193,10 @@ def run_batch(inputs: Sequence[str], out_dir, options: ScoreOptions | None = Non
                              if report.failed_before else "")
                           + f"; scoring {len(todo)} with {ident.describe}, {options.method}-marginal, "
                           f"{runner.name} engine, {len(identities)} worker{'s' if len(identities) != 1 else ''}")
+            if todo and ident.cost:
+                line = _estimate(todo, options, ident, len(identities))
+                if line:
+                    progress.note(line)
             if todo:
                 progress.close()
                 progress = Progress(len(todo), quiet=quiet, every=log_every, stream=stream)

@@ -143,6 +143,9 @@ class Identity:
     describe: str
     node: str
     pid: int
+    #: the scorer's calibrated cost model on the worker's machine (``estimate.CostModel`` fields), for the
+    #: batch's time estimate; None for scorers that are not language models
+    cost: dict | None = None
 
 
 @dataclass
@@ -201,8 +204,13 @@ class Worker:
             self._known = KnownSource(options.known)
 
     def identity(self) -> Identity:
+        from dataclasses import asdict
+
+        from saprot_scan.estimate import calibration, is_language_model
+
         s = self.scorer
-        return Identity(s.name, s.sha256, s.precision, s.device, s.describe(), self.node, os.getpid())
+        cost = asdict(calibration(s)) if is_language_model(s) else None  # timed once per machine, then cached
+        return Identity(s.name, s.sha256, s.precision, s.device, s.describe(), self.node, os.getpid(), cost)
 
     def close(self) -> None:
         if self._scratch is not None:

@@ -37,18 +37,48 @@ def only_chain(chains: list, what: str = "") -> object:
     raise InputError(f"{need}the structure has {len(chains)} protein chains ({names}); choose one with --chain")
 
 
+class ProgressReport:
+    """Progress of one chain's scan on stderr with the time left: a tqdm bar on a terminal; in a log (stderr not
+    a terminal) one line at each tenth. Quiet runs and chains under 50 residues show nothing. Called as
+    ``progress(done, total)``; ``start(countdown)`` gives it the scan's ``estimate.Countdown``."""
+
+    def __init__(self, args, label: str, total: int):
+        self.label, self.countdown, self.bar, self.tenth = label, None, None, 0
+        self.shown = not args.quiet and total >= 50
+        if self.shown and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=label, unit="res", file=sys.stderr, leave=False, mininterval=0.5)
+
+    def start(self, countdown) -> None:
+        self.countdown = countdown
+        if countdown is not None:  # a resumed scan starts where the stopped one ended
+            self.tenth = countdown.start_done * 10 // max(1, countdown.total)
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.shown:
+            return
+        left = self.countdown.text(done) if self.countdown is not None else ""
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+            if left:
+                self.bar.set_postfix_str(left, refresh=False)
+            return
+        tenth = done * 10 // max(1, total)
+        if tenth > self.tenth and done < total:
+            self.tenth = tenth
+            print(f"{self.label}: {done}/{total} residues" + (f", {left}" if left else ""), file=sys.stderr,
+                  flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def progress_bar(args, label: str, total: int):
-    """A tqdm bar on a terminal's stderr for scans long enough to wait for (logs stay clean)."""
-    if args.quiet or total < 50 or not sys.stderr.isatty():
-        return None, lambda: None
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc=label, unit="res", file=sys.stderr, leave=False, mininterval=0.5)
-
-    def update(done: int, _total: int) -> None:
-        bar.update(done - bar.n)
-
-    return update, bar.close
+    """(progress callback, close) for one chain's scan (``ProgressReport``)."""
+    report = ProgressReport(args, label, total)
+    return report, report.close
 
 
 def write_scan_outputs(args, results, alignments=None) -> list[str]:

@@ -39,11 +39,44 @@ def _write_hgvs(args, results) -> None:
                    + (f"; {left_out}" if left_out else "") + ")")
 
 
+def _scan_one(args, model, chain, selected):
+    """One chain's scan, its time estimate said first and the time left shown while it runs. A Ctrl-C keeps
+    the residues a masked scan finished in the result cache (the rerun reuses them) and says so."""
+    from saprot_scan.estimate import announce
+    from saprot_scan.pipeline import scan_chain, scan_residues
+    from saprot_scan.progressive import ScanPlan
+
+    say = lambda text: note(args, f"chain {chain.chain_id}: {text}")  # noqa: E731
+    total = len(chain if selected is None else selected)
+    update, close = progress_bar(args, f"chain {chain.chain_id}", total)
+    options = dict(method=args.method, plddt_mask=args.plddt_mask, plddt_threshold=args.plddt_threshold,
+                   batch_size=args.batch_size, use_cache=not args.no_cache, backend=args.threedi)
+    try:
+        if selected is None:
+            result = scan_chain(chain, model, progress=update, on_plan=lambda plan: update.start(
+                announce(model, plan, say, batch_size=args.batch_size)), **options)
+        else:
+            update.start(announce(model, ScanPlan(len(chain), args.method, len(selected), 0, False), say,
+                                  batch_size=args.batch_size))
+            result = scan_residues(chain, selected, model, progress=update, **options)
+            result.notes.append(f"{len(selected)} of {len(chain)} residues selected by --residues")
+    except KeyboardInterrupt as err:
+        partial = getattr(err, "partial", None)
+        if partial is not None:
+            kept = ("kept in the result cache: the same command resumes from them" if not args.no_cache
+                    else "not kept (--no-cache)")
+            say(f"interrupted after {partial.scanned_count} of {len(chain)} residues; {kept}")
+        raise
+    finally:
+        close()
+    return result
+
+
 def run(args) -> int:
     from saprot_scan.backends.base import load_scorer
     from saprot_scan.outputs import HEATMAP_SUFFIXES
     from saprot_scan.outputs.files import check_writable
-    from saprot_scan.pipeline import check_method, scan_chain, scan_residues
+    from saprot_scan.pipeline import check_method
 
     outputs = [p for p in (args.csv, args.summary_csv, args.json, args.heatmap) if p]
     for path in outputs:
@@ -69,20 +102,8 @@ def run(args) -> int:
     note(args, f"scoring with {model.describe()}")
     results = []
     for chain, selected in zip(chains, selections):
-        update, close = progress_bar(args, f"chain {chain.chain_id}", len(chain if selected is None else selected))
-        options = dict(method=args.method, plddt_mask=args.plddt_mask, plddt_threshold=args.plddt_threshold,
-                       batch_size=args.batch_size, progress=update, use_cache=not args.no_cache, backend=args.threedi)
-        try:
-            if selected is None:
-                result = scan_chain(chain, model, **options)
-            else:
-                result = scan_residues(chain, selected, model, **options)
-                result.notes.append(f"{len(selected)} of {len(chain)} residues selected by --residues")
-        finally:
-            close()
-        result = apply_for_scan(args, fitted, result)
-        note(args, result.describe() + "".join(f"; {n}" for n in result.notes))
-        results.append(result)
+        results.append(apply_for_scan(args, fitted, _scan_one(args, model, chain, selected)))
+        note(args, results[-1].describe() + "".join(f"; {n}" for n in results[-1].notes))
     for words in dict.fromkeys(r.meaning.describe() for r in results):
         note(args, words)
     results = known_variants.place(args, known, chains, results)

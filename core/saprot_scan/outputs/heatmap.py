@@ -94,6 +94,8 @@ def _header(result: ScanResult) -> str:
         text += f" (sha256 {result.model_sha256[:12]})"
     if result.plddt_mask_applied:
         text += f"  ·  pLDDT-masked {result.plddt_masked_count}"
+    if result.partial:
+        text += f"  ·  PARTIAL: {result.scanned_count} of {len(result)} residues scored (scan stopped)"
     return text
 
 

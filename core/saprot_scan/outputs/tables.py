@@ -48,6 +48,10 @@ def _yes_no(flag) -> str:
     return {True: "yes", False: "no"}.get(flag, "")
 
 
+#: Appended when a result is partial (a stopped scan): yes where the residue was scored, no where not (empty score).
+SCANNED_COLUMN = "scanned"
+
+
 def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
              labels: Mapping[str, Sequence[str]] | None = None) -> str:
     """The substitution CSV; with ``alignments`` (one ``conventions.reference.ReferenceAlignment`` per result)
@@ -67,9 +71,10 @@ def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
     measured = any(r.measured for r in results)
     known = any(r.known for r in results)
     interface = any(r.interface for r in results)
+    partial = any(r.partial for r in results)
     header = [*CSV_COLUMNS, *PERCENTILE_COLUMNS, *([REFERENCE_COLUMN] if alignments is not None else []),
               *([MEASURED_COLUMN] if measured else []), *([INTERFACE_COLUMN] if interface else []),
-              *(KNOWN_COLUMNS if known else ()), *extra]
+              *([SCANNED_COLUMN] if partial else []), *(KNOWN_COLUMNS if known else ()), *extra]
     writer.writerow(header)
     for i, result in enumerate(results):
         alignment = None if alignments is None else alignments[i]
@@ -77,6 +82,7 @@ def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
         where = {result.position(k): flag for k, flag in enumerate(result.measured)}
         marks = cell_marks(result.known)
         touching = {result.position(k): flag for k, flag in enumerate(result.interface)}
+        reached = {result.position(k): flag for k, flag in enumerate(result.scanned)}
         for row in result.rows():
             if alignments is not None:
                 ref = alignment.positions[int(row[1]) - 1]
@@ -85,6 +91,8 @@ def csv_text(results: Sequence[ScanResult], alignments: Sequence | None = None,
                 row = (*row, _yes_no(where.get(int(row[1]))))
             if interface:
                 row = (*row, _yes_no(touching.get(int(row[1]))))
+            if partial:
+                row = (*row, "no" if reached.get(int(row[1])) is False else "yes")
             if known:
                 row = (*row, *known_cells(result, int(row[1]), row[4], marks))
             writer.writerow((*row, *tail))

@@ -8,7 +8,7 @@ scored in overlapping windows, each position taken from the window where it sits
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from saprot_scan.errors import InputError, ModelError, ScanCancelled
 
 #: Scan methods: SaProt's masked marginal (one pass per position) and the one-pass wild-type marginal.
 METHODS = ("masked", "wt")
+
+#: ``on_rows(positions, scores)``: finished rows of a masked scan, (len(positions), 20) scores.
+RowsFn = Callable[[list, np.ndarray], None]
 
 
 def aa_log_probs(logits: np.ndarray) -> np.ndarray:
@@ -150,12 +153,14 @@ def _check_cancel(cancel) -> None:
 
 def masked_marginal(model: LogitsModel, ids: np.ndarray, struct: str, aa: str, batch_size: int | None = None,
                     progress: ProgressFn | None = None, cancel=None, window_size: int = MAX_RESIDUES,
-                    positions: Sequence[int] | None = None) -> np.ndarray:
+                    positions: Sequence[int] | None = None, on_rows: RowsFn | None = None) -> np.ndarray:
     """(L, 20) masked-marginal scores: one pass per position, ``batch_size`` positions per run.
 
     ``positions`` (0-based) limits the passes to those residues (the whole chain is still the context);
-    rows of the others are NaN.
+    rows of the others are NaN. ``on_rows(positions, scores)`` receives each run's finished rows as soon as
+    they exist (a viewer refines its colours with them; a stopped scan keeps them).
     """
+    wt_cols = wt_columns(aa)
     length = len(aa)
     log_probs = np.full((length, 20), np.nan)
     wanted = None if positions is None else {int(p) for p in positions}
@@ -173,10 +178,12 @@ def masked_marginal(model: LogitsModel, ids: np.ndarray, struct: str, aa: str, b
             batch, rows = masked_batch(base, struct, [[p] for p in chunk], window)
             logits = checked_logits(model, batch, mask[:len(chunk)], rows)
             log_probs[chunk] = aa_log_probs(logits[:, 0])
+            if on_rows is not None:
+                on_rows(chunk, to_scores(log_probs[chunk], wt_cols[chunk]))
             done += len(chunk)
             if progress is not None:
                 progress(done, total)
-    return to_scores(log_probs, wt_columns(aa))
+    return to_scores(log_probs, wt_cols)
 
 
 def unmasked_log_probs(model: LogitsModel, ids: np.ndarray, length: int, progress: ProgressFn | None = None,
