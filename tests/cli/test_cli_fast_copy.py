@@ -25,7 +25,7 @@ def _scan(cache):
 
 def test_import_makes_the_int8_copy_and_the_scan_uses_it(tiny_hf_checkpoint, tmp_path):
     cache = tmp_path / "cache"
-    imported = run_without_torch(["models", "import", tiny_hf_checkpoint, "--name", NAME], cache)
+    imported = run_without_torch(["models", "import", tiny_hf_checkpoint, "--name", NAME, "--any-shape"], cache)
     assert imported.returncode == 0, imported.stderr
     assert "no CUDA GPU here: making the checked int8 copy that CPU scans use (--no-int8 skips it)" in imported.stderr
     assert "int8 copy kept: per-position Spearman mean" in imported.stderr
@@ -39,7 +39,8 @@ def test_import_makes_the_int8_copy_and_the_scan_uses_it(tiny_hf_checkpoint, tmp
 
 def test_no_int8_then_the_first_cpu_scan_makes_it_once(tiny_hf_checkpoint, tmp_path):
     cache = tmp_path / "cache"
-    imported = run_without_torch(["models", "import", tiny_hf_checkpoint, "--name", NAME, "--no-int8"], cache)
+    imported = run_without_torch(["models", "import", tiny_hf_checkpoint, "--name", NAME, "--any-shape", "--no-int8"],
+                                 cache)
     assert imported.returncode == 0, imported.stderr
     assert "int8 copy" not in imported.stderr
     folder = cache / "models" / NAME
@@ -61,7 +62,7 @@ def test_no_int8_then_the_first_cpu_scan_makes_it_once(tiny_hf_checkpoint, tmp_p
 
 def test_explicit_fp32_scan_makes_no_copy(tiny_hf_checkpoint, tmp_path):
     cache = tmp_path / "cache"
-    assert run_without_torch(["models", "import", tiny_hf_checkpoint, "--name", NAME, "--no-int8"],
+    assert run_without_torch(["models", "import", tiny_hf_checkpoint, "--name", NAME, "--any-shape", "--no-int8"],
                              cache).returncode == 0
     scan = run_without_torch(["scan", structure("1aki"), "--model", NAME, "--precision", "fp32", "--method", "wt",
                               "--residues", "1-2", "--no-cache"], cache)
