@@ -107,13 +107,16 @@ def design_note(model) -> str:
 def chain_from_viewer(chain_id: str, res_numbers: Sequence[int], icodes: Sequence[str], res_names: Sequence[str],
                       atom_names: Sequence[str], coords, b_factors: Sequence[float], source: str,
                       alphafold: bool = False, experimental_method: str = "",
-                      altlocs: Sequence[str] | None = None) -> Chain:
+                      altlocs: Sequence[str] | None = None, hetero: Sequence[bool] | None = None) -> Chain:
     """A Chain from a viewer's per-atom arrays plus what its header says, so the pLDDT rule decides as it would
     for the file: ``alphafold`` when the structure mentions AlphaFold, ``experimental_method`` as declared
     (EXPDTA / _exptl.method; then B-factors are never read as pLDDT). ``altlocs``: each atom's alternate
-    location id when the viewer holds several (PyMOL), so they are not taken for residues sharing a number."""
+    location id when the viewer holds several (PyMOL), so they are not taken for residues sharing a number.
+    ``hetero``: each atom's HETATM flag where the viewer keeps it (PyMOL), so a ligand is skipped as the file
+    reader skips it; without it, an unknown residue name with a backbone is kept as context."""
     chain = chain_from_arrays(chain_id, res_numbers, icodes, res_names, atom_names, np.asarray(coords, dtype=float),
-                              b_factors, source=source, alphafold_text=alphafold, altlocs=altlocs)
+                              b_factors, source=source, alphafold_text=alphafold, altlocs=altlocs,
+                              hetero=hetero)
     chain.experimental_method = experimental_method or ""
     return chain
 

@@ -96,7 +96,7 @@ def picked_residues(selection: str, *, _self=cmd) -> list[PickedResidue]:
 def read_chain(key: ChainKey, state: int = -1, *, _self=cmd):
     """Build the core's Chain from the object's atoms in the displayed state (no temporary file)."""
     rows: list[tuple] = []
-    _self.iterate_state(state, key.selection(), "rows.append((resv, resi, resn, name, x, y, z, b, alt))",
+    _self.iterate_state(state, key.selection(), "rows.append((resv, resi, resn, name, x, y, z, b, alt, type))",
                       space={"rows": rows})
     if not rows:
         raise PluginError(f"{key.label} has no coordinates in the current state")
@@ -113,7 +113,7 @@ def read_chain(key: ChainKey, state: int = -1, *, _self=cmd):
     title = _self.get_title(key.obj, state if state > 0 else _self.get_state()) or ""
     return chain_from_viewer(key.chain, res_numbers, icodes, res_names, atom_names, coords, b_factors,
                              source=f"PyMOL object {key.obj}", alphafold=header_says_alphafold(key.obj, title),
-                             altlocs=[r[8] for r in rows])
+                             altlocs=[r[8] for r in rows], hetero=[r[9] == "HETATM" for r in rows])
 
 
 def with_partners(key: ChainKey, chain, *, _self=cmd):

@@ -98,7 +98,9 @@ SEE ALSO
             forget_deleted_objects(_self=_self)
             if key.obj not in _self.get_names("objects"):
                 return
-            STORE.scores[key] = ChainScore(key, view.result, "", "", view.label, method)
+            entry = ChainScore(key, view.result, "", "", view.label, method)
+            entry.shown = _named_residues(entry, picked)  # the preview colours only what the scan will colour
+            STORE.scores[key] = entry
             painting.paint(summary, palette, False, _self=_self)
             STORE.stage = view.stage
         if view.stage == "preview":
@@ -107,6 +109,8 @@ SEE ALSO
     def stopped(entries) -> None:
         """Keep what a stopped scan finished (a partial chain marked so), or put the scores back as they were."""
         kept = {entry.key: entry for entry in entries or ()}
+        for entry in kept.values():
+            entry.shown = _named_residues(entry, picked)
         for key in keys:
             if key in kept:
                 STORE.scores[key] = kept[key]

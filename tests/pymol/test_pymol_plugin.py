@@ -568,3 +568,21 @@ def test_first_scan_of_a_model_cached_without_int8_makes_it_and_says_so(pm, test
     assert "int8 copy of saprot-35m made in" in out
     assert (folder / "saprot-35m.int8.onnx").is_file()
     assert MODEL_POOL.get("saprot-35m", "cpu").precision == "int8"
+
+
+def test_a_ligand_with_backbone_names_is_skipped_in_pymol_as_in_the_file(pm, test_data):
+    """5EIL's BP5 (HETATM, a name no component table knows, with N, CA and C) is no residue for Foldseek; the
+    file reader skips it, and so does the chain PyMOL hands over (its HETATM flags go with the atoms), so both
+    give Foldseek's 3Di letters. An unknown name in ATOM records stays context (the ZZZ test above)."""
+    from saprot_scan.encoding.structure import read_structure
+    from saprot_scan.encoding.threedi import encode_embedded
+    from saprot_scan_pymol.atoms import ChainKey, read_chain
+
+    path = structure(test_data, "5eil")
+    cmd.load(path, "eil")
+    viewer_chain = read_chain(ChainKey("eil", "A"))
+    (file_chain,) = read_structure(path, chains=["A"])
+    assert "X" not in file_chain.sequence
+    assert viewer_chain.sequence == file_chain.sequence
+    assert viewer_chain.residue_ids == file_chain.residue_ids
+    assert encode_embedded(viewer_chain) == encode_embedded(file_chain)

@@ -415,7 +415,8 @@ def _build_chain(atoms, chain_id: str, source: str, alphafold_text: bool) -> Cha
 def chain_from_arrays(chain_id: str, res_numbers: Sequence[int], icodes: Sequence[str],
                       res_names: Sequence[str], atom_names: Sequence[str], coords: np.ndarray,
                       b_factors: Sequence[float], source: str = "viewer",
-                      alphafold_text: bool = False, altlocs: Sequence[str] | None = None) -> Chain:
+                      alphafold_text: bool = False, altlocs: Sequence[str] | None = None,
+                      hetero: Sequence[bool] | None = None) -> Chain:
     """Build a Chain from per-atom arrays as a viewer holds them (no temporary file).
 
     Atoms must be grouped by residue, in chain order. Alternate locations are either resolved already or
@@ -444,4 +445,8 @@ def chain_from_arrays(chain_id: str, res_numbers: Sequence[int], icodes: Sequenc
             raise InputError("per-atom arrays have different lengths")
         atoms.add_annotation("altloc_id", dtype="U4")
         atoms.altloc_id = np.asarray([str(a or "").strip() for a in altlocs])
+    if hetero is not None:  # HETATM records: a ligand with backbone-like atom names is no residue (as in files)
+        if len(hetero) != n:
+            raise InputError("per-atom arrays have different lengths")
+        atoms.hetero = np.asarray([bool(h) for h in hetero])
     return chains_from_atoms(atoms, chains=[chain_id], source=source, alphafold_text=alphafold_text)[0]
