@@ -39,9 +39,6 @@ CALIBRATION_TOKENS = (34, 130, 386)
 REPEATS = 2
 #: Bumped when the stored coefficients would mean something else.
 CALIBRATION_FORMAT = 2
-#: The measured growth of pass time with length per network shape (bench/cost_growth.py).
-GROWTH_FILE = Path(__file__).resolve().parent / "_models" / "cost_growth.json"
-GROWTH_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -203,14 +200,10 @@ def measure(scorer) -> tuple[CostModel, dict]:
 
 def growth_curves(path: Path | None = None) -> dict[str, tuple[float, float, float]]:
     """Measured (c0, c1, c2) per shape: one batch row's milliseconds at T tokens is c0 + c1*T + c2*T**2 ({} when
-    the file is missing, of another format, or not yet measured)."""
-    try:
-        data = json.loads(Path(path or GROWTH_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-    if data.get("format") != GROWTH_FORMAT or data.get("status") != "measured":
-        return {}
-    return {name: tuple(float(c) for c in entry["row_ms"]) for name, entry in data.get("shapes", {}).items()}
+    the file is missing, of another format, or not yet measured; ``scoring.cost_growth`` reads it)."""
+    from saprot_scan.scoring.cost_growth import measured_growth
+
+    return {name: cost.row_ms for name, cost in measured_growth(path).items()}
 
 
 def scaled_growth(timings: dict[int, float], batch: int, curves: dict | None = None

@@ -72,6 +72,17 @@ def load_cost_growth(path: str | Path | None = None) -> dict[str, PassCost]:
             for name, entry in data["shapes"].items()}
 
 
+def measured_growth(path: str | Path | None = None) -> dict[str, PassCost]:
+    """The cost model per shape when the file holds measured numbers; {} when it is missing, of another format
+    or still provisional (an estimate then fits the calibration's own timings instead)."""
+    try:
+        if json.loads(Path(path or COST_FILE).read_text()).get("status") != "measured":
+            return {}
+        return load_cost_growth(path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def nearest_shape(layers: int, hidden: int, costs: dict[str, PassCost] | None = None) -> PassCost:
     """The measured shape closest in size (layers x hidden^2, the weight work per token) to a model's."""
     costs = costs or load_cost_growth()
