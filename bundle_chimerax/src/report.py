@@ -67,7 +67,7 @@ def scan_summary_html(scans: list[StoredScan], kind: str, counts: list[dict], he
     from saprot_scan.viewers import PERCENTILE_ATTR, classes_line, score_words
     words = "<br>".join(escape(w) for w in dict.fromkeys(score_words(s.result) for s in scans))
     return (
-        f"<p><b>SaProt scan</b>: {model}<br>colour = {escape(describe_summary(kind))} "
+        f"<p><b>saprot scan</b>: {model}<br>colour = {escape(describe_summary(kind))} "
         f"(red intolerant, blue tolerated, {escape(scale_text)}, beyond clipped; grey unscored); "
         f"residue attributes <i>saprot_score</i> and <i>{PERCENTILE_ATTR}</i> (the same summary over each "
         f"substitution's percentile within its chain)<br>{words}<br>{escape(classes_line())}</p>"
@@ -88,7 +88,7 @@ def mutations_html(scan: StoredScan, index: int) -> str:
     site = ""
     if scan.result.measured:
         site = "; measured site" if scan.result.measured[index] else "; no assay label at this site"
-    return (f"<p><b>SaProt substitutions of {escape(scan.target.label)}:{escape(rid.label)} ({escape(wt)})</b>, "
+    return (f"<p><b>Substitutions of {escape(scan.target.label)}:{escape(rid.label)} ({escape(wt)})</b>, "
             f"best tolerated first; {escape(score_words(scan.result))}; {escape(scan.result.method)}-marginal, "
             f"{escape(scan.model_line)}{site}<br>{escape(classes_line())}</p>"
             f"<table border=1 cellpadding=2 style='border-collapse:collapse'>"

@@ -71,7 +71,8 @@ out["heatmap"] = os.path.isfile(params["work"] + "/load-heatmap.png")
         assert attr[label] == pytest.approx(value, rel=1e-12, abs=1e-12), label  # the number batch wrote
     assert out["worst"] <= 1  # the core's colour contract, 8-bit rounding only
     assert "batch output" in out["log"]
-    assert "SaProt substitutions of #1/A:" in out["mutations"] and "batch output" in out["mutations"]
+    assert "Substitutions of #1/A:" in out["mutations"] and "batch output" in out["mutations"]
+    assert "SaProt substitutions" not in out["mutations"]  # the scorer is named by its own words, not SaProt
     assert out["min_c"] and out["heatmap"]
 
 
