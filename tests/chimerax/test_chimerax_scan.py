@@ -124,7 +124,7 @@ out["selected_numbers"] = sorted(int(x) for x in select.split(":")[1].split(",")
 import os
 out["heatmap_exists"] = os.path.getsize(params["work"] + "/hm.png") > 1000
 """)
-    assert "SaProt scan" in out["html"] and "tiny" in out["html"]  # says which model scored
+    assert "saprot scan" in out["html"] and "tiny" in out["html"]  # says which model scored
     assert out["selected"] == 10 and out["selected_numbers"] == out["worst"]
     assert any(l.startswith("saprot heatmap") for l in out["links"])
     assert any(l.startswith("saprot mutations #1/A:") for l in out["links"])
