@@ -234,7 +234,7 @@ class RayEngine:
         if ray is None:
             return
         actors = list(self._actors.values())
-        try:  # each worker removes its scratch folder (at once, beside its current structure, after Ctrl-C)
+        try:  # each worker makes no more scratch folders (at once, beside its current structure, after Ctrl-C)
             calls = [a.close.options(concurrency_group="control").remote() if abort else a.close.remote()
                      for a in actors]
             ray.get(calls, timeout=5 if abort else 30)

@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -196,7 +197,10 @@ class Worker:
         self.scorer.check()
         self.node = node or socket.gethostname()
         self._memo: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._scratch: str | None = None
+        # close() (run beside a busy worker after Ctrl-C) and a structure's read take turns: once closed, no
+        # scratch folder is made, so none outlives the worker that made it
+        self._scratch_lock = threading.Lock()
+        self._closed = False
         self._known = None
         if options.known is not None:
             from saprot_scan.known.batch import KnownSource
@@ -213,27 +217,28 @@ class Worker:
         return Identity(s.name, s.sha256, s.precision, s.device, s.describe(), self.node, os.getpid(), cost)
 
     def close(self) -> None:
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
+        with self._scratch_lock:
+            self._closed = True
 
     @contextlib.contextmanager
     def _readable(self, item: WorkItem):
-        """A path to read ``item`` from: its own, or a short-lived copy of its bytes in shared memory."""
+        """A path to read ``item`` from: its own, or a copy of its bytes in a private folder in shared memory
+        that lives only while the structure is read (scoring, which takes long, happens after it is gone)."""
         if item.data is None:
             yield item.path
             return
-        if self._scratch is None:
+        with self._scratch_lock:
+            if self._closed:
+                raise RuntimeError("the worker was stopped")
             sweep_scratch()
-            self._scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=scratch_base())
-        path = os.path.join(self._scratch, item.name)
-        with open(path, "wb") as handle:
-            handle.write(item.data)
-        try:
-            yield path
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
+            folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=scratch_base())
+            try:
+                path = os.path.join(folder, item.name)
+                with open(path, "wb") as handle:
+                    handle.write(item.data)
+                yield path
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def process(self, item: WorkItem) -> Outcome:
         import json
@@ -264,35 +269,36 @@ class Worker:
             raise ss.InputError(item.error)
         with self._readable(item) as path:
             chains = ss.read_structure(path, model=o.model_number, partners=o.partner_context == "on")
-            if o.chains:
-                available = [c.chain_id for c in chains]
-                chains = [c for c in chains if c.chain_id in o.chains]
-                if not chains:
-                    out.status = "skipped"
-                    out.reason = (f"no protein chain {', '.join(o.chains)} "
-                                  f"(protein chains: {', '.join(available)})")
-                    return
-            results = []
-            for chain in chains:
-                tokens = ss.chain_tokens(chain, o.plddt_mask, o.plddt_threshold, o.threedi)
-                key = (tokens.combined, o.method, _context_key(chain, self.scorer))
-                scores = self._memo.get(key)
-                if scores is None:
-                    result = ss.scan_chain(chain, self.scorer, method=o.method, plddt_mask=o.plddt_mask,
-                                           plddt_threshold=o.plddt_threshold, batch_size=o.batch_size,
-                                           use_cache=False, backend=o.threedi)
-                    self._memo[key] = result.scores
-                    out.scored_chains += 1
-                else:
-                    self._memo.move_to_end(key)
-                    result = ss.ScanResult(chain_id=chain.chain_id, residue_ids=chain.residue_ids,
-                                           wt=chain.sequence, scores=scores, method=o.method,
-                                           model_name=self.scorer.name, model_sha256=self.scorer.sha256,
-                                           meaning=meaning_of(self.scorer),
-                                           **interface_fields(chain, self.scorer))
-                results.append(result)
-            if self._known is not None:
-                results, out.known = self._known.place(item.structure_id, path, chains, results)
+            accession = self._known.accession(item.structure_id, path) if self._known is not None else ""
+        if o.chains:
+            available = [c.chain_id for c in chains]
+            chains = [c for c in chains if c.chain_id in o.chains]
+            if not chains:
+                out.status = "skipped"
+                out.reason = (f"no protein chain {', '.join(o.chains)} "
+                              f"(protein chains: {', '.join(available)})")
+                return
+        results = []
+        for chain in chains:
+            tokens = ss.chain_tokens(chain, o.plddt_mask, o.plddt_threshold, o.threedi)
+            key = (tokens.combined, o.method, _context_key(chain, self.scorer))
+            scores = self._memo.get(key)
+            if scores is None:
+                result = ss.scan_chain(chain, self.scorer, method=o.method, plddt_mask=o.plddt_mask,
+                                       plddt_threshold=o.plddt_threshold, batch_size=o.batch_size,
+                                       use_cache=False, backend=o.threedi)
+                self._memo[key] = result.scores
+                out.scored_chains += 1
+            else:
+                self._memo.move_to_end(key)
+                result = ss.ScanResult(chain_id=chain.chain_id, residue_ids=chain.residue_ids,
+                                       wt=chain.sequence, scores=scores, method=o.method,
+                                       model_name=self.scorer.name, model_sha256=self.scorer.sha256,
+                                       meaning=meaning_of(self.scorer),
+                                       **interface_fields(chain, self.scorer))
+            results.append(result)
+        if self._known is not None:
+            results, out.known = self._known.place(accession, chains, results)
         while len(self._memo) > max(0, o.memo_chains):
             self._memo.popitem(last=False)
         out.chains = len(results)

@@ -65,14 +65,17 @@ class KnownSource:
                 raise InputError(f"no known-variant files for {accession} in {self.options.folder}")
         return self._memo[accession]
 
-    def place(self, structure_id: str, path: str, chains, results) -> tuple[list, str]:
+    def accession(self, structure_id: str, path: str) -> str:
+        """The UniProt accession of a structure: given in the accessions file, or named by the file itself."""
+        return self.options.accession(structure_id, path)
+
+    def place(self, accession: str, chains, results) -> tuple[list, str]:
         """The results with their known variants, and the manifest's ``known`` text (JSON: accession and each
         chain's agreement, or why there is none). A structure without an accession is scored without them."""
         from dataclasses import replace
 
         from saprot_scan.known import align_known, attach
 
-        accession = self.options.accession(structure_id, path)
         if not accession:
             return list(results), json.dumps({"accession": "", "reason": "the file names no UniProt accession"})
         try:
