@@ -55,7 +55,7 @@ def saprot_known(session, files=None, uniprot: str | None = None, reference: str
     from dataclasses import replace
 
     from saprot_scan import InputError
-    from saprot_scan.viewers import known_lines, read_known_variants, with_known
+    from saprot_scan.viewers import read_known_variants, with_known
 
     from .store import remember, stored_scans
     scans = stored_scans(session)
@@ -66,17 +66,26 @@ def saprot_known(session, files=None, uniprot: str | None = None, reference: str
         placed = [replace(scan, result=with_known(scan.result, known, reference or "")) for scan in scans]
     except InputError as err:
         raise UserError(f"saprot known: {err}") from None
-    register_attributes(session)
-    lines = [f"known variants: {line}" for line in known.sources]
     for scan in placed:
         remember(session, scan)
+    show_known(session, placed, [f"known variants: {line}" for line in known.sources])
+    return {scan.target.label: scan.result.known["agreement"] for scan in placed}
+
+
+def show_known(session, scans, lines: list[str] | None = None) -> None:
+    """Attributes, selectors and the log (mapping and agreement) for stored scans that carry known variants
+    (placed by ``saprot known``, or read back from a batch folder given them)."""
+    from saprot_scan.viewers import known_lines
+
+    register_attributes(session)
+    lines = list(lines or [])
+    for scan in scans:
         _store_values(scan)
         lines += [f"{scan.target.label}: {line}" for line in known_lines(scan.result)]
-    counts = _name_selectors(session, placed)
+    counts = _name_selectors(session, scans)
     if counts:
         lines.append("selectors: " + ", ".join(f"{name} ({count} residues)" for name, count in counts.items()))
     session.logger.info("<br>".join(escape(line) for line in lines), is_html=True)
-    return {scan.target.label: scan.result.known["agreement"] for scan in placed}
 
 
 known_desc = CmdDesc(optional=[("files", RepeatOf(OpenFileNameArg))],

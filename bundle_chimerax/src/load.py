@@ -67,6 +67,9 @@ def saprot_load(session, folder: str, structure_id: str, residues=None, summary:
     for scan in scans:
         remember(session, scan)
     coloring.color_and_log(session, scans, kind, palette, key, None, None, register_sets=True)
+    if any(scan.result.known for scan in scans):  # the batch was given known variants: shown as saprot known does
+        from .known import show_known
+        show_known(session, [scan for scan in scans if scan.result.known])
 
 
 class _BatchFolderArg(OpenFolderNameArg):

@@ -121,3 +121,39 @@ out["log"] = log.text()
     text = out["log"]
     assert "z units" in text and "typical substitution" in text and "log-ratio" not in text
     assert "better than the wild type" not in text.replace("none is claimed better than the wild type", "")
+
+
+def test_load_shows_the_known_variants_a_batch_was_given(chimerax, tmp_path, test_data):
+    """Issue 26 with issue 24's reload: a batch given known variants is read back with them; ``saprot load``
+    logs the agreement the run recorded and names the ``saprot_known_*`` selectors, as ``saprot known`` would."""
+    import shutil
+
+    from support.known_files import ACCESSION, build_files
+
+    json_path, am_path, _ = build_files(tmp_path)
+    folder = tmp_path / "known"
+    folder.mkdir()
+    shutil.copy(json_path, folder)
+    shutil.copy(am_path, folder)
+    (tmp_path / "map.csv").write_text(f"structure_id,accession\n1aki,{ACCESSION}\n")
+    path = test_data / "foldseek_3di" / "1aki.cif"
+    out_dir = tmp_path / "bout"
+    proc = subprocess.run([sys.executable, "-m", "saprot_scan.cli", "batch", str(path), "--out", str(out_dir),
+                           "--model", "burial-blosum", "--known-dir", str(folder), "--accessions",
+                           str(tmp_path / "map.csv"), "--quiet"], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "SAPROT_SCAN_CACHE": str(tmp_path / "cli-cache")})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = chimerax("""
+from saprot_scan import load_results
+stored = load_results(params["out"], "1aki")[0].known
+out["line"] = stored["agreement"]["line"]
+out["want"] = sorted({v["residue"] for v in stored["variants"] if v["label"] == "pathogenic"}, key=int)
+run(session, "open " + params["path"])
+log.clear()
+run(session, "saprot load " + params["out"] + " 1aki")
+out["log"] = log.text()
+run(session, "select saprot_known_pathogenic")
+out["got"] = sorted({str(r.number) for r in session.selection.items("atoms")[0].unique_residues}, key=int)
+""", out=str(out_dir), path=str(path))
+    assert out["want"] and out["got"] == out["want"]
+    assert out["line"] in out["log"] and "ROC AUC" in out["line"]

@@ -110,6 +110,24 @@ def test_batch_takes_a_per_structure_accession(known_files, tmp_path):
     labelled = [r for r in table if r["known_label"] == "pathogenic"]
     assert labelled and all(r["clinical_significance"] for r in labelled)
 
+    # read back (viewers, scripts, the report): the known variants and the agreement the run recorded
+    from saprot_scan.batch import load_results
+
+    back = load_results(tmp_path / "out", "1aki")[0]
+    stored = {(r["position"], r["mt"]): r["known_label"] for r in table
+              if r["structure_id"] == "1aki" and r["known_label"]}
+    assert {(v["position"], v["mt"]): v["label"] for v in back.known["variants"] if v["label"]} == stored
+    assert back.known["accession"] == ACCESSION
+    assert back.known["agreement"]["roc_auc"]["value"] == pytest.approx(manifest["1aki"]["chains"]["A"]["roc_auc"])
+    assert cli.main(["batch", str(plain), str(EXAMPLE_STRUCTURE), "--out", str(tmp_path / "out"), "--model",
+                     MODEL, "--known-dir", str(folder), "--accessions", str(tmp_path / "map.csv"), "--quiet",
+                     "--report", str(tmp_path / "index.html")]) == 0
+    index = (tmp_path / "index.html").read_text()
+    auc = manifest["1aki"]["chains"]["A"]["roc_auc"]
+    assert "<th>known variants</th>" in index and f"{ACCESSION}: chain A: ROC AUC {auc:.2f}" in index
+    page = (tmp_path / "index_pages" / "1aki.html").read_text()
+    assert back.known["agreement"]["roc_auc"]["text"] in page
+
 
 def test_batch_known_dir_must_exist(tmp_path, capsys):
     assert cli.main(["batch", str(EXAMPLE_STRUCTURE), "--out", str(tmp_path / "out"), "--model", MODEL,

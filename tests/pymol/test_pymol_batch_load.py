@@ -117,3 +117,37 @@ def test_saprot_load_refuses_a_manifest_part_outside_the_folder(test_data, tmp_p
     finally:
         instance.stop()
         STORE.clear()
+
+
+def test_saprot_load_shows_the_known_variants_a_batch_was_given(pm, tmp_path, capfd):
+    """Issue 26 with issue 24's reload: a batch given known variants per structure is read back with them, and
+    saprot_load logs the agreement and makes the saprot_known_* selections, as saprot_known would."""
+    import shutil
+
+    from support.batch_runs import run_batch as run_cli_batch
+    from support.data import EXAMPLE_STRUCTURE
+    from support.known_files import ACCESSION, build_files
+
+    (tmp_path / "files").mkdir()
+    json_path, am_path, _ = build_files(tmp_path / "files")
+    folder = tmp_path / "known"
+    folder.mkdir()
+    shutil.copy(json_path, folder)
+    shutil.copy(am_path, folder)
+    (tmp_path / "map.csv").write_text(f"structure_id,accession\n{EXAMPLE_STRUCTURE.name.split('.')[0]},{ACCESSION}\n")
+    out = tmp_path / "bout"
+    proc = run_cli_batch(EXAMPLE_STRUCTURE, "--out", out, "--model", "burial-blosum", "--known-dir", folder,
+                         "--accessions", tmp_path / "map.csv")
+    assert proc.returncode == 0, proc.stderr
+    stored = load_results(out, EXAMPLE_STRUCTURE.name.split(".")[0])[0].known
+    pathogenic = sorted({v["residue"] for v in stored["variants"] if v["label"] == "pathogenic"}, key=int)
+    assert pathogenic
+    cmd.load(str(EXAMPLE_STRUCTURE), "lyz")
+    capfd.readouterr()
+    cmd.do(f"saprot_load {out}, {EXAMPLE_STRUCTURE.name.split('.')[0]}, lyz")
+    text = capfd.readouterr().out
+    assert stored["agreement"]["line"] in text
+    assert "saprot_known_pathogenic" in cmd.get_names("selections")
+    got = set()
+    cmd.iterate("saprot_known_pathogenic and name CA", "got.add(resi)", space={"got": got})
+    assert got == set(pathogenic)

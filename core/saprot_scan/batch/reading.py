@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from saprot_scan.batch.store import RESIDUES, SCORES, is_part_name, read_manifest, require_pyarrow
+from saprot_scan.batch.work import KNOWN_COLUMNS
 from saprot_scan.errors import InputError
 
 _LABEL = re.compile(r"^(-?\d+)(.*)$")
@@ -76,8 +77,9 @@ def load_results(out_dir: str | os.PathLike, structure_id: str, model: str | Non
     wanted = ((ds.field("structure_id") == structure_id) & (ds.field("method") == row["method"])
               & (ds.field("precision") == row["precision"]) & (ds.field("model") == row["model"]))
     residues = ds.dataset(out / RESIDUES / part, format="parquet").to_table(filter=wanted).to_pylist()
-    scores = ds.dataset(out / SCORES / part, format="parquet").to_table(
-        columns=["chain", "position", "mt", "score"], filter=wanted).to_pydict()
+    dataset = ds.dataset(out / SCORES / part, format="parquet")
+    known_columns = [c for c in KNOWN_COLUMNS if c in dataset.schema.names]
+    scores = dataset.to_table(columns=["chain", "position", "mt", "score", *known_columns], filter=wanted).to_pydict()
     chains: dict[str, list[dict]] = {}
     for r in residues:
         chains.setdefault(r["chain"], []).append(r)
@@ -104,4 +106,27 @@ def load_results(out_dir: str | os.PathLike, structure_id: str, model: str | Non
     column = {aa: k for k, aa in enumerate(ss.AMINO_ACIDS)}
     for chain_id, position, mt, score in zip(scores["chain"], scores["position"], scores["mt"], scores["score"]):
         index[chain_id][position - 1, column[mt]] = score
+    if known_columns:
+        results = _with_known(results, scores, known_columns, row, out)
     return results
+
+
+def _with_known(results: list, scores: dict, columns: list[str], row: dict, out: Path) -> list:
+    """The chains with the known variants the batch placed on them (stored beside each substitution's score),
+    so a report or a viewer reading the folder shows the marks and the agreement the run printed."""
+    import json
+    from dataclasses import replace
+
+    from saprot_scan.known.mapping import reloaded_block
+
+    try:
+        accession = str(json.loads(row.get("known") or "{}").get("accession") or "")
+    except (ValueError, AttributeError):
+        accession = ""
+    marks: dict[str, dict] = {}
+    for n, (chain_id, position, mt) in enumerate(zip(scores["chain"], scores["position"], scores["mt"])):
+        values = {c: scores[c][n] for c in columns}
+        if any(v is not None and v != "" for v in values.values()):
+            marks.setdefault(chain_id, {})[(position, mt)] = values
+    return [replace(r, known=reloaded_block(r, marks.get(r.chain_id, {}), accession, f"the batch folder {out.name}"))
+            for r in results]

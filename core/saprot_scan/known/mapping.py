@@ -110,3 +110,33 @@ def residues_with(block: dict | None, what: str) -> list[str]:
         if hit and v["residue"] not in labels:
             labels.append(v["residue"])
     return labels
+
+
+def reloaded_block(result, marks: dict[tuple[int, str], dict], accession: str, sources: str) -> dict | None:
+    """The "known_variants" block of a chain read back from a batch folder, which stores each substitution's
+    known-variant columns beside its score (``batch.work.KNOWN_COLUMNS``): the variants with the stored scores,
+    and the agreement measured again on them (the same numbers the batch printed: same scores, fixed seed).
+    The positions the known sources used are not stored, so the mapping says where the block came from.
+    None when no substitution of the chain carries anything known."""
+    if not marks:
+        return None
+    percentiles = result.percentiles()
+    rows = []
+    for (position, mt), v in sorted(marks.items()):
+        r = position - 1
+        if not 0 <= r < len(result) or mt not in AMINO_ACIDS:
+            continue
+        k = AMINO_ACIDS.index(mt)
+        rows.append({"mutant": f"{result.wt[r]}{position}{mt}", "position": position,
+                     "residue": result.residue_ids[r].label, "reference_position": None, "wt": result.wt[r],
+                     "mt": mt, "clinical_significance": v.get("clinical_significance") or "",
+                     "label": v.get("known_label") or "", "gnomad": bool(v.get("gnomad")),
+                     "am_pathogenicity": v.get("am_pathogenicity"), "am_class": v.get("am_class") or "",
+                     "score": _number(result.scores[r, k]), "percentile": _number(percentiles[r, k])})
+    mapping = {"how": f"as placed when {sources} was scored", "mapped": len(rows), "outside": 0,
+               "wild_type_differs": 0}
+    counts = {"variants": len(rows), "pathogenic": sum(v["label"] == "pathogenic" for v in rows),
+              "benign": sum(v["label"] == "benign" for v in rows), "gnomad": sum(v["gnomad"] for v in rows),
+              "alphamissense": sum(v["am_pathogenicity"] is not None for v in rows)}
+    return {"accession": accession, "sources": [sources], "counts": counts, "mapping": mapping, "variants": rows,
+            "agreement": measure(rows, result.chain_id, accession)}

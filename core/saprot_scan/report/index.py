@@ -32,12 +32,41 @@ def _page_name(row: dict, taken: set[str]) -> str:
     return name
 
 
-def _row_html(row: dict, link: str | None) -> str:
+def known_text(row: dict) -> str:
+    """The manifest's known-variant record of one structure in a few words: the accession and each chain's
+    ROC AUC and Spearman (or why there are none); '' when known variants were not asked for."""
+    import json
+
+    try:
+        known = json.loads(row.get("known") or "{}")
+    except ValueError:
+        return ""
+    if not isinstance(known, dict) or not known:
+        return ""
+    accession = str(known.get("accession") or "")
+    if known.get("reason"):
+        return f"{accession}: {known['reason']}" if accession else str(known["reason"])
+    parts = []
+    for chain, figures in sorted((known.get("chains") or {}).items()):
+        if not isinstance(figures, dict):
+            continue
+        if figures.get("reason"):
+            parts.append(f"chain {chain}: {figures['reason']}")
+            continue
+        auc, rho = figures.get("roc_auc"), figures.get("spearman")
+        parts.append(f"chain {chain}: ROC AUC {'too few to say' if auc is None else f'{auc:.2f}'}, "
+                     f"Spearman {'too few to say' if rho is None else f'{rho:.2f}'}")
+    return f"{accession}: {'; '.join(parts)}" if parts else accession
+
+
+def _row_html(row: dict, link: str | None, with_known: bool) -> str:
     cells = [f'<a href="{html.escape(link)}">{html.escape(str(row["structure_id"]))}</a>' if link
              else html.escape(str(row["structure_id"])),
              f'<span class="{"" if row["status"] == "ok" else "failed"}">{html.escape(str(row["status"]))}</span>']
     cells += [html.escape("" if row.get(k) is None else str(row[k]))
               for k in ("scored_chains", "residues", "model", "method", "precision", "reason")]
+    if with_known:
+        cells.append(html.escape(known_text(row)))
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
@@ -46,9 +75,11 @@ def index_html(rows: Sequence[dict], links: dict[int, str], folder: str, command
     from saprot_scan.report.provenance import versions
 
     ok = sum(r["status"] == "ok" for r in rows)
-    head = ("<tr>" + "".join(f"<th>{h}</th>" for h in ("structure", "status", "chains", "residues", "model",
-                                                       "method", "precision", "why")) + "</tr>")
-    body = "".join(_row_html(row, links.get(n)) for n, row in enumerate(rows))
+    with_known = any(known_text(row) for row in rows)
+    names = ("structure", "status", "chains", "residues", "model", "method", "precision", "why")
+    head = ("<tr>" + "".join(f"<th>{h}</th>" for h in names + (("known variants",) if with_known else ()))
+            + "</tr>")
+    body = "".join(_row_html(row, links.get(n), with_known) for n, row in enumerate(rows))
     more = (f"<p class=\"muted\">{left_out} scored structures have no page here (at most {PAGE_LIMIT} are "
             "written); their scores are in the batch folder's Parquet files.</p>" if left_out else "")
     made = " · ".join(f"{html.escape(k)} {html.escape(v)}" for k, v in versions().items())
