@@ -57,9 +57,9 @@ def model_label(model: str | None) -> str:
         raise UserError(f"saprot: {err}") from None
 
 
-def core_chains(targets) -> list:
+def core_chains(targets, partners: bool = True) -> list:
     """The core's Chain of each target, marked with its interface with the structure's other protein chains,
-    which the structure scorers count in burial (SaProt reads one chain)."""
+    which the structure scorers count in burial with ``partners`` (SaProt reads one chain)."""
     from saprot_scan import InputError
     from saprot_scan.viewers import with_partners
     from .targets import core_chain, partner_targets
@@ -75,5 +75,5 @@ def core_chains(targets) -> list:
                 others.append(core_chain(other))
             except InputError:  # a partner the core cannot read gives no context
                 continue
-        chains.append(with_partners(chain, others) if others else chain)
+        chains.append(with_partners(chain, others, partners) if others else chain)
     return chains

@@ -210,8 +210,9 @@ def color_and_log(session, scans, kind: str, palette, key: bool, heatmap: str | 
                             f"score and the amino-acid term only (select {UNMEASURED_NAME})")
     touching = name_interface(session, scans)
     if touching:
-        from saprot_scan.viewers import INTERFACE_NAME, ONE_CHAIN_NOTE
-        session.logger.info(f"{touching} residues touch another chain (select {INTERFACE_NAME}); {ONE_CHAIN_NOTE}")
+        from saprot_scan.viewers import INTERFACE_NAME, one_chain_note
+        session.logger.info(f"{touching} residues touch another chain (select {INTERFACE_NAME}); "
+                            f"{one_chain_note([scan.result for scan in scans])}")
     name_unscanned(session, scans)
     for scan in scans:
         if scan.result.partial:

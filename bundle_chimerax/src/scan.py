@@ -29,15 +29,16 @@ def _load_fitted(path: str | None, chains: list):
 
 def saprot_scan(session, residues, model: str | None = None, method: str = "masked", summary: str = "mean",
                 palette=None, key: bool = True, heatmap: str | None = None, csv: str | None = None,
-                device: str = "auto", fitted: str | None = None):
+                device: str = "auto", fitted: str | None = None, partners: bool = True):
     """Score every substitution of each protein chain in ``residues`` and colour them (by a fitted model's
-    scores when ``fitted`` names one saved by ``saprot-scan fit --save``)."""
+    scores when ``fitted`` names one saved by ``saprot-scan fit --save``). With ``partners`` (the default) the
+    structure scorers count the structure's other protein chains in burial; SaProt reads one chain."""
     from .targets import chain_targets
     kind = args.check_summary(summary)
     heatmap = args.check_output(heatmap, args.HEATMAP_SUFFIXES, "the heatmap")
     csv = args.check_output(csv)
     targets = chain_targets(residues)
-    chains = args.core_chains(targets)
+    chains = args.core_chains(targets, partners)
     fitted_model = _load_fitted(fitted, chains)
     if fitted_model is not None:
         method = fitted_model.zero_shot.get("method", method)  # the scores it was fitted on
@@ -146,6 +147,7 @@ scan_desc = CmdDesc(
     required=[("residues", args.residues_arg())],
     keyword=[("model", StringArg), ("method", EnumOf(args.METHODS)), ("summary", StringArg),
              ("palette", ColormapArg), ("key", BoolArg), ("heatmap", SaveFileNameArg),
-             ("csv", SaveFileNameArg), ("device", EnumOf(args.DEVICES)), ("fitted", OpenFileNameArg)],
+             ("csv", SaveFileNameArg), ("device", EnumOf(args.DEVICES)), ("fitted", OpenFileNameArg),
+             ("partners", BoolArg)],
     synopsis="score every substitution with SaProt and colour residues by predicted tolerance",
     url=args.HELP + "#scan")

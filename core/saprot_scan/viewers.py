@@ -74,6 +74,14 @@ def interface_labels(result) -> list[str]:
     return [rid.label for rid, flag in zip(result.residue_ids, result.interface or ()) if flag]
 
 
+def one_chain_note(results) -> str:
+    """What the scores of chains touching other chains saw: ONE_CHAIN_NOTE when a structure scorer counted the
+    partners (partner context on), else that they saw the scored chain alone (switched off, or SaProt)."""
+    if any(getattr(r, "partner_context", "") == "on" for r in results):
+        return ONE_CHAIN_NOTE
+    return "the scores saw the scored chain alone (SaProt reads one chain; partner context off for structure scorers)"
+
+
 def with_partners(chain: Chain, others: Sequence[Chain], partners: bool = True) -> Chain:
     """``chain`` marked with its interface with ``others`` (the structure's other protein chains) and, with
     ``partners``, given them as context for the structure scorers (as ``--partner-context on`` does)."""

@@ -116,10 +116,10 @@ def read_chain(key: ChainKey, state: int = -1, *, _self=cmd):
                              altlocs=[r[8] for r in rows], hetero=[r[9] == "HETATM" for r in rows])
 
 
-def with_partners(key: ChainKey, chain, *, _self=cmd):
+def with_partners(key: ChainKey, chain, partners: bool = True, *, _self=cmd):
     """``chain`` marked with its interface with the object's other protein chains, which the structure scorers
-    then count in burial (the core's partner context; SaProt reads one chain). A partner that cannot be read
-    is left out."""
+    then count in burial with ``partners`` (the core's partner context; SaProt reads one chain). A partner that
+    cannot be read is left out."""
     from saprot_scan import InputError
     from saprot_scan.viewers import with_partners as attach
 
@@ -131,4 +131,4 @@ def with_partners(key: ChainKey, chain, *, _self=cmd):
             others.append(read_chain(other, _self=_self))
         except (InputError, PluginError):
             continue
-    return attach(chain, others) if others else chain
+    return attach(chain, others, partners) if others else chain

@@ -20,7 +20,7 @@ from .store import STORE, ChainScore, check_summary
 @user_command
 def saprot_scan(selection: str = "(all)", model: str = "", method: str = "masked", summary: str = "mean",
                 palette: str = DEFAULT_PALETTE, bfactor=0, device: str = "auto", background=-1,
-                fitted: str = "", *, _self=cmd):
+                fitted: str = "", partners: str = "on", *, _self=cmd):
     '''
 DESCRIPTION
 
@@ -56,6 +56,9 @@ ARGUMENTS
                  scripts run inside the GUI); 1: always in the background {default: -1}
     fitted = str: a model saved by "saprot-scan fit --save": colour by its fitted scores
              (one chain, the sequence and zero-shot model it was fitted on) {default: none}
+    partners = on | off: the structure scorers count the object's other protein chains in
+               burial (a chain of a complex scored in its complex), or read the chain alone;
+               SaProt always reads one chain {default: on}
 
 EXAMPLES
 
@@ -63,6 +66,7 @@ EXAMPLES
     saprot_scan chain A, saprot-35m, wt, min
     saprot_scan /1abc//A/42, summary=P
     saprot_scan chain A, fitted=my_assay_fit.json
+    saprot_scan chain A, structure-blend, partners=off
 
 SEE ALSO
 
@@ -73,10 +77,11 @@ SEE ALSO
     summary = check_summary(summary)
     palette = check_palette(palette)
     write_b = flag(bfactor)
+    context = choice(partners, ("on", "off"), "partners") == "on"
     forget_deleted_objects(_self=_self)
     keys = protein_chains(selection, _self=_self)
     core()  # a missing core is reported before anything else happens
-    chains = [(key, with_partners(key, read_chain(key, _self=_self), _self=_self)) for key in keys]
+    chains = [(key, with_partners(key, read_chain(key, _self=_self), partners=context, _self=_self)) for key in keys]
     picked = picked_residues(selection, _self=_self)
     focus = picked[0] if len(picked) == 1 else None
     fitted_model, fitted_name = None, ""
@@ -203,8 +208,8 @@ SEE ALSO
 def _say_meaning(results) -> None:
     """What the numbers mean (from the scorer's declaration), the percentile attribute, the classes' measured
     precision, and the unmeasured residues of a fitted scan: the summary every scan ends with."""
-    from saprot_scan.viewers import (INTERFACE_NAME, ONE_CHAIN_NOTE, PERCENTILE_ATTR, UNMEASURED_NAME, classes_line,
-                                     interface_labels, score_words, unmeasured_labels)
+    from saprot_scan.viewers import (INTERFACE_NAME, PERCENTILE_ATTR, UNMEASURED_NAME, classes_line, interface_labels,
+                                     one_chain_note, score_words, unmeasured_labels)
 
     for words in dict.fromkeys(score_words(r) for r in results):
         feedback.say(words)
@@ -216,7 +221,8 @@ def _say_meaning(results) -> None:
                      "rest on the zero-shot score and the amino-acid term only")
     touching = sum(len(interface_labels(r)) for r in results)
     if touching:
-        feedback.say(f"{touching} residues touch another chain (selection {INTERFACE_NAME}); {ONE_CHAIN_NOTE}")
+        feedback.say(f"{touching} residues touch another chain (selection {INTERFACE_NAME}); "
+                     f"{one_chain_note(results)}")
 
 
 def _scale_text(unit: str = "") -> str:

@@ -32,8 +32,18 @@ run(session, "select saprot_interface")
 out["selected"] = sorted(f"{r.number}{r.insertion_code}" for r in session.selection.items("atoms")[0].unique_residues)
 out["want"] = sorted(rid.label for rid, flag in zip(on.residue_ids, on.interface) if flag)
 out["attribute"] = sorted(f"{r.number}{r.insertion_code}" for r in chain if getattr(r, "saprot_interface", None))
+log.clear()
+run(session, "saprot scan #1/A model burial-blosum partners false")
+out["off_log"] = log.text() + log.html()
+got = {f"{r.number}{r.insertion_code}": getattr(r, "saprot_score", None) for r in chain}
+values = np.array([np.nan if got.get(rid.label) is None else got[rid.label] for rid in on.residue_ids])
+out["off_diff"] = float(np.nanmax(np.abs(values - alone)))
+run(session, "select saprot_interface")
+out["off_selected"] = sorted(f"{r.number}{r.insertion_code}" for r in session.selection.items("atoms")[0].unique_residues)
 """)
     assert out["diff"] < 1e-6 and out["alone_diff"] > 0.1
+    assert out["off_diff"] < 1e-6 and out["off_selected"] == out["want"]
+    assert "partner context off" in out["off_log"] and "partner context on" not in out["off_log"]
     assert out["want"] and out["selected"] == out["want"] == out["attribute"]
     assert f"{len(out['want'])} residues touch another chain" in out["log"] and "SaProt reads one chain" in out["log"]
 

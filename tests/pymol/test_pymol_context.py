@@ -40,9 +40,25 @@ def test_interface_selection_and_partner_context(pm, test_data, capfd):
     np.testing.assert_allclose(got, expected, atol=1e-6)
     assert np.nanmax(np.abs(got - alone)) > 0.1  # the partner chains counted
     assert f"{len(want)} residues touch another chain (selection saprot_interface)" in out
-    assert "SaProt reads one chain" in out
+    assert "SaProt reads one chain" in out and "partner context on" in out
     cmd.do("saprot_restore")
     assert "saprot_interface" not in cmd.get_names("selections")
+
+    # the switch: partners=off scores the chain alone (as --partner-context off) and still marks the interface
+    capfd.readouterr()
+    cmd.do("saprot_scan 1igy and chain A, burial-blosum, partners=off")
+    out = capfd.readouterr().out
+    values = {}
+    cmd.iterate("1igy and chain A and polymer.protein and name CA", "values[resi] = saprot_score(model, chain, resi)",
+                space={"values": values, "saprot_score": pymol.saprot_score})
+    got = np.array([np.nan if values.get(rid.label) is None else values[rid.label] for rid in on.residue_ids])
+    np.testing.assert_allclose(got, alone, atol=1e-6)
+    assert _selected_labels("saprot_interface") == want
+    assert "partner context off" in out and "partner context on" not in out
+    cmd.do("saprot_restore")
+    capfd.readouterr()
+    cmd.do("saprot_scan 1igy and chain A, burial-blosum, partners=sometimes")
+    assert "partners" in capfd.readouterr().out
 
 
 def test_a_residue_range_is_the_only_thing_coloured_and_the_key_line_is_last(pm, test_data, capfd):
