@@ -118,3 +118,25 @@ out["svg_partial"] = "PARTIAL: " in open(f"{work}/partial.svg").read()
     assert out["rerun_first"] == {"stage": "preview", "done": done}, "the rerun starts from the kept residues"
     assert out["rerun_runs"] <= -(-(129 - done) // 4), "only the residues still missing are run"
     assert out["scores2"] == pytest.approx(out["masked"], abs=1e-6)
+
+
+def test_a_range_scan_previews_only_its_range(chimerax):
+    """The chain is scored whole (SaProt's context), but the preview and its refinements colour only the
+    residues the spec names, as the final colouring does."""
+    out = chimerax(WATCH + """
+run(session, "open " + params["1aki"])
+before = colours()
+numbers = [int(r.number) for r in protein()]
+run(session, "saprot scan #1/A:10-20 model " + params["model"] + " key false")
+out["before"], out["numbers"] = before, numbers
+out["stages"] = [s["stage"] for s in seen]
+out["first"] = seen[0]["colours"]
+out["last_refined"] = [s for s in seen if s["stage"] == "refining"][-1]["colours"]
+out["final"] = colours()
+""")
+    inside = [i for i, n in enumerate(out["numbers"]) if 10 <= n <= 20]
+    outside = [i for i, n in enumerate(out["numbers"]) if not 10 <= n <= 20]
+    assert out["stages"][0] == "preview" and "refining" in out["stages"]
+    for colours in (out["first"], out["last_refined"], out["final"]):
+        assert [colours[i] for i in outside] == [out["before"][i] for i in outside]
+        assert [colours[i] for i in inside] != [out["before"][i] for i in inside]
