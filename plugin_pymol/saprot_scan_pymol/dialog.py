@@ -145,6 +145,16 @@ def build_dialog(parent=None):
             self.fitted.setToolTip("optional: a model saved by 'saprot-scan fit --save'; Score then colours one "
                                    "chain by its fitted scores (saprot_scan fitted=)")
             form.addRow("Fitted model", self._with_browse(self.fitted, "Fitted models (*.json)", save=False))
+            self.partners = QtWidgets.QCheckBox("structure scorers count the other chains (complexes)")
+            self.partners.setToolTip("saprot_scan partners=on|off: a chain of a complex scored in its complex, "
+                                     "or alone; SaProt always reads one chain")
+            form.addRow("Partner chains", self.partners)
+            self.known = QtWidgets.QLineEdit()
+            self.known.setToolTip("optional: known-variant files (UniProt variation JSON, AlphaMissense CSV, "
+                                  "a CSV mutant,label), separated by spaces; placed beside the scores after "
+                                  "Score, with the agreement in the log (saprot_known)")
+            form.addRow("Known variants", self._with_browse(self.known, "Known variants (*.json *.csv)",
+                                                            save=False, add=True))
             self.csv = QtWidgets.QLineEdit()
             self.heatmap = QtWidgets.QLineEdit()
             form.addRow("CSV file", self._with_browse(self.csv, "CSV (*.csv)"))
@@ -199,7 +209,8 @@ def build_dialog(parent=None):
             form.addRow(label, box)
             return box
 
-        def _with_browse(self, edit, pattern, save=True):
+        def _with_browse(self, edit, pattern, save=True, add=False):
+            """``edit`` with a "..." button choosing a file (``add``: appended to the files already named)."""
             row = QtWidgets.QHBoxLayout()
             row.addWidget(edit, 1)
             button = QtWidgets.QPushButton("...")
@@ -207,10 +218,10 @@ def build_dialog(parent=None):
 
             def browse():
                 ask = QtWidgets.QFileDialog.getSaveFileName if save else QtWidgets.QFileDialog.getOpenFileName
-                name = ask(self, "Save as" if save else "Open", edit.text(), pattern)
+                name = ask(self, "Save as" if save else "Open", "" if add else edit.text(), pattern)
                 name = name[0] if isinstance(name, tuple) else name
                 if name:
-                    edit.setText(name)
+                    edit.setText(f"{edit.text().strip()} {name}".strip() if add else name)
 
             button.clicked.connect(browse)
             row.addWidget(button)
@@ -228,6 +239,8 @@ def build_dialog(parent=None):
             self.csv.setText(values["csv"])
             self.heatmap.setText(values["heatmap"])
             self.fitted.setText(values["fitted"])
+            self.known.setText(values["known"])
+            self.partners.setChecked(bool(values["partners"]))
 
         def set_model_spec(self, spec: str):
             index = self.model.findData(spec)
@@ -255,6 +268,8 @@ def build_dialog(parent=None):
                 "csv": self.csv.text().strip(),
                 "heatmap": self.heatmap.text().strip(),
                 "fitted": self.fitted.text().strip(),
+                "known": self.known.text().strip(),
+                "partners": self.partners.isChecked(),
             }
 
         def remember(self):
@@ -287,9 +302,10 @@ def build_dialog(parent=None):
             self.status.setText("scoring ...")
             self.progress.setValue(0)
             self._done_text = "scored and coloured"
-            self._outputs_pending = bool(v["csv"] or v["heatmap"])
+            self._outputs_pending = bool(v["csv"] or v["heatmap"] or v["known"])
             _, ok = self._run_command(saprot_scan, v["selection"], v["model"], v["method"], v["summary"],
-                                      v["palette"], int(v["bfactor"]), v["device"], fitted=v["fitted"])
+                                      v["palette"], int(v["bfactor"]), v["device"], fitted=v["fitted"],
+                                      partners="on" if v["partners"] else "off")
             if not ok:
                 self._outputs_pending = False
             self.poll()
@@ -447,7 +463,12 @@ def build_dialog(parent=None):
 
         def _write_outputs(self):
             from .export_commands import saprot_csv, saprot_heatmap
+            from .known_commands import saprot_known
 
+            if self.values["known"]:  # placed first, so the CSV and the heatmap carry them
+                _, ok = self._run_command(saprot_known, self.values["known"])
+                if ok:
+                    self.status.setText("scored; known variants placed (agreement in the log)")
             written = []
             if self.values["csv"]:
                 path, ok = self._run_command(saprot_csv, self.values["csv"])

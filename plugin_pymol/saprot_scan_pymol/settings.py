@@ -18,6 +18,8 @@ DEFAULTS = {
     "csv": "",
     "heatmap": "",
     "fitted": "",  # a model saved by 'saprot-scan fit --save': Score colours by its fitted scores
+    "known": "",  # known-variant files placed beside the scores after Score (saprot_known)
+    "partners": True,  # structure scorers count the object's other chains (saprot_scan partners=on)
     "core_install_declined": False,  # "No" to installing the core at start-up: do not ask at every start
 }
 

@@ -292,3 +292,47 @@ def test_dialog_fetch_makes_the_int8_copy_on_a_cpu_machine(qt_pm, monkeypatch, t
     assert (tmp_path / "cache" / "models" / "saprot-35m" / "saprot-35m.int8.onnx").is_file()
     assert dlg.status.text() == "fetching saprot-35m: done; model set to saprot-35m"
     dlg.close()
+
+
+def test_dialog_places_known_variants_and_switches_partner_context(qt_pm, tmp_path, test_data):
+    """The dialog's "Known variants" files are placed beside the scores after Score (saprot_known: selections,
+    the agreement in the log, the CSV's known columns); "Partner chains" is saprot_scan partners=on|off."""
+    import csv as csv_module
+
+    from support.data import EXAMPLE_STRUCTURE
+    from support.known_files import build_files
+
+    (tmp_path / "files").mkdir()
+    json_path, am_path, _ = build_files(tmp_path / "files")
+    cmd.load(str(EXAMPLE_STRUCTURE), "lyz")
+    dlg = dialog.build_dialog()
+    assert dlg.partners.isChecked()  # the default, as the command line's --partner-context on
+    dlg.selection.setText("lyz")
+    dlg.set_model_spec("burial-blosum")
+    dlg.known.setText(f"{json_path} {am_path}")
+    dlg.csv.setText(str(tmp_path / "scores.csv"))
+    dlg.score_button.click()
+    qt_pm.processEvents()
+    RUNNER.wait(120)
+    dlg.poll()
+    (entry,) = [e for e in STORE.scores.values() if e.key.obj == "lyz"]
+    assert entry.result.known and "ROC AUC" in entry.result.known["agreement"]["line"]
+    assert "saprot_known_pathogenic" in cmd.get_names("selections")
+    with open(tmp_path / "scores.csv") as handle:
+        rows = list(csv_module.DictReader(handle))
+    assert "clinical_significance" in rows[0] and any(r["clinical_significance"] for r in rows)
+
+    cmd.load(str(test_data / "foldseek_3di" / "1igy.cif"), "igy")
+    dlg.known.setText("")
+    dlg.csv.setText("")
+    dlg.selection.setText("igy and chain A")
+    for checked, context in ((False, "off"), (True, "on")):
+        dlg.partners.setChecked(checked)
+        dlg.score_button.click()
+        RUNNER.wait(120)
+        dlg.poll()
+        (entry,) = [e for e in STORE.scores.values() if e.key.obj == "igy"]
+        assert entry.result.partner_context == context
+    dlg.close()
+    saved = json.loads(settings.settings_file().read_text())
+    assert saved["partners"] is True and saved["known"] == ""
