@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chimerax.core.commands import CmdDesc, OpenFolderNameArg, SaveFileNameArg, StringArg
+from chimerax.core.commands import BoolArg, CmdDesc, OpenFolderNameArg, SaveFileNameArg, StringArg
 from chimerax.core.errors import UserError
 
 from . import args
@@ -50,8 +50,9 @@ fetch_desc = CmdDesc(required=[("name", StringArg)], synopsis="download and cach
                      url=args.HELP + "#models")
 
 
-def saprot_models_export(session, hf_dir: str, out: str):
-    """Export a Hugging Face SaProt checkpoint folder to an ONNX file the scan can use."""
+def saprot_models_export(session, hf_dir: str, out: str, int8: bool | None = None):
+    """Export a Hugging Face SaProt checkpoint folder to an ONNX file the scan can use, with the checked int8
+    copy beside it (which CPU scans of the file use) on a machine without a CUDA GPU, or as ``int8`` says."""
     out = args.check_output(out, (".onnx",), "the model")
     if not Path(hf_dir).expanduser().is_dir():
         raise UserError(f"saprot models export: {hf_dir} is not a folder")
@@ -60,19 +61,20 @@ def saprot_models_export(session, hf_dir: str, out: str):
         from saprot_scan import InputError
         report(f"exporting {hf_dir} ...")
         try:
-            from saprot_scan import Stages, export_onnx
-            return export_onnx(hf_dir, out, stages=Stages(None, sink=report))
+            from saprot_scan import export_for_scans
+            return export_for_scans(hf_dir, out, report, int8=int8)
         except ImportError as err:
             raise InputError(f"export needs the core's fetch extra (onnx) in ChimeraX's Python; missing {err.name}") from None
 
     def done(report_dict) -> None:
-        session.logger.info(f"SaProt model exported to {out}")
+        copy = (report_dict or {}).get("int8_path")
+        session.logger.info(f"SaProt model exported to {out}" + (f"; int8 copy for CPU scans: {copy}" if copy else ""))
 
     from .jobs import run_job
     run_job(session, "saprot models export", work, done)
 
 
-export_desc = CmdDesc(required=[("hf_dir", OpenFolderNameArg)], keyword=[("out", SaveFileNameArg)],
+export_desc = CmdDesc(required=[("hf_dir", OpenFolderNameArg)], keyword=[("out", SaveFileNameArg), ("int8", BoolArg)],
                       required_arguments=["out"], synopsis="export a SaProt checkpoint to ONNX",
                       url=args.HELP + "#models")
 

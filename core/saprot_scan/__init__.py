@@ -109,6 +109,7 @@ _EXPORTS = {
     "models_dir": "settings",
     "quantize_int8": "models.quantize",
     "copy_notices_to": "models.fast_copy",
+    "export_for_scans": "models.fast_copy",
     "random_checkpoint": "models.architectures", "esm_config": "models.architectures",
     "read_metadata": "backends.copies",
     "registry": "models.registry",

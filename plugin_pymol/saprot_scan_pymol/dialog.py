@@ -392,10 +392,10 @@ def build_dialog(parent=None):
             """Export a checkpoint folder in the background; the model box then points at it."""
             if self._refused(lambda: core().need_fetch_extra("Export", ("onnx",))):
                 return
-            from saprot_scan import Stages, export_onnx
+            from saprot_scan import export_for_scans
 
-            self._start_helper(f"exporting {hf_dir}",
-                               lambda report: export_onnx(hf_dir, target, stages=Stages(None, sink=report)) and target)
+            # the int8 copy beside the file on a machine without a CUDA GPU: scans of the file then use it
+            self._start_helper(f"exporting {hf_dir}", lambda report: export_for_scans(hf_dir, target, report) and target)
 
         def _start_helper(self, label, work):
             if self._helper is not None and not self._helper.done:

@@ -158,3 +158,22 @@ def test_export_tells_its_stages_to_a_viewer(tiny_hf_checkpoint, tmp_path):
     assert lines[0] == "reading hf (2 layers x 32) and building the fp32 graph"
     assert re.fullmatch(r"writing fp32 weights \(\d+\.\d KB\)", lines[1])
     assert lines[-1].startswith("check passed: ") and len(lines) == 5
+
+
+def test_viewers_export_makes_the_copy_this_machine_scans_with(tiny_hf_checkpoint, tmp_path):
+    """Issue 25, item 1, for the viewers' Export buttons: without a CUDA GPU the file gets its checked int8 copy
+    beside it (scans of the file on the CPU use it); int8=False makes none."""
+    from saprot_scan import export_for_scans
+    from saprot_scan.models.fast_copy import cuda_gpu_here
+
+    if cuda_gpu_here():
+        pytest.skip("a CUDA GPU answers here: the copy made by default is the fp16 one, not int8")
+
+    lines: list[str] = []
+    report = export_for_scans(tiny_hf_checkpoint, tmp_path / "m.onnx", lines.append)
+    assert report["int8_path"] == str(tmp_path / "m.int8.onnx") and (tmp_path / "m.int8.onnx").is_file()
+    assert "making the checked int8 copy beside it, which scans on this CPU use" in lines
+    assert load_model(str(tmp_path / "m.onnx"), device="cpu").precision == "int8"
+
+    report = export_for_scans(tiny_hf_checkpoint, tmp_path / "plain.onnx", lines.append, int8=False)
+    assert report["int8_path"] is None and not (tmp_path / "plain.int8.onnx").exists()

@@ -152,6 +152,12 @@ def test_dialog_lists_models_and_exports_a_checkpoint(qt_pm, tmp_path, tiny_hf_c
     assert stages, shown  # the export's stage lines reach the status line while it runs
     assert dlg.model_spec() == str(target)
     assert "done" in dlg.status.text()
+    # issue 25: on this machine (no CUDA GPU) Export also makes the checked int8 copy, which CPU scans use
+    assert any("int8 copy" in line for line in shown), shown
+    assert (tmp_path / "exported.int8.onnx").is_file()
+    from saprot_scan.backends.onnx import load_model
+
+    assert load_model(str(target), device="cpu").precision == "int8"
     dlg.close()
 
 

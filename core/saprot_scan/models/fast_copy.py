@@ -161,3 +161,21 @@ def load_model_for_scans(spec=None, device: str = "auto", precision: str | None 
     if wants_int8_made(ref, device, precision):
         ensure_int8(ref.name, ref.path, notice_sink())
     return load_model(spec, device=device, precision=precision)
+
+
+def export_for_scans(hf_dir: str | Path, out: str | Path, say: Callable[[str], None], int8: bool | None = None) -> dict:
+    """What the viewers' Export buttons run: ``export_onnx`` to ``out``, then, without a CUDA GPU (``int8``
+    None) or when asked (True), the checked int8 copy beside it (``out.int8.onnx``), which scans of ``out`` on
+    the CPU then use. The export's report, with ``int8_path`` (None: not made, or its check failed, said)."""
+    from saprot_scan.models.export import export_onnx
+    from saprot_scan.models.stages import Stages
+
+    report = export_onnx(hf_dir, out, stages=Stages(None, sink=say))
+    make = plan_copies(False, int8)[1]
+    copy = None
+    if make:
+        say("making the checked int8 copy beside it, which scans on this CPU use" if int8 is None
+            else "making the checked int8 copy beside it")
+        copy = make_int8(report["path"], say)
+    report["int8_path"] = None if copy is None else str(copy)
+    return report
