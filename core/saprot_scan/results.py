@@ -192,14 +192,15 @@ class ScanResult:
 
     def interface_text(self) -> str:
         """How many residues touch another chain and whether the scores saw it."""
-        count = sum(self.interface)
+        return f"{sum(self.interface)} interface residues (an atom within 5 Å of another chain; {self.partners_seen()})"
+
+    def partners_seen(self) -> str:
+        """Whether the scores saw the other chains of the structure (every route says it in these words)."""
         if self.partner_context == "on":
-            seen = "the structure scorer counted the partner chains in burial; SaProt reads one chain"
-        elif self.meaning == LOG_RATIO:
-            seen = "SaProt reads this chain alone"
-        else:
-            seen = "scored without the partner chains: --partner-context off"
-        return f"{count} interface residues (an atom within 5 Å of another chain; {seen})"
+            return "the structure scorer counted the partner chains in burial (partner context on); SaProt reads one chain"
+        if self.meaning == LOG_RATIO:
+            return "SaProt reads this chain alone"
+        return "scored without the partner chains (partner context off)"
 
     def to_dict(self, rounded: bool = True) -> dict:
         """JSON-able form (the ``--json`` output); ``rounded=False`` keeps every score exactly, for sessions."""

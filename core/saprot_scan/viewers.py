@@ -34,9 +34,6 @@ PERCENTILE_ATTR = "saprot_percentile"
 UNMEASURED_NAME = "saprot_unmeasured"
 #: The selection / selector both viewers give residues with an atom within 5 A of another chain of the structure.
 INTERFACE_NAME = "saprot_interface"
-#: One line both viewers print when a scored chain touches other chains: what the scores saw.
-ONE_CHAIN_NOTE = ("SaProt reads one chain; the structure scorers count the other chains of the structure in "
-                  "burial (partner context on)")
 
 
 def score_words(result) -> str:
@@ -75,11 +72,8 @@ def interface_labels(result) -> list[str]:
 
 
 def one_chain_note(results) -> str:
-    """What the scores of chains touching other chains saw: ONE_CHAIN_NOTE when a structure scorer counted the
-    partners (partner context on), else that they saw the scored chain alone (switched off, or SaProt)."""
-    if any(getattr(r, "partner_context", "") == "on" for r in results):
-        return ONE_CHAIN_NOTE
-    return "the scores saw the scored chain alone (SaProt reads one chain; partner context off for structure scorers)"
+    """What the scores of chains touching other chains saw, in the results' own words (``partners_seen``)."""
+    return "; ".join(dict.fromkeys(r.partners_seen() for r in results if r.interface))
 
 
 def with_partners(chain: Chain, others: Sequence[Chain], partners: bool = True) -> Chain:

@@ -86,12 +86,7 @@ SEE ALSO
                  f"({palette}, {STORE.scale.describe()}, in {entries[0].result.meaning.unit}) from {structure} in {path}; "
                  f"scored by {entries[0].model_text}")
     if any(entry.result.known for entry in entries):  # the batch was given known variants: show them as saprot_known does
-        from saprot_scan.viewers import known_lines
+        from .known_commands import show_known
 
-        from .known_commands import select_known
-
-        for entry in entries:
-            for line in known_lines(entry.result):
-                feedback.say(f"{entry.key.label}: {line}")
-        select_known(_self=_self)
+        show_known(entries, _self=_self)
     return {entry.key.label: entry.result for entry in entries}

@@ -30,18 +30,26 @@ def place(known, reference: str = "", *, _self=cmd) -> list:
     """``known`` on every scored chain: stored with its result, logged, selected."""
     from dataclasses import replace
 
-    from saprot_scan.viewers import known_lines, with_known
+    from saprot_scan.viewers import with_known
 
-    results = []
+    placed = []
     with STORE.lock:
         for key, entry in sorted(STORE.scores.items()):
-            result = with_known(entry.result, known, reference)
-            STORE.scores[key] = replace(entry, result=result)
-            for line in known_lines(result):
-                feedback.say(f"{key.label}: {line}")
-            results.append(result)
+            STORE.scores[key] = replace(entry, result=with_known(entry.result, known, reference))
+            placed.append(STORE.scores[key])
+    show_known(placed, _self=_self)
+    return [entry.result for entry in placed]
+
+
+def show_known(entries, *, _self=cmd) -> None:
+    """Log each stored chain's known-variant mapping and agreement, then make the selections (after
+    ``saprot_known``, or ``saprot_load`` of a batch folder that was given known variants)."""
+    from saprot_scan.viewers import known_lines
+
+    for entry in entries:
+        for line in known_lines(entry.result):
+            feedback.say(f"{entry.key.label}: {line}")
     select_known(_self=_self)
-    return results
 
 
 def select_known(*, _self=cmd) -> dict[str, int]:

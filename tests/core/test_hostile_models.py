@@ -94,18 +94,26 @@ def test_strides_outside_the_storage_are_refused(tiny_hf_checkpoint, tiny_state,
     assert _cached(cache) == [] and not (tmp_path / "m.onnx").exists()
 
 
+#: Bytes of zeros in the one deflated storage the storage-bomb tests share (20 KB once deflated).
+ZEROS = 20_000_000
+
+
+def _views_of_one_deflated_storage(name: str, count: int, offset: int, size: int):
+    """A ``crafted_checkpoint`` extra: ``count`` float32 tensors ``name.K`` of ``size`` elements from ``offset``,
+    all over one deflated storage of ZEROS zero bytes."""
+    def extra(records, storages, deflated):
+        ref = StorageRef(name, ZEROS // 4)
+        storages[name] = bytes(ZEROS)
+        deflated.add(name)
+        for k in range(count):
+            records[f"{name}.{k}"] = TensorRecord(ref, offset, (size,), (1,))
+    return extra
+
+
 def test_one_deflated_storage_named_many_times_is_not_inflated_per_name(tiny_hf_checkpoint, tiny_state, tmp_path):
     """Item 2: 200 tensors over one deflated 20 MB storage (a 20 KB member) cost 4 GB when each name inflated
     it; they are now inflated only when a tensor is read, and these are never read: the import is the model."""
-    zeros = bytes(20_000_000)
-
-    def extra(records, storages, deflated):
-        ref = StorageRef("bomb", len(zeros) // 4)
-        storages["bomb"] = zeros
-        deflated.add("bomb")
-        for k in range(200):
-            records[f"unused.{k}"] = TensorRecord(ref, 0, (len(zeros) // 4,), (1,))
-
+    extra = _views_of_one_deflated_storage("unused", 200, offset=0, size=ZEROS // 4)
     folder = crafted_checkpoint(tmp_path / "ckpt", tiny_hf_checkpoint, tiny_state, extra=extra)
     assert (folder / "pytorch_model.bin").stat().st_size < 1_000_000
     proc = _cli(["models", "import", folder, "--name", "saprot-35m", "--any-shape"], tmp_path / "cache")
@@ -119,15 +127,7 @@ def test_reads_far_into_a_compressed_storage_are_budgeted(tiny_hf_checkpoint, ti
     from saprot_scan.errors import ModelError
     from saprot_scan.models import checkpoint
 
-    zeros = bytes(20_000_000)
-
-    def extra(records, storages, deflated):
-        ref = StorageRef("far", len(zeros) // 4)
-        storages["far"] = zeros
-        deflated.add("far")
-        for k in range(50):
-            records[f"far.{k}"] = TensorRecord(ref, len(zeros) // 4 - 10, (10,), (1,))
-
+    extra = _views_of_one_deflated_storage("far", 50, offset=ZEROS // 4 - 10, size=10)
     folder = crafted_checkpoint(tmp_path / "ckpt", tiny_hf_checkpoint, tiny_state, extra=extra)
     tensors = checkpoint.read_torch_zip(folder / "pytorch_model.bin")
     monkeypatch.setattr(checkpoint, "INFLATE_BUDGET", 100_000_000)

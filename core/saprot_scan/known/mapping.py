@@ -15,7 +15,7 @@ import numpy as np
 from saprot_scan.conventions.reference import Reference, ReferenceAlignment, align_to_reference
 from saprot_scan.encoding.tokens import AMINO_ACIDS
 from saprot_scan.known.agreement import measure
-from saprot_scan.known.variants import AM_CLASSES, KnownVariants
+from saprot_scan.known.variants import AM_CLASSES, BENIGN, PATHOGENIC, KnownVariants
 
 
 def known_reference(known: KnownVariants, reference: Reference | None = None) -> Reference | None:
@@ -53,6 +53,17 @@ def _number(value) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), 6)
 
 
+def _row(result, percentiles, r: int, mt: str, reference_position: int | None, *, clinical: str, label: str,
+         gnomad: bool, am_pathogenicity, am_class: str) -> dict:
+    """One known substitution at row ``r`` of ``result``, with its score and percentile there."""
+    k = AMINO_ACIDS.index(mt)
+    return {"mutant": f"{result.wt[r]}{result.position(r)}{mt}", "position": result.position(r),
+            "residue": result.residue_ids[r].label, "reference_position": reference_position, "wt": result.wt[r],
+            "mt": mt, "clinical_significance": clinical, "label": label, "gnomad": gnomad,
+            "am_pathogenicity": am_pathogenicity, "am_class": am_class, "score": _number(result.scores[r, k]),
+            "percentile": _number(percentiles[r, k])}
+
+
 def annotate(result, known: KnownVariants, alignment: ReferenceAlignment | None = None) -> dict:
     """The "known_variants" block of one chain (see the package docstring): mapped variants with this result's
     scores, the mapping, and the agreement."""
@@ -67,13 +78,9 @@ def annotate(result, known: KnownVariants, alignment: ReferenceAlignment | None 
         if result.wt[r] != wt:
             differs += 1
             continue
-        k = AMINO_ACIDS.index(mt)
-        rows.append({"mutant": f"{wt}{result.position(r)}{mt}", "position": result.position(r),
-                     "residue": result.residue_ids[r].label, "reference_position": position, "wt": wt, "mt": mt,
-                     "clinical_significance": "; ".join(variant.clinical), "label": variant.label,
-                     "gnomad": variant.gnomad, "am_pathogenicity": variant.am_pathogenicity,
-                     "am_class": variant.am_class, "score": _number(result.scores[r, k]),
-                     "percentile": _number(percentiles[r, k])})
+        rows.append(_row(result, percentiles, r, mt, position, clinical="; ".join(variant.clinical),
+                         label=variant.label, gnomad=variant.gnomad, am_pathogenicity=variant.am_pathogenicity,
+                         am_class=variant.am_class))
     mapping.update(mapped=len(rows), outside=outside, wild_type_differs=differs)
     return {"accession": known.accession, "sources": list(known.sources), "counts": known.counts(),
             "mapping": mapping, "variants": rows, "agreement": measure(rows, result.chain_id, known.accession)}
@@ -121,22 +128,14 @@ def reloaded_block(result, marks: dict[tuple[int, str], dict], accession: str, s
     if not marks:
         return None
     percentiles = result.percentiles()
-    rows = []
-    for (position, mt), v in sorted(marks.items()):
-        r = position - 1
-        if not 0 <= r < len(result) or mt not in AMINO_ACIDS:
-            continue
-        k = AMINO_ACIDS.index(mt)
-        rows.append({"mutant": f"{result.wt[r]}{position}{mt}", "position": position,
-                     "residue": result.residue_ids[r].label, "reference_position": None, "wt": result.wt[r],
-                     "mt": mt, "clinical_significance": v.get("clinical_significance") or "",
-                     "label": v.get("known_label") or "", "gnomad": bool(v.get("gnomad")),
-                     "am_pathogenicity": v.get("am_pathogenicity"), "am_class": v.get("am_class") or "",
-                     "score": _number(result.scores[r, k]), "percentile": _number(percentiles[r, k])})
+    rows = [_row(result, percentiles, position - 1, mt, None, clinical=v.get("clinical_significance") or "",
+                 label=v.get("known_label") or "", gnomad=bool(v.get("gnomad")),
+                 am_pathogenicity=v.get("am_pathogenicity"), am_class=v.get("am_class") or "")
+            for (position, mt), v in sorted(marks.items()) if 0 < position <= len(result) and mt in AMINO_ACIDS]
     mapping = {"how": f"as placed when {sources} was scored", "mapped": len(rows), "outside": 0,
                "wild_type_differs": 0}
-    counts = {"variants": len(rows), "pathogenic": sum(v["label"] == "pathogenic" for v in rows),
-              "benign": sum(v["label"] == "benign" for v in rows), "gnomad": sum(v["gnomad"] for v in rows),
+    counts = {"variants": len(rows), "pathogenic": sum(v["label"] == PATHOGENIC for v in rows),
+              "benign": sum(v["label"] == BENIGN for v in rows), "gnomad": sum(v["gnomad"] for v in rows),
               "alphamissense": sum(v["am_pathogenicity"] is not None for v in rows)}
     return {"accession": accession, "sources": [sources], "counts": counts, "mapping": mapping, "variants": rows,
             "agreement": measure(rows, result.chain_id, accession)}
